@@ -1,0 +1,17 @@
+#pragma once
+// JSON text -> core ConfigValue. Parse errors carry line and column.
+#include <string>
+#include <string_view>
+
+#include "core/config_value.h"
+
+namespace pcipass {
+
+Result<ConfigValue> parse_json(std::string_view text);
+
+// Scenario files may give a device_spec entry as a string holding one JSON object
+// (as nova.conf does); this replaces such strings with the parsed object, in the
+// top-level and per-host device_spec lists. Errors name the entry's JSON path.
+Status expand_device_spec_strings(ConfigValue& scenario_root);
+
+}  // namespace pcipass

@@ -1,0 +1,134 @@
+#include "adapters/json/simulation_output.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace pcipass {
+
+using Json = nlohmann::ordered_json;
+
+std::string op_result_json(const OpResult& r) {
+  Json j;
+  switch (r.kind) {
+    case OpKind::Boot:
+      j["op"] = "boot";
+      j["id"] = r.id;
+      j["result"] = to_string(r.outcome);
+      if (r.outcome == Outcome::Ok) {
+        j["host"] = r.host;
+        j["devices"] = r.devices;
+        j["numa_cells"] = r.numa_cells;
+      } else if (r.outcome == Outcome::NoValidHost) {
+        Json reasons = Json::object();
+        for (const auto& rej : r.reasons) reasons[rej.host] = rej.reason;
+        j["reasons"] = reasons;
+      } else {
+        j["error"] = r.error;
+      }
+      break;
+    case OpKind::Delete:
+      j["op"] = "delete";
+      j["id"] = r.id;
+      j["result"] = to_string(r.outcome);
+      break;
+    case OpKind::Query:
+      j["op"] = "query";
+      j["hosts"] = r.hosts;
+      break;
+  }
+  if (r.mismatch) j["mismatch"] = *r.mismatch;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+static double round1(double v) { return static_cast<double>(static_cast<int64_t>(v * 10 + 0.5)) / 10.0; }
+
+std::string summary_json(const Simulation& sim, size_t hosts) {
+  Json summary;
+  summary["ops"] = sim.ops_run();
+  summary["hosts"] = hosts;
+  summary["mismatches"] = sim.mismatches();
+  Json results = Json::object();
+  for (const auto& [k, v] : sim.result_counts()) results[k] = v;
+  summary["results"] = results;
+  const auto& t = sim.times();
+  summary["time_us"] = {{"schedule", round1(t.schedule_us)}, {"claim", round1(t.claim_us)}, {"free", round1(t.free_us)},
+                        {"query", round1(t.query_us)},       {"setup", round1(t.setup_us)}, {"total", round1(t.total_us)}};
+  Json j;
+  j["summary"] = summary;
+  return j.dump();
+}
+
+std::string grouped_reasons(const std::vector<Rejection>& reasons, const std::string& indent) {
+  std::map<std::string, std::vector<std::string>> groups;
+  for (const auto& r : reasons) groups[r.reason].push_back(r.host);
+  std::vector<std::pair<std::string, std::vector<std::string>>> sorted(groups.begin(), groups.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  std::string out;
+  for (const auto& [reason, hosts] : sorted) {
+    out += indent + std::to_string(hosts.size()) + (hosts.size() == 1 ? " host: " : " hosts: ") + reason + " (";
+    for (size_t i = 0; i < hosts.size() && i < 5; ++i) out += (i ? ", " : "") + hosts[i];
+    if (hosts.size() > 5) out += ", ... " + std::to_string(hosts.size() - 5) + " more";
+    out += ")\n";
+  }
+  return out;
+}
+
+std::string op_result_human(const OpResult& r) {
+  std::string out;
+  switch (r.kind) {
+    case OpKind::Boot:
+      out = "boot " + r.id + ": ";
+      if (r.outcome == Outcome::Ok) {
+        out += "ok on " + r.host;
+        if (!r.devices.empty()) {
+          out += ", devices ";
+          for (size_t i = 0; i < r.devices.size(); ++i) out += (i ? " " : "") + r.devices[i];
+        }
+        if (!r.numa_cells.empty()) {
+          out += ", NUMA cell" + std::string(r.numa_cells.size() > 1 ? "s " : " ");
+          for (size_t i = 0; i < r.numa_cells.size(); ++i) out += (i ? "+" : "") + std::to_string(r.numa_cells[i]);
+        }
+        out += "\n";
+      } else if (r.outcome == Outcome::NoValidHost) {
+        out += "No valid host was found\n" + grouped_reasons(r.reasons, "    ");
+      } else {
+        out += std::string(to_string(r.outcome)) + ": " + r.error + "\n";
+      }
+      break;
+    case OpKind::Delete:
+      out = "delete " + r.id + ": " + (r.outcome == Outcome::Ok ? "ok" : "not found (no such instance)") + "\n";
+      break;
+    case OpKind::Query: {
+      out = "query: " + std::to_string(r.hosts.size()) + (r.hosts.size() == 1 ? " host fits" : " hosts fit");
+      if (!r.hosts.empty()) {
+        out += ": ";
+        for (size_t i = 0; i < r.hosts.size() && i < 10; ++i) out += (i ? ", " : "") + r.hosts[i];
+        if (r.hosts.size() > 10) out += ", ... " + std::to_string(r.hosts.size() - 10) + " more";
+      }
+      out += "\n";
+      break;
+    }
+  }
+  if (r.mismatch) out += "    MISMATCH: " + *r.mismatch + "\n";
+  return out;
+}
+
+std::string summary_human(const Simulation& sim, size_t hosts) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%zu ops on %zu hosts, %zu expectation mismatch%s; ", sim.ops_run(), hosts,
+                sim.mismatches(), sim.mismatches() == 1 ? "" : "es");
+  std::string out = buf;
+  bool first = true;
+  for (const auto& [k, v] : sim.result_counts()) {
+    out += (first ? "" : ", ") + k + " " + std::to_string(v);
+    first = false;
+  }
+  std::snprintf(buf, sizeof buf, "\ntime: setup %.0f us, ops %.0f us (schedule %.0f, claim %.0f, free %.0f, query %.0f)\n",
+                sim.times().setup_us, sim.times().total_us, sim.times().schedule_us, sim.times().claim_us, sim.times().free_us,
+                sim.times().query_us);
+  return out + buf;
+}
+
+}  // namespace pcipass

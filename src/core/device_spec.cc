@@ -1,0 +1,323 @@
+#include "core/device_spec.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "core/hex.h"
+
+namespace pcipass {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+constexpr std::array<std::string_view, 12> kKnownKeys = {
+    "address", "devname", "vendor_id", "product_id", "physical_network", "trusted",
+    "remote_managed", "resource_class", "traits", "managed", "live_migratable", "one_time_use"};
+constexpr std::array<std::string_view, 5> kBooleanTags = {"trusted", "remote_managed", "managed",
+                                                          "live_migratable", "one_time_use"};
+
+// vendor_id / product_id: "*" or a hex number <= FFFF (Python int(x, 16) rules).
+Result<std::optional<uint16_t>> parse_id(const ConfigValue& v, std::string_view key) {
+  if (!v.is_string())
+    return invalid("expected a string of hex digits or \"*\", got " + std::string(kind_name(v.kind())));
+  std::string_view text = trim(v.as_string());
+  if (text == "*") return std::optional<uint16_t>{};
+  auto n = parse_hex_lenient(text);
+  if (!n)
+    return invalid("property " + std::string(key) + " ('" + v.as_string() + "') does not parse as a hex number");
+  if (*n > 0xffff)
+    return invalid("property " + std::string(key) + " (" + v.as_string() +
+                   ") is greater than the maximum allowable value (FFFF).");
+  return std::optional<uint16_t>(static_cast<uint16_t>(*n));
+}
+
+Result<std::optional<uint32_t>> parse_glob_field(std::string_view field, std::string_view name, uint32_t max,
+                                                 std::string_view shown_max) {
+  std::string_view t = trim(field);
+  if (t.empty() || t == "*") return std::optional<uint32_t>{};
+  auto n = parse_hex_lenient(t);
+  if (!n) return invalid("property " + std::string(name) + " ('" + std::string(field) + "') does not parse as a hex number");
+  if (*n > max)
+    return invalid("property " + std::string(name) + " (" + std::string(field) +
+                   ") is greater than the maximum allowable value (" + std::string(shown_max) + ").");
+  return std::optional<uint32_t>(static_cast<uint32_t>(*n));
+}
+
+}  // namespace
+
+std::optional<bool> parse_bool_like(std::string_view text) {
+  std::string t = lower(trim(text));
+  if (t == "1" || t == "t" || t == "true" || t == "on" || t == "y" || t == "yes") return true;
+  if (t == "0" || t == "f" || t == "false" || t == "off" || t == "n" || t == "no") return false;
+  return std::nullopt;
+}
+
+std::string normalize_resource_class(std::string_view text) {
+  static const std::array<std::string_view, 12> standard = {
+      "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET", "NUMA_CORE",
+      "NUMA_THREAD", "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU", "PGPU"};
+  std::string u = upper(trim(text));
+  if (std::find(standard.begin(), standard.end(), u) != standard.end()) return u;
+  if (u.rfind("CUSTOM_", 0) == 0) return u;
+  std::string out = "CUSTOM_";
+  bool in_bad = false;
+  for (char c : u) {
+    bool good = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (good) { out += c; in_bad = false; }
+    else if (!in_bad) { out += '_'; in_bad = true; }
+  }
+  return out;
+}
+
+std::string normalize_trait(std::string_view text) {
+  std::string u = upper(trim(text));
+  for (std::string_view p : {"CUSTOM_", "HW_", "COMPUTE_", "STORAGE_", "MISC_", "OWNER_"})
+    if (u.rfind(p, 0) == 0 && std::all_of(u.begin(), u.end(), [](char c) {
+          return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        }))
+      return u;
+  return normalize_resource_class(text);
+}
+
+// ---------------------------------------------------------------- AddressPattern
+
+Result<AddressPattern> AddressPattern::parse(const ConfigValue& value, std::vector<std::string>& warnings) {
+  AddressPattern p;
+  if (value.is_string()) {
+    const std::string& text = value.as_string();
+    std::string_view dbs = text, func = "*";
+    if (auto dot = text.find('.'); dot != std::string::npos) {
+      dbs = std::string_view(text).substr(0, dot);
+      func = std::string_view(text).substr(dot + 1);
+    }
+    std::vector<std::string_view> fields;
+    size_t start = 0;
+    for (;;) {
+      auto colon = dbs.find(':', start);
+      fields.push_back(dbs.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start));
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    if (fields.size() > 3)
+      return invalid("The PCI address " + text + " has an incorrect format (at most domain:bus:slot.function).");
+    // Fields are right-aligned: "0a:00.1" is bus 0a, slot 00; a lone number is a slot.
+    std::array<std::string_view, 3> dbs_fields = {"*", "*", "*"};
+    for (size_t i = 0; i < fields.size(); ++i) dbs_fields[3 - fields.size() + i] = fields[i];
+    GlobFields g;
+    PCIPASS_TRY(domain, parse_glob_field(dbs_fields[0], "domain", 0xffff, "FFFF"));
+    PCIPASS_TRY(bus, parse_glob_field(dbs_fields[1], "bus", 0xff, "FF"));
+    PCIPASS_TRY(slot, parse_glob_field(dbs_fields[2], "slot", 0x1f, "1F"));
+    PCIPASS_TRY(function, parse_glob_field(func, "func", 7, "7"));
+    g.domain = domain; g.bus = bus; g.slot = slot; g.function = function;
+    if (fields.size() == 1 && slot)
+      warnings.push_back("address " + quote(text) + " is read as slot " + std::string(trim(fields[0])) +
+                         " on any bus (Nova right-aligns address fields); write \"*:BB:SS.F\" to be explicit");
+    if (g.domain && g.bus && g.slot && g.function)
+      p.exact_ = PciAddress::from_fields(*g.domain, *g.bus, *g.slot, *g.function).value();
+    p.glob_ = g;
+    return p;
+  }
+  if (value.is_object()) {
+    static constexpr std::array<std::string_view, 4> names = {"domain", "bus", "slot", "function"};
+    static constexpr std::array<uint32_t, 4> maxima = {0xffff, 0xff, 0x1f, 7};
+    for (const auto& [key, v] : value.members())
+      if (std::find(names.begin(), names.end(), key) == names.end())
+        return std::move(invalid("unknown address field (allowed: domain, bus, slot, function)").within(key));
+    std::array<std::optional<uint32_t>, 4> concrete;
+    bool all_concrete = true;
+    for (size_t i = 0; i < 4; ++i) {
+      RegexField f;
+      if (const ConfigValue* fv = value.find(names[i])) {
+        if (!fv->is_string())
+          return std::move(invalid(std::string("expected a regular expression string, got ") + kind_name(fv->kind()))
+                               .within(std::string(names[i])));
+        f.source = fv->as_string();
+        try {
+          f.re = std::make_shared<const std::regex>(f.source, std::regex::ECMAScript | std::regex::icase);
+        } catch (const std::regex_error& e) {
+          return std::move(invalid("invalid regular expression " + quote(f.source) + ": " + e.what())
+                               .within(std::string(names[i])));
+        }
+        auto n = parse_hex_exact(f.source, maxima[i]);
+        if (n) concrete[i] = n; else all_concrete = false;
+      } else {
+        all_concrete = false;
+      }
+      p.regex_.push_back(std::move(f));
+    }
+    if (all_concrete) {
+      p.exact_ = PciAddress::from_fields(*concrete[0], *concrete[1], *concrete[2], *concrete[3]).value();
+      p.regex_.clear();
+      return p;
+    }
+    for (size_t i = 0; i < 4; ++i) {
+      const std::string& src = p.regex_[i].source;
+      if (src.empty() || src.back() == '$' || (src.size() >= 2 && src.substr(src.size() - 2) == ".*")) continue;
+      warnings.push_back("address " + std::string(names[i]) + " regex " + quote(src) +
+                         " is matched as a prefix, as Nova does (re.match); end it with '$' to match whole values");
+    }
+    return p;
+  }
+  return invalid(std::string("address must be a string (glob) or an object of regexes, got ") + kind_name(value.kind()));
+}
+
+bool AddressPattern::matches(PciAddress a) const {
+  if (exact_) return a == *exact_;
+  if (glob_) {
+    return (!glob_->domain || *glob_->domain == a.domain()) && (!glob_->bus || *glob_->bus == a.bus()) &&
+           (!glob_->slot || *glob_->slot == a.slot()) && (!glob_->function || *glob_->function == a.function());
+  }
+  std::string text = a.to_string();  // dddd:bb:ss.f
+  const std::array<std::string, 4> fields = {text.substr(0, 4), text.substr(5, 2), text.substr(8, 2), text.substr(11, 1)};
+  for (size_t i = 0; i < regex_.size(); ++i) {
+    if (!regex_[i].re) continue;
+    if (!std::regex_search(fields[i], *regex_[i].re, std::regex_constants::match_continuous)) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- DeviceSpec
+
+Result<DeviceSpec> DeviceSpec::parse(const ConfigValue& value, std::vector<std::string>& warnings) {
+  if (!value.is_object())
+    return invalid(std::string("a device_spec entry must be an object, got ") + kind_name(value.kind()));
+  DeviceSpec spec;
+  spec.source_ = value.to_json();
+  const ConfigValue* address = nullptr;
+  for (const auto& [key, v] : value.members()) {
+    auto in_key = [&](Error e) { return std::move(e.within(key)); };
+    if (key == "vendor_id" || key == "product_id") {
+      auto id = parse_id(v, key);
+      if (!id) return in_key(std::move(id).error());
+      (key == "vendor_id" ? spec.vendor_ : spec.product_) = *id;
+    } else if (key == "address") {
+      address = &v;
+    } else if (key == "devname") {
+      if (!v.is_string()) return in_key(invalid(std::string("expected a netdev name string, got ") + kind_name(v.kind())));
+      if (!v.as_string().empty()) spec.devname_ = v.as_string();
+    } else if (key == "resource_class") {
+      if (!v.is_string()) return in_key(invalid(std::string("expected a string, got ") + kind_name(v.kind())));
+      spec.placement_tags_.push_back({key, normalize_resource_class(v.as_string())});
+    } else if (key == "traits") {
+      if (!v.is_string()) return in_key(invalid(std::string("expected a comma-separated string, got ") + kind_name(v.kind())));
+      std::string joined;
+      std::string_view rest = v.as_string();
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = trim(rest.substr(0, comma));
+        if (!item.empty()) joined += (joined.empty() ? "" : ",") + normalize_trait(item);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      spec.placement_tags_.push_back({key, joined});
+    } else {
+      Tag tag{key, std::nullopt};
+      bool boolean_tag = std::find(kBooleanTags.begin(), kBooleanTags.end(), key) != kBooleanTags.end();
+      if (v.is_object() || v.is_array())
+        return in_key(invalid("a tag value must be a string, number, boolean or null, got " + std::string(kind_name(v.kind()))));
+      if (boolean_tag) {
+        std::optional<bool> b;
+        if (v.is_bool()) b = v.as_bool();
+        else if (v.is_string()) b = parse_bool_like(v.as_string());
+        else if (v.is_integer() && (v.as_integer() == 0 || v.as_integer() == 1)) b = v.as_integer() == 1;
+        if (!b)
+          return in_key(invalid("Cannot parse tag '" + key + "': Unrecognized value " + v.to_json() +
+                                ", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"));
+        tag.value = *b ? "true" : "false";
+        if (key == "one_time_use" && *b)
+          return in_key(invalid("one_time_use=true requires [pci] report_in_placement (Placement), which pcipass does not use"));
+        if (key == "remote_managed" && *b) {
+          spec.remote_managed_ = true;
+          warnings.push_back("remote_managed=true devices need a VPD card serial number that the inventory does not "
+                             "carry, so this entry admits no device (as in Nova without VPD)");
+        }
+      } else if (v.is_string()) {
+        tag.value = v.as_string();
+      } else if (v.is_bool()) {
+        tag.value = v.as_bool() ? "true" : "false";
+      } else if (v.is_number()) {
+        tag.value = v.to_json();
+      }
+      if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key) == kKnownKeys.end()) {
+        for (auto known : kKnownKeys)
+          if (edit_distance(key, known) <= 2) {
+            warnings.push_back("device_spec key " + quote(key) + " is not a Nova key and becomes a free-form tag; did you mean " +
+                               quote(known) + "?");
+            break;
+          }
+      }
+      spec.pool_tags_.push_back(std::move(tag));
+    }
+  }
+  if (address && spec.devname_)
+    return invalid("can specify devname or address, but not both");
+  if (address) {
+    auto pattern = AddressPattern::parse(*address, warnings);
+    if (!pattern) return std::move(std::move(pattern).error().within("address"));
+    spec.address_ = std::move(*pattern);
+  }
+  std::sort(spec.pool_tags_.begin(), spec.pool_tags_.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
+  return spec;
+}
+
+std::optional<std::string> DeviceSpec::tag(std::string_view key) const {
+  for (const auto& t : pool_tags_)
+    if (t.key == key) return t.value;
+  for (const auto& t : placement_tags_)
+    if (t.key == key) return t.value;
+  return std::nullopt;
+}
+
+bool DeviceSpec::matches(const DeviceFacts& d, const std::optional<DevnameTarget>& devname_target) const {
+  if (remote_managed_) return false;
+  if (vendor_ && *vendor_ != d.vendor_id) return false;
+  if (product_ && *product_ != d.product_id) return false;
+  if (devname_) {
+    if (!devname_target) return false;
+    if (d.address == devname_target->address) return true;
+    return devname_target->is_pf && d.physfn && *d.physfn == devname_target->address;
+  }
+  if (!address_) return true;
+  // An exact address of a PF admits the PF and every VF whose physfn it is.
+  if (address_->exact() && d.physfn && *d.physfn == *address_->exact()) return true;
+  return address_->matches(d.address);
+}
+
+Result<DeviceSpecList> DeviceSpecList::parse(const ConfigValue& list, std::vector<std::string>& warnings) {
+  if (!list.is_array())
+    return invalid(std::string("device_spec must be a list, got ") + kind_name(list.kind()));
+  DeviceSpecList out;
+  for (size_t i = 0; i < list.items().size(); ++i) {
+    std::vector<std::string> local;
+    auto spec = DeviceSpec::parse(list.items()[i], local);
+    if (!spec) return std::move(std::move(spec).error().within("[" + std::to_string(i) + "]"));
+    for (auto& w : local) warnings.push_back("[" + std::to_string(i) + "]: " + w);
+    out.specs_.push_back(std::move(*spec));
+  }
+  return out;
+}
+
+}  // namespace pcipass

@@ -1,0 +1,90 @@
+#pragma once
+// [pci] device_spec: which host devices are assignable, and the tags they carry.
+// Semantics follow Nova 26.2.2 (reference/nova-pci.md section 1); where pcipass is
+// stricter or warns, docs/nova-differences.md says so.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/config_value.h"
+#include "core/device.h"
+
+namespace pcipass {
+
+// A tag after canonicalisation: boolean-like values become "true"/"false", numbers
+// their decimal text, JSON null stays null (e.g. physical_network for tunnels).
+struct Tag {
+  std::string key;
+  std::optional<std::string> value;
+  bool operator==(const Tag&) const = default;
+};
+
+// The address part of a spec: Nova's glob string or regex object.
+class AddressPattern {
+ public:
+  static Result<AddressPattern> parse(const ConfigValue& value, std::vector<std::string>& warnings);
+
+  bool matches(PciAddress address) const;
+  // Set when every field is concrete: then an address of a PF also admits its VFs.
+  const std::optional<PciAddress>& exact() const { return exact_; }
+
+ private:
+  struct GlobFields { std::optional<uint32_t> domain, bus, slot, function; };
+  struct RegexField { std::string source; std::shared_ptr<const std::regex> re; };
+  std::optional<PciAddress> exact_;
+  std::optional<GlobFields> glob_;
+  std::vector<RegexField> regex_;  // domain, bus, slot, function (empty source: any)
+};
+
+class DeviceSpec {
+ public:
+  // Parses one device_spec object. Warnings (loose Nova behaviours kept for
+  // compatibility) are appended to `warnings`.
+  static Result<DeviceSpec> parse(const ConfigValue& value, std::vector<std::string>& warnings);
+
+  // How a host resolves a devname to one of its devices.
+  struct DevnameTarget { PciAddress address; bool is_pf; };
+
+  // True if this spec admits the device. `devname_target` is the host device the spec's
+  // devname names, if any (only consulted when the spec has a devname).
+  bool matches(const DeviceFacts& device, const std::optional<DevnameTarget>& devname_target) const;
+
+  const std::optional<std::string>& devname() const { return devname_; }
+  // Tags that form the pool key: every tag except resource_class and traits.
+  const std::vector<Tag>& pool_tags() const { return pool_tags_; }
+  std::optional<std::string> tag(std::string_view key) const;
+  // remote_managed=true needs a VPD serial the inventory cannot express: never matches.
+  bool never_matches() const { return remote_managed_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::optional<uint16_t> vendor_, product_;
+  std::optional<AddressPattern> address_;
+  std::optional<std::string> devname_;
+  std::vector<Tag> pool_tags_;       // sorted by key
+  std::vector<Tag> placement_tags_;  // resource_class, traits (normalised, informational)
+  bool remote_managed_ = false;
+  std::string source_;
+};
+
+// An ordered device_spec list: the first matching entry decides the tags.
+class DeviceSpecList {
+ public:
+  static Result<DeviceSpecList> parse(const ConfigValue& list, std::vector<std::string>& warnings);
+  const std::vector<DeviceSpec>& specs() const { return specs_; }
+  bool empty() const { return specs_.empty(); }
+
+ private:
+  std::vector<DeviceSpec> specs_;
+};
+
+// Nova's boolean-like parsing (oslo strutils): yes/no/true/false/1/0/on/off/t/f/y/n.
+std::optional<bool> parse_bool_like(std::string_view text);
+// Nova's resource class and trait normalisation (placement names).
+std::string normalize_resource_class(std::string_view text);
+std::string normalize_trait(std::string_view text);
+
+}  // namespace pcipass

@@ -1,0 +1,129 @@
+// One short, specific reason why a host cannot take an instance. Runs only on the
+// failure path, so it may walk the host's devices.
+#include <algorithm>
+#include <string>
+
+#include "core/fleet.h"
+
+namespace pcipass {
+namespace {
+
+std::string cells_text(const HostInventory& host, const std::vector<size_t>& cells) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) out += (i ? "+" : "") + std::to_string(host.cells()[cells[i]].id);
+  return out;
+}
+
+struct Supply {
+  uint32_t matching = 0;   // allow-listed devices the alias admits
+  uint32_t free = 0;       // of those, usable now
+  uint32_t allowed = 0;    // of those, usable now and allowed by the NUMA policy
+  std::string blocker;     // why one of them is not free
+};
+
+Supply supply_for(const HostInventory& host, const PciRequest& req, const AliasClassMatrix& matrix,
+                  const std::vector<size_t>& cells) {
+  Supply s;
+  for (const Pool& pool : host.pools()) {
+    if (!matrix.get(req.alias_index, pool.class_id)) continue;
+    s.matching += static_cast<uint32_t>(pool.members.size());
+    s.free += pool.free;
+    if (numa_allows(host, req.policy, cells, pool.numa_node)) s.allowed += pool.free;
+    if (s.blocker.empty() && pool.free < pool.members.size())
+      for (DeviceIndex m : pool.members)
+        if (!host.available(m)) {
+          s.blocker = host.unavailable_reason(m);
+          break;
+        }
+  }
+  return s;
+}
+
+std::string request_text(const PciRequest& r) { return r.alias_name + ":" + std::to_string(r.count); }
+
+// The first request that cannot be met on its own, or "" if each can.
+std::string single_request_shortfall(const HostInventory& host, const InstanceShape& shape,
+                                     const AliasClassMatrix& matrix, const std::vector<size_t>& cells) {
+  for (const PciRequest& r : shape.pci) {
+    Supply s = supply_for(host, r, matrix, cells);
+    if (s.matching == 0) return "no device for alias " + r.alias_name;
+    if (s.free < r.count) {
+      std::string text = "alias " + r.alias_name + ": " + std::to_string(s.free) + " of " + std::to_string(r.count) +
+                         " free (" + std::to_string(s.matching) + " on host)";
+      if (!s.blocker.empty()) text += "; " + s.blocker;
+      return text;
+    }
+    if (s.allowed < r.count)
+      return "alias " + r.alias_name + ": " + std::to_string(s.allowed) + " of " + std::to_string(r.count) +
+             " free on NUMA node " + cells_text(host, cells) + " (policy " + to_string(r.policy) + ")";
+  }
+  return {};
+}
+
+std::string together_text(const InstanceShape& shape) {
+  std::string names;
+  for (const auto& r : shape.pci) names += (names.empty() ? "" : ", ") + request_text(r);
+  return names;
+}
+
+}  // namespace
+
+std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
+                         const AliasTable& /*aliases*/) {
+  if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())
+    return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
+           std::to_string(shape.vcpus) + " requested";
+  if (host.total_memory_mb() && host.used_memory_mb() + shape.memory_mb > *host.total_memory_mb())
+    return "memory: " + std::to_string(host.used_memory_mb()) + " of " + std::to_string(*host.total_memory_mb()) +
+           " MB in use, " + std::to_string(shape.memory_mb) + " MB requested";
+  if (!shape.numa) {
+    std::string single = single_request_shortfall(host, shape, matrix, {});
+    if (!single.empty()) return single;
+    return "aliases " + together_text(shape) + " cannot be met together: they compete for the same devices, or for a "
+           "PF and its VFs";
+  }
+  const auto& inst = *shape.numa;
+  if (inst.size() > host.cells().size())
+    return "the instance needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
+           std::to_string(host.cells().size());
+  // Cell placements that fit CPUs and memory, in Nova's order; report on the first.
+  std::vector<size_t> order = nova_cell_order(host, shape), chosen;
+  std::vector<bool> used(order.size(), false);
+  std::vector<std::vector<size_t>> placements;
+  auto recurse = [&](auto&& self, size_t depth) -> void {
+    if (placements.size() >= 64) return;
+    if (depth == inst.size()) { placements.push_back(chosen); return; }
+    for (size_t k = 0; k < order.size(); ++k) {
+      if (used[k] || !host.cells()[order[k]].fits(inst[depth].vcpus, inst[depth].memory_mb)) continue;
+      used[k] = true;
+      chosen.push_back(order[k]);
+      self(self, depth + 1);
+      chosen.pop_back();
+      used[k] = false;
+    }
+  };
+  recurse(recurse, 0);
+  if (placements.empty()) {
+    std::string free_text;
+    for (const auto& c : host.cells()) {
+      free_text += (free_text.empty() ? "" : ", ") + std::to_string(c.id) + ": ";
+      free_text += c.cpus ? std::to_string(*c.cpus - c.used_cpus) + " vCPUs" : std::string("any vCPUs");
+      free_text += c.memory_mb ? "/" + std::to_string(*c.memory_mb - c.used_memory_mb) + " MB" : std::string("/any MB");
+    }
+    return "NUMA: no " + std::string(inst.size() == 1 ? "cell" : std::to_string(inst.size()) + " cells") +
+           " with room for " + std::to_string(inst.front().vcpus) + " vCPUs and " + std::to_string(inst.front().memory_mb) +
+           " MB" + (inst.size() == 1 ? "" : " each") + " (free: " + free_text + ")";
+  }
+  std::string single = single_request_shortfall(host, shape, matrix, {});
+  if (!single.empty()) return single;
+  for (const auto& cells : placements) {
+    std::string s = single_request_shortfall(host, shape, matrix, cells);
+    if (!s.empty() && placements.size() == 1) return s;
+  }
+  std::string first = single_request_shortfall(host, shape, matrix, placements.front());
+  if (!first.empty())
+    return first + (placements.size() > 1 ? " (and on every other NUMA placement with room)" : "");
+  return "aliases " + together_text(shape) + " cannot be met together on any NUMA placement with room";
+}
+
+}  // namespace pcipass

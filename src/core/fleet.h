@@ -1,0 +1,102 @@
+#pragma once
+// Fleet: every host, the instances placed on them, and the indexes that let a boot
+// decision touch only hosts that could fit it. One owner mutates it (simulate runs
+// it single-threaded; the controller will own it behind its command loop).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/alias.h"
+#include "core/host_fit.h"
+#include "core/host_inventory.h"
+
+namespace pcipass {
+
+using HostIndex = uint32_t;
+
+struct BootPlan {
+  HostIndex host = 0;
+  HostFit fit;
+};
+
+struct Rejection {
+  std::string host;
+  std::string reason;
+};
+
+struct InstanceRecord {
+  std::string id;
+  HostIndex host = 0;
+  InstanceSlot slot = 0;
+  uint32_t vcpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<std::vector<DeviceIndex>> requested;  // per PCI request
+  std::vector<DeviceIndex> devices;                 // everything held, companions included
+  std::vector<std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use;  // host cell index -> (vCPUs, MB)
+};
+
+class Fleet {
+ public:
+  explicit Fleet(AliasTable aliases) : aliases_(std::move(aliases)) {}
+
+  ClassRegistry& classes() { return classes_; }
+  const AliasTable& aliases() const { return aliases_; }
+  // Adds a host built against classes(); its name must be new.
+  Result<HostIndex> add_host(HostInventory host);
+  // Adds several hosts at once (indexes are rebuilt once); all or nothing on name clashes.
+  Result<std::vector<HostIndex>> add_hosts(std::vector<HostInventory> hosts);
+
+  size_t host_count() const { return hosts_.size(); }
+  const HostInventory& host(HostIndex i) const { return hosts_[i]; }
+  std::optional<HostIndex> find_host(std::string_view name) const;
+  const InstanceRecord* instance(std::string_view id) const;
+  size_t instance_count() const { return instances_.size(); }
+
+  // Picks a host and devices, changing nothing. `forced` restricts to one host.
+  std::optional<BootPlan> schedule(const InstanceShape& shape, std::optional<HostIndex> forced, Weigher weigher) const;
+  // One short reason per rejected host (only `forced` when given), in host-name order.
+  std::vector<Rejection> explain(const InstanceShape& shape, std::optional<HostIndex> forced) const;
+  // Every host where the boot would succeed now, in name order; claims nothing.
+  std::vector<HostIndex> query(const InstanceShape& shape) const;
+
+  // Claims what the plan names for instance `id`, all or nothing.
+  Result<const InstanceRecord*> claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan);
+  // Frees everything the instance holds; NotFound if it holds nothing.
+  Status free(const std::string& id);
+
+  // No device in two instances, PF/VF exclusion, counters equal a recount, whole
+  // IOMMU groups per owner, CPU/memory usage equals the instances'. Empty if all hold.
+  std::vector<std::string> check_invariants() const;
+
+  // Bytes of scheduler state (hosts, pools, devices, indexes), for the benchmark.
+  size_t memory_bytes() const;
+  size_t device_count() const;
+
+ private:
+  void register_new_classes();
+  void apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas);
+  void index_host(HostIndex h);
+  bool quick_reject(HostIndex h, const InstanceShape& shape) const;
+  bool counters_are_exact(const InstanceShape& shape) const;
+
+  AliasTable aliases_;
+  ClassRegistry classes_;
+  AliasClassMatrix matrix_;
+  std::vector<std::vector<uint32_t>> class_aliases_;  // class -> aliases admitting it
+  std::vector<HostInventory> hosts_;
+  std::vector<uint32_t> rank_;               // host -> position in name order
+  std::vector<HostIndex> by_rank_;           // name order -> host
+  std::map<std::string, HostIndex, std::less<>> by_name_;
+  std::vector<std::vector<uint32_t>> alias_free_;  // host -> alias -> free admitted devices
+  std::vector<std::set<std::pair<uint32_t, uint32_t>>> by_alias_free_;  // alias -> (free, rank)
+  std::set<std::pair<uint32_t, uint32_t>> by_total_free_;              // (free devices, rank)
+  std::unordered_map<std::string, InstanceRecord> instances_;
+  std::vector<InstanceSlot> free_slots_;
+  InstanceSlot next_slot_ = 0;
+};
+
+}  // namespace pcipass

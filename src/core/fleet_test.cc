@@ -1,0 +1,141 @@
+#include "core/fleet.h"
+
+#include <gtest/gtest.h>
+
+#include "core/test_support.h"
+
+namespace pcipass {
+namespace {
+using testing::make_fleet;
+
+constexpr std::string_view kFleet = R"({
+  "format": "pcipass-scenario/1",
+  "device_spec": [{"vendor_id": "8086"}, {"vendor_id": "10de"}],
+  "alias": [
+    {"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"},
+    {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type": "type-PF"},
+    {"name": "gpu", "vendor_id": "10de", "product_id": "2330", "device_type": "type-PCI", "numa_policy": "required"}],
+  "hosts": [
+    {"name": "b-nic", "numa": [{"id": 0, "cpus": 8, "memory_mb": 8192}, {"id": 1, "cpus": 8, "memory_mb": 8192}],
+     "devices": [
+      {"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 4},
+      {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"},
+      {"address": "0000:41:02.1", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"}]},
+    {"name": "a-nic", "numa": [{"id": 0, "cpus": 8, "memory_mb": 8192}, {"id": 1, "cpus": 8, "memory_mb": 8192}],
+     "devices": [
+      {"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 4},
+      {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"},
+      {"address": "0000:41:02.1", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"}]},
+    {"name": "c-gpu", "numa": [{"id": 0, "cpus": 8, "memory_mb": 8192}, {"id": 1, "cpus": 8, "memory_mb": 8192}],
+     "devices": [
+      {"address": "0000:98:00.0", "vendor_id": "10de", "product_id": "2330", "numa_node": 1}]},
+    {"name": "d-empty", "numa": [{"id": 0, "cpus": 8, "memory_mb": 8192}]}]})";
+
+TEST(Fleet, NameWeigherTakesTheFirstFeasibleHostByName) {
+  auto t = make_fleet(kFleet);
+  auto plan = t.fleet->schedule(t.shape(R"({"pci_passthrough:alias": "vf:1"})"), std::nullopt, Weigher::Name);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(t.fleet->host(plan->host).name(), "a-nic");
+}
+
+TEST(Fleet, PackWeigherFillsThePartlyUsedHostFirst) {
+  auto t = make_fleet(kFleet);
+  auto s = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  auto forced = t.fleet->find_host("b-nic");
+  auto first = t.fleet->schedule(s, forced, Weigher::Pack);
+  ASSERT_TRUE(first && t.fleet->claim("one", s, *first).ok());
+  auto second = t.fleet->schedule(s, std::nullopt, Weigher::Pack);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(t.fleet->host(second->host).name(), "b-nic");  // a-nic keeps its whole PF
+}
+
+TEST(Fleet, InstancesWithoutDevicesAvoidDeviceHosts) {
+  auto t = make_fleet(kFleet);
+  auto plan = t.fleet->schedule(t.shape("{}"), std::nullopt, Weigher::Pack);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(t.fleet->host(plan->host).name(), "d-empty");
+}
+
+TEST(Fleet, ForcedHostIsTheOnlyCandidateAndStillRespectsNumaCapacity) {
+  auto t = make_fleet(kFleet);
+  auto forced = t.fleet->find_host("c-gpu");
+  auto s = t.shape(R"({"hw:numa_nodes": "1"})", 8, 1024);
+  ASSERT_TRUE(t.fleet->claim("n1", s, *t.fleet->schedule(s, forced, Weigher::Name)).ok());
+  ASSERT_TRUE(t.fleet->claim("n2", s, *t.fleet->schedule(s, forced, Weigher::Name)).ok());
+  // Nova lets a forced boot oversubscribe a full cell (nova-observed 12); pcipass does not.
+  EXPECT_FALSE(t.fleet->schedule(s, forced, Weigher::Name).has_value());
+  auto why = t.fleet->explain(s, forced);
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0].host, "c-gpu");
+  EXPECT_NE(why[0].reason.find("vCPUs: 16 of 16 in use, 8 requested"), std::string::npos) << why[0].reason;
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+}
+
+TEST(Fleet, ExplainsEveryRejectedHost) {
+  auto t = make_fleet(kFleet);
+  // Fill NUMA cell 1 of c-gpu, the GPU's cell, with a plain NUMA instance.
+  auto filler = t.shape(R"({"hw:numa_nodes": "1"})", 8, 1024);
+  BootPlan on_cell_1{*t.fleet->find_host("c-gpu"), HostFit{{}, {1}, 0}};
+  ASSERT_TRUE(t.fleet->claim("fill", filler, on_cell_1).ok());
+  auto s = t.shape(R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", 8, 1024);
+  EXPECT_FALSE(t.fleet->schedule(s, std::nullopt, Weigher::Pack).has_value());
+  auto reasons = t.fleet->explain(s, std::nullopt);
+  ASSERT_EQ(reasons.size(), 4u);
+  std::map<std::string, std::string> by_host;
+  for (const auto& r : reasons) by_host[r.host] = r.reason;
+  EXPECT_EQ(by_host["a-nic"], "no device for alias gpu");
+  EXPECT_EQ(by_host["d-empty"], "no device for alias gpu");
+  EXPECT_EQ(by_host["c-gpu"], "alias gpu: 0 of 1 free on NUMA node 0 (policy required)");
+}
+
+TEST(Fleet, ExplainsPfBlockedByVfsAndRequestsThatCompete) {
+  auto t = make_fleet(kFleet);
+  auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  ASSERT_TRUE(t.fleet->claim("v", vf, *t.fleet->schedule(vf, t.fleet->find_host("a-nic"), Weigher::Name)).ok());
+  auto pf = t.shape(R"({"pci_passthrough:alias": "pf:1"})");
+  auto reasons = t.fleet->explain(pf, t.fleet->find_host("a-nic"));
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_EQ(reasons[0].reason, "alias pf: 0 of 1 free (1 on host); PF 0000:41:00.0 has 1 VF(s) in use");
+  auto both = t.shape(R"({"pci_passthrough:alias": "pf:1, vf:1"})");
+  auto r2 = t.fleet->explain(both, t.fleet->find_host("b-nic"));
+  EXPECT_NE(r2[0].reason.find("cannot be met together"), std::string::npos) << r2[0].reason;
+  auto cpu = t.fleet->explain(t.shape("{}", 17, 0), t.fleet->find_host("b-nic"));
+  EXPECT_EQ(cpu[0].reason, "vCPUs: 0 of 16 in use, 17 requested");
+  auto numa = t.fleet->explain(t.shape(R"({"hw:numa_nodes": "1"})", 9, 0), t.fleet->find_host("b-nic"));
+  EXPECT_NE(numa[0].reason.find("NUMA: no cell with room for 9 vCPUs"), std::string::npos) << numa[0].reason;
+}
+
+TEST(Fleet, ClaimAndFreeKeepEverythingConsistent) {
+  auto t = make_fleet(kFleet);
+  auto s = t.shape(R"({"pci_passthrough:alias": "vf:2"})", 2, 1024);
+  auto plan = t.fleet->schedule(s, std::nullopt, Weigher::Name);
+  ASSERT_TRUE(plan.has_value());
+  auto rec = t.fleet->claim("vm", s, *plan);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ((*rec)->devices.size(), 2u);
+  EXPECT_FALSE(t.fleet->claim("vm", s, *plan).ok());  // same id twice
+  auto stale = t.fleet->claim("vm2", s, *plan);       // same devices again
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), ErrorCode::Conflict);
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+  EXPECT_EQ(t.fleet->host(plan->host).used_vcpus(), 2u);  // the failed claim released its CPUs
+  ASSERT_TRUE(t.fleet->free("vm").ok());
+  EXPECT_EQ(t.fleet->free("vm").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(t.fleet->host(plan->host).used_vcpus(), 0u);
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+}
+
+TEST(Fleet, QueryListsEveryFeasibleHostByName) {
+  auto t = make_fleet(kFleet);
+  auto names = [&](const InstanceShape& s) {
+    std::vector<std::string> out;
+    for (HostIndex h : t.fleet->query(s)) out.push_back(t.fleet->host(h).name());
+    return out;
+  };
+  EXPECT_EQ(names(t.shape(R"({"pci_passthrough:alias": "vf:2"})")), (std::vector<std::string>{"a-nic", "b-nic"}));
+  EXPECT_EQ(names(t.shape(R"({"pci_passthrough:alias": "pf:1, vf:1"})")), std::vector<std::string>{});
+  EXPECT_EQ(names(t.shape("{}", 8, 8192)), (std::vector<std::string>{"a-nic", "b-nic", "c-gpu", "d-empty"}));
+}
+
+}  // namespace
+}  // namespace pcipass

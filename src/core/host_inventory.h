@@ -1,0 +1,173 @@
+#pragma once
+// HostInventory: one compute host's allow-listed devices and NUMA cells, with the
+// rules that decide which devices can be handed out right now:
+//  - PF/VF exclusion: a PF is usable only while none of its VFs is in use, and a VF
+//    only while its PF is not in use (Nova's PF-passthrough rule); freeing restores.
+//  - the IOMMU group is the unit of allocation: a device whose group holds other
+//    non-bridge endpoints is usable only if all of them are allow-listed and free,
+//    and they are claimed by the same instance and freed with it (VFIO hands out
+//    whole groups, so splitting one between owners or with the host is unsafe).
+// Free counts are kept per pool and updated incrementally on claim and release, so
+// feasibility checks never walk every device.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/device_spec.h"
+#include "core/opt_index.h"
+
+namespace pcipass {
+
+// A kind of device fleet-wide: ids, type and the tags of the spec that admitted it.
+struct DeviceClass {
+  uint16_t vendor_id = 0;
+  uint16_t product_id = 0;
+  DeviceType type = DeviceType::Pci;
+  std::vector<Tag> tags;
+  std::optional<std::string> live_migratable;
+  bool operator==(const DeviceClass&) const = default;
+};
+
+class ClassRegistry {
+ public:
+  uint32_t intern(const DeviceClass& c);
+  const DeviceClass& get(uint32_t id) const { return classes_[id]; }
+  size_t size() const { return classes_.size(); }
+
+ private:
+  std::vector<DeviceClass> classes_;
+  std::map<std::string, uint32_t> by_key_;
+};
+
+struct NumaCellSpec {
+  uint32_t id = 0;
+  uint32_t cpus = 0;
+  uint64_t memory_mb = 0;
+  std::optional<uint32_t> socket;
+};
+
+struct NumaCell {
+  uint32_t id = 0;
+  std::optional<uint32_t> cpus;       // nullopt: unlimited (host without NUMA data)
+  std::optional<uint64_t> memory_mb;  // nullopt: unlimited
+  std::optional<uint32_t> socket;
+  uint32_t used_cpus = 0;
+  uint64_t used_memory_mb = 0;
+  bool fits(uint32_t vcpus, uint64_t mb) const {
+    return (!cpus || used_cpus + vcpus <= *cpus) && (!memory_mb || used_memory_mb + mb <= *memory_mb);
+  }
+};
+
+using DeviceIndex = uint32_t;
+using InstanceSlot = uint32_t;
+
+// Scheduler state of one device; kept small (see bench: bytes per device).
+struct Device {
+  PciAddress address;
+  uint16_t vendor_id = 0;
+  uint16_t product_id = 0;
+  std::optional<uint16_t> numa_node;
+  DeviceType type = DeviceType::Pci;
+  bool bridge = false;
+  uint16_t vfs_in_use = 0;                 // PFs: VFs currently owned
+  OptIndex parent;  // VFs: their PF
+  OptIndex group;   // index into groups() if the group has several endpoints
+  OptIndex pool;    // set iff a device_spec admits the device
+  OptIndex owner;   // the instance slot holding it
+};
+
+struct Pool {
+  uint32_t class_id = 0;
+  std::optional<uint16_t> numa_node;
+  std::optional<DeviceIndex> pf;  // VF pools are per PF
+  uint32_t free = 0;
+  std::vector<DeviceIndex> members;
+};
+
+struct IommuGroup {
+  uint32_t number = 0;
+  std::vector<DeviceIndex> endpoints;  // non-bridge members
+  bool assignable = false;             // every endpoint is allow-listed
+};
+
+struct PoolDelta {
+  uint32_t pool;
+  int32_t delta;
+};
+
+class HostInventory {
+ public:
+  static Result<HostInventory> build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
+                                     const std::vector<DeviceFacts>& devices, const DeviceSpecList& specs,
+                                     ClassRegistry& classes);
+
+  const std::string& name() const { return name_; }
+  const std::vector<Device>& devices() const { return devices_; }
+  const std::vector<Pool>& pools() const { return pools_; }
+  const std::vector<IommuGroup>& groups() const { return groups_; }
+  const std::vector<NumaCell>& cells() const { return cells_; }
+  bool has_numa_data() const { return has_numa_data_; }
+  std::optional<size_t> cell_index(uint32_t numa_id) const;
+  std::optional<DeviceIndex> find(PciAddress address) const;
+
+  // Whether the device can be handed out now (allow-listed, free, relatives and
+  // group free). O(1).
+  bool available(DeviceIndex i) const;
+  // Why it cannot (for explanations); empty if available.
+  std::string unavailable_reason(DeviceIndex i) const;
+  // The VFs of a PF (empty for others).
+  std::span<const DeviceIndex> vfs_of(DeviceIndex pf) const;
+  // The devices that claiming `i` takes: its group's endpoints, or itself.
+  std::vector<DeviceIndex> claim_unit(DeviceIndex i) const;
+
+  // Claims the devices and their group companions for `owner`, all or nothing.
+  // Returns every device taken (requested ones first, then companions).
+  Result<std::vector<DeviceIndex>> claim(std::span<const DeviceIndex> requested, InstanceSlot owner,
+                                         std::vector<PoolDelta>& deltas);
+  // Frees devices previously returned by claim for `owner`.
+  Status release(std::span<const DeviceIndex> devices, InstanceSlot owner, std::vector<PoolDelta>& deltas);
+
+  // Compute capacity. Totals are the sum of the cells (unlimited without NUMA data).
+  std::optional<uint32_t> total_vcpus() const { return total_vcpus_; }
+  std::optional<uint64_t> total_memory_mb() const { return total_memory_mb_; }
+  uint32_t used_vcpus() const { return used_vcpus_; }
+  uint64_t used_memory_mb() const { return used_memory_mb_; }
+  bool totals_fit(uint32_t vcpus, uint64_t memory_mb) const {
+    return (!total_vcpus_ || used_vcpus_ + vcpus <= *total_vcpus_) &&
+           (!total_memory_mb_ || used_memory_mb_ + memory_mb <= *total_memory_mb_);
+  }
+  // Reserves CPUs and memory; `cell_use` is empty for instances without NUMA topology.
+  Status reserve(uint32_t vcpus, uint64_t memory_mb, std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use);
+  void unreserve(uint32_t vcpus, uint64_t memory_mb, std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use);
+
+  // Free allow-listed devices per NUMA cell (all classes), for cell ordering.
+  uint32_t free_devices_on_cell(uint32_t numa_id) const;
+  uint32_t free_devices() const { return free_total_; }
+  size_t memory_bytes() const;
+
+ private:
+  void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
+                                 std::vector<PoolDelta>& deltas);
+  std::vector<DeviceIndex> affected_by(std::span<const DeviceIndex> changed) const;
+
+  std::string name_;
+  std::vector<Device> devices_;  // sorted by address
+  std::vector<Pool> pools_;
+  std::vector<IommuGroup> groups_;
+  std::vector<NumaCell> cells_;
+  bool has_numa_data_ = false;
+  // PF -> VFs, as (pf, offset, count) into vf_list_.
+  struct PfChildren { DeviceIndex pf; uint32_t offset; uint32_t count; };
+  std::vector<PfChildren> pf_children_;
+  std::vector<DeviceIndex> vf_list_;
+  std::optional<uint32_t> total_vcpus_;
+  std::optional<uint64_t> total_memory_mb_;
+  uint32_t used_vcpus_ = 0;
+  uint64_t used_memory_mb_ = 0;
+  uint32_t free_total_ = 0;
+};
+
+}  // namespace pcipass

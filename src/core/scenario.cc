@@ -1,0 +1,291 @@
+#include "core/scenario.h"
+
+#include <set>
+
+#include "core/hex.h"
+
+namespace pcipass {
+namespace {
+
+std::string idx(size_t i) { return "[" + std::to_string(i) + "]"; }
+
+Error at(Error e, std::initializer_list<std::string> path) {
+  for (auto it = std::rbegin(path); it != std::rend(path); ++it) e.within(*it);
+  return e;
+}
+
+Result<std::vector<NumaCellSpec>> parse_numa(const ConfigValue& v) {
+  if (!v.is_array()) return invalid(std::string("expected a list of NUMA cells, got ") + kind_name(v.kind()));
+  std::vector<NumaCellSpec> cells;
+  for (size_t i = 0; i < v.items().size(); ++i) {
+    const ConfigValue& c = v.items()[i];
+    if (!c.is_object()) return at(invalid("a NUMA cell must be an object"), {idx(i)});
+    auto keys = reject_unknown_keys(c, {"id", "cpus", "memory_mb", "socket"}, "a NUMA cell");
+    if (!keys) return at(std::move(keys).error(), {idx(i)});
+    NumaCellSpec cell;
+    for (const char* required : {"id", "cpus", "memory_mb"})
+      if (!c.find(required)) return at(invalid(std::string("missing ") + required), {idx(i)});
+    auto id = read_integer(*c.find("id"), 0, 0xfffe);
+    if (!id) return at(std::move(id).error(), {idx(i), "id"});
+    auto cpus = read_integer(*c.find("cpus"), 0, 1 << 20);
+    if (!cpus) return at(std::move(cpus).error(), {idx(i), "cpus"});
+    auto mem = read_integer(*c.find("memory_mb"), 0, int64_t{1} << 40);
+    if (!mem) return at(std::move(mem).error(), {idx(i), "memory_mb"});
+    cell.id = static_cast<uint32_t>(*id);
+    cell.cpus = static_cast<uint32_t>(*cpus);
+    cell.memory_mb = static_cast<uint64_t>(*mem);
+    if (const ConfigValue* s = c.find("socket"); s && !s->is_null()) {
+      auto socket = read_integer(*s, 0, 0xffff);
+      if (!socket) return at(std::move(socket).error(), {idx(i), "socket"});
+      cell.socket = static_cast<uint32_t>(*socket);
+    }
+    cells.push_back(cell);
+  }
+  return cells;
+}
+
+Result<uint16_t> parse_device_id(const ConfigValue& v) {
+  if (!v.is_string() || v.as_string().size() != 4 || !parse_hex_exact(v.as_string(), 0xffff))
+    return invalid("expected 4 hex digits, got " + v.to_json());
+  return static_cast<uint16_t>(*parse_hex_exact(v.as_string(), 0xffff));
+}
+
+Result<DeviceFacts> parse_device(const ConfigValue& v) {
+  if (!v.is_object()) return invalid(std::string("a device must be an object, got ") + kind_name(v.kind()));
+  auto keys = reject_unknown_keys(v, {"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
+                                      "physfn", "devname", "iommu_group"}, "a device");
+  if (!keys) return std::move(keys).error();
+  DeviceFacts d;
+  for (const char* required : {"address", "vendor_id", "product_id"})
+    if (!v.find(required)) return invalid(std::string("missing ") + required);
+  auto address_text = read_string(*v.find("address"));
+  if (!address_text) return at(std::move(address_text).error(), {"address"});
+  auto address = PciAddress::parse(*address_text);
+  if (!address) return at(std::move(address).error(), {"address"});
+  d.address = *address;
+  auto vendor = parse_device_id(*v.find("vendor_id"));
+  if (!vendor) return at(std::move(vendor).error(), {"vendor_id"});
+  auto product = parse_device_id(*v.find("product_id"));
+  if (!product) return at(std::move(product).error(), {"product_id"});
+  d.vendor_id = *vendor;
+  d.product_id = *product;
+  if (const ConfigValue* c = v.find("class_code")) {
+    if (!c->is_string() || c->as_string().size() != 6 || !parse_hex_exact(c->as_string(), 0xffffff))
+      return at(invalid("expected 6 hex digits (class, subclass, prog-if), got " + c->to_json()), {"class_code"});
+    d.class_code = parse_hex_exact(c->as_string(), 0xffffff);
+  }
+  if (const ConfigValue* n = v.find("numa_node"); n && !n->is_null()) {
+    auto node = read_integer(*n, -1, 0xfffe);
+    if (!node) return at(std::move(node).error(), {"numa_node"});
+    if (*node >= 0) d.numa_node = static_cast<uint32_t>(*node);  // sysfs reports -1 for "no affinity"
+  }
+  if (const ConfigValue* t = v.find("sriov_totalvfs")) {
+    auto total = read_integer(*t, 0, 0xffff);
+    if (!total) return at(std::move(total).error(), {"sriov_totalvfs"});
+    d.sriov_totalvfs = static_cast<uint32_t>(*total);
+  }
+  if (const ConfigValue* p = v.find("physfn"); p && !p->is_null()) {
+    auto text = read_string(*p);
+    if (!text) return at(std::move(text).error(), {"physfn"});
+    auto pf = PciAddress::parse(*text);
+    if (!pf) return at(std::move(pf).error(), {"physfn"});
+    if (*pf == d.address) return at(invalid("a device cannot be its own physfn"), {"physfn"});
+    d.physfn = *pf;
+  }
+  if (const ConfigValue* n = v.find("devname"); n && !n->is_null()) {
+    auto text = read_string(*n);
+    if (!text) return at(std::move(text).error(), {"devname"});
+    d.devname = *text;
+  }
+  if (const ConfigValue* g = v.find("iommu_group"); g && !g->is_null()) {
+    auto group = read_integer(*g, 0, 0xffffffffLL);
+    if (!group) return at(std::move(group).error(), {"iommu_group"});
+    d.iommu_group = static_cast<uint32_t>(*group);
+  }
+  return d;
+}
+
+Result<ExtraSpecs> parse_extra_specs(const ConfigValue& v) {
+  if (!v.is_object()) return invalid(std::string("expected an object of extra specs, got ") + kind_name(v.kind()));
+  ExtraSpecs out;
+  std::set<std::string> seen;
+  for (const auto& [key, value] : v.members()) {
+    if (!seen.insert(key).second) return at(invalid("duplicate extra spec"), {key});
+    if (value.is_string()) out.emplace_back(key, value.as_string());
+    else if (value.is_integer()) out.emplace_back(key, std::to_string(value.as_integer()));
+    else return at(invalid(std::string("extra spec values are strings, got ") + kind_name(value.kind())), {key});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Scenario> parse_scenario(const ConfigValue& root) {
+  if (!root.is_object()) return invalid(std::string("a scenario must be a JSON object, got ") + kind_name(root.kind()));
+  auto keys = reject_unknown_keys(root, {"format", "device_spec", "alias", "hosts", "ops"}, "the scenario");
+  if (!keys) {
+    Error e = std::move(keys).error();
+    return Error(e.code(), "unknown top-level key").within(e.context().front());
+  }
+  Scenario s;
+  const ConfigValue* format = root.find("format");
+  if (!format) return at(invalid("missing; expected \"" + std::string(kScenarioFormat) + "\""), {"format"});
+  if (!format->is_string() || format->as_string() != kScenarioFormat)
+    return at(invalid("unsupported format " + format->to_json() + "; expected \"" + std::string(kScenarioFormat) + "\""), {"format"});
+
+  auto collect = [&](const std::string& path, std::vector<std::string>& local) {
+    for (auto& w : local) s.warnings.push_back(path + (w.front() == '[' ? "" : ": ") + w);
+    local.clear();
+  };
+  std::vector<std::string> local;
+  if (const ConfigValue* ds = root.find("device_spec")) {
+    auto list = DeviceSpecList::parse(*ds, local);
+    if (!list) return at(std::move(list).error(), {"device_spec"});
+    s.device_spec = std::move(*list);
+    collect("device_spec", local);
+  }
+  if (const ConfigValue* al = root.find("alias")) {
+    auto table = AliasTable::parse(*al, local);
+    if (!table) return at(std::move(table).error(), {"alias"});
+    s.alias = std::move(*table);
+    collect("alias", local);
+  }
+
+  const ConfigValue* hosts = root.find("hosts");
+  if (!hosts) return at(invalid("missing; a scenario needs a list of hosts"), {"hosts"});
+  if (!hosts->is_array()) return at(invalid(std::string("expected a list, got ") + kind_name(hosts->kind())), {"hosts"});
+  std::set<std::string> names;
+  for (size_t i = 0; i < hosts->items().size(); ++i) {
+    const ConfigValue& h = hosts->items()[i];
+    const std::string hp = "hosts" + idx(i);
+    if (!h.is_object()) return at(invalid("a host must be an object"), {"hosts", idx(i)});
+    auto hk = reject_unknown_keys(h, {"name", "numa", "device_spec", "devices"}, "a host");
+    if (!hk) return at(std::move(hk).error(), {"hosts", idx(i)});
+    HostScenario host;
+    const ConfigValue* name = h.find("name");
+    if (!name) return at(invalid("missing host name"), {"hosts", idx(i)});
+    auto name_text = read_string(*name);
+    if (!name_text) return at(std::move(name_text).error(), {"hosts", idx(i), "name"});
+    if (name_text->empty()) return at(invalid("host name is empty"), {"hosts", idx(i), "name"});
+    if (!names.insert(*name_text).second) return at(invalid("duplicate host name " + quote(*name_text)), {"hosts", idx(i), "name"});
+    host.name = *name_text;
+    if (const ConfigValue* numa = h.find("numa"); numa && !numa->is_null()) {
+      auto cells = parse_numa(*numa);
+      if (!cells) return at(std::move(cells).error(), {"hosts", idx(i), "numa"});
+      host.numa = std::move(*cells);
+    }
+    if (const ConfigValue* ds = h.find("device_spec")) {
+      auto list = DeviceSpecList::parse(*ds, local);
+      if (!list) return at(std::move(list).error(), {"hosts", idx(i), "device_spec"});
+      host.device_spec = s.host_device_specs.size();
+      s.host_device_specs.push_back(std::move(*list));
+      collect(hp + ".device_spec", local);
+    }
+    if (const ConfigValue* devices = h.find("devices")) {
+      if (!devices->is_array()) return at(invalid("expected a list of devices"), {"hosts", idx(i), "devices"});
+      for (size_t j = 0; j < devices->items().size(); ++j) {
+        auto d = parse_device(devices->items()[j]);
+        if (!d) return at(std::move(d).error(), {"hosts", idx(i), "devices", idx(j)});
+        host.devices.push_back(std::move(*d));
+      }
+    }
+    s.hosts.push_back(std::move(host));
+  }
+
+  const ConfigValue* ops = root.find("ops");
+  if (!ops) return s;
+  if (!ops->is_array()) return at(invalid(std::string("expected a list, got ") + kind_name(ops->kind())), {"ops"});
+  for (size_t i = 0; i < ops->items().size(); ++i) {
+    const ConfigValue& o = ops->items()[i];
+    auto here = [&](Error e, std::initializer_list<std::string> rest = {}) {
+      for (auto it = std::rbegin(rest); it != std::rend(rest); ++it) e.within(*it);
+      return at(std::move(e), {"ops", idx(i)});
+    };
+    if (!o.is_object()) return here(invalid("an op must be an object"));
+    const ConfigValue* kind = o.find("op");
+    if (!kind || !kind->is_string()) return here(invalid("missing \"op\" (boot, delete or query)"), {"op"});
+    Op op;
+    const std::string& k = kind->as_string();
+    Status known = ok_status();
+    if (k == "boot") {
+      op.kind = OpKind::Boot;
+      known = reject_unknown_keys(o, {"op", "id", "vcpus", "memory_mb", "extra_specs", "host", "expect"}, "a boot op");
+    } else if (k == "delete") {
+      op.kind = OpKind::Delete;
+      known = reject_unknown_keys(o, {"op", "id", "expect"}, "a delete op");
+    } else if (k == "query") {
+      op.kind = OpKind::Query;
+      known = reject_unknown_keys(o, {"op", "vcpus", "memory_mb", "extra_specs", "expect"}, "a query op");
+    } else {
+      return here(invalid("unknown op " + quote(k) + " (boot, delete or query)"), {"op"});
+    }
+    if (!known) return here(std::move(known).error());
+    if (op.kind != OpKind::Query) {
+      const ConfigValue* id = o.find("id");
+      if (!id) return here(invalid("missing instance id"), {"id"});
+      auto text = read_string(*id);
+      if (!text) return here(std::move(text).error(), {"id"});
+      if (text->empty()) return here(invalid("instance id is empty"), {"id"});
+      op.id = *text;
+    }
+    if (op.kind != OpKind::Delete) {
+      uint32_t vcpus = kDefaultVcpus;
+      uint64_t memory = kDefaultMemoryMb;
+      if (const ConfigValue* v = o.find("vcpus")) {
+        auto n = read_integer(*v, 1, 4096);
+        if (!n) return here(std::move(n).error(), {"vcpus"});
+        vcpus = static_cast<uint32_t>(*n);
+      }
+      if (const ConfigValue* v = o.find("memory_mb")) {
+        auto n = read_integer(*v, 0, int64_t{1} << 40);
+        if (!n) return here(std::move(n).error(), {"memory_mb"});
+        memory = static_cast<uint64_t>(*n);
+      }
+      ExtraSpecs extra;
+      if (const ConfigValue* e = o.find("extra_specs")) {
+        auto parsed = parse_extra_specs(*e);
+        if (!parsed) return here(std::move(parsed).error(), {"extra_specs"});
+        extra = std::move(*parsed);
+      }
+      std::vector<std::string> ignored;
+      auto shape = parse_flavor(vcpus, memory, extra, s.alias, ignored);
+      if (!shape) return here(std::move(shape).error(), {"extra_specs"});
+      for (const auto& key : ignored)
+        s.warnings.push_back("ops" + idx(i) + ".extra_specs." + key + ": not a scheduling key pcipass models; ignored");
+      op.shape = std::move(*shape);
+    }
+    if (const ConfigValue* h = o.find("host")) {
+      auto text = read_string(*h);
+      if (!text) return here(std::move(text).error(), {"host"});
+      if (!names.count(*text)) return here(invalid("no host named " + quote(*text) + " in this scenario"), {"host"});
+      op.host = *text;
+    }
+    if (const ConfigValue* e = o.find("expect")) {
+      if (op.kind == OpKind::Query) {
+        if (!e->is_array()) return here(invalid("a query expects a list of host names"), {"expect"});
+        std::vector<std::string> list;
+        for (size_t j = 0; j < e->items().size(); ++j) {
+          auto text = read_string(e->items()[j]);
+          if (!text) return here(std::move(text).error(), {"expect", idx(j)});
+          if (!names.count(*text)) return here(invalid("no host named " + quote(*text) + " in this scenario"), {"expect", idx(j)});
+          list.push_back(*text);
+        }
+        op.expect_hosts = std::move(list);
+      } else {
+        auto text = read_string(*e);
+        if (!text) return here(std::move(text).error(), {"expect"});
+        bool valid = op.kind == OpKind::Boot ? (*text == "ok" || *text == "NoValidHost" || names.count(*text))
+                                             : (*text == "ok" || *text == "NotFound");
+        if (!valid)
+          return here(invalid(op.kind == OpKind::Boot ? "expected \"ok\", \"NoValidHost\" or a host name, got " + quote(*text)
+                                                      : "expected \"ok\" or \"NotFound\", got " + quote(*text)),
+                      {"expect"});
+        op.expect_result = *text;
+      }
+    }
+    s.ops.push_back(std::move(op));
+  }
+  return s;
+}
+
+}  // namespace pcipass

@@ -1,0 +1,114 @@
+#include "core/simulation.h"
+
+#include <algorithm>
+
+namespace pcipass {
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::Ok: return "ok";
+    case Outcome::NoValidHost: return "NoValidHost";
+    case Outcome::NotFound: return "NotFound";
+    case Outcome::Conflict: return "Conflict";
+  }
+  return "ok";
+}
+
+Result<Simulation> Simulation::build(const Scenario& scenario, SimulationOptions options) {
+  Simulation sim(scenario.alias, std::move(options));
+  std::vector<HostInventory> hosts;
+  hosts.reserve(scenario.hosts.size());
+  for (size_t i = 0; i < scenario.hosts.size(); ++i) {
+    const HostScenario& h = scenario.hosts[i];
+    const DeviceSpecList& specs = h.device_spec ? scenario.host_device_specs[*h.device_spec] : scenario.device_spec;
+    auto inv = HostInventory::build(h.name, h.numa, h.devices, specs, sim.fleet_.classes());
+    if (!inv) return std::move(std::move(inv).error().within("[" + std::to_string(i) + "]").within("hosts"));
+    hosts.push_back(std::move(*inv));
+  }
+  auto added = sim.fleet_.add_hosts(std::move(hosts));
+  if (!added) return std::move(added).error();
+  return sim;
+}
+
+Result<OpResult> Simulation::run(const Op& op) {
+  OpResult r;
+  r.kind = op.kind;
+  r.id = op.id;
+  const auto& now = options_.now_ns;
+  const int64_t start = now();
+  switch (op.kind) {
+    case OpKind::Boot: {
+      std::optional<HostIndex> forced;
+      if (op.host) forced = fleet_.find_host(*op.host);
+      if (fleet_.instance(op.id)) {
+        r.outcome = Outcome::Conflict;
+        r.error = "instance " + op.id + " already exists";
+        break;
+      }
+      auto plan = fleet_.schedule(op.shape, forced, options_.weigher);
+      const int64_t decided = now();
+      times_.schedule_us += static_cast<double>(decided - start) / 1000.0;
+      if (!plan) {
+        r.outcome = Outcome::NoValidHost;
+        r.reasons = fleet_.explain(op.shape, forced);
+        break;
+      }
+      auto claimed = fleet_.claim(op.id, op.shape, *plan);
+      times_.claim_us += static_cast<double>(now() - decided) / 1000.0;
+      if (!claimed) {
+        r.outcome = Outcome::Conflict;
+        r.error = claimed.error().describe();
+        break;
+      }
+      const InstanceRecord& rec = **claimed;
+      const HostInventory& host = fleet_.host(rec.host);
+      r.host = host.name();
+      std::vector<DeviceIndex> held = rec.devices;
+      std::sort(held.begin(), held.end(), [&](DeviceIndex a, DeviceIndex b) {
+        return host.devices()[a].address < host.devices()[b].address;
+      });
+      for (DeviceIndex d : held) r.devices.push_back(host.devices()[d].address.to_string());
+      for (const auto& [cell, use] : rec.cell_use) r.numa_cells.push_back(host.cells()[cell].id);
+      break;
+    }
+    case OpKind::Delete: {
+      auto freed = fleet_.free(op.id);
+      times_.free_us += static_cast<double>(now() - start) / 1000.0;
+      r.outcome = freed ? Outcome::Ok : Outcome::NotFound;
+      break;
+    }
+    case OpKind::Query: {
+      for (HostIndex h : fleet_.query(op.shape)) r.hosts.push_back(fleet_.host(h).name());
+      times_.query_us += static_cast<double>(now() - start) / 1000.0;
+      break;
+    }
+  }
+  times_.total_us += static_cast<double>(now() - start) / 1000.0;
+  ++ops_run_;
+  const char* kind = op.kind == OpKind::Boot ? "boot" : op.kind == OpKind::Delete ? "delete" : "query";
+  ++counts_[op.kind == OpKind::Query ? std::string("query") : std::string(kind) + ":" + to_string(r.outcome)];
+
+  if (op.expect_result) {
+    const std::string& want = *op.expect_result;
+    bool matched = want == to_string(r.outcome) || (op.kind == OpKind::Boot && r.outcome == Outcome::Ok && want == r.host);
+    if (!matched) r.mismatch = "expected " + want;
+  }
+  if (op.expect_hosts && *op.expect_hosts != r.hosts) {
+    std::string want;
+    for (const auto& h : *op.expect_hosts) want += (want.empty() ? "" : ", ") + h;
+    r.mismatch = "expected hosts [" + want + "]";
+  }
+  if (r.mismatch) ++mismatches_;
+
+  if (options_.check_invariants) {
+    auto problems = fleet_.check_invariants();
+    if (!problems.empty()) {
+      std::string text;
+      for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+      return Error(ErrorCode::Internal, "invariant violated after this op: " + text);
+    }
+  }
+  return r;
+}
+
+}  // namespace pcipass

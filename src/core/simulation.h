@@ -1,0 +1,67 @@
+#pragma once
+// Replays a scenario through the real Fleet (schedule, claim, free, query), one op
+// at a time. Time is read through an injected function so the core has no clock.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/fleet.h"
+#include "core/scenario.h"
+
+namespace pcipass {
+
+enum class Outcome { Ok, NoValidHost, NotFound, Conflict };
+const char* to_string(Outcome outcome);
+
+struct OpResult {
+  OpKind kind = OpKind::Boot;
+  std::string id;
+  Outcome outcome = Outcome::Ok;
+  std::string host;
+  std::vector<std::string> devices;   // every device the instance holds, by address
+  std::vector<uint32_t> numa_cells;   // host NUMA cell ids, one per instance cell
+  std::vector<Rejection> reasons;     // NoValidHost: one per rejected host
+  std::vector<std::string> hosts;     // query
+  std::string error;                  // Conflict
+  std::optional<std::string> mismatch;
+};
+
+struct SimulationTimes {
+  double schedule_us = 0, claim_us = 0, free_us = 0, query_us = 0, setup_us = 0, total_us = 0;
+};
+
+struct SimulationOptions {
+  Weigher weigher = Weigher::Pack;
+  bool check_invariants = false;
+  std::function<int64_t()> now_ns = [] { return int64_t{0}; };
+};
+
+class Simulation {
+ public:
+  // Builds every host's inventory and the fleet; errors name the host path.
+  static Result<Simulation> build(const Scenario& scenario, SimulationOptions options);
+
+  // Runs one op. An Internal error means an invariant broke (only with check_invariants).
+  Result<OpResult> run(const Op& op);
+
+  const Fleet& fleet() const { return fleet_; }
+  size_t mismatches() const { return mismatches_; }
+  const std::map<std::string, size_t>& result_counts() const { return counts_; }
+  size_t ops_run() const { return ops_run_; }
+  SimulationTimes& times() { return times_; }
+  const SimulationTimes& times() const { return times_; }
+
+ private:
+  explicit Simulation(AliasTable aliases, SimulationOptions options) : fleet_(std::move(aliases)), options_(std::move(options)) {}
+  Fleet fleet_;
+  SimulationOptions options_;
+  SimulationTimes times_;
+  size_t mismatches_ = 0;
+  size_t ops_run_ = 0;
+  std::map<std::string, size_t> counts_;
+};
+
+}  // namespace pcipass

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The simulate command line: exit statuses and messages a user sees.
+# Usage: cli_errors.sh PCIPASS REPO_ROOT
+set -uo pipefail
+pcipass="$1"; root="$2"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+check() {  # check NAME WANT_RC WANT_TEXT -- COMMAND...
+  local name="$1" want_rc="$2" want_text="$3"; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" != "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc: $out"; failed=$((failed+1)); return; fi
+  case "$out" in *"$want_text"*) passed=$((passed+1)) ;; *) echo "FAIL $name: output lacks '$want_text': $out"; failed=$((failed+1)) ;; esac
+}
+scenario="$root/testdata/scenarios/01-pf-claim-blocks-vfs.json"
+check missing-file 2 "cannot open $tmp/nope.json" -- "$pcipass" simulate "$tmp/nope.json"
+printf '{"format": "pcipass-scenario/1",\n "hosts": [}\n' > "$tmp/bad.json"
+check bad-json 2 "invalid JSON at line 2" -- "$pcipass" simulate "$tmp/bad.json"
+check bad-weigher 2 "weigher" -- "$pcipass" simulate --weigher random "$scenario"
+check no-subcommand 2 "subcommand" -- "$pcipass"
+check stdin 0 '"summary"' -- sh -c "'$pcipass' simulate - < '$scenario'"
+sed 's/"expect": "compute-a"}/"expect": "NoValidHost"}/' "$scenario" > "$tmp/mismatch.json"
+check mismatch 1 '"mismatch":"expected NoValidHost"' -- "$pcipass" simulate "$tmp/mismatch.json"
+check human 0 "No valid host was found" -- "$pcipass" simulate --human "$scenario"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["device_spec"].append({"vendor_id":"8086","physical_netwrok":"p"}); json.dump(d,open(sys.argv[2],"w"))' "$scenario" "$tmp/warn.json"
+check warning 0 'warning: device_spec[2]: device_spec key "physical_netwrok"' -- "$pcipass" simulate "$tmp/warn.json"
+check quiet 0 '"summary"' -- "$pcipass" simulate -q "$tmp/warn.json"
+out=$("$pcipass" simulate -q "$tmp/warn.json" 2>&1)
+case "$out" in *warning*) echo "FAIL quiet: still warns"; failed=$((failed+1)) ;; *) passed=$((passed+1)) ;; esac
+check version 0 "pcipass 0.1.0" -- "$pcipass" --version
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
