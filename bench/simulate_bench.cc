@@ -79,8 +79,10 @@ Report run(size_t host_count, size_t op_count, uint64_t seed, double fill) {
   double explain_total = 0, query_total = 0;
   auto t2 = Clock::now();
   for (size_t i = 0; i < op_count; ++i) {
+    // Hold occupancy near the fill level: boots outnumber deletes below it, and the reverse above.
     uint64_t x = rng() % 100;
-    if (x < 47) {
+    const uint64_t boot_share = live.size() < target ? 60 : 35;
+    if (x < boot_share) {
       const InstanceShape& s = mix.draw(rng);
       if (boot(s, &decision, &claim)) {
         ++r.boots_ok;
