@@ -90,8 +90,9 @@ std::string explain_host(const HostInventory& host, const InstanceShape& shape, 
   std::vector<size_t> order = nova_cell_order(host, shape), chosen;
   std::vector<bool> used(order.size(), false);
   std::vector<std::vector<size_t>> placements;
+  size_t steps = 0;
   auto recurse = [&](auto&& self, size_t depth) -> void {
-    if (placements.size() >= 64) return;
+    if (placements.size() >= 64 || ++steps > 20000) return;
     if (depth == inst.size()) { placements.push_back(chosen); return; }
     for (size_t k = 0; k < order.size(); ++k) {
       if (used[k] || !host.cells()[order[k]].fits(inst[depth].vcpus, inst[depth].memory_mb)) continue;

@@ -1,6 +1,7 @@
 #include "core/host_fit.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "core/min_cost_flow.h"
@@ -8,7 +9,9 @@
 namespace pcipass {
 namespace {
 
-constexpr size_t kMaxContestedFamilies = 16;
+// Bounds on work per host, so no input can make a fit run for long.
+constexpr uint64_t kMaxChoices = 1 << 14;     // PF-or-VFs combinations tried
+constexpr size_t kMaxPlacementNodes = 20000;  // NUMA placement search steps
 
 bool contains(const std::vector<size_t>& v, size_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -93,7 +96,27 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
       if (vf_usable) contested.push_back(m);
     }
   }
-  if (contested.size() > kMaxContestedFamilies) contested.resize(kMaxContestedFamilies);
+  // Families with the same PF pool and the same kind and number of usable VFs are
+  // interchangeable, so only how many of each kind go as VFs matters: the choices are
+  // a product of (group size + 1) rather than 2^families.
+  std::vector<std::vector<size_t>> symmetric;  // groups of indexes into `contested`
+  {
+    std::map<std::vector<uint64_t>, size_t> group_of;
+    for (size_t f = 0; f < contested.size(); ++f) {
+      std::vector<uint64_t> signature{*devices[contested[f]].pool};
+      for (DeviceIndex v : host.vfs_of(contested[f]))
+        if (devices[v].pool && host.available(v))
+          signature.push_back((uint64_t{pools[*devices[v].pool].class_id} << 20) |
+                              (pools[*devices[v].pool].numa_node ? *pools[*devices[v].pool].numa_node : 0xfffff));
+      std::sort(signature.begin() + 1, signature.end());
+      auto [it, inserted] = group_of.emplace(signature, symmetric.size());
+      if (inserted) symmetric.emplace_back();
+      symmetric[it->second].push_back(f);
+    }
+  }
+  uint64_t choices = 1;
+  for (const auto& g : symmetric) choices = std::min<uint64_t>(choices * (g.size() + 1), kMaxChoices + 1);
+  choices = std::min<uint64_t>(choices, kMaxChoices);
 
   // Per-unit costs: locality first, then packing VFs onto PFs already in use.
   auto unit_cost = [&](size_t r, size_t s) -> int64_t {
@@ -110,18 +133,24 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
 
   std::optional<HostFit> best;
   std::vector<std::vector<int64_t>> best_flow;
-  uint64_t best_mask = 0;
-  const uint64_t masks = uint64_t{1} << contested.size();
-  for (uint64_t mask = 0; mask < masks; ++mask) {
-    // Capacities under this choice: bit set = family used as VFs (PF withheld).
+  std::vector<bool> best_as_vfs;
+  std::vector<bool> as_vfs(contested.size(), false);
+  for (uint64_t choice = 0; choice < choices; ++choice) {
+    // Decode `choice` (mixed radix): in group g, the first k families go as VFs.
+    uint64_t rest = choice;
+    for (const auto& g : symmetric) {
+      const uint64_t k = rest % (g.size() + 1);
+      rest /= g.size() + 1;
+      for (size_t j = 0; j < g.size(); ++j) as_vfs[g[j]] = j < k;
+    }
+    // Capacities under this choice: a family used as VFs withholds its PF, and vice versa.
     std::vector<int64_t> cap(P);
     for (size_t s = 0; s < P; ++s) {
       const Pool& pool = pools[used_pools[s]];
       cap[s] = pool.free;
       for (size_t f = 0; f < contested.size(); ++f) {
-        bool as_vfs = (mask >> f) & 1;
-        if (as_vfs && devices[contested[f]].pool == used_pools[s]) --cap[s];
-        if (!as_vfs && pool.pf == contested[f]) cap[s] = 0;
+        if (as_vfs[f] && devices[contested[f]].pool == used_pools[s]) --cap[s];
+        if (!as_vfs[f] && pool.pf == contested[f]) cap[s] = 0;
       }
     }
     const int R = static_cast<int>(shape.pci.size());
@@ -149,7 +178,7 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
         if (edge[r][s] >= 0) amounts[r][s] = flow.flow_on(edge[r][s]);
     best = std::move(candidate);
     best_flow = std::move(amounts);
-    best_mask = mask;
+    best_as_vfs = as_vfs;
     if (first_feasible || outcome.cost == 0) break;
   }
   if (!best) return std::nullopt;
@@ -157,9 +186,8 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
   // Concrete devices: lowest addresses first, preferring companions of groups already taken.
   auto withheld = [&](DeviceIndex d) {
     for (size_t f = 0; f < contested.size(); ++f) {
-      bool as_vfs = (best_mask >> f) & 1;
-      if (as_vfs && d == contested[f]) return true;
-      if (!as_vfs && devices[d].parent == contested[f]) return true;
+      if (best_as_vfs[f] && d == contested[f]) return true;
+      if (!best_as_vfs[f] && devices[d].parent == contested[f]) return true;
     }
     return false;
   };
@@ -233,8 +261,10 @@ std::optional<HostFit> fit_host(const HostInventory& host, const InstanceShape& 
     return cost;
   };
   bool done = false;
+  size_t steps = 0;
   auto recurse = [&](auto&& self, size_t depth) -> void {
     if (done) return;
+    if (++steps > kMaxPlacementNodes) { done = true; return; }
     if (depth == inst.size()) {
       if (++evaluated > kMaxPlacements) { done = true; return; }
       std::vector<size_t> set = chosen;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "core/test_support.h"
@@ -157,6 +158,51 @@ TEST(HostFit, MultiCellInstancesUseDistinctHostCells) {
   ASSERT_EQ(fit->cells.size(), 2u);
   EXPECT_NE(fit->cells[0], fit->cells[1]);
   EXPECT_FALSE(fit_host(*h->host, shape(*h, "gpu:1", "2", "required", 34), h->matrix, Weigher::Name).has_value());
+}
+
+std::string many_families(int pfs, int vfs_each) {
+  std::string out = "[";
+  for (int p = 0; p < pfs; ++p) {
+    char pf[16];
+    std::snprintf(pf, sizeof pf, "0000:%02x:00.0", 0x20 + p);
+    out += std::string(p ? "," : "") + R"({"address": ")" + pf + R"(", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 8})";
+    for (int v = 0; v < vfs_each; ++v) {
+      char vf[16];
+      std::snprintf(vf, sizeof vf, "0000:%02x:02.%d", 0x20 + p, v);
+      out += std::string(R"(,{"address": ")") + vf + R"(", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": ")" + pf + R"("})";
+    }
+  }
+  return out + "]";
+}
+
+TEST(HostFit, ManyInterchangeableFamiliesAreSolvedExactly) {
+  // 20 PF families of 2 VFs: pf:10 + vf:20 needs exactly 10 PFs whole and the other
+  // 10 families' VFs; one more of either is impossible.
+  auto h = make_host(many_families(20, 2));
+  auto fit = fit_host(*h->host, shape(*h, "pf:10, vf:20"), h->matrix, Weigher::Pack);
+  ASSERT_TRUE(fit.has_value());
+  std::vector<DeviceIndex> all;
+  for (const auto& r : fit->devices) all.insert(all.end(), r.begin(), r.end());
+  std::vector<PoolDelta> deltas;
+  EXPECT_TRUE(h->host->claim(all, 1, deltas).ok());
+  auto fresh = make_host(many_families(20, 2));
+  EXPECT_FALSE(fit_host(*fresh->host, shape(*fresh, "pf:11, vf:20"), fresh->matrix, Weigher::Pack).has_value());
+  EXPECT_FALSE(fit_host(*fresh->host, shape(*fresh, "pf:10, vf:21"), fresh->matrix, Weigher::Pack).has_value());
+}
+
+TEST(HostFit, LargeNumaSearchesStayBounded) {
+  // 16 host cells, an 8-cell instance that fits nowhere (each cell has 1 vCPU, the
+  // instance needs 2 per cell): the search must give up, not explore 16!/8! placements.
+  std::string numa = "[";
+  for (int c = 0; c < 16; ++c)
+    numa += std::string(c ? "," : "") + R"({"id": )" + std::to_string(c) + R"(, "cpus": )" + (c < 7 ? "2" : "1") +
+            R"(, "memory_mb": 4096, "socket": 0})";
+  numa += "]";
+  auto h = make_host("[]", numa);
+  std::vector<std::string> ignored;
+  auto s = parse_flavor(16, 1024, {{"hw:numa_nodes", "8"}}, h->aliases, ignored).value();
+  EXPECT_FALSE(fit_host(*h->host, s, h->matrix, Weigher::Pack).has_value());
+  EXPECT_FALSE(fit_host(*h->host, s, h->matrix, Weigher::Name).has_value());
 }
 
 // ---------------------------------------------------------------- brute force
