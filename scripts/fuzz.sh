@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) and runs each for
+# SECONDS (default 60), seeded with the bundled scenarios. Usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+scripts/setup.sh
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || \
+    { SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq "$p" >/dev/null; }
+done
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCIPASS_SANITIZE=ON \
+  -DPCIPASS_FUZZ=ON -DPCIPASS_BUILD_TESTS=OFF -DPCIPASS_BUILD_BENCH=OFF >/dev/null
+ninja -C build-fuzz scenario_fuzz
+corpus=build-fuzz/corpus/scenario
+mkdir -p "$corpus"
+cp testdata/scenarios/*.json testdata/scenarios/invalid/*.json examples/*.json "$corpus"/
+build-fuzz/scenario_fuzz -max_total_time="$seconds" -max_len=16384 -timeout=10 "$corpus"
