@@ -207,7 +207,9 @@ Result<DeviceSpec> DeviceSpec::parse(const ConfigValue& value, std::vector<std::
   DeviceSpec spec;
   spec.source_ = value.to_json();
   const ConfigValue* address = nullptr;
-  for (const auto& [key, v] : value.members()) {
+  for (const auto& member : value.members()) {
+    const std::string& key = member.first;
+    const ConfigValue& v = member.second;
     auto in_key = [&](Error e) { return std::move(e.within(key)); };
     if (key == "vendor_id" || key == "product_id") {
       auto id = parse_id(v, key);

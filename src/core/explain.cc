@@ -87,23 +87,11 @@ std::string explain_host(const HostInventory& host, const InstanceShape& shape, 
     return "the instance needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
            std::to_string(host.cells().size());
   // Cell placements that fit CPUs and memory, in Nova's order; report on the first.
-  std::vector<size_t> order = nova_cell_order(host, shape), chosen;
-  std::vector<bool> used(order.size(), false);
   std::vector<std::vector<size_t>> placements;
-  size_t steps = 0;
-  auto recurse = [&](auto&& self, size_t depth) -> void {
-    if (placements.size() >= 64 || ++steps > 20000) return;
-    if (depth == inst.size()) { placements.push_back(chosen); return; }
-    for (size_t k = 0; k < order.size(); ++k) {
-      if (used[k] || !host.cells()[order[k]].fits(inst[depth].vcpus, inst[depth].memory_mb)) continue;
-      used[k] = true;
-      chosen.push_back(order[k]);
-      self(self, depth + 1);
-      chosen.pop_back();
-      used[k] = false;
-    }
-  };
-  recurse(recurse, 0);
+  for_each_cell_placement(host, inst, nova_cell_order(host, shape), false, 20000, [&](const std::vector<size_t>& cells) {
+    placements.push_back(cells);
+    return placements.size() < 64;
+  });
   if (placements.empty()) {
     std::string free_text;
     for (const auto& c : host.cells()) {

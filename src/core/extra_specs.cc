@@ -96,7 +96,8 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
   const std::pair<std::string, std::string>* alias_spec = nullptr;
 
   for (const auto& kv : extra_specs) {
-    const auto& [key, value] = kv;
+    const std::string& key = kv.first;
+    const std::string& value = kv.second;
     auto at_key = [&](Error e) { return std::move(e.within(key)); };
     if (key == "pci_passthrough:alias") {
       alias_spec = &kv;

@@ -12,6 +12,7 @@ namespace {
 // Bounds on work per host, so no input can make a fit run for long.
 constexpr uint64_t kMaxChoices = 1 << 14;     // PF-or-VFs combinations tried
 constexpr size_t kMaxPlacementNodes = 20000;  // NUMA placement search steps
+constexpr size_t kMaxPlacements = 5040;       // complete NUMA placements scored
 
 bool contains(const std::vector<size_t>& v, size_t x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -245,10 +246,7 @@ std::optional<HostFit> fit_host(const HostInventory& host, const InstanceShape& 
 
   // Permutations of host cells (Nova's itertools.permutations order over `order`).
   std::optional<HostFit> best;
-  std::vector<size_t> chosen;
-  std::vector<bool> used(order.size(), false);
   size_t evaluated = 0;
-  constexpr size_t kMaxPlacements = 5040;
   auto cell_cost = [&](const std::vector<size_t>& pick) {
     int64_t cost = 0;
     for (size_t i = 0; i < pick.size(); ++i) {
@@ -260,28 +258,36 @@ std::optional<HostFit> fit_host(const HostInventory& host, const InstanceShape& 
     }
     return cost;
   };
-  bool done = false;
+  for_each_cell_placement(host, inst, order, weigher == Weigher::Pack, kMaxPlacementNodes,
+                          [&](const std::vector<size_t>& chosen) {
+                            if (++evaluated > kMaxPlacements) return false;
+                            auto pci = fit_pci(host, shape, matrix, chosen, weigher == Weigher::Name);
+                            if (!pci) return true;
+                            pci->cells = chosen;
+                            pci->cost = pci->cost * 1'000'000 + (weigher == Weigher::Pack ? cell_cost(chosen) : 0);
+                            if (!best || pci->cost < best->cost) best = std::move(pci);
+                            return weigher == Weigher::Pack;  // name: the first feasible placement wins
+                          });
+  return best;
+}
+
+void for_each_cell_placement(const HostInventory& host, const std::vector<InstanceCell>& inst,
+                             const std::vector<size_t>& order, bool skip_symmetric, size_t max_steps,
+                             const std::function<bool(const std::vector<size_t>&)>& visit) {
+  const auto& cells = host.cells();
+  std::vector<size_t> chosen;
+  std::vector<bool> used(order.size(), false);
   size_t steps = 0;
+  bool done = false;
   auto recurse = [&](auto&& self, size_t depth) -> void {
-    if (done) return;
-    if (++steps > kMaxPlacementNodes) { done = true; return; }
+    if (done || ++steps > max_steps) { done = true; return; }
     if (depth == inst.size()) {
-      if (++evaluated > kMaxPlacements) { done = true; return; }
-      std::vector<size_t> set = chosen;
-      auto pci = fit_pci(host, shape, matrix, set, weigher == Weigher::Name);
-      if (!pci) return;
-      pci->cells = chosen;
-      pci->cost = pci->cost * 1'000'000 + (weigher == Weigher::Pack ? cell_cost(chosen) : 0);
-      if (!best || pci->cost < best->cost) best = std::move(pci);
-      if (weigher == Weigher::Name) done = true;
+      done = !visit(chosen);
       return;
     }
     for (size_t k = 0; k < order.size() && !done; ++k) {
-      if (used[k]) continue;
-      const NumaCell& c = cells[order[k]];
-      if (!c.fits(inst[depth].vcpus, inst[depth].memory_mb)) continue;
-      // Identical instance cells make permutations of the same set equivalent for packing.
-      if (weigher == Weigher::Pack && depth > 0 && inst[depth].vcpus == inst[depth - 1].vcpus &&
+      if (used[k] || !cells[order[k]].fits(inst[depth].vcpus, inst[depth].memory_mb)) continue;
+      if (skip_symmetric && depth > 0 && inst[depth].vcpus == inst[depth - 1].vcpus &&
           inst[depth].memory_mb == inst[depth - 1].memory_mb && order[k] < chosen.back())
         continue;
       used[k] = true;
@@ -292,7 +298,6 @@ std::optional<HostFit> fit_host(const HostInventory& host, const InstanceShape& 
     }
   };
   recurse(recurse, 0);
-  return best;
 }
 
 }  // namespace pcipass

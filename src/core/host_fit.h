@@ -4,6 +4,7 @@
 // together as one min-cost flow, enumerating the PF-or-VFs choice of each contested
 // SR-IOV family. A host is rejected only when no valid assignment exists.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ bool numa_allows(const HostInventory& host, NumaPolicy policy, const std::vector
 // PCI matching alone for a fixed set of instance cells (empty: no NUMA topology).
 std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
                                const std::vector<size_t>& cells, bool first_feasible);
+
+// Calls visit(host cell index per instance cell) for each placement of the instance's
+// cells on distinct host cells with room for them, in permutation order over `order`.
+// Stops when visit returns false or after max_steps search steps. With skip_symmetric,
+// placements that only swap identical instance cells are visited once.
+void for_each_cell_placement(const HostInventory& host, const std::vector<InstanceCell>& cells,
+                             const std::vector<size_t>& order, bool skip_symmetric, size_t max_steps,
+                             const std::function<bool(const std::vector<size_t>&)>& visit);
 
 // Host cells in the order Nova's numa_fit_instance_to_host tries them (default spread).
 std::vector<size_t> nova_cell_order(const HostInventory& host, const InstanceShape& shape);
