@@ -14,5 +14,5 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 ninja -C build-fuzz scenario_fuzz
 corpus=build-fuzz/corpus/scenario
 mkdir -p "$corpus"
-cp testdata/scenarios/*.json testdata/scenarios/invalid/*.json examples/*.json "$corpus"/
+cp testdata/scenarios/*.json testdata/scenarios/invalid/*.json testdata/fuzz-regressions/* examples/*.json "$corpus"/
 build-fuzz/scenario_fuzz -max_total_time="$seconds" -max_len=16384 -timeout=10 "$corpus"

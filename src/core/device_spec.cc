@@ -194,7 +194,11 @@ bool AddressPattern::matches(PciAddress a) const {
   const std::array<std::string, 4> fields = {text.substr(0, 4), text.substr(5, 2), text.substr(8, 2), text.substr(11, 1)};
   for (size_t i = 0; i < regex_.size(); ++i) {
     if (!regex_[i].re) continue;
-    if (!std::regex_search(fields[i], *regex_[i].re, std::regex_constants::match_continuous)) return false;
+    try {
+      if (!std::regex_search(fields[i], *regex_[i].re, std::regex_constants::match_continuous)) return false;
+    } catch (const std::regex_error&) {
+      return false;  // the engine gave up (complexity or stack): treat as no match
+    }
   }
   return true;
 }

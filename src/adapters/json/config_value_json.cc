@@ -72,6 +72,11 @@ Result<ConfigValue> parse_json(std::string_view text) {
     auto pos = what.find("syntax error");
     return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
                    (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number too large for a double ("1e999").
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    return invalid("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
 }
 

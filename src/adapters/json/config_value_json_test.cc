@@ -28,6 +28,13 @@ TEST(ParseJson, SyntaxErrorsGiveLineAndColumn) {
   EXPECT_FALSE(parse_json("{} trailing").ok());
 }
 
+TEST(ParseJson, NumbersBeyondDoubleAreAnErrorNotACrash) {
+  // Found by the scenario fuzzer: nlohmann throws out_of_range, not parse_error, here.
+  auto v = parse_json(R"({"cpus": 1e999})");
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.error().message().find("number overflow parsing '1e999'"), std::string::npos) << v.error().message();
+}
+
 TEST(ParseJson, DuplicateKeysAreRejected) {
   auto v = parse_json(R"({"hosts": [], "hosts": []})");
   ASSERT_FALSE(v.ok());
