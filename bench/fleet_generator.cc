@@ -37,14 +37,14 @@ Scenario generate_fleet(size_t hosts, uint64_t seed) {
       const uint32_t bus = pf == 0 ? 0x41 : 0xc1;
       DeviceFacts p;
       p.address = addr(bus, 0, 0);
-      p.vendor_id = 0x8086; p.product_id = 0x1572; p.class_code = 0x020000; p.numa_node = pf;
+      p.vendor_id = PciId(0x8086); p.product_id = PciId(0x1572); p.class_code = 0x020000; p.numa_node = pf;
       p.sriov_totalvfs = 64; p.iommu_group = group++;
       p.devname = "ens" + std::to_string(bus) + "f0";
       host.devices.push_back(p);
       for (uint32_t v = 0; v < 32; ++v) {
         DeviceFacts vf;
         vf.address = addr(bus, 2 + v / 8, v % 8);
-        vf.vendor_id = 0x8086; vf.product_id = 0x154c; vf.class_code = 0x020000; vf.numa_node = pf;
+        vf.vendor_id = PciId(0x8086); vf.product_id = PciId(0x154c); vf.class_code = 0x020000; vf.numa_node = pf;
         vf.physfn = p.address; vf.iommu_group = group++;
         host.devices.push_back(vf);
       }
@@ -52,19 +52,19 @@ Scenario generate_fleet(size_t hosts, uint64_t seed) {
     for (uint32_t g = 0; g < 4; ++g) {
       DeviceFacts gpu;
       gpu.address = addr(g < 2 ? 0x17 + g : 0x98 + g, 0, 0);
-      gpu.vendor_id = 0x10de; gpu.product_id = 0x2330; gpu.class_code = 0x030200; gpu.numa_node = g / 2;
+      gpu.vendor_id = PciId(0x10de); gpu.product_id = PciId(0x2330); gpu.class_code = 0x030200; gpu.numa_node = g / 2;
       gpu.iommu_group = group++;
       host.devices.push_back(gpu);
     }
     DeviceFacts qat;
     qat.address = addr(0x3d, 0, 0);
-    qat.vendor_id = 0x8086; qat.product_id = 0x37c8; qat.class_code = 0x0b4000; qat.numa_node = 0;
+    qat.vendor_id = PciId(0x8086); qat.product_id = PciId(0x37c8); qat.class_code = 0x0b4000; qat.numa_node = 0;
     qat.sriov_totalvfs = 16; qat.iommu_group = group++;
     host.devices.push_back(qat);
     for (uint32_t v = 0; v < 16; ++v) {
       DeviceFacts vf;
       vf.address = addr(0x3d, 1 + v / 8, v % 8);
-      vf.vendor_id = 0x8086; vf.product_id = 0x37c9; vf.class_code = 0x0b4000; vf.numa_node = 0;
+      vf.vendor_id = PciId(0x8086); vf.product_id = PciId(0x37c9); vf.class_code = 0x0b4000; vf.numa_node = 0;
       vf.physfn = qat.address; vf.iommu_group = group++;
       host.devices.push_back(vf);
     }

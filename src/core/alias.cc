@@ -25,7 +25,7 @@ std::optional<NumaPolicy> parse_numa_policy(std::string_view text) {
   return std::nullopt;
 }
 
-bool Alias::admits(uint16_t vendor, uint16_t product, DeviceType type,
+bool Alias::admits(PciId vendor, PciId product, DeviceType type,
                    const std::optional<std::string>& live_migratable) const {
   if (device_type ? *device_type != type : type == DeviceType::Pf) return false;
   for (const auto& s : specs) {
@@ -48,10 +48,10 @@ struct ParsedEntry {
   std::optional<NumaPolicy> numa_policy;
 };
 
-Result<uint16_t> parse_alias_id(const ConfigValue& v) {
-  if (!v.is_string() || v.as_string().size() != 4 || !parse_hex_exact(v.as_string(), 0xffff))
-    return invalid("must be exactly 4 hex digits, got " + v.to_json());
-  return static_cast<uint16_t>(*parse_hex_exact(v.as_string(), 0xffff));
+Result<PciId> parse_alias_id(const ConfigValue& v) {
+  auto id = v.is_string() ? PciId::parse(v.as_string()) : Result<PciId>(invalid(""));
+  if (!id) return invalid("must be exactly 4 hex digits, got " + v.to_json());
+  return *id;
 }
 
 Result<ParsedEntry> parse_entry(const ConfigValue& v, std::vector<std::string>& warnings) {

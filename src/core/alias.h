@@ -9,6 +9,7 @@
 
 #include "core/config_value.h"
 #include "core/device.h"
+#include "core/pci_id.h"
 
 namespace pcipass {
 
@@ -18,8 +19,8 @@ std::optional<NumaPolicy> parse_numa_policy(std::string_view text);
 
 // One alternative of an alias.
 struct AliasSpec {
-  uint16_t vendor_id = 0;
-  uint16_t product_id = 0;
+  PciId vendor_id;
+  PciId product_id;
   std::optional<bool> live_migratable;
 };
 
@@ -31,7 +32,7 @@ struct Alias {
   std::vector<size_t> source_indexes;     // positions in the alias list, for messages
 
   // Whether a device of this kind, with this live_migratable tag, can serve the alias.
-  bool admits(uint16_t vendor, uint16_t product, DeviceType type, const std::optional<std::string>& live_migratable) const;
+  bool admits(PciId vendor, PciId product, DeviceType type, const std::optional<std::string>& live_migratable) const;
 };
 
 class AliasTable {

@@ -25,7 +25,8 @@ TEST(Alias, ParsesAValidAlias) {
   EXPECT_EQ(a->device_type, DeviceType::Vf);
   EXPECT_EQ(a->numa_policy, NumaPolicy::Required);
   ASSERT_EQ(a->specs.size(), 1u);
-  EXPECT_EQ(a->specs[0].product_id, 0x37c9);
+  EXPECT_EQ(a->specs[0].product_id, PciId(0x37c9));
+  EXPECT_EQ(a->specs[0].product_id.to_string(), "37c9");
   EXPECT_EQ(a->specs[0].live_migratable, std::optional<bool>(true));
 }
 
@@ -65,9 +66,9 @@ TEST(Alias, SameNameEntriesAreAlternatives) {
   ASSERT_TRUE(t.ok());
   const Alias* a = t->find("nic");
   ASSERT_EQ(a->specs.size(), 2u);
-  EXPECT_TRUE(a->admits(0x8086, 0x154c, DeviceType::Vf, std::nullopt));
-  EXPECT_TRUE(a->admits(0x15b3, 0x1018, DeviceType::Vf, std::nullopt));
-  EXPECT_FALSE(a->admits(0x15b3, 0x1018, DeviceType::Pci, std::nullopt));
+  EXPECT_TRUE(a->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, std::nullopt));
+  EXPECT_TRUE(a->admits(PciId(0x15b3), PciId(0x1018), DeviceType::Vf, std::nullopt));
+  EXPECT_FALSE(a->admits(PciId(0x15b3), PciId(0x1018), DeviceType::Pci, std::nullopt));
 }
 
 TEST(Alias, SameNameEntriesMustAgree) {
@@ -91,9 +92,9 @@ TEST(Alias, WithoutDeviceTypeMatchesPciAndVfButNeverPf) {
   auto t = parse(R"([{"name": "any", "vendor_id": "8086", "product_id": "1572"}])", &w);
   ASSERT_TRUE(t.ok());
   const Alias* a = t->find("any");
-  EXPECT_TRUE(a->admits(0x8086, 0x1572, DeviceType::Pci, std::nullopt));
-  EXPECT_TRUE(a->admits(0x8086, 0x1572, DeviceType::Vf, std::nullopt));
-  EXPECT_FALSE(a->admits(0x8086, 0x1572, DeviceType::Pf, std::nullopt));
+  EXPECT_TRUE(a->admits(PciId(0x8086), PciId(0x1572), DeviceType::Pci, std::nullopt));
+  EXPECT_TRUE(a->admits(PciId(0x8086), PciId(0x1572), DeviceType::Vf, std::nullopt));
+  EXPECT_FALSE(a->admits(PciId(0x8086), PciId(0x1572), DeviceType::Pf, std::nullopt));
   ASSERT_EQ(w.size(), 1u);
   EXPECT_NE(w[0].find("never a PF"), std::string::npos);
 }
@@ -104,11 +105,11 @@ TEST(Alias, LiveMigratableNeedsAnExplicitTag) {
                      {"name": "any", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}])");
   ASSERT_TRUE(t.ok());
   const std::optional<std::string> yes = "true", no = "false", unset;
-  EXPECT_TRUE(t->find("lm")->admits(0x8086, 0x154c, DeviceType::Vf, yes));
-  EXPECT_FALSE(t->find("lm")->admits(0x8086, 0x154c, DeviceType::Vf, unset));
-  EXPECT_TRUE(t->find("nolm")->admits(0x8086, 0x154c, DeviceType::Vf, no));
-  EXPECT_FALSE(t->find("nolm")->admits(0x8086, 0x154c, DeviceType::Vf, unset));
-  EXPECT_TRUE(t->find("any")->admits(0x8086, 0x154c, DeviceType::Vf, unset));
+  EXPECT_TRUE(t->find("lm")->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, yes));
+  EXPECT_FALSE(t->find("lm")->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, unset));
+  EXPECT_TRUE(t->find("nolm")->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, no));
+  EXPECT_FALSE(t->find("nolm")->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, unset));
+  EXPECT_TRUE(t->find("any")->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, unset));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/pci_address.h"
+#include "core/pci_id.h"
 
 namespace pcipass {
 
@@ -16,8 +17,8 @@ const char* nova_type_name(DeviceType type);
 
 struct DeviceFacts {
   PciAddress address;
-  uint16_t vendor_id = 0;
-  uint16_t product_id = 0;
+  PciId vendor_id;
+  PciId product_id;
   std::optional<uint32_t> class_code;  // 24-bit class/subclass/prog-if
   std::optional<uint32_t> numa_node;   // nullopt: no NUMA affinity reported
   uint32_t sriov_totalvfs = 0;

@@ -40,18 +40,18 @@ constexpr std::array<std::string_view, 5> kBooleanTags = {"trusted", "remote_man
                                                           "live_migratable", "one_time_use"};
 
 // vendor_id / product_id: "*" or a hex number <= FFFF (Python int(x, 16) rules).
-Result<std::optional<uint16_t>> parse_id(const ConfigValue& v, std::string_view key) {
+Result<std::optional<PciId>> parse_id(const ConfigValue& v, std::string_view key) {
   if (!v.is_string())
     return invalid("expected a string of hex digits or \"*\", got " + std::string(kind_name(v.kind())));
   std::string_view text = trim(v.as_string());
-  if (text == "*") return std::optional<uint16_t>{};
+  if (text == "*") return std::optional<PciId>{};
   auto n = parse_hex_lenient(text);
   if (!n)
     return invalid("property " + std::string(key) + " ('" + v.as_string() + "') does not parse as a hex number");
   if (*n > 0xffff)
     return invalid("property " + std::string(key) + " (" + v.as_string() +
                    ") is greater than the maximum allowable value (FFFF).");
-  return std::optional<uint16_t>(static_cast<uint16_t>(*n));
+  return std::optional<PciId>(PciId(static_cast<uint16_t>(*n)));
 }
 
 Result<std::optional<uint32_t>> parse_glob_field(std::string_view field, std::string_view name, uint32_t max,

@@ -61,7 +61,7 @@ class DeviceSpec {
   const std::string& source() const { return source_; }
 
  private:
-  std::optional<uint16_t> vendor_, product_;
+  std::optional<PciId> vendor_, product_;
   std::optional<AddressPattern> address_;
   std::optional<std::string> devname_;
   std::vector<Tag> pool_tags_;       // sorted by key

@@ -6,7 +6,7 @@
 namespace pcipass {
 
 uint32_t ClassRegistry::intern(const DeviceClass& c) {
-  std::string key = std::to_string(c.vendor_id) + ":" + std::to_string(c.product_id) + ":" +
+  std::string key = c.vendor_id.to_string() + ":" + c.product_id.to_string() + ":" +
                     std::to_string(static_cast<int>(c.type));
   for (const auto& t : c.tags) key += "|" + t.key + "=" + (t.value ? "s" + *t.value : "n");
   auto [it, inserted] = by_key_.emplace(key, static_cast<uint32_t>(classes_.size()));

@@ -23,8 +23,8 @@ namespace pcipass {
 
 // A kind of device fleet-wide: ids, type and the tags of the spec that admitted it.
 struct DeviceClass {
-  uint16_t vendor_id = 0;
-  uint16_t product_id = 0;
+  PciId vendor_id;
+  PciId product_id;
   DeviceType type = DeviceType::Pci;
   std::vector<Tag> tags;
   std::optional<std::string> live_migratable;
@@ -67,8 +67,8 @@ using InstanceSlot = uint32_t;
 // Scheduler state of one device; kept small (see bench: bytes per device).
 struct Device {
   PciAddress address;
-  uint16_t vendor_id = 0;
-  uint16_t product_id = 0;
+  PciId vendor_id;
+  PciId product_id;
   std::optional<uint16_t> numa_node;
   DeviceType type = DeviceType::Pci;
   bool bridge = false;

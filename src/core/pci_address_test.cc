@@ -1,4 +1,5 @@
 #include "core/pci_address.h"
+#include "core/pci_id.h"
 
 #include <gtest/gtest.h>
 
@@ -43,6 +44,17 @@ TEST(PciAddress, OrdersByDomainBusSlotFunctionAndHashes) {
   EXPECT_LT(b, c);
   std::unordered_set<PciAddress> set{a, b, c, a};
   EXPECT_EQ(set.size(), 3u);
+}
+
+TEST(PciId, ParsesFourHexDigitsAndPrintsLowerCase) {
+  EXPECT_EQ(PciId::parse("10DE").value().to_string(), "10de");
+  EXPECT_EQ(PciId::parse("8086").value(), PciId(0x8086));
+  for (const char* bad : {"808", "80861", "0x86", "g111", ""}) {
+    auto id = PciId::parse(bad);
+    ASSERT_FALSE(id.ok()) << bad;
+    EXPECT_NE(id.error().message().find("expected 4 hex digits"), std::string::npos);
+  }
+  EXPECT_LT(PciId(0x10de), PciId(0x8086));
 }
 
 }  // namespace

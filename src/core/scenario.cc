@@ -44,10 +44,9 @@ Result<std::vector<NumaCellSpec>> parse_numa(const ConfigValue& v) {
   return cells;
 }
 
-Result<uint16_t> parse_device_id(const ConfigValue& v) {
-  if (!v.is_string() || v.as_string().size() != 4 || !parse_hex_exact(v.as_string(), 0xffff))
-    return invalid("expected 4 hex digits, got " + v.to_json());
-  return static_cast<uint16_t>(*parse_hex_exact(v.as_string(), 0xffff));
+Result<PciId> parse_device_id(const ConfigValue& v) {
+  if (!v.is_string()) return invalid("expected 4 hex digits, got " + v.to_json());
+  return PciId::parse(v.as_string());
 }
 
 Result<DeviceFacts> parse_device(const ConfigValue& v) {

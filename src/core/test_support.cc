@@ -117,8 +117,8 @@ InstanceShape TestFleet::shape(std::string_view extra_specs_json, uint32_t vcpus
 DeviceFacts device(std::string_view address, std::string_view vendor, std::string_view product) {
   DeviceFacts d;
   d.address = PciAddress::parse(address).value();
-  d.vendor_id = static_cast<uint16_t>(std::strtoul(std::string(vendor).c_str(), nullptr, 16));
-  d.product_id = static_cast<uint16_t>(std::strtoul(std::string(product).c_str(), nullptr, 16));
+  d.vendor_id = PciId::parse(vendor).value();
+  d.product_id = PciId::parse(product).value();
   return d;
 }
 
