@@ -9,8 +9,9 @@ std::string explain_host(const HostInventory& host, const InstanceShape& shape, 
 
 void Fleet::register_new_classes() {
   const size_t n = classes_.size();
-  if (class_aliases_.size() == n) return;
+  // One row per alias even before any class exists, so lookups never go out of range.
   matrix_.admits.resize(aliases_.aliases().size());
+  if (class_aliases_.size() == n) return;
   for (size_t a = 0; a < aliases_.aliases().size(); ++a) matrix_.admits[a].resize(n, 0);
   for (size_t c = class_aliases_.size(); c < n; ++c) {
     const DeviceClass& dc = classes_.get(static_cast<uint32_t>(c));
