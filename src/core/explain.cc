@@ -1,6 +1,7 @@
 // One short, specific reason why a host cannot take an instance. Runs only on the
 // failure path, so it may walk the host's devices.
 #include <algorithm>
+#include <map>
 #include <string>
 
 #include "core/fleet.h"
@@ -53,9 +54,17 @@ std::string single_request_shortfall(const HostInventory& host, const InstanceSh
       if (!s.blocker.empty()) text += "; " + s.blocker;
       return text;
     }
-    if (s.allowed < r.count)
+    if (s.allowed < r.count) {
+      // Where the free devices the policy rules out are, e.g. "2 free on node 0".
+      std::map<std::string, uint32_t> elsewhere;
+      for (const Pool& pool : host.pools())
+        if (pool.free > 0 && matrix.get(r.alias_index, pool.class_id) && !numa_allows(host, r.policy, cells, pool.numa_node))
+          elsewhere[pool.numa_node ? "node " + std::to_string(*pool.numa_node) : "no NUMA node"] += pool.free;
+      std::string where;
+      for (const auto& [node, n] : elsewhere) where += (where.empty() ? "; " : ", ") + std::to_string(n) + " free on " + node;
       return "alias " + r.alias_name + ": " + std::to_string(s.allowed) + " of " + std::to_string(r.count) +
-             " free on NUMA node " + cells_text(host, cells) + " (policy " + to_string(r.policy) + ")";
+             " free on NUMA node " + cells_text(host, cells) + " (policy " + to_string(r.policy) + where + ")";
+    }
   }
   return {};
 }

@@ -85,7 +85,7 @@ TEST(Fleet, ExplainsEveryRejectedHost) {
   for (const auto& r : reasons) by_host[r.host] = r.reason;
   EXPECT_EQ(by_host["a-nic"], "no device for alias gpu");
   EXPECT_EQ(by_host["d-empty"], "no device for alias gpu");
-  EXPECT_EQ(by_host["c-gpu"], "alias gpu: 0 of 1 free on NUMA node 0 (policy required)");
+  EXPECT_EQ(by_host["c-gpu"], "alias gpu: 0 of 1 free on NUMA node 0 (policy required; 1 free on node 1)");
 }
 
 TEST(Fleet, ExplainsPfBlockedByVfsAndRequestsThatCompete) {
