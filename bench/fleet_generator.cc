@@ -74,9 +74,8 @@ Scenario generate_fleet(size_t hosts, uint64_t seed) {
   return s;
 }
 
-FlavorMix::FlavorMix(const AliasTable& aliases) {
-  struct Entry { uint32_t weight; uint32_t vcpus; uint64_t mem; ExtraSpecs extra; };
-  const std::vector<Entry> mix = {
+const std::vector<FlavorMix::Flavor>& FlavorMix::flavors() {
+  static const std::vector<Flavor> mix = {
       {30, 2, 4096, {{"pci_passthrough:alias", "nic-vf:1"}}},
       {15, 4, 8192, {{"pci_passthrough:alias", "nic-vf:2"}, {"hw:numa_nodes", "1"}}},
       {10, 8, 32768, {{"pci_passthrough:alias", "gpu:1"}, {"hw:numa_nodes", "1"}}},
@@ -86,21 +85,110 @@ FlavorMix::FlavorMix(const AliasTable& aliases) {
       {3, 4, 8192, {{"pci_passthrough:alias", "nic-pf:1"}}},
       {18, 2, 2048, {}},
   };
-  for (const auto& e : mix) {
+  return mix;
+}
+
+FlavorMix::FlavorMix(const AliasTable& aliases) {
+  for (const auto& e : flavors()) {
     std::vector<std::string> ignored;
-    shapes_.push_back(parse_flavor(e.vcpus, e.mem, e.extra, aliases, ignored).value());
+    shapes_.push_back(parse_flavor(e.vcpus, e.memory_mb, e.extra, aliases, ignored).value());
     weights_.push_back(e.weight);
     total_ += e.weight;
   }
 }
 
-const InstanceShape& FlavorMix::draw(std::mt19937_64& rng) const {
+size_t FlavorMix::draw_index(std::mt19937_64& rng) const {
   uint32_t x = static_cast<uint32_t>(rng() % total_);
   for (size_t i = 0; i < shapes_.size(); ++i) {
-    if (x < weights_[i]) return shapes_[i];
+    if (x < weights_[i]) return i;
     x -= weights_[i];
   }
-  return shapes_.back();
+  return shapes_.size() - 1;
+}
+
+const InstanceShape& FlavorMix::draw(std::mt19937_64& rng) const { return shapes_[draw_index(rng)]; }
+
+namespace {
+
+std::string hex4(PciId id) { return id.to_string(); }
+
+std::string device_json(const DeviceFacts& d) {
+  std::string out = "{\"address\":\"" + d.address.to_string() + "\",\"vendor_id\":\"" + hex4(d.vendor_id) +
+                    "\",\"product_id\":\"" + hex4(d.product_id) + "\"";
+  if (d.class_code) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%06x", *d.class_code);
+    out += std::string(",\"class_code\":\"") + buf + "\"";
+  }
+  out += ",\"numa_node\":" + (d.numa_node ? std::to_string(*d.numa_node) : std::string("null"));
+  if (d.sriov_totalvfs) out += ",\"sriov_totalvfs\":" + std::to_string(d.sriov_totalvfs);
+  if (d.physfn) out += ",\"physfn\":\"" + d.physfn->to_string() + "\"";
+  if (!d.devname.empty()) out += ",\"devname\":\"" + d.devname + "\"";
+  if (d.iommu_group) out += ",\"iommu_group\":" + std::to_string(*d.iommu_group);
+  return out + "}";
+}
+
+std::string boot_json(const std::string& id, const FlavorMix::Flavor& f) {
+  std::string out = "{\"op\":\"boot\",\"id\":\"" + id + "\",\"vcpus\":" + std::to_string(f.vcpus) +
+                    ",\"memory_mb\":" + std::to_string(f.memory_mb) + ",\"extra_specs\":{";
+  for (size_t i = 0; i < f.extra.size(); ++i)
+    out += (i ? "," : "") + std::string("\"") + f.extra[i].first + "\":\"" + f.extra[i].second + "\"";
+  return out + "}}";
+}
+
+}  // namespace
+
+std::string scenario_text(size_t hosts, size_t fill_boots, size_t ops, uint64_t seed) {
+  Scenario s = generate_fleet(hosts, seed);
+  std::string out = R"({"format":"pcipass-scenario/1",
+"device_spec":[{"vendor_id":"8086","product_id":"154c","physical_network":"physnet1"},{"vendor_id":"8086","product_id":"1572"},{"vendor_id":"10de","product_id":"2330"},{"vendor_id":"8086","product_id":"37c9"}],
+"alias":[{"name":"nic-vf","vendor_id":"8086","product_id":"154c","device_type":"type-VF","numa_policy":"preferred"},{"name":"nic-pf","vendor_id":"8086","product_id":"1572","device_type":"type-PF"},{"name":"gpu","vendor_id":"10de","product_id":"2330","device_type":"type-PCI","numa_policy":"required"},{"name":"qat-vf","vendor_id":"8086","product_id":"37c9","device_type":"type-VF"}],
+"hosts":[)";
+  for (size_t h = 0; h < s.hosts.size(); ++h) {
+    const auto& host = s.hosts[h];
+    out += (h ? ",\n" : "\n") + std::string("{\"name\":\"") + host.name + "\",\"numa\":[";
+    for (size_t c = 0; c < host.numa->size(); ++c) {
+      const auto& cell = (*host.numa)[c];
+      out += (c ? "," : "") + std::string("{\"id\":") + std::to_string(cell.id) + ",\"cpus\":" + std::to_string(cell.cpus) +
+             ",\"memory_mb\":" + std::to_string(cell.memory_mb) + ",\"socket\":" + std::to_string(*cell.socket) + "}";
+    }
+    out += "],\"devices\":[";
+    for (size_t d = 0; d < host.devices.size(); ++d) out += (d ? "," : "") + device_json(host.devices[d]);
+    out += "]}";
+  }
+  out += "],\n\"ops\":[";
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  FlavorMix mix(s.alias);
+  const auto& flavors = FlavorMix::flavors();
+  std::vector<std::string> live;
+  size_t next = 0;
+  bool first = true;
+  auto emit = [&](const std::string& op) {
+    out += (first ? "\n" : ",\n") + op;
+    first = false;
+  };
+  for (size_t i = 0; i < fill_boots; ++i) {
+    live.push_back("vm-" + std::to_string(next++));
+    emit(boot_json(live.back(), flavors[mix.draw_index(rng)]));
+  }
+  for (size_t i = 0; i < ops; ++i) {
+    uint64_t x = rng() % 100;
+    const uint64_t boot_share = live.size() < fill_boots ? 60 : 35;
+    if (x < boot_share || live.empty()) {
+      live.push_back("vm-" + std::to_string(next++));
+      emit(boot_json(live.back(), flavors[mix.draw_index(rng)]));
+    } else if (x < 95) {
+      size_t k = rng() % live.size();
+      std::swap(live[k], live.back());
+      emit("{\"op\":\"delete\",\"id\":\"" + live.back() + "\"}");
+      live.pop_back();
+    } else {
+      std::string q = boot_json("", flavors[mix.draw_index(rng)]);
+      q = "{\"op\":\"query\"" + q.substr(q.find(",\"vcpus\""));
+      emit(q);
+    }
+  }
+  return out + "\n]}\n";
 }
 
 }  // namespace pcipass::bench

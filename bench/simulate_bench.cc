@@ -2,7 +2,7 @@
 // 100 / 1 000 / 10 000 hosts, filled to a steady state, then a mixed stream of
 // boot / delete / query ops. Reports boot-decision latency percentiles, total time
 // for the op stream, and scheduler bytes per device.
-//   pcipass_bench [--hosts N,N,...] [--ops N] [--seed S] [--fill F]
+//   pcipass_bench [--hosts N,N,...] [--ops N] [--seed S] [--fill F] [--write-scenario FILE]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -132,18 +132,31 @@ int main(int argc, char** argv) {
   size_t ops = 100000;
   uint64_t seed = 42;
   double fill = 0.5;
+  std::string write_scenario;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--ops") ops = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--write-scenario") write_scenario = v;
     else if (k == "--seed") seed = std::strtoull(v.c_str(), nullptr, 10);
     else if (k == "--fill") fill = std::strtod(v.c_str(), nullptr);
     else if (k == "--hosts") {
       sizes.clear();
       for (char* p = std::strtok(v.data(), ","); p; p = std::strtok(nullptr, ",")) sizes.push_back(std::strtoull(p, nullptr, 10));
     } else {
-      std::fprintf(stderr, "usage: %s [--hosts N,N] [--ops N] [--seed S] [--fill F]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--hosts N,N] [--ops N] [--seed S] [--fill F] [--write-scenario FILE]\n", argv[0]);
       return 2;
     }
+  }
+  if (!write_scenario.empty()) {
+    // The same fleet and op mix as a scenario file for `pcipass simulate` (first --hosts size).
+    const size_t n = sizes.front();
+    std::string text = bench::scenario_text(n, static_cast<size_t>(fill * 40.0 * static_cast<double>(n)), ops, seed);
+    FILE* f = std::fopen(write_scenario.c_str(), "w");
+    if (!f || std::fwrite(text.data(), 1, text.size(), f) != text.size() || std::fclose(f) != 0) {
+      std::fprintf(stderr, "cannot write %s\n", write_scenario.c_str());
+      return 1;
+    }
+    return 0;
   }
   std::printf("%7s %8s %8s %9s %9s %9s %9s %8s %8s %9s %10s %10s %8s\n", "hosts", "devices", "ops", "ops_s", "p50_us",
               "p99_us", "max_us", "boot_ok", "boot_nvh", "claim_us", "explain_us", "query_us", "B/dev");

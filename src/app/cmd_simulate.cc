@@ -50,10 +50,12 @@ int run_simulate(const SimulateArgs& args) {
   }
   const int64_t start = now_ns();
   auto root = parse_json(text);
+  std::string().swap(text);  // each stage's input is released once consumed: fleets can be large
   if (!root) return fail_input(args.file, root.error());
   auto expanded = expand_device_spec_strings(*root);
   if (!expanded) return fail_input(args.file, expanded.error());
   auto scenario = parse_scenario(*root);
+  *root = ConfigValue();
   if (!scenario) return fail_input(args.file, scenario.error());
   if (!args.quiet)
     for (const auto& w : scenario->warnings) std::cerr << "pcipass simulate: warning: " << w << "\n";
@@ -64,6 +66,8 @@ int run_simulate(const SimulateArgs& args) {
   options.now_ns = now_ns;
   auto sim = Simulation::build(*scenario, options);
   if (!sim) return fail_input(args.file, sim.error());
+  const size_t host_count = scenario->hosts.size();
+  std::vector<HostScenario>().swap(scenario->hosts);
   sim->times().setup_us = static_cast<double>(now_ns() - start) / 1000.0;
 
   std::string out;
@@ -82,7 +86,7 @@ int run_simulate(const SimulateArgs& args) {
       out.clear();
     }
   }
-  out += args.human ? summary_human(*sim, scenario->hosts.size()) : summary_json(*sim, scenario->hosts.size()) + "\n";
+  out += args.human ? summary_human(*sim, host_count) : summary_json(*sim, host_count) + "\n";
   std::cout << out << std::flush;
   return sim->mismatches() > 0 ? kExitMismatch : kExitOk;
 }

@@ -6,20 +6,22 @@
 
 namespace pcipass {
 
-ConfigValue ConfigValue::boolean(bool b) { ConfigValue v; v.kind_ = Kind::Bool; v.bool_ = b; return v; }
-ConfigValue ConfigValue::integer(int64_t i) { ConfigValue v; v.kind_ = Kind::Integer; v.int_ = i; return v; }
-ConfigValue ConfigValue::real(double d) { ConfigValue v; v.kind_ = Kind::Real; v.real_ = d; return v; }
-ConfigValue ConfigValue::string(std::string s) { ConfigValue v; v.kind_ = Kind::String; v.str_ = std::move(s); return v; }
-ConfigValue ConfigValue::array(std::vector<ConfigValue> items) {
-  ConfigValue v; v.kind_ = Kind::Array; v.items_ = std::move(items); return v;
+const std::string& ConfigValue::empty_string() {
+  static const std::string empty;
+  return empty;
 }
-ConfigValue ConfigValue::object(std::vector<Member> members) {
-  ConfigValue v; v.kind_ = Kind::Object; v.members_ = std::move(members); return v;
+const std::vector<ConfigValue>& ConfigValue::empty_items() {
+  static const std::vector<ConfigValue> empty;
+  return empty;
+}
+const std::vector<ConfigValue::Member>& ConfigValue::empty_members() {
+  static const std::vector<Member> empty;
+  return empty;
 }
 
 const ConfigValue* ConfigValue::find(std::string_view key) const {
-  if (kind_ != Kind::Object) return nullptr;
-  for (const auto& [k, v] : members_)
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : members())
     if (k == key) return &v;
   return nullptr;
 }
@@ -38,25 +40,25 @@ std::string quote(std::string_view s) {
 }
 
 std::string ConfigValue::to_json() const {
-  switch (kind_) {
+  switch (kind()) {
     case Kind::Null: return "null";
-    case Kind::Bool: return bool_ ? "true" : "false";
-    case Kind::Integer: return std::to_string(int_);
+    case Kind::Bool: return as_bool() ? "true" : "false";
+    case Kind::Integer: return std::to_string(as_integer());
     case Kind::Real: {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", real_);
+      std::snprintf(buf, sizeof buf, "%.17g", as_real());
       return buf;
     }
-    case Kind::String: return quote(str_);
+    case Kind::String: return quote(as_string());
     case Kind::Array: {
       std::string out = "[";
-      for (size_t i = 0; i < items_.size(); ++i) out += (i ? "," : "") + items_[i].to_json();
+      for (size_t i = 0; i < items().size(); ++i) out += (i ? "," : "") + items()[i].to_json();
       return out + "]";
     }
     case Kind::Object: {
       std::string out = "{";
-      for (size_t i = 0; i < members_.size(); ++i)
-        out += (i ? "," : "") + quote(members_[i].first) + ":" + members_[i].second.to_json();
+      for (size_t i = 0; i < members().size(); ++i)
+        out += (i ? "," : "") + quote(members()[i].first) + ":" + members()[i].second.to_json();
       return out + "}";
     }
   }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/error.h"
@@ -20,30 +21,32 @@ class ConfigValue {
 
   ConfigValue() = default;
   static ConfigValue null() { return ConfigValue(); }
-  static ConfigValue boolean(bool b);
-  static ConfigValue integer(int64_t i);
-  static ConfigValue real(double d);
-  static ConfigValue string(std::string s);
-  static ConfigValue array(std::vector<ConfigValue> items = {});
-  static ConfigValue object(std::vector<Member> members = {});
+  static ConfigValue boolean(bool b) { return ConfigValue(Storage(std::in_place_index<1>, b)); }
+  static ConfigValue integer(int64_t i) { return ConfigValue(Storage(std::in_place_index<2>, i)); }
+  static ConfigValue real(double d) { return ConfigValue(Storage(std::in_place_index<3>, d)); }
+  static ConfigValue string(std::string s) { return ConfigValue(Storage(std::in_place_index<4>, std::move(s))); }
+  static ConfigValue array(std::vector<ConfigValue> items = {}) { return ConfigValue(Storage(std::in_place_index<5>, std::move(items))); }
+  static ConfigValue object(std::vector<Member> members = {}) { return ConfigValue(Storage(std::in_place_index<6>, std::move(members))); }
 
-  Kind kind() const { return kind_; }
-  bool is_null() const { return kind_ == Kind::Null; }
-  bool is_bool() const { return kind_ == Kind::Bool; }
-  bool is_integer() const { return kind_ == Kind::Integer; }
-  bool is_number() const { return kind_ == Kind::Integer || kind_ == Kind::Real; }
-  bool is_string() const { return kind_ == Kind::String; }
-  bool is_array() const { return kind_ == Kind::Array; }
-  bool is_object() const { return kind_ == Kind::Object; }
+  Kind kind() const { return static_cast<Kind>(v_.index()); }
+  bool is_null() const { return kind() == Kind::Null; }
+  bool is_bool() const { return kind() == Kind::Bool; }
+  bool is_integer() const { return kind() == Kind::Integer; }
+  bool is_number() const { return kind() == Kind::Integer || kind() == Kind::Real; }
+  bool is_string() const { return kind() == Kind::String; }
+  bool is_array() const { return kind() == Kind::Array; }
+  bool is_object() const { return kind() == Kind::Object; }
 
-  bool as_bool() const { return bool_; }
-  int64_t as_integer() const { return int_; }
-  double as_real() const { return kind_ == Kind::Integer ? static_cast<double>(int_) : real_; }
-  const std::string& as_string() const { return str_; }
-  const std::vector<ConfigValue>& items() const { return items_; }
-  const std::vector<Member>& members() const { return members_; }
-  std::vector<ConfigValue>& mutable_items() { return items_; }
-  std::vector<Member>& mutable_members() { return members_; }
+  // Accessors of the other kinds return a neutral value (false, 0, empty), never throw.
+  bool as_bool() const { return is_bool() && std::get<1>(v_); }
+  int64_t as_integer() const { return is_integer() ? std::get<2>(v_) : 0; }
+  double as_real() const { return is_integer() ? static_cast<double>(std::get<2>(v_)) : kind() == Kind::Real ? std::get<3>(v_) : 0.0; }
+  const std::string& as_string() const { return is_string() ? std::get<4>(v_) : empty_string(); }
+  const std::vector<ConfigValue>& items() const { return is_array() ? std::get<5>(v_) : empty_items(); }
+  const std::vector<Member>& members() const { return is_object() ? std::get<6>(v_) : empty_members(); }
+  // Only on an array / object respectively.
+  std::vector<ConfigValue>& mutable_items() { return std::get<5>(v_); }
+  std::vector<Member>& mutable_members() { return std::get<6>(v_); }
 
   // Object member lookup (first occurrence), nullptr if absent or not an object.
   const ConfigValue* find(std::string_view key) const;
@@ -51,13 +54,12 @@ class ConfigValue {
   std::string to_json() const;
 
  private:
-  Kind kind_ = Kind::Null;
-  bool bool_ = false;
-  int64_t int_ = 0;
-  double real_ = 0;
-  std::string str_;
-  std::vector<ConfigValue> items_;
-  std::vector<Member> members_;
+  using Storage = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<ConfigValue>, std::vector<Member>>;
+  explicit ConfigValue(Storage v) : v_(std::move(v)) {}
+  static const std::string& empty_string();
+  static const std::vector<ConfigValue>& empty_items();
+  static const std::vector<Member>& empty_members();
+  Storage v_;
 };
 
 const char* kind_name(ConfigValue::Kind kind);

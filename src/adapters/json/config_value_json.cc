@@ -1,83 +1,113 @@
 #include "adapters/json/config_value_json.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace pcipass {
 namespace {
 
-ConfigValue convert(const nlohmann::ordered_json& j) {
-  using nlohmann::ordered_json;
-  switch (j.type()) {
-    case ordered_json::value_t::null: return ConfigValue::null();
-    case ordered_json::value_t::boolean: return ConfigValue::boolean(j.get<bool>());
-    case ordered_json::value_t::number_integer: return ConfigValue::integer(j.get<int64_t>());
-    case ordered_json::value_t::number_unsigned: {
-      auto u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) return ConfigValue::real(static_cast<double>(u));
-      return ConfigValue::integer(static_cast<int64_t>(u));
-    }
-    case ordered_json::value_t::number_float: return ConfigValue::real(j.get<double>());
-    case ordered_json::value_t::string: return ConfigValue::string(j.get<std::string>());
-    case ordered_json::value_t::array: {
-      std::vector<ConfigValue> items;
-      items.reserve(j.size());
-      for (const auto& x : j) items.push_back(convert(x));
-      return ConfigValue::array(std::move(items));
-    }
-    case ordered_json::value_t::object: {
-      std::vector<ConfigValue::Member> members;
-      members.reserve(j.size());
-      for (auto it = j.begin(); it != j.end(); ++it) members.emplace_back(it.key(), convert(it.value()));
-      return ConfigValue::object(std::move(members));
-    }
-    default: return ConfigValue::null();
-  }
-}
+using Json = nlohmann::json;
 
-// Rejects duplicate object keys, which the JSON standard leaves undefined and
-// a typo-prone config should not silently resolve.
-struct DuplicateKeyCheck {
-  std::vector<std::vector<std::string>> stack;
-  std::string duplicate;
+// Builds a ConfigValue straight from nlohmann's SAX events: no intermediate DOM, linear
+// time, and duplicate keys (which JSON leaves undefined) are reported, not resolved.
+class Builder : public nlohmann::json_sax<Json> {
+ public:
+  bool null() override { return add(ConfigValue::null()); }
+  bool boolean(bool v) override { return add(ConfigValue::boolean(v)); }
+  bool number_integer(number_integer_t v) override { return add(ConfigValue::integer(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (v > static_cast<uint64_t>(INT64_MAX)) return add(ConfigValue::real(static_cast<double>(v)));
+    return add(ConfigValue::integer(static_cast<int64_t>(v)));
+  }
+  bool number_float(number_float_t v, const string_t&) override { return add(ConfigValue::real(v)); }
+  bool string(string_t& v) override { return add(ConfigValue::string(std::move(v))); }
+  bool binary(binary_t&) override { return fail("binary values are not JSON"); }
+  bool start_object(std::size_t) override {
+    frames_.push_back({ConfigValue::object(), {}});
+    return true;
+  }
+  bool key(string_t& k) override {
+    frames_.back().key = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    std::vector<std::string_view> keys;
+    keys.reserve(f.value.members().size());
+    for (const auto& m : f.value.members()) keys.push_back(m.first);
+    std::sort(keys.begin(), keys.end());
+    if (auto d = std::adjacent_find(keys.begin(), keys.end()); d != keys.end())
+      return fail("duplicate key " + quote(*d) + " in a JSON object");
+    return add(std::move(f.value));
+  }
+  bool start_array(std::size_t) override {
+    frames_.push_back({ConfigValue::array(), {}});
+    return true;
+  }
+  bool end_array() override {
+    Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    return add(std::move(f.value));
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+    error_position_ = position;
+    std::string what = ex.what();
+    auto pos = what.find("syntax error");
+    if (pos == std::string::npos) pos = what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2;
+    error_ = what.substr(pos);
+    return false;
+  }
+
+  std::optional<ConfigValue> root;
+  std::string error_;
+  std::size_t error_position_ = 0;
+  bool semantic_error_ = false;
+
+ private:
+  struct Frame {
+    ConfigValue value;
+    std::string key;
+  };
+  bool add(ConfigValue v) {
+    if (frames_.empty()) {
+      root = std::move(v);
+      return true;
+    }
+    Frame& top = frames_.back();
+    if (top.value.is_array()) top.value.mutable_items().push_back(std::move(v));
+    else top.value.mutable_members().emplace_back(std::move(top.key), std::move(v));
+    return true;
+  }
+  bool fail(std::string message) {
+    error_ = std::move(message);
+    semantic_error_ = true;
+    return false;
+  }
+  std::vector<Frame> frames_;
 };
 
 }  // namespace
 
 Result<ConfigValue> parse_json(std::string_view text) {
-  DuplicateKeyCheck check;
-  auto callback = [&check](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
-    using E = nlohmann::ordered_json::parse_event_t;
-    if (event == E::object_start) check.stack.emplace_back();
-    else if (event == E::object_end && !check.stack.empty()) check.stack.pop_back();
-    else if (event == E::key && !check.stack.empty()) {
-      auto key = parsed.get<std::string>();
-      auto& keys = check.stack.back();
-      if (std::find(keys.begin(), keys.end(), key) != keys.end() && check.duplicate.empty()) check.duplicate = key;
-      keys.push_back(key);
-    }
-    (void)depth;
-    return true;
-  };
+  Builder builder;
+  bool ok = false;
   try {
-    auto j = nlohmann::ordered_json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true);
-    if (!check.duplicate.empty()) return invalid("duplicate key " + quote(check.duplicate) + " in a JSON object");
-    return convert(j);
-  } catch (const nlohmann::json::parse_error& e) {
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') { ++line; column = 1; }
-      else ++column;
-    }
-    std::string what = e.what();
-    auto pos = what.find("syntax error");
-    return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
-                   (pos == std::string::npos ? what : what.substr(pos)));
-  } catch (const nlohmann::json::exception& e) {
-    // e.g. out_of_range 406: a number too large for a double ("1e999").
-    std::string what = e.what();
-    auto pos = what.find("] ");
-    return invalid("invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
+    ok = Json::sax_parse(text.begin(), text.end(), &builder);
+  } catch (const Json::exception& e) {
+    return invalid(std::string("invalid JSON: ") + e.what());
   }
+  if (ok && builder.root) return std::move(*builder.root);
+  if (builder.semantic_error_) return invalid(builder.error_);
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i + 1 < builder.error_position_ && i < text.size(); ++i) {
+    if (text[i] == '\n') { ++line; column = 1; }
+    else ++column;
+  }
+  if (builder.error_.find("syntax error") == 0)
+    return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + builder.error_);
+  return invalid("invalid JSON: " + builder.error_);
 }
 
 static Status expand_list(ConfigValue& list, const std::string& path) {

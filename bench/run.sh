@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: the scheduler through Fleet (pcipass_bench), then the real
+# `pcipass simulate` binary end to end on generated scenario files of the same fleets
+# (JSON parsing, validation, fleet build, every op, output).
+# Usage: bench/run.sh [OPS]   (default 100000; needs a release build in build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ops="${1:-100000}"
+[ -x build/pcipass_bench ] || scripts/build.sh release >/dev/null
+echo "== scheduler (Fleet): $ops mixed ops after filling to ~20 VMs per host"
+build/pcipass_bench --ops "$ops"
+echo
+echo "== pcipass simulate end to end: fill boots + $ops mixed ops"
+printf "%7s %10s %9s %10s %12s %12s %10s\n" hosts ops_total wall_s setup_s schedule_s ops_total_s max_rss_MB
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for n in 100 1000 10000; do
+  build/pcipass_bench --hosts "$n" --ops "$ops" --write-scenario "$tmp/fleet-$n.json"
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$tmp/rss" build/pcipass simulate -q "$tmp/fleet-$n.json" | tail -n 1 > "$tmp/summary"
+  end=$(date +%s.%N)
+  python3 - "$tmp/summary" "$n" "$start" "$end" "$tmp/rss" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+t = s["time_us"]
+rss = int(open(sys.argv[5]).read().split()[-1]) / 1024
+print(f"{sys.argv[2]:>7} {s['ops']:>10} {float(sys.argv[4]) - float(sys.argv[3]):>9.2f} {t['setup']/1e6:>10.2f} "
+      f"{t['schedule']/1e6:>12.2f} {t['total']/1e6:>12.2f} {rss:>10.0f}")
+PY
+  rm -f "$tmp/fleet-$n.json"
+done
