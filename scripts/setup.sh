@@ -6,6 +6,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  pci.ids pciutils
 )
 missing=()
 for p in "${packages[@]}"; do

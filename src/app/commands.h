@@ -11,5 +11,6 @@ inline constexpr int kExitInvalidInput = 2;  // bad input or usage; nothing was 
 inline constexpr int kExitInternal = 3;      // an invariant broke: a bug in pcipass
 
 void register_simulate(CLI::App& app, int& exit_code);
+void register_discover(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = pcipass::app::kExitOk;
   pcipass::app::register_simulate(app, exit_code);
+  pcipass::app::register_discover(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -51,8 +51,13 @@ Result<PciId> parse_device_id(const ConfigValue& v) {
 
 Result<DeviceFacts> parse_device(const ConfigValue& v) {
   if (!v.is_object()) return invalid(std::string("a device must be an object, got ") + kind_name(v.kind()));
+  // The last group are what `pcipass discover --json` adds; they are accepted and ignored.
   auto keys = reject_unknown_keys(v, {"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                      "physfn", "devname", "iommu_group"}, "a device");
+                                      "physfn", "devname", "iommu_group",
+                                      "sriov_numvfs", "subsystem_vendor_id", "subsystem_device_id", "revision",
+                                      "vendor_name", "product_name", "driver", "driver_override", "iommu_group_members",
+                                      "virtfns", "netdevs", "mac", "vpd_serial", "reset_methods", "fingerprint"},
+                                  "a device");
   if (!keys) return std::move(keys).error();
   DeviceFacts d;
   for (const char* required : {"address", "vendor_id", "product_id"})

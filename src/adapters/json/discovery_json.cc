@@ -1,0 +1,72 @@
+#include "adapters/json/discovery_json.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace pcipass {
+
+using Json = nlohmann::ordered_json;
+
+static Json device_json(const DiscoveredDevice& d) {
+  char cls[8];
+  std::snprintf(cls, sizeof cls, "%06x", d.class_code);
+  Json j;
+  j["address"] = d.address.to_string();
+  j["vendor_id"] = d.vendor_id.to_string();
+  j["product_id"] = d.product_id.to_string();
+  j["class_code"] = cls;
+  j["numa_node"] = d.numa_node ? Json(*d.numa_node) : Json(nullptr);
+  if (d.sriov_totalvfs) j["sriov_totalvfs"] = *d.sriov_totalvfs;
+  if (d.physfn) j["physfn"] = d.physfn->to_string();
+  if (!d.netdevs.empty()) j["devname"] = d.netdevs.front();
+  if (d.iommu_group) j["iommu_group"] = *d.iommu_group;
+  // Discovery-only fields (simulate accepts and ignores them).
+  if (d.sriov_numvfs) j["sriov_numvfs"] = *d.sriov_numvfs;
+  j["subsystem_vendor_id"] = d.subsystem_vendor_id.to_string();
+  j["subsystem_device_id"] = d.subsystem_device_id.to_string();
+  if (d.revision) j["revision"] = *d.revision;
+  if (d.vendor_name) j["vendor_name"] = *d.vendor_name;
+  if (d.product_name) j["product_name"] = *d.product_name;
+  j["driver"] = d.driver ? Json(*d.driver) : Json(nullptr);
+  if (d.driver_override) j["driver_override"] = *d.driver_override;
+  if (d.iommu_group) {
+    Json members = Json::array();
+    for (const auto& m : d.iommu_group_members) members.push_back(m.to_string());
+    j["iommu_group_members"] = members;
+  }
+  if (!d.virtfns.empty()) {
+    Json vfs = Json::array();
+    for (const auto& v : d.virtfns) vfs.push_back(v.to_string());
+    j["virtfns"] = vfs;
+  }
+  if (!d.netdevs.empty()) j["netdevs"] = d.netdevs;
+  if (d.mac) j["mac"] = *d.mac;
+  if (d.vpd_serial) j["vpd_serial"] = *d.vpd_serial;
+  if (!d.reset_methods.empty()) j["reset_methods"] = d.reset_methods;
+  j["fingerprint"] = d.fingerprint;
+  return j;
+}
+
+std::string discovery_json(const Discovery& d, const std::string& host_name) {
+  Json j;
+  j["name"] = host_name;
+  Json numa = Json::array();
+  for (const auto& n : d.numa) {
+    Json cell{{"id", n.id}, {"cpus", n.cpus}, {"memory_mb", n.memory_mb}};
+    if (n.socket) cell["socket"] = *n.socket;
+    numa.push_back(cell);
+  }
+  j["numa"] = numa.empty() ? Json(nullptr) : numa;
+  Json devices = Json::array();
+  for (const auto& dev : d.devices) devices.push_back(device_json(dev));
+  j["devices"] = devices;
+  Json skipped = Json::array();
+  for (const auto& s : d.skipped) skipped.push_back({{"what", s.what}, {"reason", s.reason}});
+  j["skipped"] = skipped;
+  Json notes = Json::array();
+  for (const auto& s : d.notes) notes.push_back({{"what", s.what}, {"reason", s.reason}});
+  j["notes"] = notes;
+  return j.dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace pcipass

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Builds the sysfs fixture trees under testdata/sysfs/ (committed; rerun to regenerate).
+
+Each tree mirrors the parts of a real /sys (and /proc) that pcipass reads:
+sys/bus/pci/devices/ADDR -> ../../../devices/pciDDDD:BB/.../ADDR, attribute files as the
+kernel prints them ("0x8086\\n"), driver/iommu_group/physfn/virtfnN links, sys/kernel/
+iommu_groups/N/devices/, sys/class/net/IF, NUMA nodes and CPU topology.
+"""
+import os
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def vpd(serial, name="Example adapter"):
+    def large(tag, payload):
+        return bytes([tag]) + struct.pack("<H", len(payload)) + payload
+    ident = large(0x82, name.encode())
+    kw = b"PN" + bytes([6]) + b"X710DA" + b"SN" + bytes([len(serial)]) + serial.encode()
+    kw += b"RV" + bytes([1]) + b"\x00"
+    return ident + large(0x90, kw) + b"\x78"
+
+
+class Tree:
+    def __init__(self, name):
+        self.root = os.path.join(HERE, name)
+        shutil.rmtree(self.root, ignore_errors=True)
+        os.makedirs(self.root)
+        self.path_of = {}
+
+    def write(self, rel, text, mode="w"):
+        p = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, mode) as f:
+            f.write(text)
+
+    def link(self, rel, target):
+        p = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if os.path.lexists(p):
+            os.remove(p)
+        os.symlink(target, p)
+
+    def rel_link(self, rel, target_rel):
+        self.link(rel, os.path.relpath(os.path.join(self.root, target_rel),
+                                       os.path.dirname(os.path.join(self.root, rel))))
+
+    def device(self, addr, vendor, device, cls, parent=None, numa=-1, driver=None, group=None,
+               subsys=("0000", "0000"), revision="0x01", reset="flr bus", totalvfs=None, numvfs=0,
+               physfn=None, netdev=None, mac=None, vpd_bytes=None, acpi_index=None):
+        domain, bus = addr.split(":")[0], addr.split(":")[1]
+        base = (self.path_of[parent] + "/" + addr) if parent else f"sys/devices/pci{domain}:{bus}/{addr}"
+        self.path_of[addr] = base
+        self.rel_link(f"sys/bus/pci/devices/{addr}", base)
+        self.write(f"{base}/vendor", f"0x{vendor}\n")
+        self.write(f"{base}/device", f"0x{device}\n")
+        self.write(f"{base}/subsystem_vendor", f"0x{subsys[0]}\n")
+        self.write(f"{base}/subsystem_device", f"0x{subsys[1]}\n")
+        self.write(f"{base}/class", f"0x{cls}\n")
+        self.write(f"{base}/revision", f"{revision}\n")
+        self.write(f"{base}/numa_node", f"{numa}\n")
+        self.write(f"{base}/driver_override", "(null)\n")
+        if reset is not None:
+            self.write(f"{base}/reset_method", reset + "\n")
+        if driver:
+            os.makedirs(os.path.join(self.root, f"sys/bus/pci/drivers/{driver}"), exist_ok=True)
+            self.rel_link(f"{base}/driver", f"sys/bus/pci/drivers/{driver}")
+            self.rel_link(f"sys/bus/pci/drivers/{driver}/{addr}", base)
+        if group is not None:
+            self.rel_link(f"{base}/iommu_group", f"sys/kernel/iommu_groups/{group}")
+            self.rel_link(f"sys/kernel/iommu_groups/{group}/devices/{addr}", base)
+        if totalvfs is not None:
+            self.write(f"{base}/sriov_totalvfs", f"{totalvfs}\n")
+            self.write(f"{base}/sriov_numvfs", f"{numvfs}\n")
+            self.write(f"{base}/sriov_drivers_autoprobe", "1\n")
+        if physfn:
+            self.rel_link(f"{base}/physfn", self.path_of[physfn])
+            pf = self.path_of[physfn]
+            n = len([e for e in os.listdir(os.path.join(self.root, pf)) if e.startswith("virtfn")])
+            self.rel_link(f"{pf}/virtfn{n}", base)
+        if netdev:
+            self.write(f"{base}/net/{netdev}/address", (mac or "00:00:00:00:00:00") + "\n")
+            self.rel_link(f"sys/class/net/{netdev}", f"{base}/net/{netdev}")
+        if vpd_bytes is not None:
+            self.write(f"{base}/vpd", vpd_bytes, mode="wb")
+        if acpi_index is not None:
+            self.write(f"{base}/acpi_index", f"{acpi_index}\n")
+        return base
+
+    def slot(self, name, bus_addr):
+        self.write(f"sys/bus/pci/slots/{name}/address", bus_addr + "\n")
+
+    def numa(self, nodes):
+        """nodes: list of (cpus list, MemTotal kB, socket)."""
+        cpu = 0
+        for i, (ncpu, mem_kb, socket) in enumerate(nodes):
+            first = cpu
+            for _ in range(ncpu):
+                self.write(f"sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id", f"{socket}\n")
+                self.rel_link(f"sys/devices/system/node/node{i}/cpu{cpu}", f"sys/devices/system/cpu/cpu{cpu}")
+                cpu += 1
+            self.write(f"sys/devices/system/node/node{i}/cpulist", f"{first}-{cpu - 1}\n")
+            self.write(f"sys/devices/system/node/node{i}/meminfo",
+                       f"Node {i} MemTotal:       {mem_kb} kB\nNode {i} MemFree:        {mem_kb // 2} kB\n")
+        self.write("sys/devices/system/node/online", f"0-{len(nodes) - 1}\n")
+
+    def iommu_on(self, vendor="intel"):
+        self.write("proc/cmdline", f"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro {vendor}_iommu=on iommu=pt\n")
+        os.makedirs(os.path.join(self.root, "sys/class/iommu/dmar0"), exist_ok=True)
+
+
+def root_port(t, addr, group, numa=-1):
+    return t.device(addr, "8086", "2030", "060400", numa=numa, driver="pcieport", group=group, reset=None)
+
+
+def gpu_audio_group():
+    t = Tree("gpu-audio-group")
+    t.iommu_on()
+    t.numa([(8, 33554432, 0)])
+    root_port(t, "0000:00:01.0", 1, numa=0)
+    t.device("0000:17:00.0", "10de", "2230", "030000", parent="0000:00:01.0", numa=0, driver="nvidia", group=17,
+             subsys=("10de", "1459"), reset="bus")
+    t.device("0000:17:00.1", "10de", "1aef", "040300", parent="0000:00:01.0", numa=0, driver="snd_hda_intel", group=17,
+             subsys=("10de", "1459"), reset="bus")
+    t.slot("3", "0000:17:00")
+
+
+def sriov_nic():
+    t = Tree("sriov-nic")
+    t.iommu_on()
+    t.numa([(8, 33554432, 0)])
+    root_port(t, "0000:40:01.0", 40, numa=0)
+    t.device("0000:41:00.0", "8086", "1572", "020000", parent="0000:40:01.0", numa=0, driver="i40e", group=41,
+             subsys=("8086", "0000"), totalvfs=64, numvfs=4, netdev="ens1f0", mac="3c:fd:fe:a0:00:01",
+             vpd_bytes=vpd("SN1234567"))
+    t.device("0000:41:00.1", "8086", "1572", "020000", parent="0000:40:01.0", numa=0, driver="i40e", group=42,
+             subsys=("8086", "0000"), totalvfs=64, numvfs=0, netdev="ens1f1", mac="3c:fd:fe:a0:00:02",
+             vpd_bytes=vpd("SN1234567"))
+    for v in range(4):
+        drv = "vfio-pci" if v == 3 else "iavf"
+        t.device(f"0000:41:02.{v}", "8086", "154c", "020000", parent="0000:40:01.0", numa=0, driver=drv,
+                 group=50 + v, subsys=("8086", "0000"), reset="flr", physfn="0000:41:00.0",
+                 netdev=None if v == 3 else f"ens1f0v{v}", mac=f"52:54:00:00:00:0{v}")
+
+
+def behind_bridge():
+    t = Tree("behind-bridge")
+    t.iommu_on("amd")
+    t.numa([(4, 16777216, 0)])
+    root_port(t, "0000:00:1c.0", 9, numa=-1)
+    # A PCIe-to-PCI bridge and the conventional PCI device behind it share a group.
+    t.device("0000:05:00.0", "1b21", "1080", "060401", parent="0000:00:1c.0", driver=None, group=12, reset=None)
+    t.device("0000:06:00.0", "13f6", "0111", "040100", parent="0000:05:00.0", driver="snd_cmipci", group=12,
+             reset=None, acpi_index=7)
+
+
+def two_socket():
+    t = Tree("two-socket")
+    t.iommu_on()
+    t.numa([(16, 67108864, 0), (16, 67108864, 1)])
+    root_port(t, "0000:16:00.0", 2, numa=0)
+    root_port(t, "0000:97:00.0", 3, numa=1)
+    t.device("0000:17:00.0", "10de", "2330", "030200", parent="0000:16:00.0", numa=0, driver="nvidia", group=30)
+    t.device("0000:98:00.0", "10de", "2330", "030200", parent="0000:97:00.0", numa=1, driver="vfio-pci", group=31)
+    t.device("0000:3d:00.0", "8086", "37c8", "0b4000", parent="0000:16:00.0", numa=0, driver="c6xx", group=32,
+             totalvfs=16, numvfs=2)
+    t.device("0000:3d:01.0", "8086", "37c9", "0b4000", parent="0000:16:00.0", numa=0, driver="c6xxvf", group=33,
+             physfn="0000:3d:00.0", reset="flr")
+    t.device("0000:3d:01.1", "8086", "37c9", "0b4000", parent="0000:16:00.0", numa=0, driver=None, group=34,
+             physfn="0000:3d:00.0", reset="flr")
+
+
+def shared_critical_group():
+    t = Tree("shared-critical-group")
+    t.write("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/nvme0n1p2 ro\n")  # IOMMU not requested
+    t.numa([(4, 16777216, 0)])
+    root_port(t, "0000:00:1d.0", 20, numa=0)
+    # Without ACS the NIC that carries the default route shares a group with a second NIC.
+    t.device("0000:02:00.0", "8086", "1533", "020000", parent="0000:00:1d.0", numa=0, driver="igb", group=20,
+             netdev="eno1", mac="00:25:90:00:00:01")
+    t.device("0000:03:00.0", "8086", "1533", "020000", parent="0000:00:1d.0", numa=0, driver="igb", group=20,
+             netdev="eno2", mac="00:25:90:00:00:02")
+    t.write("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "eno1\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
+
+
+if __name__ == "__main__":
+    for build in (gpu_audio_group, sriov_nic, behind_bridge, two_socket, shared_critical_group):
+        build()
+    print("fixtures written under", HERE, file=sys.stderr)
