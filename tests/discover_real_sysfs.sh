@@ -46,7 +46,21 @@ json.dump(scenario, open(path, "w"))
 r = subprocess.run([sys.argv[3], "simulate", "-q", "--check", path], capture_output=True, text=True)
 if r.returncode != 0:
     fail(f"simulate rejected the pasted discover output: {r.stderr.strip()}")
-print(f"real sysfs: {len(ours)} devices match lspci -D -n" if not failed else "")
-print(f"discover_real_sysfs: {3 - min(failed, 3)} passed, {failed} failed")
+# Virtio devices (this machine kind is a VM) are listed with their driver.
+virtio = [a for a, (cls, ids) in theirs.items() if ids.startswith("1af4:")]
+for a in virtio:
+    if a in ours and ours[a]["driver"] not in ("virtio-pci", None):
+        fail(f"{a}: virtio device with driver {ours[a]['driver']}")
+# check: on a machine without an IOMMU it says so plainly and exits 1.
+import os
+iommu_units = os.listdir("/sys/class/iommu") if os.path.isdir("/sys/class/iommu") else []
+r = subprocess.run([sys.argv[3], "check"], capture_output=True, text=True)
+if not iommu_units:
+    if r.returncode != 1 or "no IOMMU is active on this machine" not in r.stdout:
+        fail(f"check on a machine without IOMMU: exit {r.returncode}, output: {r.stdout[-400:]}")
+elif "[ ok ] iommu: IOMMU active" not in r.stdout:
+    fail(f"check on a machine with {len(iommu_units)} IOMMU units does not report it active: {r.stdout[-400:]}")
+print(f"real sysfs: {len(ours)} devices match lspci -D -n ({len(virtio)} virtio); IOMMU units: {len(iommu_units)}" if not failed else "")
+print(f"discover_real_sysfs: {5 - min(failed, 5)} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY

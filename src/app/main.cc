@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int exit_code = pcipass::app::kExitOk;
   pcipass::app::register_simulate(app, exit_code);
   pcipass::app::register_discover(app, exit_code);
+  pcipass::app::register_check(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

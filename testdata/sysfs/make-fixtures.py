@@ -108,7 +108,21 @@ class Tree:
 
     def iommu_on(self, vendor="intel"):
         self.write("proc/cmdline", f"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro {vendor}_iommu=on iommu=pt\n")
-        os.makedirs(os.path.join(self.root, "sys/class/iommu/dmar0"), exist_ok=True)
+        os.makedirs(os.path.join(self.root, "sys/class/iommu/" + ("dmar0" if vendor == "intel" else "ivhd0")), exist_ok=True)
+        self.host_basics(vendor, ir=True, vfio=True)
+
+    def host_basics(self, vendor="intel", ir=True, vfio=True, virt=True):
+        flag = ("vmx" if vendor == "intel" else "svm") if virt else "ht"
+        self.write("proc/cpuinfo", f"processor\t: 0\nvendor_id\t: {'GenuineIntel' if vendor == 'intel' else 'AuthenticAMD'}\n"
+                   f"flags\t\t: fpu vme de pse msr pae {flag} sse sse2\n\n")
+        irq = "IR-PCI-MSI" if ir else "PCI-MSI"
+        self.write("proc/interrupts", f"           CPU0\n 24:          0  {irq} 512000-edge      nvme0q0\n")
+        self.write("proc/sys/kernel/osrelease", "6.1.0-56-amd64\n")
+        self.write("lib/modules/6.1.0-56-amd64/modules.builtin", "kernel/drivers/vfio/vfio.ko\n")
+        if vfio:
+            for m in ("vfio", "vfio_pci", "vfio_iommu_type1"):
+                os.makedirs(os.path.join(self.root, f"sys/module/{m}"), exist_ok=True)
+        self.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
 
 
 def root_port(t, addr, group, numa=-1):
@@ -120,8 +134,9 @@ def gpu_audio_group():
     t.iommu_on()
     t.numa([(8, 33554432, 0)])
     root_port(t, "0000:00:01.0", 1, numa=0)
-    t.device("0000:17:00.0", "10de", "2230", "030000", parent="0000:00:01.0", numa=0, driver="nvidia", group=17,
-             subsys=("10de", "1459"), reset="bus")
+    base = t.device("0000:17:00.0", "10de", "2230", "030000", parent="0000:00:01.0", numa=0, driver="nvidia", group=17,
+                    subsys=("10de", "1459"), reset="bus")
+    t.write(f"{base}/boot_vga", "1\n")
     t.device("0000:17:00.1", "10de", "1aef", "040300", parent="0000:00:01.0", numa=0, driver="snd_hda_intel", group=17,
              subsys=("10de", "1459"), reset="bus")
     t.slot("3", "0000:17:00")
@@ -174,7 +189,7 @@ def two_socket():
 
 def shared_critical_group():
     t = Tree("shared-critical-group")
-    t.write("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/nvme0n1p2 ro\n")  # IOMMU not requested
+    t.iommu_on()
     t.numa([(4, 16777216, 0)])
     root_port(t, "0000:00:1d.0", 20, numa=0)
     # Without ACS the NIC that carries the default route shares a group with a second NIC.
@@ -183,10 +198,25 @@ def shared_critical_group():
     t.device("0000:03:00.0", "8086", "1533", "020000", parent="0000:00:1d.0", numa=0, driver="igb", group=20,
              netdev="eno2", mac="00:25:90:00:00:02")
     t.write("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "eno2\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
             "eno1\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
+    # The root filesystem lives on an NVMe drive in its own group.
+    nvme = t.device("0000:04:00.0", "144d", "a808", "010802", parent="0000:00:1d.0", numa=0, driver="nvme", group=21)
+    os.makedirs(os.path.join(t.root, f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2"), exist_ok=True)
+    t.rel_link("sys/class/block/nvme0n1p2", f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2")
+    t.write("proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+
+
+def no_iommu():
+    t = Tree("no-iommu")
+    t.write("proc/cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n")
+    t.host_basics("intel", ir=False, vfio=False)
+    t.numa([(4, 8388608, 0)])
+    t.device("0000:00:00.0", "8086", "0d57", "060000", reset=None)
+    t.device("0000:00:03.0", "8086", "1533", "020000", driver="igb", netdev="eno1", mac="00:25:90:00:00:09")
 
 
 if __name__ == "__main__":
-    for build in (gpu_audio_group, sriov_nic, behind_bridge, two_socket, shared_critical_group):
+    for build in (gpu_audio_group, sriov_nic, behind_bridge, two_socket, shared_critical_group, no_iommu):
         build()
     print("fixtures written under", HERE, file=sys.stderr)
