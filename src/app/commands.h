@@ -13,5 +13,6 @@ inline constexpr int kExitInternal = 3;      // an invariant broke: a bug in pci
 void register_simulate(CLI::App& app, int& exit_code);
 void register_discover(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);
+void register_bind(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

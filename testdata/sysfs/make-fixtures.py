@@ -122,6 +122,7 @@ class Tree:
         if vfio:
             for m in ("vfio", "vfio_pci", "vfio_iommu_type1"):
                 os.makedirs(os.path.join(self.root, f"sys/module/{m}"), exist_ok=True)
+            os.makedirs(os.path.join(self.root, "sys/bus/pci/drivers/vfio-pci"), exist_ok=True)
         self.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
 
 

@@ -1,0 +1,15 @@
+#pragma once
+// Reads what the bind planner needs from the host: each device's driver, override,
+// IOMMU group, host-critical role and persisted driverctl override.
+#include <vector>
+
+#include "core/bind_plan.h"
+#include "host/discovery.h"
+#include "host/host_critical.h"
+
+namespace pcipass {
+
+std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Discovery& discovery,
+                                            const std::vector<CriticalDevice>& critical);
+
+}  // namespace pcipass

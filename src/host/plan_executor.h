@@ -1,0 +1,26 @@
+#pragma once
+// Runs a BindPlan step by step. If a step fails, the steps done so far are undone in
+// reverse order (and the failed step's own undo, best effort, if it got partway),
+// so the host ends as it began; what could not be undone is reported.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bind_plan.h"
+#include "ports/sysfs_reader.h"
+#include "ports/sysfs_writer.h"
+
+namespace pcipass {
+
+struct Execution {
+  size_t steps_done = 0;
+  std::optional<Error> failure;               // the step that failed, with context
+  bool rolled_back = false;
+  std::vector<std::string> rollback_errors;   // undo actions that failed
+  std::vector<std::string> log;               // one line per action, in order
+  bool ok() const { return !failure; }
+};
+
+Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader);
+
+}  // namespace pcipass

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Host-side commands on fixture trees: discover, check, and bind/unbind plans (--dry-run;
+# real writes happen only in the QEMU guest, tests/e2e). Usage: host_cli.sh PCIPASS ROOT
+set -uo pipefail
+pcipass="$1"; fx="$2/testdata/sysfs"
+passed=0; failed=0
+check() {  # check NAME WANT_RC WANT_TEXT -- COMMAND...
+  local name="$1" want_rc="$2" want_text="$3"; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" != "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc: $out"; failed=$((failed+1)); return; fi
+  case "$out" in *"$want_text"*) passed=$((passed+1)) ;; *) echo "FAIL $name: output lacks '$want_text': $out"; failed=$((failed+1)) ;; esac
+}
+check discover-tree 0 '`- VF 3: 0000:41:02.3' -- "$pcipass" discover --sysfs-root "$fx/sriov-nic"
+check discover-json 0 '"fingerprint": "vf:vpd:8086:1572:SN1234567.0#3"' -- "$pcipass" discover --json --sysfs-root "$fx/sriov-nic"
+check discover-not-sysfs 2 "does not exist" -- "$pcipass" discover --sysfs-root "$fx/nope"
+check check-ready 0 "ready for PCI passthrough" -- "$pcipass" check --sysfs-root "$fx/sriov-nic"
+check check-no-iommu 1 "no IOMMU is active on this machine" -- "$pcipass" check --sysfs-root "$fx/no-iommu"
+check check-json 1 '"ready": false' -- "$pcipass" check --json --sysfs-root "$fx/no-iommu"
+check bind-plan 0 "2. unbind 0000:41:02.0 from iavf" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:02.0
+check bind-persist-plan 0 "persist vfio-pci for 0000:41:02.0 (driverctl-compatible etc/driverctl.d/pci-0000:41:02.0)" -- \
+  "$pcipass" bind --dry-run --persist --sysfs-root "$fx/sriov-nic" 0000:41:02.0
+check bind-override-only 0 "would run 1 step:
+  1. set driver_override of 0000:41:02.3 to vfio-pci" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:02.3
+check bind-short-address 2 "41:02.0: required full DDDD:BB:SS.F PCI address" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 41:02.0
+check bind-unknown 2 "no such PCI device on this host" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:99:00.0
+check bind-group 2 "which is not in the request" -- "$pcipass" bind --dry-run --sysfs-root "$fx/gpu-audio-group" 0000:17:00.1
+check bind-critical 2 "carries the default route (eno1)" -- "$pcipass" bind --dry-run --sysfs-root "$fx/shared-critical-group" 0000:02:00.0
+check bind-no-driver 2 "modprobe vfio-pci first" -- "$pcipass" bind --dry-run --sysfs-root "$fx/no-iommu" 0000:00:03.0
+check unbind-plan 0 "give 0000:41:02.3 back to its host driver" -- "$pcipass" unbind --dry-run --restore --sysfs-root "$fx/sriov-nic" 0000:41:02.3
+echo "host cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
