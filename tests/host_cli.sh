@@ -28,5 +28,10 @@ check bind-group 2 "which is not in the request" -- "$pcipass" bind --dry-run --
 check bind-critical 2 "carries the default route (eno1)" -- "$pcipass" bind --dry-run --sysfs-root "$fx/shared-critical-group" 0000:02:00.0
 check bind-no-driver 2 "modprobe vfio-pci first" -- "$pcipass" bind --dry-run --sysfs-root "$fx/no-iommu" 0000:00:03.0
 check unbind-plan 0 "give 0000:41:02.3 back to its host driver" -- "$pcipass" unbind --dry-run --restore --sysfs-root "$fx/sriov-nic" 0000:41:02.3
+check sriov-plan 0 "1. remove the 4 VFs of 0000:41:00.0" -- "$pcipass" sriov --dry-run --force --sysfs-root "$fx/sriov-nic" 0000:41:00.0 8
+check sriov-in-use 2 "VF 0000:41:02.3 is bound to vfio-pci" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.0 8
+check sriov-too-many 2 "the device supports at most 64" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.1 65
+check sriov-same 0 "already has 4 VFs" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.0 4
+check sriov-negative 2 "must be 0 to 65535" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.1 -- -1
 echo "host cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,6 +12,7 @@ std::string FsAction::describe() const {
     case Kind::WriteFile: return "write " + path;
     case Kind::RemoveFile: return "remove " + path;
     case Kind::ExpectDriver: return "check that " + path + " is bound to " + (value.empty() ? "no driver" : value);
+    case Kind::ExpectAttribute: return "check that " + path + " reads " + value;
   }
   return path;
 }

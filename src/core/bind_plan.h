@@ -16,9 +16,9 @@ namespace pcipass {
 // One filesystem action. Attribute writes go to sysfs; files are persistence
 // (driverctl-compatible overrides, udev rules) under the same root.
 struct FsAction {
-  enum class Kind { WriteAttribute, WriteFile, RemoveFile, ExpectDriver } kind = Kind::WriteAttribute;
+  enum class Kind { WriteAttribute, WriteFile, RemoveFile, ExpectDriver, ExpectAttribute } kind = Kind::WriteAttribute;
   std::string path;
-  std::string value;  // attribute value, file content, or the expected driver ("" = none)
+  std::string value;  // attribute value, file content, expected driver ("" = none) or expected attribute text
   std::string describe() const;
 };
 

@@ -23,4 +23,24 @@ std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Disc
   return out;
 }
 
+Result<PfState> read_pf_state(const SysfsReader& sysfs, const Discovery& discovery, PciAddress pf) {
+  std::map<PciAddress, const DiscoveredDevice*> by_address;
+  for (const auto& d : discovery.devices) by_address[d.address] = &d;
+  auto it = by_address.find(pf);
+  if (it == by_address.end()) return Error(ErrorCode::NotFound, pf.to_string() + ": no such PCI device on this host");
+  const DiscoveredDevice& d = *it->second;
+  PfState s;
+  s.address = pf;
+  s.driver = d.driver;
+  s.totalvfs = d.sriov_totalvfs.value_or(0);
+  s.numvfs = d.sriov_numvfs.value_or(0);
+  if (auto a = sysfs.read("sys/bus/pci/devices/" + pf.to_string() + "/sriov_drivers_autoprobe"))
+    s.autoprobe = a->find('0') == std::string::npos;
+  for (const auto& vf : d.virtfns) {
+    auto v = by_address.find(vf);
+    s.vfs.emplace_back(vf, v == by_address.end() ? std::nullopt : v->second->driver);
+  }
+  return s;
+}
+
 }  // namespace pcipass

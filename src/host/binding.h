@@ -4,10 +4,14 @@
 #include <vector>
 
 #include "core/bind_plan.h"
+#include "core/sriov_plan.h"
 #include "host/discovery.h"
 #include "host/host_critical.h"
 
 namespace pcipass {
+
+// The SR-IOV state of a PF; NotFound if there is no such device.
+Result<PfState> read_pf_state(const SysfsReader& sysfs, const Discovery& discovery, PciAddress pf);
 
 std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Discovery& discovery,
                                             const std::vector<CriticalDevice>& critical);

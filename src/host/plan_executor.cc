@@ -17,6 +17,14 @@ Status run(const FsAction& a, SysfsWriter& writer, const SysfsReader& reader) {
       return Error(ErrorCode::Unavailable, a.path + " is bound to " + (found.empty() ? "no driver" : found) +
                                                ", expected " + (a.value.empty() ? "none" : a.value));
     }
+    case FsAction::Kind::ExpectAttribute: {
+      auto text = reader.read(a.path);
+      if (!text) return std::move(text).error();
+      std::string_view t = *text;
+      while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
+      if (t == a.value) return ok_status();
+      return Error(ErrorCode::Unavailable, a.path + " reads " + std::string(t) + ", expected " + a.value);
+    }
   }
   return Error(ErrorCode::Internal, "unknown action");
 }
