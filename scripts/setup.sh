@@ -7,6 +7,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3
   pci.ids pciutils
+  qemu-system-x86 busybox-static cpio kmod
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,87 @@
+# pcipass on a real Linux kernel (busybox sh inside the QEMU guest; run by run.sh).
+# Topology (run-guest.sh): 00:02.0 e1000e; 01:00.0 NVMe PF with up to 4 VFs behind a root
+# port; 02:00.0 e1000e; 81:00.0 e1000e behind a NUMA-node-1 expander; ICH9 functions
+# 00:1f.0/.2/.3 share one IOMMU group. Exit status = number of failed checks.
+fails=0
+checks=0
+pass() { checks=$((checks + 1)); echo "PASS: $1"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $1"; }
+drv() { l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null); [ -n "$l" ] && basename "$l" || echo none; }
+run() {  # run WANT_RC DESCRIPTION COMMAND... : output in /tmp/out
+  want=$1; desc=$2; shift 2
+  echo "+ $*"
+  "$@" > /tmp/out 2>&1
+  rc=$?
+  cat /tmp/out
+  if [ "$rc" = "$want" ]; then pass "$desc (exit $rc)"; else fail "$desc: exit $rc, expected $want"; fi
+}
+has() { if grep -q -- "$2" /tmp/out; then pass "$1"; else fail "$1: output lacks '$2'"; fi; }
+is() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2', expected '$3'"; fi; }
+
+PF=0000:01:00.0
+VF0=0000:01:00.1
+NIC=0000:81:00.0
+NIC2=0000:02:00.0
+
+echo "== discover"
+run 0 "discover" pcipass discover
+has "discover lists the NVMe PF with 4 VFs possible" "^$PF .*\[PF: 0 of 4 VFs\]"
+has "discover puts the expander's NIC on NUMA node 1" "^$NIC .* e1000e  *1 "
+run 0 "discover --json" pcipass discover --json
+has "json: the PF" "\"sriov_totalvfs\": 4"
+has "json: NUMA nodes" "\"numa\": \["
+
+echo "== check"
+pcipass check > /tmp/out 2>&1
+cat /tmp/out
+has "check sees the emulated IOMMU" "\[ ok \] iommu: IOMMU active"
+has "check sees interrupt remapping" "\[ ok \] interrupt-remapping"
+has "check sees the vfio modules" "\[ ok \] vfio-modules"
+
+echo "== sriov"
+run 0 "sriov creates 2 VFs without autoprobe" pcipass sriov $PF 2 --no-autoprobe
+is "VF 0 exists" "$(basename "$(readlink /sys/bus/pci/devices/$PF/virtfn0)")" "$VF0"
+is "VF 0 has no driver" "$(drv $VF0)" none
+run 0 "sriov again is a no-op" pcipass sriov $PF 2 --no-autoprobe
+has "nothing to do" "nothing to do"
+
+echo "== bind"
+run 0 "bind the NUMA-1 NIC and a VF" pcipass bind $NIC $VF0
+is "NIC on vfio-pci" "$(drv $NIC)" vfio-pci
+is "VF on vfio-pci" "$(drv $VF0)" vfio-pci
+g=$(basename "$(readlink /sys/bus/pci/devices/$NIC/iommu_group)")
+if [ -c "/dev/vfio/$g" ]; then pass "/dev/vfio/$g appeared"; else fail "/dev/vfio/$g missing"; fi
+is "driver_override is vfio-pci" "$(cat /sys/bus/pci/devices/$NIC/driver_override)" vfio-pci
+run 0 "bind again is idempotent" pcipass bind $NIC
+has "nothing to do" "nothing to do"
+run 2 "a partial IOMMU group is refused" pcipass bind 0000:00:1f.3
+has "the refusal names the group member" "which is not in the request"
+run 2 "sriov refuses to remove a VF held by vfio-pci" pcipass sriov $PF 0
+has "the refusal names the VF" "VF $VF0 is bound to vfio-pci"
+
+echo "== unbind --restore"
+run 0 "unbind --restore" pcipass unbind --restore $NIC
+is "the NIC is back on e1000e" "$(drv $NIC)" e1000e
+is "driver_override cleared" "$(cat /sys/bus/pci/devices/$NIC/driver_override)" "(null)"
+
+echo "== failure midway rolls back (pcieport refuses a NIC after the unbind step)"
+run 1 "bind --driver pcieport fails" pcipass bind --driver pcieport $NIC2
+has "it says it rolled back" "rolled back"
+is "the NIC is back on e1000e" "$(drv $NIC2)" e1000e
+is "its driver_override is cleared" "$(cat /sys/bus/pci/devices/$NIC2/driver_override)" "(null)"
+
+echo "== persist"
+run 0 "bind --persist" pcipass bind --persist --vfio-group root $NIC
+is "driverctl file" "$(cat /etc/driverctl.d/pci-$NIC)" vfio-pci
+if grep -q 'SUBSYSTEM=="vfio", GROUP="root", MODE="0660"' /etc/udev/rules.d/70-pcipass-vfio.rules; then pass "udev rule"; else fail "udev rule"; fi
+run 0 "unbind --restore forgets the override" pcipass unbind --restore $NIC
+if [ ! -e "/etc/driverctl.d/pci-$NIC" ]; then pass "driverctl file removed"; else fail "driverctl file still there"; fi
+is "the NIC is back on e1000e" "$(drv $NIC)" e1000e
+
+echo "== remove the VFs"
+run 0 "unbind the VF" pcipass unbind $VF0
+run 0 "sriov 0" pcipass sriov $PF 0 --persist
+if [ ! -e /sys/bus/pci/devices/$PF/virtfn0 ]; then pass "VFs removed"; else fail "VFs still there"; fi
+
+echo "RESULT: $fails failed of $checks checks"
+exit $fails
