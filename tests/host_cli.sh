@@ -11,6 +11,9 @@ check() {  # check NAME WANT_RC WANT_TEXT -- COMMAND...
   if [ "$rc" != "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc: $out"; failed=$((failed+1)); return; fi
   case "$out" in *"$want_text"*) passed=$((passed+1)) ;; *) echo "FAIL $name: output lacks '$want_text': $out"; failed=$((failed+1)) ;; esac
 }
+# git keeps no empty directories: a fixture that needs one would differ in a fresh clone.
+empty=$(find "$fx" -type d -empty | head -3)
+if [ -z "$empty" ]; then passed=$((passed+1)); else echo "FAIL fixtures have empty directories (lost by git): $empty"; failed=$((failed+1)); fi
 check discover-tree 0 '`- VF 3: 0000:41:02.3' -- "$pcipass" discover --sysfs-root "$fx/sriov-nic"
 check discover-json 0 '"fingerprint": "vf:vpd:8086:1572:SN1234567.0#3"' -- "$pcipass" discover --json --sysfs-root "$fx/sriov-nic"
 check discover-not-sysfs 2 "does not exist" -- "$pcipass" discover --sysfs-root "$fx/nope"

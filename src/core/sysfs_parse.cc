@@ -83,6 +83,24 @@ std::optional<std::string> parse_vpd_serial(std::string_view bytes) {
   return std::nullopt;
 }
 
+std::optional<ConfigHeader> parse_config_header(std::string_view b) {
+  if (b.size() < 48) return std::nullopt;
+  auto u8 = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(b[i])); };
+  auto u16 = [&](size_t i) { return static_cast<uint16_t>(u8(i) | (u8(i + 1) << 8)); };
+  if (u16(0) == 0xffff) return std::nullopt;
+  ConfigHeader h;
+  h.vendor_id = PciId(u16(0));
+  h.device_id = PciId(u16(2));
+  h.revision = u8(8);
+  h.class_code = u8(9) | (u8(10) << 8) | (u8(11) << 16);
+  // Subsystem ids live at 0x2c in type-0 headers only (bridges put other fields there).
+  if ((u8(0x0e) & 0x7f) == 0) {
+    h.subsystem_vendor_id = PciId(u16(0x2c));
+    h.subsystem_device_id = PciId(u16(0x2e));
+  }
+  return h;
+}
+
 std::string_view link_basename(std::string_view target) {
   while (!target.empty() && target.back() == '/') target.remove_suffix(1);
   auto slash = target.rfind('/');

@@ -27,6 +27,15 @@ Result<uint64_t> parse_node_meminfo_total_mb(std::string_view text);
 // The serial number (SN keyword of the VPD-R section) of PCI VPD bytes, if present
 // and well formed; never reads past the data.
 std::optional<std::string> parse_vpd_serial(std::string_view bytes);
+// Identity fields of a PCI config-space header (the first 64 bytes of sysfs "config").
+struct ConfigHeader {
+  PciId vendor_id, device_id, subsystem_vendor_id, subsystem_device_id;
+  uint32_t class_code = 0;
+  uint32_t revision = 0;
+};
+// nullopt if shorter than 48 bytes or the vendor reads 0xffff (device gone or absent).
+std::optional<ConfigHeader> parse_config_header(std::string_view bytes);
+
 // Last path component of a link target: "../../../bus/pci/drivers/i40e" -> "i40e".
 std::string_view link_basename(std::string_view target);
 

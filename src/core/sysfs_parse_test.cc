@@ -55,6 +55,29 @@ TEST(SysfsParse, VpdSerialNumber) {
   EXPECT_FALSE(parse_vpd_serial(vpd(std::string("SN\x02\x01\x02", 5))).has_value());  // not printable
 }
 
+TEST(SysfsParse, ConfigHeader) {
+  std::string cfg(64, '\0');
+  auto put16 = [&](size_t i, uint16_t v) { cfg[i] = static_cast<char>(v & 0xff); cfg[i + 1] = static_cast<char>(v >> 8); };
+  put16(0, 0x8086);
+  put16(2, 0x1572);
+  cfg[8] = 2;
+  cfg[9] = 0x00; cfg[10] = 0x00; cfg[11] = 0x02;
+  put16(0x2c, 0x8086);
+  put16(0x2e, 0x0004);
+  auto h = parse_config_header(cfg);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->vendor_id, PciId(0x8086));
+  EXPECT_EQ(h->device_id, PciId(0x1572));
+  EXPECT_EQ(h->class_code, 0x020000u);
+  EXPECT_EQ(h->revision, 2u);
+  EXPECT_EQ(h->subsystem_device_id, PciId(0x0004));
+  cfg[0x0e] = 1;  // a bridge header: no subsystem ids at 0x2c
+  EXPECT_EQ(parse_config_header(cfg)->subsystem_vendor_id, PciId(0));
+  EXPECT_FALSE(parse_config_header(cfg.substr(0, 40)).has_value());
+  put16(0, 0xffff);  // device gone
+  EXPECT_FALSE(parse_config_header(cfg).has_value());
+}
+
 TEST(SysfsParse, PciIdsKeepsOnlyWhatIsAsked) {
   const std::string ids =
       "# comment\n8086  Intel Corporation\n\t1572  Ethernet Controller X710 for 10GbE SFP+\n"

@@ -24,11 +24,18 @@ std::optional<std::string> optional_attr(const SysfsReader& sysfs, const std::st
 
 struct Vanished {};
 
-Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress address, Discovery& out) {
+Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress address, Discovery& out,
+                                     std::map<uint32_t, std::vector<PciAddress>>& group_members) {
   DiscoveredDevice d;
   d.address = address;
   const std::string who = address.to_string();
   const std::string base = std::string(kDevices) + who + "/";
+  // One listing tells which optional attributes exist, so absent ones cost no syscall.
+  std::vector<std::string> entries;
+  if (auto listing = sysfs.list(base)) entries = std::move(*listing);
+  else if (listing.error().code() == ErrorCode::NotFound) return Error(ErrorCode::NotFound, "vanished during the scan");
+  else return std::move(listing).error();
+  auto has = [&](std::string_view name) { return std::binary_search(entries.begin(), entries.end(), name); };
   auto required_hex = [&](const char* attr, uint32_t max) -> Result<uint32_t> {
     auto text = sysfs.read(base + attr);
     if (!text) return std::move(text).error();
@@ -36,46 +43,68 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
     if (!v) return std::move(std::move(v).error().within(base + attr));
     return *v;
   };
-  auto vendor = required_hex("vendor", 0xffff);
-  if (!vendor) return std::move(vendor).error();
-  auto device = required_hex("device", 0xffff);
-  if (!device) return std::move(device).error();
-  auto cls = required_hex("class", 0xffffff);
-  if (!cls) return std::move(cls).error();
-  d.vendor_id = PciId(static_cast<uint16_t>(*vendor));
-  d.product_id = PciId(static_cast<uint16_t>(*device));
-  d.class_code = *cls;
-  if (auto t = optional_attr(sysfs, base + "subsystem_vendor", out, who))
-    if (auto v = parse_sysfs_hex(*t, 0xffff)) d.subsystem_vendor_id = PciId(static_cast<uint16_t>(*v));
-  if (auto t = optional_attr(sysfs, base + "subsystem_device", out, who))
-    if (auto v = parse_sysfs_hex(*t, 0xffff)) d.subsystem_device_id = PciId(static_cast<uint16_t>(*v));
-  if (auto t = optional_attr(sysfs, base + "revision", out, who))
-    if (auto v = parse_sysfs_hex(*t, 0xff)) d.revision = *v;
-  if (auto t = optional_attr(sysfs, base + "numa_node", out, who)) {
+  auto attr = [&](const char* name) -> std::optional<std::string> {
+    if (!has(name)) return std::nullopt;
+    return optional_attr(sysfs, base + name, out, who);
+  };
+  // Fast path: the config-space header gives ids, class and revision in one read
+  // (its first 64 bytes are readable without root). Else the separate attributes.
+  std::optional<ConfigHeader> header;
+  if (has("config"))
+    if (auto bytes = sysfs.read(base + "config", 64)) header = parse_config_header(*bytes);
+  if (header) {
+    d.vendor_id = header->vendor_id;
+    d.product_id = header->device_id;
+    d.class_code = header->class_code;
+    d.revision = header->revision;
+    d.subsystem_vendor_id = header->subsystem_vendor_id;
+    d.subsystem_device_id = header->subsystem_device_id;
+  } else {
+    auto vendor = required_hex("vendor", 0xffff);
+    if (!vendor) return std::move(vendor).error();
+    auto device = required_hex("device", 0xffff);
+    if (!device) return std::move(device).error();
+    auto cls = required_hex("class", 0xffffff);
+    if (!cls) return std::move(cls).error();
+    d.vendor_id = PciId(static_cast<uint16_t>(*vendor));
+    d.product_id = PciId(static_cast<uint16_t>(*device));
+    d.class_code = *cls;
+    if (auto t = attr("subsystem_vendor"))
+      if (auto v = parse_sysfs_hex(*t, 0xffff)) d.subsystem_vendor_id = PciId(static_cast<uint16_t>(*v));
+    if (auto t = attr("subsystem_device"))
+      if (auto v = parse_sysfs_hex(*t, 0xffff)) d.subsystem_device_id = PciId(static_cast<uint16_t>(*v));
+    if (auto t = attr("revision"))
+      if (auto v = parse_sysfs_hex(*t, 0xff)) d.revision = *v;
+  }
+  if (auto t = attr("numa_node")) {
     auto n = parse_sysfs_numa_node(*t);
     if (n) d.numa_node = *n;
     else out.notes.push_back({who, "numa_node: " + n.error().message()});
   }
-  if (auto link = sysfs.read_link(base + "driver")) d.driver = std::string(link_basename(*link));
-  if (auto t = optional_attr(sysfs, base + "driver_override", out, who)) d.driver_override = parse_driver_override(*t);
-  if (auto link = sysfs.read_link(base + "iommu_group")) {
-    auto n = parse_sysfs_uint(link_basename(*link));
-    if (n) {
-      d.iommu_group = *n;
-      if (auto members = sysfs.list("sys/kernel/iommu_groups/" + std::to_string(*n) + "/devices"))
-        for (const auto& m : *members)
-          if (auto a = PciAddress::parse(m)) d.iommu_group_members.push_back(*a);
-    }
-  }
-  if (auto t = optional_attr(sysfs, base + "sriov_totalvfs", out, who))
+  if (has("driver"))
+    if (auto link = sysfs.read_link(base + "driver")) d.driver = std::string(link_basename(*link));
+  if (auto t = attr("driver_override")) d.driver_override = parse_driver_override(*t);
+  if (has("iommu_group"))
+    if (auto link = sysfs.read_link(base + "iommu_group"))
+      if (auto n = parse_sysfs_uint(link_basename(*link))) {
+        d.iommu_group = *n;
+        auto cached = group_members.find(*n);
+        if (cached == group_members.end()) {
+          std::vector<PciAddress> members;
+          if (auto listing = sysfs.list("sys/kernel/iommu_groups/" + std::to_string(*n) + "/devices"))
+            for (const auto& m : *listing)
+              if (auto a = PciAddress::parse(m)) members.push_back(*a);
+          cached = group_members.emplace(*n, std::move(members)).first;
+        }
+        d.iommu_group_members = cached->second;
+      }
+  if (auto t = attr("sriov_totalvfs"))
     if (auto v = parse_sysfs_uint(*t)) d.sriov_totalvfs = *v;
-  if (auto t = optional_attr(sysfs, base + "sriov_numvfs", out, who))
+  if (auto t = attr("sriov_numvfs"))
     if (auto v = parse_sysfs_uint(*t)) d.sriov_numvfs = *v;
-  if (auto link = sysfs.read_link(base + "physfn"))
-    if (auto a = PciAddress::parse(link_basename(*link))) d.physfn = *a;
-  std::vector<std::string> entries;
-  if (auto listing = sysfs.list(base)) entries = std::move(*listing);
-  else if (listing.error().code() == ErrorCode::NotFound) return Error(ErrorCode::NotFound, "vanished during the scan");
+  if (has("physfn"))
+    if (auto link = sysfs.read_link(base + "physfn"))
+      if (auto a = PciAddress::parse(link_basename(*link))) d.physfn = *a;
   std::map<uint32_t, PciAddress> vfs;
   for (const auto& e : entries) {
     if (e.rfind("virtfn", 0) != 0) continue;
@@ -86,7 +115,8 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
   }
   for (const auto& [i, a] : vfs) d.virtfns.push_back(a);
   // Network interfaces: net/IF, or virtioN/net/IF for virtio devices.
-  std::vector<std::string> net_dirs{base + "net"};
+  std::vector<std::string> net_dirs;
+  if (has("net")) net_dirs.push_back(base + "net");
   for (const auto& e : entries)
     if (e.rfind("virtio", 0) == 0) net_dirs.push_back(base + e + "/net");
   for (const auto& dir : net_dirs) {
@@ -98,10 +128,13 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
         if (auto mac = sysfs.read(dir + "/" + n + "/address")) d.mac = trimmed(*mac);
     }
   }
-  auto vpd = sysfs.read(base + "vpd", 32768);
-  if (vpd) d.vpd_serial = parse_vpd_serial(*vpd);
-  else if (vpd.error().code() == ErrorCode::PermissionDenied) out.notes.push_back({who, "vpd: permission denied (serial not read)"});
-  if (auto t = optional_attr(sysfs, base + "reset_method", out, who)) {
+  if (has("vpd")) {
+    auto vpd = sysfs.read(base + "vpd", 32768);
+    if (vpd) d.vpd_serial = parse_vpd_serial(*vpd);
+    else if (vpd.error().code() == ErrorCode::PermissionDenied) out.notes.push_back({who, "vpd: permission denied (serial not read)"});
+  }
+  d.has_acpi_index = has("acpi_index");
+  if (auto t = attr("reset_method")) {
     std::string_view rest = trim(*t);
     while (!rest.empty()) {
       auto sp = rest.find(' ');
@@ -163,8 +196,9 @@ void assign_fingerprints(const SysfsReader& sysfs, Discovery& out) {
     if (d.vpd_serial) return "vpd:" + ids + ":" + *d.vpd_serial + "." + fn;
     const std::string addr = d.address.to_string();
     if (auto it = slots.find(addr.substr(0, 10)); it != slots.end()) return "slot:" + it->second + "." + fn;
-    if (auto acpi = sysfs.read(std::string(kDevices) + addr + "/acpi_index"))
-      if (auto n = parse_sysfs_uint(*acpi); n && *n > 0) return "acpi:" + std::to_string(*n);
+    if (d.has_acpi_index)
+      if (auto acpi = sysfs.read(std::string(kDevices) + addr + "/acpi_index"))
+        if (auto n = parse_sysfs_uint(*acpi); n && *n > 0) return "acpi:" + std::to_string(*n);
     std::string parent = d.sysfs_path;
     if (auto slash = parent.rfind('/'); slash != std::string::npos) parent = parent.substr(0, slash);
     else parent.clear();
@@ -209,6 +243,7 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
     out.skipped.push_back({std::string(kDevices), entries.error().message()});
     return out;
   }
+  std::map<uint32_t, std::vector<PciAddress>> group_members;
   for (const auto& name : *entries) {
     auto address = PciAddress::parse(name);
     if (!address) {
@@ -216,7 +251,7 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
                                        "); 32-bit PCI domains (e.g. VMD) are not supported"});
       continue;
     }
-    auto device = read_device(sysfs, *address, out);
+    auto device = read_device(sysfs, *address, out, group_members);
     if (!device) {
       const bool vanished = device.error().code() == ErrorCode::NotFound;
       out.skipped.push_back({name, vanished ? "vanished during the scan" : device.error().describe()});

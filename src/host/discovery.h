@@ -35,6 +35,7 @@ struct DiscoveredDevice {
   // Stable identity across address changes: "vpd:...", "slot:...", "acpi:...",
   // "vf:<PF fingerprint>#<index>", or "path:<parent path>/<slot.fn>:<vendor>:<device>".
   std::string fingerprint;
+  bool has_acpi_index = false;  // sysfs offers acpi_index (read only for the fingerprint)
 
   bool is_bridge() const { return ((class_code >> 16) & 0xff) == 0x06; }
   // The scheduler's view of the device (the scenario format's fields).

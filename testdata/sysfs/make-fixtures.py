@@ -65,7 +65,7 @@ class Tree:
         if reset is not None:
             self.write(f"{base}/reset_method", reset + "\n")
         if driver:
-            os.makedirs(os.path.join(self.root, f"sys/bus/pci/drivers/{driver}"), exist_ok=True)
+            self.driver_dir(driver)
             self.rel_link(f"{base}/driver", f"sys/bus/pci/drivers/{driver}")
             self.rel_link(f"sys/bus/pci/drivers/{driver}/{addr}", base)
         if group is not None:
@@ -89,6 +89,11 @@ class Tree:
             self.write(f"{base}/acpi_index", f"{acpi_index}\n")
         return base
 
+    def driver_dir(self, driver):
+        # Real driver directories hold these files (and git keeps no empty directories).
+        for f in ("bind", "unbind", "new_id", "remove_id", "uevent"):
+            self.write(f"sys/bus/pci/drivers/{driver}/{f}", "")
+
     def slot(self, name, bus_addr):
         self.write(f"sys/bus/pci/slots/{name}/address", bus_addr + "\n")
 
@@ -108,7 +113,8 @@ class Tree:
 
     def iommu_on(self, vendor="intel"):
         self.write("proc/cmdline", f"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro {vendor}_iommu=on iommu=pt\n")
-        os.makedirs(os.path.join(self.root, "sys/class/iommu/" + ("dmar0" if vendor == "intel" else "ivhd0")), exist_ok=True)
+        unit = "dmar0" if vendor == "intel" else "ivhd0"
+        self.write(f"sys/class/iommu/{unit}/uevent", "")
         self.host_basics(vendor, ir=True, vfio=True)
 
     def host_basics(self, vendor="intel", ir=True, vfio=True, virt=True):
@@ -121,8 +127,8 @@ class Tree:
         self.write("lib/modules/6.1.0-56-amd64/modules.builtin", "kernel/drivers/vfio/vfio.ko\n")
         if vfio:
             for m in ("vfio", "vfio_pci", "vfio_iommu_type1"):
-                os.makedirs(os.path.join(self.root, f"sys/module/{m}"), exist_ok=True)
-            os.makedirs(os.path.join(self.root, "sys/bus/pci/drivers/vfio-pci"), exist_ok=True)
+                self.write(f"sys/module/{m}/initstate", "live\n")
+            self.driver_dir("vfio-pci")
         self.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
 
 
@@ -203,7 +209,7 @@ def shared_critical_group():
             "eno1\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
     # The root filesystem lives on an NVMe drive in its own group.
     nvme = t.device("0000:04:00.0", "144d", "a808", "010802", parent="0000:00:1d.0", numa=0, driver="nvme", group=21)
-    os.makedirs(os.path.join(t.root, f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2"), exist_ok=True)
+    t.write(f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2/partition", "2\n")
     t.rel_link("sys/class/block/nvme0n1p2", f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2")
     t.write("proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
 

@@ -47,6 +47,9 @@ Result<std::string> PosixSysfsReader::read(std::string_view path, size_t max_byt
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
+    // A short read is the end: sysfs attributes arrive in one read, regular files are
+    // only short at EOF. Saves the second read(2) per attribute.
+    if (static_cast<size_t>(n) < sizeof buf) break;
   }
   ::close(fd);
   return out;
