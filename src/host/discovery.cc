@@ -14,9 +14,9 @@ constexpr std::string_view kDevices = "sys/bus/pci/devices/";
 std::string trimmed(const std::string& s) { return std::string(trim(s)); }
 
 // Reads an optional attribute: absent is fine, other failures become a note.
-std::optional<std::string> optional_attr(const SysfsReader& sysfs, const std::string& path, Discovery& out,
+std::optional<std::string> optional_attr(const SysfsDirectory& dir, const std::string& name, Discovery& out,
                                          const std::string& who) {
-  auto r = sysfs.read(path);
+  auto r = dir.read(name);
   if (r) return std::move(*r);
   if (r.error().code() != ErrorCode::NotFound) out.notes.push_back({who, r.error().message()});
   return std::nullopt;
@@ -30,14 +30,21 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
   d.address = address;
   const std::string who = address.to_string();
   const std::string base = std::string(kDevices) + who + "/";
-  // One listing tells which optional attributes exist, so absent ones cost no syscall.
+  // A handle on the device directory (each read then resolves one component), and one
+  // listing that tells which optional attributes exist, so absent ones cost nothing.
+  auto opened = sysfs.open_directory(base);
+  if (!opened) {
+    if (opened.error().code() == ErrorCode::NotFound) return Error(ErrorCode::NotFound, "vanished during the scan");
+    return std::move(opened).error();
+  }
+  const SysfsDirectory& dir = **opened;
   std::vector<std::string> entries;
-  if (auto listing = sysfs.list(base)) entries = std::move(*listing);
+  if (auto listing = dir.list()) entries = std::move(*listing);
   else if (listing.error().code() == ErrorCode::NotFound) return Error(ErrorCode::NotFound, "vanished during the scan");
   else return std::move(listing).error();
   auto has = [&](std::string_view name) { return std::binary_search(entries.begin(), entries.end(), name); };
   auto required_hex = [&](const char* attr, uint32_t max) -> Result<uint32_t> {
-    auto text = sysfs.read(base + attr);
+    auto text = dir.read(attr);
     if (!text) return std::move(text).error();
     auto v = parse_sysfs_hex(*text, max);
     if (!v) return std::move(std::move(v).error().within(base + attr));
@@ -45,13 +52,13 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
   };
   auto attr = [&](const char* name) -> std::optional<std::string> {
     if (!has(name)) return std::nullopt;
-    return optional_attr(sysfs, base + name, out, who);
+    return optional_attr(dir, name, out, who);
   };
   // Fast path: the config-space header gives ids, class and revision in one read
   // (its first 64 bytes are readable without root). Else the separate attributes.
   std::optional<ConfigHeader> header;
   if (has("config"))
-    if (auto bytes = sysfs.read(base + "config", 64)) header = parse_config_header(*bytes);
+    if (auto bytes = dir.read("config", 64)) header = parse_config_header(*bytes);
   if (header) {
     d.vendor_id = header->vendor_id;
     d.product_id = header->device_id;
@@ -82,10 +89,10 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
     else out.notes.push_back({who, "numa_node: " + n.error().message()});
   }
   if (has("driver"))
-    if (auto link = sysfs.read_link(base + "driver")) d.driver = std::string(link_basename(*link));
+    if (auto link = dir.read_link("driver")) d.driver = std::string(link_basename(*link));
   if (auto t = attr("driver_override")) d.driver_override = parse_driver_override(*t);
   if (has("iommu_group"))
-    if (auto link = sysfs.read_link(base + "iommu_group"))
+    if (auto link = dir.read_link("iommu_group"))
       if (auto n = parse_sysfs_uint(link_basename(*link))) {
         d.iommu_group = *n;
         auto cached = group_members.find(*n);
@@ -103,33 +110,33 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
   if (auto t = attr("sriov_numvfs"))
     if (auto v = parse_sysfs_uint(*t)) d.sriov_numvfs = *v;
   if (has("physfn"))
-    if (auto link = sysfs.read_link(base + "physfn"))
+    if (auto link = dir.read_link("physfn"))
       if (auto a = PciAddress::parse(link_basename(*link))) d.physfn = *a;
   std::map<uint32_t, PciAddress> vfs;
   for (const auto& e : entries) {
     if (e.rfind("virtfn", 0) != 0) continue;
     auto index = parse_sysfs_uint(std::string_view(e).substr(6));
-    auto link = sysfs.read_link(base + e);
+    auto link = dir.read_link(e);
     if (!index || !link) continue;
     if (auto a = PciAddress::parse(link_basename(*link))) vfs.emplace(*index, *a);
   }
   for (const auto& [i, a] : vfs) d.virtfns.push_back(a);
   // Network interfaces: net/IF, or virtioN/net/IF for virtio devices.
   std::vector<std::string> net_dirs;
-  if (has("net")) net_dirs.push_back(base + "net");
+  if (has("net")) net_dirs.push_back("net");
   for (const auto& e : entries)
-    if (e.rfind("virtio", 0) == 0) net_dirs.push_back(base + e + "/net");
-  for (const auto& dir : net_dirs) {
-    auto names = sysfs.list(dir);
+    if (e.rfind("virtio", 0) == 0) net_dirs.push_back(e + "/net");
+  for (const auto& net : net_dirs) {
+    auto names = dir.list(net);
     if (!names) continue;
     for (const auto& n : *names) {
       d.netdevs.push_back(n);
       if (!d.mac)
-        if (auto mac = sysfs.read(dir + "/" + n + "/address")) d.mac = trimmed(*mac);
+        if (auto mac = dir.read(net + "/" + n + "/address")) d.mac = trimmed(*mac);
     }
   }
   if (has("vpd")) {
-    auto vpd = sysfs.read(base + "vpd", 32768);
+    auto vpd = dir.read("vpd", 32768);
     if (vpd) d.vpd_serial = parse_vpd_serial(*vpd);
     else if (vpd.error().code() == ErrorCode::PermissionDenied) out.notes.push_back({who, "vpd: permission denied (serial not read)"});
   }
