@@ -36,5 +36,13 @@ check sriov-in-use 2 "VF 0000:41:02.3 is bound to vfio-pci" -- "$pcipass" sriov 
 check sriov-too-many 2 "the device supports at most 64" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.1 65
 check sriov-same 0 "already has 4 VFs" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.0 4
 check sriov-negative 2 "must be 0 to 65535" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.1 -- -1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf '{"format": "pcipass-host/1", "sriov": [{"pf": "0000:41:00.1", "vfs": 2, "autoprobe": false}],\n "passthrough": [{"vendor_id": "8086", "product_id": "154c"}]}\n' > "$tmp/host.json"
+check apply-plan 0 "devices the new VFs bring are matched again" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/host.json"
+check apply-drift 1 "drift: PF 0000:41:00.1 has 0 VFs, the config wants 2" -- "$pcipass" apply --drift --sysfs-root "$fx/sriov-nic" "$tmp/host.json"
+printf '{"format": "pcipass-host/1", "passthrough": [{"address": "41:02.0"}]}\n' > "$tmp/short.json"
+check apply-short-address 2 "passthrough[0].address: required full DDDD:BB:SS.F PCI address" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/short.json"
+printf '{"format": "pcipass-host/1", "passthrough": [}\n' > "$tmp/bad.json"
+check apply-bad-json 2 "invalid JSON at line 1" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/bad.json"
 echo "host cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

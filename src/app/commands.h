@@ -15,5 +15,6 @@ void register_discover(CLI::App& app, int& exit_code);
 void register_check(CLI::App& app, int& exit_code);
 void register_bind(CLI::App& app, int& exit_code);
 void register_sriov(CLI::App& app, int& exit_code);
+void register_apply(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

@@ -64,4 +64,12 @@ Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& 
   return ex;
 }
 
+std::vector<std::string> undo_all(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader) {
+  std::vector<std::string> errors;
+  for (size_t i = plan.steps.size(); i-- > 0;)
+    for (const FsAction& a : plan.steps[i].undo)
+      if (auto st = run(a, writer, reader); !st) errors.push_back(st.error().describe());
+  return errors;
+}
+
 }  // namespace pcipass

@@ -23,4 +23,7 @@ struct Execution {
 
 Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader);
 
+// Undoes a plan that ran to completion (every step, in reverse); returns what failed.
+std::vector<std::string> undo_all(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader);
+
 }  // namespace pcipass

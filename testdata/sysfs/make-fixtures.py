@@ -49,7 +49,7 @@ class Tree:
 
     def device(self, addr, vendor, device, cls, parent=None, numa=-1, driver=None, group=None,
                subsys=("0000", "0000"), revision="0x01", reset="flr bus", totalvfs=None, numvfs=0,
-               physfn=None, netdev=None, mac=None, vpd_bytes=None, acpi_index=None):
+               physfn=None, netdev=None, mac=None, vpd_bytes=None, acpi_index=None, vf_device=None):
         domain, bus = addr.split(":")[0], addr.split(":")[1]
         base = (self.path_of[parent] + "/" + addr) if parent else f"sys/devices/pci{domain}:{bus}/{addr}"
         self.path_of[addr] = base
@@ -75,6 +75,8 @@ class Tree:
             self.write(f"{base}/sriov_totalvfs", f"{totalvfs}\n")
             self.write(f"{base}/sriov_numvfs", f"{numvfs}\n")
             self.write(f"{base}/sriov_drivers_autoprobe", "1\n")
+            if vf_device:
+                self.write(f"{base}/sriov_vf_device", vf_device + "\n")
         if physfn:
             self.rel_link(f"{base}/physfn", self.path_of[physfn])
             pf = self.path_of[physfn]
@@ -155,10 +157,10 @@ def sriov_nic():
     t.numa([(8, 33554432, 0)])
     root_port(t, "0000:40:01.0", 40, numa=0)
     t.device("0000:41:00.0", "8086", "1572", "020000", parent="0000:40:01.0", numa=0, driver="i40e", group=41,
-             subsys=("8086", "0000"), totalvfs=64, numvfs=4, netdev="ens1f0", mac="3c:fd:fe:a0:00:01",
+             subsys=("8086", "0000"), totalvfs=64, numvfs=4, netdev="ens1f0", mac="3c:fd:fe:a0:00:01", vf_device="154c",
              vpd_bytes=vpd("SN1234567"))
     t.device("0000:41:00.1", "8086", "1572", "020000", parent="0000:40:01.0", numa=0, driver="i40e", group=42,
-             subsys=("8086", "0000"), totalvfs=64, numvfs=0, netdev="ens1f1", mac="3c:fd:fe:a0:00:02",
+             subsys=("8086", "0000"), totalvfs=64, numvfs=0, netdev="ens1f1", mac="3c:fd:fe:a0:00:02", vf_device="154c",
              vpd_bytes=vpd("SN1234567"))
     for v in range(4):
         drv = "vfio-pci" if v == 3 else "iavf"
@@ -187,7 +189,7 @@ def two_socket():
     t.device("0000:17:00.0", "10de", "2330", "030200", parent="0000:16:00.0", numa=0, driver="nvidia", group=30)
     t.device("0000:98:00.0", "10de", "2330", "030200", parent="0000:97:00.0", numa=1, driver="vfio-pci", group=31)
     t.device("0000:3d:00.0", "8086", "37c8", "0b4000", parent="0000:16:00.0", numa=0, driver="c6xx", group=32,
-             totalvfs=16, numvfs=2)
+             totalvfs=16, numvfs=2, vf_device="37c9")
     t.device("0000:3d:01.0", "8086", "37c9", "0b4000", parent="0000:16:00.0", numa=0, driver="c6xxvf", group=33,
              physfn="0000:3d:00.0", reset="flr")
     t.device("0000:3d:01.1", "8086", "37c9", "0b4000", parent="0000:16:00.0", numa=0, driver=None, group=34,

@@ -83,5 +83,26 @@ run 0 "unbind the VF" pcipass unbind $VF0
 run 0 "sriov 0" pcipass sriov $PF 0 --persist
 if [ ! -e /sys/bus/pci/devices/$PF/virtfn0 ]; then pass "VFs removed"; else fail "VFs still there"; fi
 
+echo "== apply (declarative: 2 VFs without autoprobe, the first VF and the NUMA-1 NIC on vfio-pci)"
+cat > /tmp/host.json <<'JSON'
+{"format": "pcipass-host/1",
+ "sriov": [{"pf": "0000:01:00.0", "vfs": 2, "autoprobe": false}],
+ "passthrough": [{"address": "0000:01:00.1"}, {"address": "0000:81:00.0"}],
+ "vfio": {"group": "root", "mode": "0600"}}
+JSON
+run 1 "apply --drift before" pcipass apply --drift /tmp/host.json
+has "drift names the VF count" "has 0 VFs, the config wants 2"
+run 0 "apply" pcipass apply /tmp/host.json
+is "VF on vfio-pci" "$(drv $VF0)" vfio-pci
+is "NIC on vfio-pci" "$(drv $NIC)" vfio-pci
+run 0 "apply --drift after: in line" pcipass apply --drift /tmp/host.json
+run 0 "apply again: nothing to do" pcipass apply /tmp/host.json
+has "nothing to do" "nothing to do"
+echo 0000:81:00.0 > /sys/bus/pci/drivers/vfio-pci/unbind
+run 1 "apply --drift sees a hand-made change" pcipass apply --drift /tmp/host.json
+has "drift names the NIC" "0000:81:00.0 is bound to no driver, the config wants vfio-pci"
+run 0 "apply repairs it" pcipass apply /tmp/host.json
+is "NIC back on vfio-pci" "$(drv $NIC)" vfio-pci
+
 echo "RESULT: $fails failed of $checks checks"
 exit $fails

@@ -1,0 +1,154 @@
+#include "host/apply.h"
+
+#include <map>
+#include <set>
+
+namespace pcipass {
+namespace {
+
+BindOptions bind_options(const HostConfig& c) {
+  BindOptions o;
+  o.persist = c.persist;
+  o.force = c.force;
+  o.vfio_group = c.vfio_group;
+  o.vfio_mode = c.vfio_mode;
+  return o;
+}
+
+}  // namespace
+
+std::vector<PciAddress> matched_devices(const HostConfig& config, const Discovery& discovery) {
+  std::vector<PciAddress> out;
+  for (const auto& d : discovery.devices) {
+    if (d.is_bridge()) continue;
+    for (const auto& w : config.passthrough) {
+      const bool hit = w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id);
+      if (hit) {
+        out.push_back(d.address);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<BindPlan> plan_apply_sriov(const HostConfig& config, const SysfsReader& sysfs, const Discovery& discovery) {
+  BindPlan all;
+  std::optional<std::string> rules;
+  if (auto r = sysfs.read(std::string(kSriovUdevRules))) rules = *r;
+  for (size_t i = 0; i < config.sriov.size(); ++i) {
+    const auto& w = config.sriov[i];
+    auto pf = read_pf_state(sysfs, discovery, w.pf);
+    if (!pf) return std::move(std::move(pf).error().within("sriov[" + std::to_string(i) + "]"));
+    SriovOptions o;
+    o.persist = config.persist;
+    o.autoprobe = w.autoprobe;
+    o.force = config.force;
+    auto plan = plan_sriov(*pf, w.vfs, o, rules);
+    if (!plan) return std::move(std::move(plan).error().within("sriov[" + std::to_string(i) + "]"));
+    // Later PFs' rule edits build on this one's.
+    if (o.persist) rules = sriov_rules_with(rules.value_or(""), w.pf, w.vfs, w.autoprobe);
+    for (auto& s : plan->steps) all.steps.push_back(std::move(s));
+    for (auto& n : plan->notes) all.notes.push_back(std::move(n));
+  }
+  return all;
+}
+
+Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sysfs, const Discovery& discovery) {
+  auto wanted = matched_devices(config, discovery);
+  BindPlan plan;
+  for (size_t i = 0; i < config.passthrough.size(); ++i) {
+    const auto& w = config.passthrough[i];
+    bool found = false;
+    for (const auto& d : discovery.devices)
+      found = found || (w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id));
+    if (!found) plan.notes.push_back("passthrough[" + std::to_string(i) + "]: no " + w.describe() + " device on this host");
+  }
+  if (wanted.empty()) return plan;
+  auto state = read_device_states(sysfs, discovery, find_host_critical(sysfs, discovery));
+  std::optional<std::string> rule;
+  if (auto r = sysfs.read(std::string(kVfioUdevRule))) rule = *r;
+  const BindOptions o = bind_options(config);
+  auto bind = plan_bind(wanted, state, o, sysfs.exists("sys/bus/pci/drivers/" + o.driver), rule);
+  if (!bind) return std::move(bind).error();
+  for (auto& n : plan.notes) bind->notes.push_back(std::move(n));
+  return bind;
+}
+
+ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer) {
+  ApplyOutcome out;
+  auto sriov = plan_apply_sriov(config, sysfs, discover(sysfs));
+  if (!sriov) {
+    out.failure = std::move(sriov).error();
+    return out;
+  }
+  out.sriov = std::move(*sriov);
+  Execution first = execute(out.sriov, writer, sysfs);
+  if (!first.ok()) {
+    out.failure = first.failure;
+    out.rolled_back = first.rolled_back;
+    out.rollback_errors = first.rollback_errors;
+    return out;
+  }
+  auto bind = plan_apply_bind(config, sysfs, discover(sysfs));
+  if (!bind) {
+    out.failure = std::move(bind).error();
+    out.rollback_errors = undo_all(out.sriov, writer, sysfs);
+    out.rolled_back = out.rollback_errors.empty();
+    return out;
+  }
+  out.bind = std::move(*bind);
+  Execution second = execute(out.bind, writer, sysfs);
+  if (!second.ok()) {
+    out.failure = second.failure;
+    out.rollback_errors = second.rollback_errors;
+    for (auto& e : undo_all(out.sriov, writer, sysfs)) out.rollback_errors.push_back(std::move(e));
+    out.rolled_back = out.rollback_errors.empty();
+  }
+  return out;
+}
+
+std::vector<std::string> find_drift(const HostConfig& config, const SysfsReader& sysfs, const Discovery& discovery) {
+  std::vector<std::string> drift;
+  std::map<PciAddress, const DiscoveredDevice*> by_address;
+  for (const auto& d : discovery.devices) by_address[d.address] = &d;
+  for (const auto& w : config.sriov) {
+    auto it = by_address.find(w.pf);
+    if (it == by_address.end()) {
+      drift.push_back("PF " + w.pf.to_string() + " is not on this host");
+      continue;
+    }
+    const uint32_t now = it->second->sriov_numvfs.value_or(0);
+    if (now != w.vfs)
+      drift.push_back("PF " + w.pf.to_string() + " has " + std::to_string(now) + " VFs, the config wants " + std::to_string(w.vfs));
+  }
+  for (const auto& w : config.passthrough) {
+    bool found = false;
+    for (const auto& d : discovery.devices)
+      found = found || (w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id));
+    if (!found) drift.push_back("no " + w.describe() + " device on this host");
+  }
+  const auto wanted = matched_devices(config, discovery);
+  std::set<PciAddress> wanted_set(wanted.begin(), wanted.end());
+  for (PciAddress a : wanted)  // IOMMU-group companions go to vfio-pci with them
+    for (PciAddress m : by_address[a]->iommu_group_members) wanted_set.insert(m);
+  for (PciAddress a : wanted) {
+    const DiscoveredDevice& d = *by_address[a];
+    if (d.driver != std::optional<std::string>("vfio-pci"))
+      drift.push_back(a.to_string() + " is bound to " + d.driver.value_or("no driver") + ", the config wants vfio-pci");
+    else if (d.driver_override != std::optional<std::string>("vfio-pci"))
+      drift.push_back(a.to_string() + " is on vfio-pci without a driver_override (a re-probe would move it)");
+    if (config.persist && sysfs.read(driverctl_path(a)).value_or("") != "vfio-pci\n")
+      drift.push_back(a.to_string() + " is not persisted (" + driverctl_path(a) + ")");
+  }
+  for (const auto& d : discovery.devices) {
+    if (wanted_set.count(d.address)) continue;
+    const bool overridden = d.driver_override == std::optional<std::string>("vfio-pci");
+    const bool persisted = sysfs.read(driverctl_path(d.address)).value_or("") == "vfio-pci\n";
+    if (overridden || persisted)
+      drift.push_back(d.address.to_string() + " is set to vfio-pci" + (persisted ? " (persisted)" : "") + " but not in the config");
+  }
+  return drift;
+}
+
+}  // namespace pcipass
