@@ -34,6 +34,7 @@ std::string line_for(const DiscoveredDevice& d) {
     out += "  [PF: " + std::to_string(d.sriov_numvfs.value_or(0)) + " of " + std::to_string(*d.sriov_totalvfs) + " VFs]";
   if (!d.netdevs.empty()) out += "  " + d.netdevs.front() + (d.mac ? " " + *d.mac : "");
   if (d.iommu_group_members.size() > 1) out += "  (group of " + std::to_string(d.iommu_group_members.size()) + ")";
+  if (d.persisted_override) out += "  [persistent override: " + *d.persisted_override + "]";
   return out;
 }
 

@@ -55,7 +55,7 @@ Result<DeviceFacts> parse_device(const ConfigValue& v) {
   auto keys = reject_unknown_keys(v, {"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
                                       "physfn", "devname", "iommu_group",
                                       "sriov_numvfs", "subsystem_vendor_id", "subsystem_device_id", "revision",
-                                      "vendor_name", "product_name", "driver", "driver_override", "iommu_group_members",
+                                      "vendor_name", "product_name", "subsystem_name", "persisted_override", "driver", "driver_override", "iommu_group_members",
                                       "virtfns", "netdevs", "mac", "vpd_serial", "reset_methods", "fingerprint"},
                                   "a device");
   if (!keys) return std::move(keys).error();

@@ -111,7 +111,7 @@ PciIdsDb PciIdsDb::parse(std::string_view text, const std::set<std::pair<PciId, 
   PciIdsDb db;
   std::set<PciId> vendors;
   for (const auto& [v, d] : wanted) vendors.insert(v);
-  std::optional<PciId> current;
+  std::optional<PciId> current, device;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
@@ -123,15 +123,26 @@ PciIdsDb PciIdsDb::parse(std::string_view text, const std::set<std::pair<PciId, 
     if (line[0] != '\t') {
       auto id = line.size() > 6 ? PciId::parse(line.substr(0, 4)) : Result<PciId>(invalid(""));
       current.reset();
+      device.reset();
       if (id && vendors.count(*id)) {
         current = *id;
         db.vendors_[*id] = std::string(trim(line.substr(4)));
       }
       continue;
     }
-    if (!current || line.size() < 7 || line[1] == '\t') continue;  // subsystem lines are not needed
+    if (!current || line.size() < 7) continue;
+    if (line[1] == '\t') {  // "\t\tSVID SDID  name" under the current device
+      if (!device || line.size() < 13) continue;
+      auto sv = PciId::parse(line.substr(2, 4)), sd = PciId::parse(line.substr(7, 4));
+      if (sv && sd) db.subsystems_[{*current, *device, *sv, *sd}] = std::string(trim(line.substr(11)));
+      continue;
+    }
     auto id = PciId::parse(line.substr(1, 4));
-    if (id && wanted.count({*current, *id})) db.devices_[{*current, *id}] = std::string(trim(line.substr(5)));
+    device.reset();
+    if (id && wanted.count({*current, *id})) {
+      db.devices_[{*current, *id}] = std::string(trim(line.substr(5)));
+      device = *id;
+    }
   }
   return db;
 }
@@ -139,6 +150,12 @@ PciIdsDb PciIdsDb::parse(std::string_view text, const std::set<std::pair<PciId, 
 std::optional<std::string> PciIdsDb::vendor_name(PciId vendor) const {
   auto it = vendors_.find(vendor);
   if (it == vendors_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> PciIdsDb::subsystem_name(PciId vendor, PciId device, PciId subvendor, PciId subdevice) const {
+  auto it = subsystems_.find({vendor, device, subvendor, subdevice});
+  if (it == subsystems_.end()) return std::nullopt;
   return it->second;
 }
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -45,10 +46,13 @@ class PciIdsDb {
   static PciIdsDb parse(std::string_view text, const std::set<std::pair<PciId, PciId>>& wanted);
   std::optional<std::string> vendor_name(PciId vendor) const;
   std::optional<std::string> device_name(PciId vendor, PciId device) const;
+  // The subsystem's name under a device ("\t\tSVID SDID  name" lines).
+  std::optional<std::string> subsystem_name(PciId vendor, PciId device, PciId subvendor, PciId subdevice) const;
 
  private:
   std::map<PciId, std::string> vendors_;
   std::map<std::pair<PciId, PciId>, std::string> devices_;
+  std::map<std::tuple<PciId, PciId, PciId, PciId>, std::string> subsystems_;
 };
 
 }  // namespace pcipass

@@ -90,6 +90,9 @@ TEST(SysfsParse, PciIdsKeepsOnlyWhatIsAsked) {
   EXPECT_EQ(db.vendor_name(PciId(0x10de)), std::optional<std::string>("NVIDIA Corporation"));
   EXPECT_FALSE(db.device_name(PciId(0x10de), PciId(0x9999)).has_value());
   EXPECT_FALSE(db.vendor_name(PciId(0x1234)).has_value());
+  EXPECT_EQ(db.subsystem_name(PciId(0x8086), PciId(0x1572), PciId(0x8086), PciId(0x0000)),
+            std::optional<std::string>("Ethernet Converged Network Adapter X710"));
+  EXPECT_FALSE(db.subsystem_name(PciId(0x8086), PciId(0x1572), PciId(0x8086), PciId(0x0001)).has_value());
 }
 
 }  // namespace

@@ -268,6 +268,12 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
   }
   read_numa(sysfs, out);
   assign_fingerprints(sysfs, out);
+  if (auto overrides = sysfs.list("etc/driverctl.d"))
+    for (auto& d : out.devices) {
+      const std::string file = "pci-" + d.address.to_string();
+      if (std::binary_search(overrides->begin(), overrides->end(), file))
+        if (auto text = sysfs.read("etc/driverctl.d/" + file)) d.persisted_override = trimmed(*text);
+    }
   if (pci_ids_text) {
     std::set<std::pair<PciId, PciId>> wanted;
     for (const auto& d : out.devices) wanted.insert({d.vendor_id, d.product_id});
@@ -275,6 +281,7 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
     for (auto& d : out.devices) {
       d.vendor_name = db.vendor_name(d.vendor_id);
       d.product_name = db.device_name(d.vendor_id, d.product_id);
+      d.subsystem_name = db.subsystem_name(d.vendor_id, d.product_id, d.subsystem_vendor_id, d.subsystem_device_id);
     }
   }
   return out;

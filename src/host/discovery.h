@@ -18,9 +18,10 @@ struct DiscoveredDevice {
   PciId vendor_id, product_id, subsystem_vendor_id, subsystem_device_id;
   uint32_t class_code = 0;
   std::optional<uint32_t> revision;
-  std::optional<std::string> vendor_name, product_name;  // from pci.ids
+  std::optional<std::string> vendor_name, product_name, subsystem_name;  // from pci.ids
   std::optional<std::string> driver;
   std::optional<std::string> driver_override;
+  std::optional<std::string> persisted_override;  // driverctl's etc/driverctl.d/pci-ADDR (ours or its)
   std::optional<uint32_t> numa_node;
   std::optional<uint32_t> iommu_group;
   std::vector<PciAddress> iommu_group_members;  // including this device

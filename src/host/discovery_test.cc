@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "adapters/sysfs/posix_sysfs_reader.h"
@@ -107,9 +111,11 @@ TEST(Discovery, SharedGroupWithAHostNic) {
 
 TEST(Discovery, NamesFromPciIds) {
   PosixSysfsReader sysfs(fixture("sriov-nic"));
-  const std::string ids = "8086  Intel Corporation\n\t1572  Ethernet Controller X710 for 10GbE SFP+\n";
+  const std::string ids = "8086  Intel Corporation\n\t1572  Ethernet Controller X710 for 10GbE SFP+\n"
+                          "\t\t8086 0000  Ethernet Converged Network Adapter X710\n";
   Discovery d = discover(sysfs, &ids);
   EXPECT_EQ(find(d, "0000:41:00.0").product_name, std::optional<std::string>("Ethernet Controller X710 for 10GbE SFP+"));
+  EXPECT_EQ(find(d, "0000:41:00.0").subsystem_name, std::optional<std::string>("Ethernet Converged Network Adapter X710"));
   EXPECT_FALSE(find(d, "0000:41:02.0").product_name.has_value());
 }
 
@@ -140,6 +146,21 @@ class FaultyReader final : public SysfsReader {
   }
   PosixSysfsReader real_;
 };
+
+TEST(Discovery, SeesDriverctlOverrides) {
+  // driverctl's own file (driverctl set-override 0000:41:00.1 vfio-pci) is visible to pcipass.
+  namespace fs = std::filesystem;
+  fs::path scratch = fs::temp_directory_path() / ("pcipass-driverctl-" + std::to_string(::getpid()));
+  fs::remove_all(scratch);
+  fs::copy(fixture("sriov-nic"), scratch, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::create_directories(scratch / "etc/driverctl.d");
+  std::ofstream(scratch / "etc/driverctl.d/pci-0000:41:00.1") << "vfio-pci\n";
+  PosixSysfsReader sysfs(scratch.string());
+  Discovery d = discover(sysfs);
+  EXPECT_EQ(find(d, "0000:41:00.1").persisted_override, std::optional<std::string>("vfio-pci"));
+  EXPECT_FALSE(find(d, "0000:41:00.0").persisted_override.has_value());
+  fs::remove_all(scratch);
+}
 
 TEST(Discovery, VanishedAndUnreadableDevicesAreSkippedAndTheScanGoesOn) {
   FaultyReader sysfs(fixture("sriov-nic"));

@@ -69,13 +69,20 @@ Readiness check_readiness(const SysfsReader& sysfs, const Discovery& discovery, 
   const size_t group_count = groups ? groups->size() : 0;
   const std::string vtd = amd ? "AMD-Vi" : "Intel VT-d";
   const std::string kernel_flag = amd ? "amd_iommu=on" : "intel_iommu=on";
+  // The firmware describes the IOMMU in an ACPI table: DMAR (Intel) or IVRS (AMD).
+  const bool dmar = sysfs.exists("sys/firmware/acpi/tables/DMAR"), ivrs = sysfs.exists("sys/firmware/acpi/tables/IVRS");
+  const std::string table = dmar ? "ACPI DMAR table present" : ivrs ? "ACPI IVRS table present" : "no DMAR/IVRS ACPI table";
   if (iommu_units > 0 && group_count > 0)
-    add("iommu", CheckStatus::Ok, "IOMMU active: " + std::to_string(iommu_units) + " unit(s), " + std::to_string(group_count) + " IOMMU groups");
+    add("iommu", CheckStatus::Ok, "IOMMU active: " + std::to_string(iommu_units) + " unit(s), " + std::to_string(group_count) +
+                                      " IOMMU groups" + (dmar || ivrs ? ", " + table : std::string()));
   else
     add("iommu", CheckStatus::Fail,
         "no IOMMU is active on this machine (" + std::to_string(iommu_units) + " IOMMU units in sys/class/iommu, " +
-            std::to_string(group_count) + " groups in sys/kernel/iommu_groups): devices cannot be passed through",
-        "enable " + vtd + " in the firmware setup and boot with " + kernel_flag + " iommu=pt (add them to GRUB_CMDLINE_LINUX, then update-grub and reboot)");
+            std::to_string(group_count) + " groups in sys/kernel/iommu_groups, " + table +
+            "): devices cannot be passed through",
+        (dmar || ivrs ? "the firmware has the IOMMU on; boot with " + kernel_flag + " iommu=pt"
+                      : "enable " + vtd + " in the firmware setup (no DMAR/IVRS table means it is off), then boot with " + kernel_flag + " iommu=pt") +
+            " (add them to GRUB_CMDLINE_LINUX, then update-grub and reboot)");
 
   const std::string cmdline = sysfs.read("proc/cmdline").value_or(std::string());
   const std::string intel = cmdline_value(cmdline, "intel_iommu"), amdv = cmdline_value(cmdline, "amd_iommu"),

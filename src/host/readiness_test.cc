@@ -37,6 +37,7 @@ TEST(Readiness, ReadyHost) {
   EXPECT_EQ(c.item("cpu-virtualization").detail, "Intel VT-x (vmx) available");
   EXPECT_EQ(c.item("iommu").status, CheckStatus::Ok);
   EXPECT_NE(c.item("iommu").detail.find("1 unit(s)"), std::string::npos);
+  EXPECT_NE(c.item("iommu").detail.find("ACPI DMAR table present"), std::string::npos);
   EXPECT_EQ(c.item("kernel-cmdline").status, CheckStatus::Ok);
   EXPECT_EQ(c.item("interrupt-remapping").status, CheckStatus::Ok);
   EXPECT_EQ(c.item("vfio-modules").status, CheckStatus::Ok);
@@ -50,6 +51,8 @@ TEST(Readiness, HostWithoutIommuSaysSoPlainlyWithFixes) {
   EXPECT_EQ(iommu.status, CheckStatus::Fail);
   EXPECT_NE(iommu.detail.find("no IOMMU is active on this machine"), std::string::npos);
   EXPECT_NE(iommu.fix.find("intel_iommu=on iommu=pt"), std::string::npos);
+  EXPECT_NE(iommu.detail.find("no DMAR/IVRS ACPI table"), std::string::npos);
+  EXPECT_NE(iommu.fix.find("no DMAR/IVRS table means it is off"), std::string::npos);
   EXPECT_EQ(c.item("kernel-cmdline").status, CheckStatus::Warn);
   EXPECT_EQ(c.item("interrupt-remapping").status, CheckStatus::Warn);
   EXPECT_NE(c.item("interrupt-remapping").fix.find("allow_unsafe_interrupts"), std::string::npos);
@@ -61,6 +64,7 @@ TEST(Readiness, HostWithoutIommuSaysSoPlainlyWithFixes) {
 TEST(Readiness, AmdHostGetsAmdAdvice) {
   auto c = check("behind-bridge");
   EXPECT_EQ(c.item("cpu-virtualization").detail, "AMD-V (svm) available");
+  EXPECT_NE(c.item("iommu").detail.find("ACPI IVRS table present"), std::string::npos);
   EXPECT_EQ(c.item("group 12").detail, "0000:06:00.0: assignable");  // the bridge in the group does not count
 }
 

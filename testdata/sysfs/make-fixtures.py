@@ -117,6 +117,7 @@ class Tree:
         self.write("proc/cmdline", f"BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro {vendor}_iommu=on iommu=pt\n")
         unit = "dmar0" if vendor == "intel" else "ivhd0"
         self.write(f"sys/class/iommu/{unit}/uevent", "")
+        self.write("sys/firmware/acpi/tables/" + ("DMAR" if vendor == "intel" else "IVRS"), "table")
         self.host_basics(vendor, ir=True, vfio=True)
 
     def host_basics(self, vendor="intel", ir=True, vfio=True, virt=True):

@@ -27,8 +27,10 @@ static Json device_json(const DiscoveredDevice& d) {
   if (d.revision) j["revision"] = *d.revision;
   if (d.vendor_name) j["vendor_name"] = *d.vendor_name;
   if (d.product_name) j["product_name"] = *d.product_name;
+  if (d.subsystem_name) j["subsystem_name"] = *d.subsystem_name;
   j["driver"] = d.driver ? Json(*d.driver) : Json(nullptr);
   if (d.driver_override) j["driver_override"] = *d.driver_override;
+  if (d.persisted_override) j["persisted_override"] = *d.persisted_override;
   if (d.iommu_group) {
     Json members = Json::array();
     for (const auto& m : d.iommu_group_members) members.push_back(m.to_string());
