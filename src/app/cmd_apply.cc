@@ -8,6 +8,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "app/commands.h"
+#include "app/plan_output.h"
 #include "host/apply.h"
 
 namespace pcipass::app {
@@ -19,11 +20,6 @@ struct ApplyArgs {
   bool drift = false;
   std::string sysfs_root = "/";
 };
-
-void print_plan(const char* phase, const BindPlan& plan, size_t& number) {
-  for (const auto& n : plan.notes) std::printf("%s: %s\n", phase, n.c_str());
-  for (const auto& s : plan.steps) std::printf("  %zu. %s\n", ++number, s.description.c_str());
-}
 
 int run_apply(const ApplyArgs& args) {
   std::ifstream in(args.file, std::ios::binary);
@@ -65,10 +61,9 @@ int run_apply(const ApplyArgs& args) {
     std::fprintf(stderr, "pcipass apply: %s\n", bind.error().describe().c_str());
     return kExitInvalidInput;
   }
-  size_t number = 0;
   std::printf("plan:\n");
-  print_plan("sriov", *sriov, number);
-  print_plan("passthrough", *bind, number);
+  size_t number = print_plan(*sriov, args.dry_run, 1, false);
+  number += print_plan(*bind, args.dry_run, number + 1, false);
   if (!sriov->steps.empty())
     std::printf("  (devices the new VFs bring are matched again after they appear)\n");
   if (number == 0) {
@@ -78,17 +73,7 @@ int run_apply(const ApplyArgs& args) {
   if (args.dry_run) return kExitOk;
   PosixSysfsWriter writer(args.sysfs_root);
   ApplyOutcome out = apply(*config, reader, writer);
-  if (!out.failure) {
-    std::printf("apply: done\n");
-    return kExitOk;
-  }
-  std::fprintf(stderr, "pcipass apply: %s\n", out.failure->describe().c_str());
-  if (out.rolled_back) {
-    std::fprintf(stderr, "pcipass apply: rolled back; the host is as it was\n");
-    return kExitMismatch;
-  }
-  for (const auto& e : out.rollback_errors) std::fprintf(stderr, "pcipass apply: could not undo: %s\n", e.c_str());
-  return kExitInternal;
+  return report_outcome("apply", out.failure, out.rolled_back, out.rollback_errors);
 }
 
 }  // namespace

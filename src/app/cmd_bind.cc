@@ -6,6 +6,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "app/commands.h"
+#include "app/plan_output.h"
 #include "host/binding.h"
 #include "host/plan_executor.h"
 
@@ -31,27 +32,13 @@ Result<std::vector<PciAddress>> parse_addresses(const std::vector<std::string>& 
 }
 
 int report(const BindPlan& plan, bool dry_run, PosixSysfsWriter* writer, const PosixSysfsReader& reader, const char* verb) {
-  for (const auto& n : plan.notes) std::printf("%s\n", n.c_str());
-  if (plan.steps.empty()) {
+  if (print_plan(plan, dry_run) == 0) {
     std::printf("nothing to do\n");
     return kExitOk;
   }
-  std::printf("%s %zu step%s:\n", dry_run ? "would run" : "running", plan.steps.size(), plan.steps.size() == 1 ? "" : "s");
-  for (size_t i = 0; i < plan.steps.size(); ++i) std::printf("  %zu. %s\n", i + 1, plan.steps[i].description.c_str());
   if (dry_run) return kExitOk;
   Execution ex = execute(plan, *writer, reader);
-  if (ex.ok()) {
-    std::printf("%s: done\n", verb);
-    return kExitOk;
-  }
-  std::fprintf(stderr, "pcipass %s: %s\n", verb, ex.failure->describe().c_str());
-  if (ex.rolled_back) {
-    std::fprintf(stderr, "pcipass %s: rolled back the %zu step(s) done; the host is as it was\n", verb, ex.steps_done);
-    return kExitMismatch;
-  }
-  for (const auto& e : ex.rollback_errors) std::fprintf(stderr, "pcipass %s: could not undo: %s\n", verb, e.c_str());
-  std::fprintf(stderr, "pcipass %s: the host needs attention: see the steps above\n", verb);
-  return kExitInternal;
+  return report_outcome(verb, ex.failure, ex.rolled_back, ex.rollback_errors);
 }
 
 int run(const BindArgs& args, bool binding) {

@@ -5,6 +5,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "app/commands.h"
+#include "app/plan_output.h"
 #include "host/binding.h"
 #include "host/plan_executor.h"
 
@@ -46,27 +47,14 @@ int run_sriov(const SriovArgs& args) {
     std::fprintf(stderr, "pcipass sriov: %s\n", plan.error().message().c_str());
     return kExitInvalidInput;
   }
-  for (const auto& n : plan->notes) std::printf("%s\n", n.c_str());
-  if (plan->steps.empty()) {
+  if (print_plan(*plan, args.dry_run) == 0) {
     std::printf("nothing to do\n");
     return kExitOk;
   }
-  std::printf("%s %zu step%s:\n", args.dry_run ? "would run" : "running", plan->steps.size(), plan->steps.size() == 1 ? "" : "s");
-  for (size_t i = 0; i < plan->steps.size(); ++i) std::printf("  %zu. %s\n", i + 1, plan->steps[i].description.c_str());
   if (args.dry_run) return kExitOk;
   PosixSysfsWriter writer(args.sysfs_root);
   Execution ex = execute(*plan, writer, reader);
-  if (ex.ok()) {
-    std::printf("sriov: done\n");
-    return kExitOk;
-  }
-  std::fprintf(stderr, "pcipass sriov: %s\n", ex.failure->describe().c_str());
-  if (ex.rolled_back) {
-    std::fprintf(stderr, "pcipass sriov: rolled back; the PF is as it was\n");
-    return kExitMismatch;
-  }
-  for (const auto& e : ex.rollback_errors) std::fprintf(stderr, "pcipass sriov: could not undo: %s\n", e.c_str());
-  return kExitInternal;
+  return report_outcome("sriov", ex.failure, ex.rolled_back, ex.rollback_errors);
 }
 
 }  // namespace

@@ -6,6 +6,16 @@
 namespace pcipass {
 namespace {
 
+bool wants(const PassthroughWanted& w, const DiscoveredDevice& d) {
+  return w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id);
+}
+
+bool on_host(const PassthroughWanted& w, const Discovery& discovery) {
+  for (const auto& d : discovery.devices)
+    if (wants(w, d)) return true;
+  return false;
+}
+
 BindOptions bind_options(const HostConfig& c) {
   BindOptions o;
   o.persist = c.persist;
@@ -21,13 +31,11 @@ std::vector<PciAddress> matched_devices(const HostConfig& config, const Discover
   std::vector<PciAddress> out;
   for (const auto& d : discovery.devices) {
     if (d.is_bridge()) continue;
-    for (const auto& w : config.passthrough) {
-      const bool hit = w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id);
-      if (hit) {
+    for (const auto& w : config.passthrough)
+      if (wants(w, d)) {
         out.push_back(d.address);
         break;
       }
-    }
   }
   return out;
 }
@@ -59,10 +67,7 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   BindPlan plan;
   for (size_t i = 0; i < config.passthrough.size(); ++i) {
     const auto& w = config.passthrough[i];
-    bool found = false;
-    for (const auto& d : discovery.devices)
-      found = found || (w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id));
-    if (!found) plan.notes.push_back("passthrough[" + std::to_string(i) + "]: no " + w.describe() + " device on this host");
+    if (!on_host(w, discovery)) plan.notes.push_back("passthrough[" + std::to_string(i) + "]: no " + w.describe() + " device on this host");
   }
   if (wanted.empty()) return plan;
   auto state = read_device_states(sysfs, discovery, find_host_critical(sysfs, discovery));
@@ -122,12 +127,8 @@ std::vector<std::string> find_drift(const HostConfig& config, const SysfsReader&
     if (now != w.vfs)
       drift.push_back("PF " + w.pf.to_string() + " has " + std::to_string(now) + " VFs, the config wants " + std::to_string(w.vfs));
   }
-  for (const auto& w : config.passthrough) {
-    bool found = false;
-    for (const auto& d : discovery.devices)
-      found = found || (w.address ? *w.address == d.address : (w.ids->first == d.vendor_id && w.ids->second == d.product_id));
-    if (!found) drift.push_back("no " + w.describe() + " device on this host");
-  }
+  for (const auto& w : config.passthrough)
+    if (!on_host(w, discovery)) drift.push_back("no " + w.describe() + " device on this host");
   const auto wanted = matched_devices(config, discovery);
   std::set<PciAddress> wanted_set(wanted.begin(), wanted.end());
   for (PciAddress a : wanted)  // IOMMU-group companions go to vfio-pci with them

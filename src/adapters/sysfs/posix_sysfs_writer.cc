@@ -1,5 +1,7 @@
 #include "adapters/sysfs/posix_sysfs_writer.h"
 
+#include "adapters/sysfs/posix_errors.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -18,7 +18,4 @@ class PosixSysfsWriter final : public SysfsWriter {
   std::string root_;
 };
 
-// errno -> Error with the path, shared by the POSIX adapters.
-Error errno_to_error(int err, const std::string& path, const char* what);
-
 }  // namespace pcipass
