@@ -8,6 +8,7 @@ packages=(
   python3
   pci.ids pciutils
   qemu-system-x86 busybox-static cpio kmod
+  libvirt-clients
 )
 missing=()
 for p in "${packages[@]}"; do

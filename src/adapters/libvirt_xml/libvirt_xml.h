@@ -1,0 +1,36 @@
+#pragma once
+// libvirt domain XML for passed-through PCI devices:
+//  - <hostdev mode='subsystem' type='pci' managed='yes|no'> for whole devices, PFs and VFs;
+//  - <interface type='hostdev' managed='yes'> with a MAC and an optional VLAN tag for NIC
+//    VFs, so libvirt programs the VF's MAC/VLAN through its PF before the guest starts.
+// Values are validated here, so the output never needs escaping.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/pci_address.h"
+
+namespace pcipass {
+
+struct PassthroughDevice {
+  PciAddress address;
+  bool managed = true;                 // libvirt detaches it from the host driver and reattaches it
+  bool network_interface = false;      // a NIC VF given as <interface type='hostdev'>
+  std::optional<std::string> mac;      // "52:54:00:12:34:56" (interfaces only)
+  std::optional<uint16_t> vlan;        // 1..4094 (interfaces only)
+};
+
+// One element (indented by `indent` spaces). Errors name the bad field.
+Result<std::string> device_xml(const PassthroughDevice& device, int indent = 4);
+// The <hostdev>/<interface> elements for all devices, in order.
+Result<std::string> devices_xml(const std::vector<PassthroughDevice>& devices, int indent = 4);
+// A minimal KVM domain holding the devices: what a VM manager would start, and what
+// virt-xml-validate checks in the tests.
+Result<std::string> domain_xml(const std::string& name, uint32_t vcpus, uint64_t memory_mb,
+                               const std::vector<PassthroughDevice>& devices);
+
+// "52:54:00:12:34:56": six lower-case hex pairs, unicast.
+bool valid_mac(std::string_view mac);
+
+}  // namespace pcipass
