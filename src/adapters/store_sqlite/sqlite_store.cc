@@ -1,0 +1,462 @@
+#include "adapters/store_sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <map>
+
+namespace pcipass {
+namespace {
+
+// Migration N is at index N-1. Never edit a released one; add the next.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE hosts (
+  name TEXT PRIMARY KEY,
+  generation INTEGER NOT NULL,
+  has_numa INTEGER NOT NULL
+);
+CREATE TABLE host_numa (
+  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
+  id INTEGER NOT NULL, cpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL, socket INTEGER,
+  PRIMARY KEY (host, id)
+);
+CREATE TABLE devices (
+  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  vendor_id TEXT NOT NULL, product_id TEXT NOT NULL, class_code INTEGER, numa_node INTEGER,
+  sriov_totalvfs INTEGER NOT NULL, physfn TEXT, devname TEXT NOT NULL, iommu_group INTEGER,
+  fingerprint TEXT NOT NULL,
+  PRIMARY KEY (host, address)
+);
+CREATE TABLE flavors (name TEXT PRIMARY KEY, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL);
+CREATE TABLE flavor_extra_specs (
+  flavor TEXT NOT NULL REFERENCES flavors(name) ON DELETE CASCADE,
+  position INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (flavor, key)
+);
+CREATE TABLE instances (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL REFERENCES hosts(name),
+  flavor TEXT NOT NULL, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL
+);
+CREATE TABLE instance_cells (
+  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL, cell INTEGER NOT NULL, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
+  PRIMARY KEY (instance, position)
+);
+-- One holder per device, enforced by the database. Not a foreign key to devices: a
+-- device that vanishes from the inventory while allocated stays allocated.
+CREATE TABLE allocations (
+  host TEXT NOT NULL, address TEXT NOT NULL,
+  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  request INTEGER NOT NULL,
+  PRIMARY KEY (host, address)
+);
+CREATE INDEX allocations_by_instance ON allocations(instance);
+)sql",
+};
+
+Error sql_error(sqlite3* db, const std::string& what) {
+  const int code = sqlite3_errcode(db);
+  ErrorCode c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? ErrorCode::Unavailable
+                : code == SQLITE_CONSTRAINT                   ? ErrorCode::Conflict
+                : code == SQLITE_CANTOPEN || code == SQLITE_PERM || code == SQLITE_READONLY ? ErrorCode::PermissionDenied
+                                                                                            : ErrorCode::Io;
+  return Error(c, what + ": " + sqlite3_errmsg(db));
+}
+
+// A prepared statement with typed binds and reads; finalized on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool prepared() const { return ok_; }
+  Stmt& bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
+  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  template <class T>
+  Stmt& bind(int i, const std::optional<T>& v) {
+    if (v) bind(i, static_cast<int64_t>(*v));
+    else sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  Stmt& bind_null(int i) { sqlite3_bind_null(s_, i); return *this; }
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int step() { return sqlite3_step(s_); }
+  void reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+  std::string text(int c) const {
+    const unsigned char* t = sqlite3_column_text(s_, c);
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+  int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
+  bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  template <class T>
+  std::optional<T> optional(int c) const {
+    if (null(c)) return std::nullopt;
+    return static_cast<T>(integer(c));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  bool ok_ = false;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { began_ = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK; }
+  ~Transaction() {
+    if (began_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool began() const { return began_; }
+  Status commit() {
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "commit");
+    done_ = true;
+    return ok_status();
+  }
+
+ private:
+  sqlite3* db_;
+  bool began_ = false;
+  bool done_ = false;
+};
+
+#define PCIPASS_SQL_OK(stmt, what) \
+  if (!(stmt).prepared()) return sql_error(db_, what)
+
+}  // namespace
+
+int SqliteStore::latest_version() { return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]); }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Error e(ErrorCode::PermissionDenied, "cannot open SQLite database " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return e;
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  sqlite3_busy_timeout(db, 10000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"})
+    if (auto st = store->exec(pragma); !st) return std::move(std::move(st).error().within(path));
+  return store;
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+
+Status SqliteStore::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    Error e = sql_error(db_, "SQL");
+    sqlite3_free(msg);
+    return e;
+  }
+  return ok_status();
+}
+
+Result<int> SqliteStore::schema_version() {
+  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+  PCIPASS_SQL_OK(has, "schema version");
+  if (has.step() != SQLITE_ROW) return 0;
+  Stmt v(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  PCIPASS_SQL_OK(v, "schema version");
+  if (v.step() != SQLITE_ROW) return sql_error(db_, "schema version");
+  return static_cast<int>(v.integer(0));
+}
+
+Status SqliteStore::migrate() {
+  Transaction tx(db_);
+  if (!tx.began()) return sql_error(db_, "migrate: begin");
+  if (auto st = exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"); !st)
+    return st;
+  auto current = schema_version();
+  if (!current) return std::move(current).error();
+  if (*current > latest_version())
+    return Error(ErrorCode::Conflict, "database " + path_ + " has schema version " + std::to_string(*current) +
+                                          ", newer than this pcipass knows (" + std::to_string(latest_version()) + "); upgrade pcipass");
+  for (int v = *current + 1; v <= latest_version(); ++v) {
+    if (auto st = exec(kMigrations[v - 1]); !st) return std::move(std::move(st).error().within("migration " + std::to_string(v)));
+    Stmt mark(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))");
+    PCIPASS_SQL_OK(mark, "migrate");
+    mark.bind(1, int64_t{v});
+    if (mark.step() != SQLITE_DONE) return sql_error(db_, "migration " + std::to_string(v));
+  }
+  return tx.commit();
+}
+
+Result<uint64_t> SqliteStore::put_host(const HostRecord& h) {
+  Transaction tx(db_);
+  if (!tx.began()) return sql_error(db_, "put host: begin");
+  Stmt up(db_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
+               "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa");
+  PCIPASS_SQL_OK(up, "put host");
+  up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0});
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
+  for (const char* sql : {"DELETE FROM host_numa WHERE host = ?", "DELETE FROM devices WHERE host = ?"}) {
+    Stmt del(db_, sql);
+    PCIPASS_SQL_OK(del, "put host");
+    del.bind(1, h.name);
+    if (del.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
+  }
+  if (h.numa) {
+    Stmt cell(db_, "INSERT INTO host_numa (host, id, cpus, memory_mb, socket) VALUES (?, ?, ?, ?, ?)");
+    PCIPASS_SQL_OK(cell, "put host");
+    for (const auto& c : *h.numa) {
+      cell.bind(1, h.name).bind(2, int64_t{c.id}).bind(3, int64_t{c.cpus}).bind(4, static_cast<int64_t>(c.memory_mb)).bind(5, c.socket);
+      if (cell.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": NUMA cell " + std::to_string(c.id));
+      cell.reset();
+    }
+  }
+  Stmt dev(db_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
+                "devname, iommu_group, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  PCIPASS_SQL_OK(dev, "put host");
+  for (const auto& d : h.devices) {
+    const auto& f = d.facts;
+    dev.bind(1, h.name).bind(2, f.address.to_string()).bind(3, f.vendor_id.to_string()).bind(4, f.product_id.to_string());
+    dev.bind(5, f.class_code).bind(6, f.numa_node).bind(7, int64_t{f.sriov_totalvfs});
+    if (f.physfn) dev.bind(8, f.physfn->to_string());
+    else dev.bind_null(8);
+    dev.bind(9, f.devname).bind(10, f.iommu_group).bind(11, d.fingerprint);
+    if (dev.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
+    dev.reset();
+  }
+  Stmt gen(db_, "SELECT generation FROM hosts WHERE name = ?");
+  PCIPASS_SQL_OK(gen, "put host");
+  gen.bind(1, h.name);
+  if (gen.step() != SQLITE_ROW) return sql_error(db_, "put host " + h.name);
+  const auto generation = static_cast<uint64_t>(gen.integer(0));
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
+Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only) {
+  std::vector<HostRecord> out;
+  std::map<std::string, size_t> index;
+  Stmt hs(db_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = ?" : "SELECT name, generation, has_numa FROM hosts ORDER BY name");
+  PCIPASS_SQL_OK(hs, "hosts");
+  if (only) hs.bind(1, *only);
+  while (hs.step() == SQLITE_ROW) {
+    HostRecord h;
+    h.name = hs.text(0);
+    h.generation = static_cast<uint64_t>(hs.integer(1));
+    if (hs.integer(2)) h.numa = std::vector<NumaCellSpec>{};
+    index[h.name] = out.size();
+    out.push_back(std::move(h));
+  }
+  Stmt cells(db_, "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id");
+  PCIPASS_SQL_OK(cells, "hosts");
+  while (cells.step() == SQLITE_ROW) {
+    auto it = index.find(cells.text(0));
+    if (it == index.end() || !out[it->second].numa) continue;
+    out[it->second].numa->push_back({static_cast<uint32_t>(cells.integer(1)), static_cast<uint32_t>(cells.integer(2)),
+                                     static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
+  }
+  Stmt devs(db_, "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+                 "iommu_group, fingerprint FROM devices ORDER BY host, address");
+  PCIPASS_SQL_OK(devs, "hosts");
+  while (devs.step() == SQLITE_ROW) {
+    auto it = index.find(devs.text(0));
+    if (it == index.end()) continue;
+    auto address = PciAddress::parse(devs.text(1));
+    auto vendor = PciId::parse(devs.text(2));
+    auto product = PciId::parse(devs.text(3));
+    if (!address || !vendor || !product)
+      return Error(ErrorCode::Internal, "corrupt device row " + devs.text(0) + "/" + devs.text(1) + " in " + path_);
+    StoredDevice d;
+    d.facts.address = *address;
+    d.facts.vendor_id = *vendor;
+    d.facts.product_id = *product;
+    d.facts.class_code = devs.optional<uint32_t>(4);
+    d.facts.numa_node = devs.optional<uint32_t>(5);
+    d.facts.sriov_totalvfs = static_cast<uint32_t>(devs.integer(6));
+    if (!devs.null(7))
+      if (auto pf = PciAddress::parse(devs.text(7))) d.facts.physfn = *pf;
+    d.facts.devname = devs.text(8);
+    d.facts.iommu_group = devs.optional<uint32_t>(9);
+    d.fingerprint = devs.text(10);
+    out[it->second].devices.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<HostRecord>> SqliteStore::hosts() { return load_hosts(nullptr); }
+
+Result<HostRecord> SqliteStore::host(const std::string& name) {
+  auto all = load_hosts(&name);
+  if (!all) return std::move(all).error();
+  if (all->empty()) return Error(ErrorCode::NotFound, "no host " + quote(name));
+  return std::move(all->front());
+}
+
+Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
+  Transaction tx(db_);
+  if (!tx.began()) return sql_error(db_, "flavor: begin");
+  if (create) {
+    Stmt ins(db_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES (?, ?, ?)");
+    PCIPASS_SQL_OK(ins, "create flavor");
+    ins.bind(1, f.name).bind(2, int64_t{f.vcpus}).bind(3, static_cast<int64_t>(f.memory_mb));
+    if (ins.step() != SQLITE_DONE) {
+      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "flavor " + quote(f.name) + " already exists");
+      return sql_error(db_, "create flavor " + f.name);
+    }
+  } else {
+    Stmt up(db_, "UPDATE flavors SET vcpus = ?, memory_mb = ? WHERE name = ?");
+    PCIPASS_SQL_OK(up, "update flavor");
+    up.bind(1, int64_t{f.vcpus}).bind(2, static_cast<int64_t>(f.memory_mb)).bind(3, f.name);
+    if (up.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
+    if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
+    Stmt del(db_, "DELETE FROM flavor_extra_specs WHERE flavor = ?");
+    PCIPASS_SQL_OK(del, "update flavor");
+    del.bind(1, f.name);
+    if (del.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
+  }
+  Stmt spec(db_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES (?, ?, ?, ?)");
+  PCIPASS_SQL_OK(spec, "flavor");
+  for (size_t i = 0; i < f.extra_specs.size(); ++i) {
+    spec.bind(1, f.name).bind(2, static_cast<int64_t>(i)).bind(3, f.extra_specs[i].first).bind(4, f.extra_specs[i].second);
+    if (spec.step() != SQLITE_DONE) {
+      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT)
+        return Error(ErrorCode::InvalidArgument, "extra spec " + quote(f.extra_specs[i].first) + " is given twice");
+      return sql_error(db_, "flavor " + f.name);
+    }
+    spec.reset();
+  }
+  return tx.commit();
+}
+
+Status SqliteStore::create_flavor(const FlavorRecord& f) { return write_flavor(f, true); }
+Status SqliteStore::update_flavor(const FlavorRecord& f) { return write_flavor(f, false); }
+
+Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
+  std::vector<FlavorRecord> out;
+  std::map<std::string, size_t> index;
+  Stmt fs(db_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name");
+  PCIPASS_SQL_OK(fs, "flavors");
+  while (fs.step() == SQLITE_ROW) {
+    index[fs.text(0)] = out.size();
+    out.push_back({fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {}});
+  }
+  Stmt specs(db_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position");
+  PCIPASS_SQL_OK(specs, "flavors");
+  while (specs.step() == SQLITE_ROW)
+    if (auto it = index.find(specs.text(0)); it != index.end()) out[it->second].extra_specs.emplace_back(specs.text(1), specs.text(2));
+  return out;
+}
+
+Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
+  auto all = flavors();
+  if (!all) return std::move(all).error();
+  for (auto& f : *all)
+    if (f.name == name) return std::move(f);
+  return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+}
+
+Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
+  Transaction tx(db_);
+  if (!tx.began()) return sql_error(db_, "claim: begin");
+  Stmt bump(db_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
+  PCIPASS_SQL_OK(bump, "claim");
+  bump.bind(1, in.host).bind(2, static_cast<int64_t>(expected_generation));
+  if (bump.step() != SQLITE_DONE) return sql_error(db_, "claim on " + in.host);
+  if (sqlite3_changes(db_) == 0) {
+    auto h = host(in.host);
+    if (!h) return std::move(h).error();
+    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
+                                          ", planned on " + std::to_string(expected_generation) + "); plan again");
+  }
+  Stmt inst(db_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
+  PCIPASS_SQL_OK(inst, "claim");
+  inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
+  if (inst.step() != SQLITE_DONE) {
+    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
+    return sql_error(db_, "claim " + in.id);
+  }
+  Stmt cell(db_, "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
+  PCIPASS_SQL_OK(cell, "claim");
+  for (size_t i = 0; i < in.cells.size(); ++i) {
+    cell.bind(1, in.id).bind(2, static_cast<int64_t>(i)).bind(3, int64_t{in.cells[i].first});
+    cell.bind(4, int64_t{in.cells[i].second.first}).bind(5, static_cast<int64_t>(in.cells[i].second.second));
+    if (cell.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id);
+    cell.reset();
+  }
+  Stmt alloc(db_, "INSERT INTO allocations (host, address, instance, request) VALUES (?, ?, ?, ?)");
+  PCIPASS_SQL_OK(alloc, "claim");
+  for (const auto& a : in.devices) {
+    if (a.host != in.host) return Error(ErrorCode::InvalidArgument, "device " + a.address.to_string() + " is not on " + in.host);
+    alloc.bind(1, in.host).bind(2, a.address.to_string()).bind(3, in.id).bind(4, int64_t{a.request});
+    if (alloc.step() != SQLITE_DONE) {
+      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) {
+        alloc.reset();
+        Stmt who(db_, "SELECT instance FROM allocations WHERE host = ? AND address = ?");
+        PCIPASS_SQL_OK(who, "claim");
+        who.bind(1, in.host).bind(2, a.address.to_string());
+        const std::string holder = who.step() == SQLITE_ROW ? who.text(0) : std::string("another request of this instance");
+        return Error(ErrorCode::Conflict, in.host + " " + a.address.to_string() + " is already held by " + holder);
+      }
+      return sql_error(db_, "claim " + in.id);
+    }
+    alloc.reset();
+  }
+  Stmt gen(db_, "SELECT generation FROM hosts WHERE name = ?");
+  PCIPASS_SQL_OK(gen, "claim");
+  gen.bind(1, in.host);
+  if (gen.step() != SQLITE_ROW) return sql_error(db_, "claim " + in.id);
+  const auto generation = static_cast<uint64_t>(gen.integer(0));
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
+Status SqliteStore::release(const std::string& id) {
+  Transaction tx(db_);
+  if (!tx.began()) return sql_error(db_, "release: begin");
+  Stmt find(db_, "SELECT host FROM instances WHERE id = ?");
+  PCIPASS_SQL_OK(find, "release");
+  find.bind(1, id);
+  if (find.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  const std::string host_name = find.text(0);
+  Stmt del(db_, "DELETE FROM instances WHERE id = ?");
+  PCIPASS_SQL_OK(del, "release");
+  del.bind(1, id);
+  if (del.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
+  Stmt bump(db_, "UPDATE hosts SET generation = generation + 1 WHERE name = ?");
+  PCIPASS_SQL_OK(bump, "release");
+  bump.bind(1, host_name);
+  if (bump.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
+  return tx.commit();
+}
+
+Result<std::vector<InstanceRecordRow>> SqliteStore::instances() {
+  std::vector<InstanceRecordRow> out;
+  std::map<std::string, size_t> index;
+  Stmt is(db_, "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id");
+  PCIPASS_SQL_OK(is, "instances");
+  while (is.step() == SQLITE_ROW) {
+    InstanceRecordRow r;
+    r.id = is.text(0);
+    r.host = is.text(1);
+    r.flavor = is.text(2);
+    r.vcpus = static_cast<uint32_t>(is.integer(3));
+    r.memory_mb = static_cast<uint64_t>(is.integer(4));
+    index[r.id] = out.size();
+    out.push_back(std::move(r));
+  }
+  Stmt cs(db_, "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position");
+  PCIPASS_SQL_OK(cs, "instances");
+  while (cs.step() == SQLITE_ROW)
+    if (auto it = index.find(cs.text(0)); it != index.end())
+      out[it->second].cells.push_back({static_cast<uint32_t>(cs.integer(1)),
+                                       {static_cast<uint32_t>(cs.integer(2)), static_cast<uint64_t>(cs.integer(3))}});
+  Stmt as(db_, "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
+  PCIPASS_SQL_OK(as, "instances");
+  while (as.step() == SQLITE_ROW) {
+    auto it = index.find(as.text(2));
+    auto address = PciAddress::parse(as.text(1));
+    if (it == index.end() || !address) continue;
+    out[it->second].devices.push_back({as.text(0), *address, as.text(2), static_cast<uint32_t>(as.integer(3))});
+  }
+  return out;
+}
+
+}  // namespace pcipass

@@ -1,0 +1,47 @@
+#pragma once
+// Store on an SQLite file (WAL, foreign keys on, busy timeout): the embedded default.
+// Several processes may open the same file; write transactions are BEGIN IMMEDIATE, so
+// two controllers serialize on the database and the host generation decides races.
+#include <memory>
+#include <string>
+
+#include "ports/store.h"
+
+struct sqlite3;
+
+namespace pcipass {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database file; call migrate() before use.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Status migrate() override;
+  Result<int> schema_version() override;
+  Result<uint64_t> put_host(const HostRecord& host) override;
+  Result<std::vector<HostRecord>> hosts() override;
+  Result<HostRecord> host(const std::string& name) override;
+  Status create_flavor(const FlavorRecord& flavor) override;
+  Status update_flavor(const FlavorRecord& flavor) override;
+  Result<std::vector<FlavorRecord>> flavors() override;
+  Result<FlavorRecord> flavor(const std::string& name) override;
+  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override;
+  Status release(const std::string& instance_id) override;
+  Result<std::vector<InstanceRecordRow>> instances() override;
+
+  // The numbered migrations this build knows, in order (exposed for tests).
+  static int latest_version();
+
+ private:
+  explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status exec(const char* sql);
+  Status write_flavor(const FlavorRecord& flavor, bool create);
+  Result<std::vector<HostRecord>> load_hosts(const std::string* only);
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace pcipass

@@ -1,0 +1,63 @@
+// The Store contract on real SQLite files, plus SQLite-specific behaviour.
+#include "adapters/store_sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "ports/store_contract.h"
+
+namespace pcipass {
+namespace {
+namespace fs = std::filesystem;
+
+fs::path dir() {
+  static fs::path d = [] {
+    fs::path p = fs::temp_directory_path() / ("pcipass-sqlite-" + std::to_string(::getpid()));
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+// Each test gets fresh files: the name carries the test's name.
+std::unique_ptr<Store> open_sqlite(const std::string& db) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string file = std::string(info->name()) + "-" + db + ".db";
+  for (auto& c : file)
+    if (c == '/') c = '_';
+  auto s = SqliteStore::open((dir() / file).string());
+  return s ? std::move(*s) : nullptr;
+}
+
+using contract::StoreContract;
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::Values(contract::StoreFactory{"sqlite", open_sqlite}),
+                         [](const ::testing::TestParamInfo<contract::StoreFactory>& p) { return p.param.name; });
+
+TEST(SqliteStore, RefusesADatabaseFromANewerPcipass) {
+  const auto file = (dir() / "newer.db").string();
+  {
+    auto s = SqliteStore::open(file).value();
+    ASSERT_TRUE(s->migrate().ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  const std::string bump = "INSERT INTO schema_migrations VALUES (" + std::to_string(SqliteStore::latest_version() + 1) + ", 'later')";
+  ASSERT_EQ(sqlite3_exec(db, bump.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = SqliteStore::open(file).value();
+  auto st = s->migrate();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("newer than this pcipass knows"), std::string::npos) << st.error().message();
+}
+
+TEST(SqliteStore, UnopenableFileIsAClearError) {
+  auto s = SqliteStore::open("/nonexistent-dir/x.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("cannot open SQLite database /nonexistent-dir/x.db"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pcipass

@@ -1,0 +1,86 @@
+#pragma once
+// Port: the controller's durable state. One contract (store_contract_test) holds for
+// every adapter: SQLite (embedded default) and, next, PostgreSQL (several controllers
+// sharing a fleet).
+//  - Hosts carry a generation, bumped by every change to them (inventory, claim,
+//    release); a claim names the generation it was planned on and fails with
+//    Conflict if another controller changed the host since, so the caller re-plans.
+//  - A device is held by at most one instance: the store's unique key on
+//    (host, address) makes a double allocation impossible even if a caller is wrong.
+//  - Every method is one transaction: it happens entirely or not at all.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/host_inventory.h"
+
+namespace pcipass {
+
+struct StoredDevice {
+  DeviceFacts facts;
+  std::string fingerprint;
+};
+
+struct HostRecord {
+  std::string name;
+  uint64_t generation = 0;                       // set by the store
+  std::optional<std::vector<NumaCellSpec>> numa;  // nullopt: one unlimited cell
+  std::vector<StoredDevice> devices;
+};
+
+struct FlavorRecord {
+  std::string name;
+  uint32_t vcpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<std::pair<std::string, std::string>> extra_specs;
+};
+
+struct AllocationRecord {
+  std::string host;
+  PciAddress address;
+  std::string instance;
+  uint32_t request = 0;  // index of the PCI request it serves (companions: the request that took them)
+};
+
+struct InstanceRecordRow {
+  std::string id;
+  std::string host;
+  std::string flavor;  // may be empty (direct shape)
+  uint32_t vcpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, uint64_t>>> cells;  // host cell id -> (vCPUs, MB)
+  std::vector<AllocationRecord> devices;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Brings the schema to the newest version this build knows (numbered migrations);
+  // refuses a database from a newer pcipass.
+  virtual Status migrate() = 0;
+  virtual Result<int> schema_version() = 0;
+
+  // Creates or replaces a host's inventory; returns the new generation.
+  virtual Result<uint64_t> put_host(const HostRecord& host) = 0;
+  virtual Result<std::vector<HostRecord>> hosts() = 0;
+  virtual Result<HostRecord> host(const std::string& name) = 0;
+
+  // create: Conflict if the name exists.
+  virtual Status create_flavor(const FlavorRecord& flavor) = 0;
+  virtual Status update_flavor(const FlavorRecord& flavor) = 0;  // NotFound if absent
+  virtual Result<std::vector<FlavorRecord>> flavors() = 0;
+  virtual Result<FlavorRecord> flavor(const std::string& name) = 0;
+
+  // Records an instance and its devices on a host whose generation is still
+  // `expected_generation`; returns the new generation. Conflict when the generation
+  // moved, a device is already held, or the instance id exists; nothing is written then.
+  virtual Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) = 0;
+  // Removes an instance and frees its devices; NotFound if there is no such instance.
+  virtual Status release(const std::string& instance_id) = 0;
+  virtual Result<std::vector<InstanceRecordRow>> instances() = 0;
+};
+
+}  // namespace pcipass

@@ -1,0 +1,173 @@
+// The Store contract (see store_contract.h). Adapters instantiate StoreContract.
+#include "ports/store_contract.h"
+
+namespace pcipass::contract {
+
+HostRecord sample_host(const std::string& name) {
+  HostRecord h;
+  h.name = name;
+  h.numa = std::vector<NumaCellSpec>{{0, 16, 65536, 0}, {1, 16, 65536, 1}};
+  auto add = [&](const char* a, uint16_t vendor, uint16_t product, std::optional<const char*> physfn, uint32_t totalvfs) {
+    StoredDevice d;
+    d.facts.address = PciAddress::parse(a).value();
+    d.facts.vendor_id = PciId(vendor);
+    d.facts.product_id = PciId(product);
+    d.facts.class_code = 0x020000;
+    d.facts.numa_node = 1;
+    d.facts.sriov_totalvfs = totalvfs;
+    if (physfn) d.facts.physfn = PciAddress::parse(*physfn).value();
+    d.facts.iommu_group = 40;
+    d.fingerprint = std::string("slot:1.") + a;
+    h.devices.push_back(d);
+  };
+  add("0000:41:00.0", 0x8086, 0x1572, std::nullopt, 8);
+  add("0000:41:02.0", 0x8086, 0x154c, "0000:41:00.0", 0);
+  add("0000:41:02.1", 0x8086, 0x154c, "0000:41:00.0", 0);
+  h.devices[0].facts.devname = "ens1f0";
+  h.devices[1].facts.numa_node.reset();
+  return h;
+}
+
+InstanceRecordRow sample_instance(const std::string& id, const std::string& host, std::vector<std::string> addresses) {
+  InstanceRecordRow r;
+  r.id = id;
+  r.host = host;
+  r.flavor = "vf.small";
+  r.vcpus = 4;
+  r.memory_mb = 4096;
+  r.cells = {{1, {4, 4096}}};
+  for (const auto& a : addresses) r.devices.push_back({host, PciAddress::parse(a).value(), id, 0});
+  return r;
+}
+
+namespace {
+
+TEST_P(StoreContract, MigrationsAreNumberedAndIdempotent) {
+  auto s = open();
+  EXPECT_GE(s->schema_version().value(), 1);
+  const int v = s->schema_version().value();
+  EXPECT_TRUE(s->migrate().ok());
+  EXPECT_EQ(s->schema_version().value(), v);
+}
+
+TEST_P(StoreContract, HostsRoundTripAndEveryReportBumpsTheGeneration) {
+  auto s = open();
+  auto g1 = s->put_host(sample_host("compute-1"));
+  ASSERT_TRUE(g1.ok()) << g1.error().describe();
+  auto h = s->host("compute-1");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->generation, *g1);
+  ASSERT_EQ(h->devices.size(), 3u);
+  EXPECT_EQ(h->devices[0].facts.devname, "ens1f0");
+  EXPECT_EQ(h->devices[0].facts.sriov_totalvfs, 8u);
+  EXPECT_EQ(h->devices[1].facts.physfn->to_string(), "0000:41:00.0");
+  EXPECT_FALSE(h->devices[1].facts.numa_node.has_value());
+  EXPECT_EQ(h->devices[2].fingerprint, "slot:1.0000:41:02.1");
+  ASSERT_TRUE(h->numa.has_value());
+  EXPECT_EQ((*h->numa)[1].socket, std::optional<uint32_t>(1));
+  HostRecord smaller = sample_host("compute-1");
+  smaller.devices.pop_back();
+  smaller.numa.reset();
+  auto g2 = s->put_host(smaller);
+  ASSERT_TRUE(g2.ok());
+  EXPECT_GT(*g2, *g1);
+  h = s->host("compute-1");
+  EXPECT_EQ(h->devices.size(), 2u);
+  EXPECT_FALSE(h->numa.has_value());
+  EXPECT_EQ(s->host("nope").error().code(), ErrorCode::NotFound);
+  ASSERT_TRUE(s->put_host(sample_host("compute-0")).ok());
+  auto all = s->hosts();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "compute-0");  // by name
+}
+
+TEST_P(StoreContract, Flavors) {
+  auto s = open();
+  FlavorRecord f{"vf.small", 4, 4096, {{"pci_passthrough:alias", "vf:1"}, {"hw:numa_nodes", "1"}}};
+  ASSERT_TRUE(s->create_flavor(f).ok());
+  EXPECT_EQ(s->create_flavor(f).error().code(), ErrorCode::Conflict);
+  auto back = s->flavor("vf.small");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->extra_specs, f.extra_specs);  // order kept
+  f.extra_specs = {{"pci_passthrough:alias", "vf:2"}};
+  f.vcpus = 8;
+  ASSERT_TRUE(s->update_flavor(f).ok());
+  EXPECT_EQ(s->flavor("vf.small")->vcpus, 8u);
+  EXPECT_EQ(s->flavor("vf.small")->extra_specs.size(), 1u);
+  EXPECT_EQ(s->update_flavor({"nope", 1, 1, {}}).error().code(), ErrorCode::NotFound);
+  FlavorRecord twice{"dup", 1, 1, {{"a", "1"}, {"a", "2"}}};
+  EXPECT_EQ(s->create_flavor(twice).error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(s->flavor("dup").error().code(), ErrorCode::NotFound);  // nothing half-written
+}
+
+TEST_P(StoreContract, ClaimAndRelease) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  auto g2 = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g);
+  ASSERT_TRUE(g2.ok()) << g2.error().describe();
+  EXPECT_EQ(*g2, g + 1);
+  auto list = s->instances();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].cells.size(), 1u);
+  EXPECT_EQ((*list)[0].devices.at(0).address.to_string(), "0000:41:02.0");
+  ASSERT_TRUE(s->release("vm1").ok());
+  EXPECT_TRUE(s->instances()->empty());
+  EXPECT_EQ(s->host("compute-1")->generation, g + 2);
+  EXPECT_EQ(s->release("vm1").error().code(), ErrorCode::NotFound);
+}
+
+TEST_P(StoreContract, AStaleGenerationLosesAndWritesNothing) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  ASSERT_TRUE(s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
+  auto stale = s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code(), ErrorCode::Conflict);
+  EXPECT_NE(stale.error().message().find("changed since the plan"), std::string::npos);
+  EXPECT_EQ(s->instances()->size(), 1u);
+  EXPECT_EQ(s->claim(sample_instance("vm3", "nowhere", {}), 1).error().code(), ErrorCode::NotFound);
+}
+
+TEST_P(StoreContract, TheDatabaseRefusesADoubleAllocation) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  g = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).value();
+  // Even with the current generation (a caller that planned wrongly), a held device is refused.
+  auto twice = s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1", "0000:41:02.0"}), g);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code(), ErrorCode::Conflict);
+  EXPECT_NE(twice.error().message().find("0000:41:02.0 is already held by vm1"), std::string::npos) << twice.error().message();
+  EXPECT_EQ(s->instances()->size(), 1u);          // vm2 is not there at all
+  EXPECT_EQ(s->host("compute-1")->generation, g);  // and the host did not move
+  EXPECT_EQ(s->claim(sample_instance("vm1", "compute-1", {}), g).error().code(), ErrorCode::Conflict);  // same id
+}
+
+TEST_P(StoreContract, DataSurvivesReopening) {
+  {
+    auto s = open("reopen");
+    auto g = s->put_host(sample_host("compute-1")).value();
+    ASSERT_TRUE(s->claim(sample_instance("vm1", "compute-1", {"0000:41:00.0"}), g).ok());
+  }
+  auto again = open("reopen");
+  EXPECT_EQ(again->instances()->size(), 1u);
+  EXPECT_EQ(again->host("compute-1")->devices.size(), 3u);
+}
+
+TEST_P(StoreContract, TwoControllersRacingForOneHostOneWins) {
+  auto a = open("shared");
+  auto b = open("shared");
+  auto g = a->put_host(sample_host("compute-1")).value();
+  // Both planned on generation g, for different devices.
+  auto first = a->claim(sample_instance("vm-a", "compute-1", {"0000:41:02.0"}), g);
+  auto second = b->claim(sample_instance("vm-b", "compute-1", {"0000:41:02.1"}), g);
+  EXPECT_TRUE(first.ok());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code(), ErrorCode::Conflict);
+  // The loser re-plans on the fresh generation and succeeds.
+  auto fresh = b->host("compute-1")->generation;
+  EXPECT_TRUE(b->claim(sample_instance("vm-b", "compute-1", {"0000:41:02.1"}), fresh).ok());
+  EXPECT_EQ(a->instances()->size(), 2u);
+}
+
+}  // namespace
+}  // namespace pcipass::contract
