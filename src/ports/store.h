@@ -67,6 +67,8 @@ class Store {
   virtual Result<uint64_t> put_host(const HostRecord& host) = 0;
   virtual Result<std::vector<HostRecord>> hosts() = 0;
   virtual Result<HostRecord> host(const std::string& name) = 0;
+  // Every host's current generation, by name: a cheap freshness check.
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() = 0;
 
   // create: Conflict if the name exists.
   virtual Status create_flavor(const FlavorRecord& flavor) = 0;

@@ -126,6 +126,9 @@ TEST_P(StoreContract, AStaleGenerationLosesAndWritesNothing) {
   EXPECT_NE(stale.error().message().find("changed since the plan"), std::string::npos);
   EXPECT_EQ(s->instances()->size(), 1u);
   EXPECT_EQ(s->claim(sample_instance("vm3", "nowhere", {}), 1).error().code(), ErrorCode::NotFound);
+  auto gens = s->host_generations();
+  ASSERT_EQ(gens->size(), 1u);
+  EXPECT_EQ((*gens)[0], std::make_pair(std::string("compute-1"), g + 1));
 }
 
 TEST_P(StoreContract, TheDatabaseRefusesADoubleAllocation) {

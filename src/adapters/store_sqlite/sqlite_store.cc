@@ -290,6 +290,14 @@ Result<HostRecord> SqliteStore::host(const std::string& name) {
   return std::move(all->front());
 }
 
+Result<std::vector<std::pair<std::string, uint64_t>>> SqliteStore::host_generations() {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  Stmt q(db_, "SELECT name, generation FROM hosts ORDER BY name");
+  PCIPASS_SQL_OK(q, "host generations");
+  while (q.step() == SQLITE_ROW) out.emplace_back(q.text(0), static_cast<uint64_t>(q.integer(1)));
+  return out;
+}
+
 Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
   Transaction tx(db_);
   if (!tx.began()) return sql_error(db_, "flavor: begin");

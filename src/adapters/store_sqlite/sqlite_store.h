@@ -24,6 +24,7 @@ class SqliteStore final : public Store {
   Result<uint64_t> put_host(const HostRecord& host) override;
   Result<std::vector<HostRecord>> hosts() override;
   Result<HostRecord> host(const std::string& name) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() override;
   Status create_flavor(const FlavorRecord& flavor) override;
   Status update_flavor(const FlavorRecord& flavor) override;
   Result<std::vector<FlavorRecord>> flavors() override;

@@ -1,0 +1,158 @@
+// The controller core on real SQLite files: boots, deletes, restarts, and two
+// controllers sharing one database.
+#include "controller/controller.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "adapters/store_sqlite/sqlite_store.h"
+#include "core/test_support.h"
+
+namespace pcipass {
+namespace {
+namespace fs = std::filesystem;
+
+PciConfig config() {
+  std::vector<std::string> w;
+  return {DeviceSpecList::parse(testing::J(R"([{"vendor_id": "8086"}])"), w).value(),
+          AliasTable::parse(testing::J(R"([{"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"},
+                                          {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type": "type-PF"}])"), w).value()};
+}
+
+HostRecord host(const std::string& name) {
+  HostRecord h;
+  h.name = name;
+  h.numa = std::vector<NumaCellSpec>{{0, 16, 32768, 0}};
+  auto add = [&](const char* a, uint16_t product, std::optional<const char*> pf, uint32_t total) {
+    StoredDevice d;
+    d.facts.address = PciAddress::parse(a).value();
+    d.facts.vendor_id = PciId(0x8086);
+    d.facts.product_id = PciId(product);
+    d.facts.numa_node = 0;
+    d.facts.sriov_totalvfs = total;
+    if (pf) d.facts.physfn = PciAddress::parse(*pf).value();
+    d.fingerprint = a;
+    h.devices.push_back(d);
+  };
+  add("0000:41:00.0", 0x1572, std::nullopt, 4);
+  add("0000:41:02.0", 0x154c, "0000:41:00.0", 0);
+  add("0000:41:02.1", 0x154c, "0000:41:00.0", 0);
+  return h;
+}
+
+struct Db {
+  Db() : file(fs::temp_directory_path() / ("pcipass-controller-" + std::to_string(::getpid()) + "-" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db")) {
+    fs::remove(file);
+  }
+  ~Db() {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(file.string() + suffix);
+  }
+  std::unique_ptr<SqliteStore> open() {
+    auto s = SqliteStore::open(file.string()).value();
+    EXPECT_TRUE(s->migrate().ok());
+    return s;
+  }
+  fs::path file;
+};
+
+void seed(Store& s) {
+  ASSERT_TRUE(s.put_host(host("compute-1")).ok());
+  ASSERT_TRUE(s.create_flavor({"vf.small", 2, 2048, {{"pci_passthrough:alias", "vf:1"}}}).ok());
+  ASSERT_TRUE(s.create_flavor({"pf.big", 4, 4096, {{"pci_passthrough:alias", "pf:1"}}}).ok());
+}
+
+TEST(Controller, BootsUntilNoValidHostThenDeleteFrees) {
+  Db db;
+  auto store = db.open();
+  seed(*store);
+  auto c = Controller::open(*store, config()).value();
+  auto vm1 = c->create_server("vm1", "vf.small", std::nullopt);
+  ASSERT_TRUE(vm1.ok()) << vm1.error().describe();
+  EXPECT_EQ(vm1->host, "compute-1");
+  ASSERT_EQ(vm1->devices.size(), 1u);
+  ASSERT_TRUE(c->create_server("vm2", "vf.small", std::nullopt).ok());
+  BootFailure why;
+  auto vm3 = c->create_server("vm3", "vf.small", std::nullopt, &why);
+  ASSERT_FALSE(vm3.ok());
+  EXPECT_EQ(vm3.error().code(), ErrorCode::Unavailable);
+  ASSERT_EQ(why.reasons.size(), 1u);
+  EXPECT_NE(why.reasons[0].reason.find("alias vf: 0 of 1 free"), std::string::npos) << why.reasons[0].reason;
+  // The VFs block the PF, in the store-backed fleet as in simulate.
+  EXPECT_FALSE(c->create_server("big", "pf.big", std::nullopt).ok());
+  ASSERT_TRUE(c->delete_server("vm1").ok());
+  ASSERT_TRUE(c->delete_server("vm2").ok());
+  ASSERT_TRUE(c->create_server("big", "pf.big", std::nullopt).ok());
+  EXPECT_EQ(store->instances()->size(), 1u);
+  EXPECT_TRUE(c->fleet().check_invariants().empty());
+}
+
+TEST(Controller, ARestartRebuildsTheFleetFromTheStore) {
+  Db db;
+  {
+    auto store = db.open();
+    seed(*store);
+    auto c = Controller::open(*store, config()).value();
+    ASSERT_TRUE(c->create_server("vm1", "vf.small", std::nullopt).ok());
+  }
+  auto store = db.open();
+  auto c = Controller::open(*store, config()).value();
+  ASSERT_NE(c->fleet().instance("vm1"), nullptr);
+  EXPECT_TRUE(c->fleet().check_invariants().empty());
+  EXPECT_FALSE(c->create_server("big", "pf.big", std::nullopt).ok());  // vm1's VF still blocks the PF
+  ASSERT_TRUE(c->create_server("vm2", "vf.small", std::nullopt).ok());
+  EXPECT_NE(store->instances()->at(0).devices.at(0).address, store->instances()->at(1).devices.at(0).address);
+}
+
+TEST(Controller, TwoControllersOnOneDatabaseNeverShareADevice) {
+  Db db;
+  auto store_a = db.open();
+  seed(*store_a);
+  auto store_b = db.open();
+  auto a = Controller::open(*store_a, config()).value();
+  auto b = Controller::open(*store_b, config()).value();  // loaded before a's boot: stale
+  auto vm_a = a->create_server("vm-a", "vf.small", std::nullopt);
+  ASSERT_TRUE(vm_a.ok());
+  // b plans on its stale view (the same VF), loses on the host generation, reloads, re-plans.
+  auto vm_b = b->create_server("vm-b", "vf.small", std::nullopt);
+  ASSERT_TRUE(vm_b.ok()) << vm_b.error().describe();
+  EXPECT_EQ(b->conflicts_retried(), 1u);
+  EXPECT_NE(vm_a->devices, vm_b->devices);
+  // Now the host is full for both.
+  EXPECT_FALSE(a->create_server("vm-c", "vf.small", std::nullopt).ok());
+  EXPECT_FALSE(b->create_server("vm-d", "vf.small", std::nullopt).ok());
+  EXPECT_EQ(store_a->instances()->size(), 2u);
+  ASSERT_TRUE(a->reload().ok());
+  EXPECT_TRUE(a->fleet().check_invariants().empty());
+  EXPECT_TRUE(b->fleet().check_invariants().empty());
+  // A delete by one controller is seen by the other through the store: b notices the
+  // host moved before it would answer NoValidHost, reloads and boots.
+  ASSERT_TRUE(a->delete_server("vm-b").ok());
+  const size_t before = b->conflicts_retried();
+  EXPECT_TRUE(b->create_server("vm-e", "vf.small", std::nullopt).ok());
+  EXPECT_EQ(b->conflicts_retried(), before + 1);
+}
+
+TEST(Controller, BadRequestsAreClearErrors) {
+  Db db;
+  auto store = db.open();
+  seed(*store);
+  auto c = Controller::open(*store, config()).value();
+  EXPECT_EQ(c->create_server("x", "nope", std::nullopt).error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(c->create_server("x", "vf.small", std::string("compute-9")).error().code(), ErrorCode::NotFound);
+  ASSERT_TRUE(c->create_server("x", "vf.small", std::nullopt).ok());
+  auto dup = c->create_server("x", "vf.small", std::nullopt);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(c->delete_server("never").error().code(), ErrorCode::NotFound);
+  ASSERT_TRUE(store->create_flavor({"broken", 1, 512, {{"pci_passthrough:alias", "vf:1:2"}}}).ok());
+  auto broken = c->create_server("y", "broken", std::nullopt);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().where(), "flavor broken.pci_passthrough:alias");
+  EXPECT_TRUE(c->fleet().check_invariants().empty());
+}
+
+}  // namespace
+}  // namespace pcipass
