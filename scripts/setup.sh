@@ -8,7 +8,7 @@ packages=(
   python3
   pci.ids pciutils
   qemu-system-x86 busybox-static cpio kmod
-  libvirt-clients
+  libvirt-clients libxml2-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -72,8 +72,8 @@ TEST(LibvirtXml, BadValuesNameTheField) {
 
 // libvirt's own schema check, as the controller's output will be checked.
 TEST(LibvirtXml, DomainsValidateWithVirtXmlValidate) {
-  ASSERT_EQ(std::system("command -v virt-xml-validate >/dev/null 2>&1"), 0)
-      << "virt-xml-validate is missing: scripts/setup.sh installs libvirt-clients";
+  ASSERT_EQ(std::system("command -v virt-xml-validate >/dev/null 2>&1 && command -v xmllint >/dev/null 2>&1"), 0)
+      << "virt-xml-validate or the xmllint it runs is missing: scripts/setup.sh installs libvirt-clients and libxml2-utils";
   PassthroughDevice gpu = dev("0000:17:00.0"), audio = dev("0000:17:00.1"), vf = dev("0000:41:02.3"), plain_vf = dev("0000:3d:01.0");
   audio.managed = false;
   vf.network_interface = true;
