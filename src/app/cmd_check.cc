@@ -46,7 +46,9 @@ int run_check(const CheckArgs& args) {
     std::printf("%s %s: %s\n", tag, i.name.c_str(), i.detail.c_str());
     if (!i.fix.empty() && i.status != CheckStatus::Ok) std::printf("       fix: %s\n", i.fix.c_str());
   }
-  if (quiet_groups) std::printf("[ ok ] %zu more IOMMU groups and host devices are fine (--all lists them)\n", quiet_groups);
+  if (quiet_groups)
+    std::printf("[ ok ] %zu more item%s (IOMMU groups, devices the host keeps for itself) %s fine (--all lists them)\n",
+                quiet_groups, quiet_groups == 1 ? "" : "s", quiet_groups == 1 ? "is" : "are");
   std::printf("%s\n", r.ready() ? "ready for PCI passthrough" : "NOT ready for PCI passthrough");
   return r.ready() ? kExitOk : kExitMismatch;
 }
