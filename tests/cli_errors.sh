@@ -4,14 +4,7 @@
 set -uo pipefail
 pcipass="$1"; root="$2"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-check() {  # check NAME WANT_RC WANT_TEXT -- COMMAND...
-  local name="$1" want_rc="$2" want_text="$3"; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" != "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc: $out"; failed=$((failed+1)); return; fi
-  case "$out" in *"$want_text"*) passed=$((passed+1)) ;; *) echo "FAIL $name: output lacks '$want_text': $out"; failed=$((failed+1)) ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 scenario="$root/testdata/scenarios/01-pf-claim-blocks-vfs.json"
 check missing-file 2 "cannot open $tmp/nope.json" -- "$pcipass" simulate "$tmp/nope.json"
 printf '{"format": "pcipass-scenario/1",\n "hosts": [}\n' > "$tmp/bad.json"

@@ -3,14 +3,7 @@
 # real writes happen only in the QEMU guest, tests/e2e). Usage: host_cli.sh PCIPASS ROOT
 set -uo pipefail
 pcipass="$1"; fx="$2/testdata/sysfs"
-passed=0; failed=0
-check() {  # check NAME WANT_RC WANT_TEXT -- COMMAND...
-  local name="$1" want_rc="$2" want_text="$3"; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" != "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc: $out"; failed=$((failed+1)); return; fi
-  case "$out" in *"$want_text"*) passed=$((passed+1)) ;; *) echo "FAIL $name: output lacks '$want_text': $out"; failed=$((failed+1)) ;; esac
-}
+. "$(dirname "$0")/lib.sh"
 # git keeps no empty directories: a fixture that needs one would differ in a fresh clone.
 empty=$(find "$fx" -type d -empty | head -3)
 if [ -z "$empty" ]; then passed=$((passed+1)); else echo "FAIL fixtures have empty directories (lost by git): $empty"; failed=$((failed+1)); fi

@@ -164,7 +164,7 @@ void read_numa(const SysfsReader& sysfs, Discovery& out) {
     if (n.rfind("node", 0) != 0) continue;
     auto id = parse_sysfs_uint(std::string_view(n).substr(4));
     if (!id) continue;
-    NumaNodeInfo info;
+    NumaCellSpec info;
     info.id = *id;
     const std::string dir = "sys/devices/system/node/" + n + "/";
     if (auto cpulist = sysfs.read(dir + "cpulist")) {

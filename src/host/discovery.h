@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/host_inventory.h"
 #include "core/sysfs_parse.h"
 #include "ports/sysfs_reader.h"
 
@@ -43,13 +44,6 @@ struct DiscoveredDevice {
   DeviceFacts facts() const;
 };
 
-struct NumaNodeInfo {
-  uint32_t id = 0;
-  uint32_t cpus = 0;
-  uint64_t memory_mb = 0;
-  std::optional<uint32_t> socket;
-};
-
 struct SkippedEntry {
   std::string what;    // an address or sysfs path
   std::string reason;
@@ -57,7 +51,7 @@ struct SkippedEntry {
 
 struct Discovery {
   std::vector<DiscoveredDevice> devices;  // by address
-  std::vector<NumaNodeInfo> numa;         // empty if the kernel shows no NUMA nodes
+  std::vector<NumaCellSpec> numa;         // empty if the kernel shows no NUMA nodes
   std::vector<SkippedEntry> skipped;      // devices not reported, and why
   std::vector<SkippedEntry> notes;        // attributes that could not be read
 };
