@@ -22,6 +22,23 @@ namespace pcipass {
 struct StoredDevice {
   DeviceFacts facts;
   std::string fingerprint;
+  // Gone from the host's last report while allocated: kept so the allocation stays
+  // on record (never silently freed); dropped when its holder is released.
+  bool vanished = false;
+};
+
+// A device that reappeared at another address (same fingerprint): its allocation follows.
+struct AddressMove {
+  PciAddress from;
+  PciAddress to;
+};
+
+// An API credential. Only the SHA-256 of the secret is stored.
+struct TokenRecord {
+  std::string name;
+  std::string secret_sha256;  // lowercase hex
+  std::string role;           // admin | agent | reader
+  std::string host;           // agents: the one host they may report for
 };
 
 struct HostRecord {
@@ -63,8 +80,12 @@ class Store {
   virtual Status migrate() = 0;
   virtual Result<int> schema_version() = 0;
 
-  // Creates or replaces a host's inventory; returns the new generation.
-  virtual Result<uint64_t> put_host(const HostRecord& host) = 0;
+  // Creates or replaces a host's inventory and moves allocations as `moves` says, in
+  // one transaction; returns the new generation. With `expected_generation` (0: the
+  // host must not exist yet) it fails with Conflict if the host moved meanwhile.
+  virtual Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
+                                       std::optional<uint64_t> expected_generation) = 0;
+  Result<uint64_t> put_host(const HostRecord& host) { return report_host(host, {}, std::nullopt); }
   virtual Result<std::vector<HostRecord>> hosts() = 0;
   virtual Result<HostRecord> host(const std::string& name) = 0;
   // Every host's current generation, by name: a cheap freshness check.
@@ -80,9 +101,17 @@ class Store {
   // `expected_generation`; returns the new generation. Conflict when the generation
   // moved, a device is already held, or the instance id exists; nothing is written then.
   virtual Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) = 0;
-  // Removes an instance and frees its devices; NotFound if there is no such instance.
+  // Removes an instance and frees its devices (dropping those flagged vanished);
+  // NotFound if there is no such instance.
   virtual Status release(const std::string& instance_id) = 0;
   virtual Result<std::vector<InstanceRecordRow>> instances() = 0;
+  virtual Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) = 0;
+
+  // Conflict if the name or the secret exists.
+  virtual Status create_token(const TokenRecord& token) = 0;
+  virtual Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) = 0;  // NotFound
+  virtual Result<std::vector<TokenRecord>> tokens() = 0;
+  virtual Status delete_token(const std::string& name) = 0;  // NotFound
 };
 
 }  // namespace pcipass

@@ -172,5 +172,68 @@ TEST_P(StoreContract, TwoControllersRacingForOneHostOneWins) {
   EXPECT_EQ(a->instances()->size(), 2u);
 }
 
+TEST_P(StoreContract, AReportCanBeGuardedByTheGenerationItWasReconciledOn) {
+  auto s = open();
+  EXPECT_EQ(s->report_host(sample_host("compute-1"), {}, 5).error().code(), ErrorCode::Conflict);  // not there yet
+  auto g = s->report_host(sample_host("compute-1"), {}, 0);
+  ASSERT_TRUE(g.ok()) << g.error().describe();
+  auto again = s->report_host(sample_host("compute-1"), {}, *g - 1);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(s->host("compute-1")->generation, *g);  // nothing written
+  EXPECT_TRUE(s->report_host(sample_host("compute-1"), {}, *g).ok());
+}
+
+TEST_P(StoreContract, AllocationsFollowAddressMovesEvenWhenAddressesSwap) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  g = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).value();
+  g = s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g).value();
+  const auto a0 = PciAddress::parse("0000:41:02.0").value(), a1 = PciAddress::parse("0000:41:02.1").value();
+  auto moved = s->report_host(sample_host("compute-1"), {{a0, a1}, {a1, a0}}, g);
+  ASSERT_TRUE(moved.ok()) << moved.error().describe();
+  auto list = s->instances_on("compute-1").value();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "vm1");
+  EXPECT_EQ(list[0].devices.at(0).address, a1);
+  EXPECT_EQ(list[1].devices.at(0).address, a0);
+  EXPECT_TRUE(s->instances_on("elsewhere")->empty());
+}
+
+TEST_P(StoreContract, AVanishedDeviceStaysHeldUntilItsHolderIsReleased) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  g = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.1"}), g).value();
+  HostRecord report = sample_host("compute-1");
+  report.devices[2].vanished = true;
+  ASSERT_TRUE(s->report_host(report, {}, g).ok());
+  auto h = s->host("compute-1").value();
+  ASSERT_EQ(h.devices.size(), 3u);
+  EXPECT_TRUE(h.devices[2].vanished);
+  EXPECT_FALSE(h.devices[1].vanished);
+  ASSERT_TRUE(s->release("vm1").ok());
+  h = s->host("compute-1").value();
+  ASSERT_EQ(h.devices.size(), 2u);  // gone with its holder
+  EXPECT_EQ(h.devices[1].facts.address.to_string(), "0000:41:02.0");
+}
+
+TEST_P(StoreContract, TokensAreFoundByTheirHashOnly) {
+  auto s = open();
+  const std::string hash(64, 'a');
+  ASSERT_TRUE(s->create_token({"agent-1", hash, "agent", "compute-1"}).ok());
+  EXPECT_EQ(s->create_token({"agent-1", std::string(64, 'b'), "agent", "x"}).error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(s->create_token({"other", hash, "reader", ""}).error().code(), ErrorCode::Conflict);
+  auto t = s->token_by_secret_sha256(hash);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->name, "agent-1");
+  EXPECT_EQ(t->role, "agent");
+  EXPECT_EQ(t->host, "compute-1");
+  EXPECT_EQ(s->token_by_secret_sha256(std::string(64, 'c')).error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(s->tokens()->size(), 1u);
+  ASSERT_TRUE(s->delete_token("agent-1").ok());
+  EXPECT_EQ(s->delete_token("agent-1").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(s->token_by_secret_sha256(hash).error().code(), ErrorCode::NotFound);
+}
+
 }  // namespace
 }  // namespace pcipass::contract

@@ -54,6 +54,17 @@ CREATE TABLE allocations (
 );
 CREATE INDEX allocations_by_instance ON allocations(instance);
 )sql",
+    R"sql(
+ALTER TABLE devices ADD COLUMN vanished INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX instances_by_host ON instances(host);
+CREATE TABLE tokens (
+  name TEXT PRIMARY KEY,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  host TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+)sql",
 };
 
 Error sql_error(sqlite3* db, const std::string& what) {
@@ -186,14 +197,35 @@ Status SqliteStore::migrate() {
   return tx.commit();
 }
 
-Result<uint64_t> SqliteStore::put_host(const HostRecord& h) {
+Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
+                                          std::optional<uint64_t> expected_generation) {
   Transaction tx(db_);
   if (!tx.began()) return sql_error(db_, "put host: begin");
+  if (expected_generation) {
+    Stmt cur(db_, "SELECT generation FROM hosts WHERE name = ?");
+    PCIPASS_SQL_OK(cur, "put host");
+    cur.bind(1, h.name);
+    const uint64_t now = cur.step() == SQLITE_ROW ? static_cast<uint64_t>(cur.integer(0)) : 0;
+    if (now != *expected_generation)
+      return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
+                                            ", expected " + std::to_string(*expected_generation) + ")");
+  }
   Stmt up(db_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
                "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa");
   PCIPASS_SQL_OK(up, "put host");
   up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0});
   if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
+  // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the unique key.
+  Stmt park(db_, "UPDATE allocations SET address = 'moving:' || ? WHERE host = ? AND address = ?");
+  Stmt land(db_, "UPDATE allocations SET address = ? WHERE host = ? AND address = 'moving:' || ?");
+  PCIPASS_SQL_OK(park, "put host");
+  PCIPASS_SQL_OK(land, "put host");
+  for (Stmt* pass : {&park, &land})
+    for (const auto& m : moves) {
+      pass->bind(1, m.to.to_string()).bind(2, h.name).bind(3, (pass == &park ? m.from : m.to).to_string());
+      if (pass->step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": move " + m.from.to_string());
+      pass->reset();
+    }
   for (const char* sql : {"DELETE FROM host_numa WHERE host = ?", "DELETE FROM devices WHERE host = ?"}) {
     Stmt del(db_, sql);
     PCIPASS_SQL_OK(del, "put host");
@@ -210,7 +242,7 @@ Result<uint64_t> SqliteStore::put_host(const HostRecord& h) {
     }
   }
   Stmt dev(db_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                "devname, iommu_group, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "devname, iommu_group, fingerprint, vanished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
     const auto& f = d.facts;
@@ -218,7 +250,7 @@ Result<uint64_t> SqliteStore::put_host(const HostRecord& h) {
     dev.bind(5, f.class_code).bind(6, f.numa_node).bind(7, int64_t{f.sriov_totalvfs});
     if (f.physfn) dev.bind(8, f.physfn->to_string());
     else dev.bind_null(8);
-    dev.bind(9, f.devname).bind(10, f.iommu_group).bind(11, d.fingerprint);
+    dev.bind(9, f.devname).bind(10, f.iommu_group).bind(11, d.fingerprint).bind(12, int64_t{d.vanished ? 1 : 0});
     if (dev.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
     dev.reset();
   }
@@ -254,7 +286,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
   Stmt devs(db_, "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                 "iommu_group, fingerprint FROM devices ORDER BY host, address");
+                 "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   while (devs.step() == SQLITE_ROW) {
     auto it = index.find(devs.text(0));
@@ -276,6 +308,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     d.facts.devname = devs.text(8);
     d.facts.iommu_group = devs.optional<uint32_t>(9);
     d.fingerprint = devs.text(10);
+    d.vanished = devs.integer(11) != 0;
     out[it->second].devices.push_back(std::move(d));
   }
   return out;
@@ -424,6 +457,11 @@ Status SqliteStore::release(const std::string& id) {
   find.bind(1, id);
   if (find.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no instance " + quote(id));
   const std::string host_name = find.text(0);
+  Stmt gone(db_, "DELETE FROM devices WHERE vanished = 1 AND host = ? AND address IN "
+                 "(SELECT address FROM allocations WHERE instance = ? AND host = ?)");
+  PCIPASS_SQL_OK(gone, "release");
+  gone.bind(1, host_name).bind(2, id).bind(3, host_name);
+  if (gone.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
   Stmt del(db_, "DELETE FROM instances WHERE id = ?");
   PCIPASS_SQL_OK(del, "release");
   del.bind(1, id);
@@ -435,11 +473,16 @@ Status SqliteStore::release(const std::string& id) {
   return tx.commit();
 }
 
-Result<std::vector<InstanceRecordRow>> SqliteStore::instances() {
+Result<std::vector<InstanceRecordRow>> SqliteStore::instances() { return load_instances(nullptr); }
+Result<std::vector<InstanceRecordRow>> SqliteStore::instances_on(const std::string& host) { return load_instances(&host); }
+
+Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::string* host) {
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
-  Stmt is(db_, "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id");
+  Stmt is(db_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id"
+                    : "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id");
   PCIPASS_SQL_OK(is, "instances");
+  if (host) is.bind(1, *host);
   while (is.step() == SQLITE_ROW) {
     InstanceRecordRow r;
     r.id = is.text(0);
@@ -450,14 +493,19 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::instances() {
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
-  Stmt cs(db_, "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position");
+  Stmt cs(db_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
+                      "WHERE i.host = ? ORDER BY c.instance, c.position"
+                    : "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position");
   PCIPASS_SQL_OK(cs, "instances");
+  if (host) cs.bind(1, *host);
   while (cs.step() == SQLITE_ROW)
     if (auto it = index.find(cs.text(0)); it != index.end())
       out[it->second].cells.push_back({static_cast<uint32_t>(cs.integer(1)),
                                        {static_cast<uint32_t>(cs.integer(2)), static_cast<uint64_t>(cs.integer(3))}});
-  Stmt as(db_, "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
+  Stmt as(db_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"
+                    : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
   PCIPASS_SQL_OK(as, "instances");
+  if (host) as.bind(1, *host);
   while (as.step() == SQLITE_ROW) {
     auto it = index.find(as.text(2));
     auto address = PciAddress::parse(as.text(1));
@@ -465,6 +513,45 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::instances() {
     out[it->second].devices.push_back({as.text(0), *address, as.text(2), static_cast<uint32_t>(as.integer(3))});
   }
   return out;
+}
+
+Status SqliteStore::create_token(const TokenRecord& t) {
+  Stmt ins(db_, "INSERT INTO tokens (name, secret_sha256, role, host, created_at) VALUES (?, ?, ?, ?, datetime('now'))");
+  PCIPASS_SQL_OK(ins, "create token");
+  ins.bind(1, t.name).bind(2, t.secret_sha256).bind(3, t.role).bind(4, t.host);
+  if (ins.step() != SQLITE_DONE) {
+    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
+    return sql_error(db_, "create token " + t.name);
+  }
+  return ok_status();
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::load_tokens(const std::string* sha256) {
+  std::vector<TokenRecord> out;
+  Stmt q(db_, sha256 ? "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = ?"
+                     : "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name");
+  PCIPASS_SQL_OK(q, "tokens");
+  if (sha256) q.bind(1, *sha256);
+  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3)});
+  return out;
+}
+
+Result<TokenRecord> SqliteStore::token_by_secret_sha256(const std::string& sha256_hex) {
+  auto found = load_tokens(&sha256_hex);
+  if (!found) return std::move(found).error();
+  if (found->empty()) return Error(ErrorCode::NotFound, "no such token");
+  return std::move(found->front());
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::tokens() { return load_tokens(nullptr); }
+
+Status SqliteStore::delete_token(const std::string& name) {
+  Stmt del(db_, "DELETE FROM tokens WHERE name = ?");
+  PCIPASS_SQL_OK(del, "delete token");
+  del.bind(1, name);
+  if (del.step() != SQLITE_DONE) return sql_error(db_, "delete token " + name);
+  if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));
+  return ok_status();
 }
 
 }  // namespace pcipass

@@ -21,7 +21,8 @@ class SqliteStore final : public Store {
 
   Status migrate() override;
   Result<int> schema_version() override;
-  Result<uint64_t> put_host(const HostRecord& host) override;
+  Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
+                               std::optional<uint64_t> expected_generation) override;
   Result<std::vector<HostRecord>> hosts() override;
   Result<HostRecord> host(const std::string& name) override;
   Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() override;
@@ -32,6 +33,11 @@ class SqliteStore final : public Store {
   Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override;
   Status release(const std::string& instance_id) override;
   Result<std::vector<InstanceRecordRow>> instances() override;
+  Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
+  Status create_token(const TokenRecord& token) override;
+  Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
+  Result<std::vector<TokenRecord>> tokens() override;
+  Status delete_token(const std::string& name) override;
 
   // The numbered migrations this build knows, in order (exposed for tests).
   static int latest_version();
@@ -41,6 +47,8 @@ class SqliteStore final : public Store {
   Status exec(const char* sql);
   Status write_flavor(const FlavorRecord& flavor, bool create);
   Result<std::vector<HostRecord>> load_hosts(const std::string* only);
+  Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
+  Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   sqlite3* db_;
   std::string path_;
 };
