@@ -16,6 +16,7 @@ struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<Store>(const std::string& db)> open;
 };
+inline void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
 
 class StoreContract : public ::testing::TestWithParam<StoreFactory> {
  protected:

@@ -1,0 +1,627 @@
+#include "adapters/store_postgres/pg_store.h"
+
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <map>
+
+namespace pcipass {
+namespace {
+
+// Migration N is at index N-1; the numbering matches the SQLite adapter's.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE hosts (
+  name TEXT PRIMARY KEY,
+  generation BIGINT NOT NULL,
+  has_numa BOOLEAN NOT NULL
+);
+CREATE TABLE host_numa (
+  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
+  id BIGINT NOT NULL, cpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL, socket BIGINT,
+  PRIMARY KEY (host, id)
+);
+CREATE TABLE devices (
+  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  vendor_id TEXT NOT NULL, product_id TEXT NOT NULL, class_code BIGINT, numa_node BIGINT,
+  sriov_totalvfs BIGINT NOT NULL, physfn TEXT, devname TEXT NOT NULL, iommu_group BIGINT,
+  fingerprint TEXT NOT NULL,
+  PRIMARY KEY (host, address)
+);
+CREATE TABLE flavors (name TEXT PRIMARY KEY, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL);
+CREATE TABLE flavor_extra_specs (
+  flavor TEXT NOT NULL REFERENCES flavors(name) ON DELETE CASCADE,
+  position BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY (flavor, key)
+);
+CREATE TABLE instances (
+  id TEXT PRIMARY KEY,
+  host TEXT NOT NULL REFERENCES hosts(name),
+  flavor TEXT NOT NULL, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL
+);
+CREATE TABLE instance_cells (
+  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  position BIGINT NOT NULL, cell BIGINT NOT NULL, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL,
+  PRIMARY KEY (instance, position)
+);
+-- One holder per device, enforced by the database (not a foreign key to devices: a
+-- device that vanishes while allocated stays allocated).
+CREATE TABLE allocations (
+  host TEXT NOT NULL, address TEXT NOT NULL,
+  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  request BIGINT NOT NULL,
+  PRIMARY KEY (host, address)
+);
+CREATE INDEX allocations_by_instance ON allocations(instance);
+)sql",
+    R"sql(
+ALTER TABLE devices ADD COLUMN vanished BOOLEAN NOT NULL DEFAULT false;
+CREATE INDEX instances_by_host ON instances(host);
+CREATE TABLE tokens (
+  name TEXT PRIMARY KEY,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  host TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+)sql",
+};
+
+constexpr int64_t kMigrationLock = 0x70636970617373;  // "pcipass"
+
+using Param = std::optional<std::string>;
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r) {}
+  ~PgResult() { PQclear(r_); }
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  int rows() const { return PQntuples(r_); }
+  std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+  int64_t integer(int row, int col) const { return std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
+  bool boolean(int row, int col) const { return PQgetvalue(r_, row, col)[0] == 't'; }
+  template <class T>
+  std::optional<T> optional(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return static_cast<T>(integer(row, col));
+  }
+  int64_t affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
+
+ private:
+  PGresult* r_;
+};
+
+Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string s = state ? state : "";
+  ErrorCode code = s == "23505" || s == "23503" ? ErrorCode::Conflict
+                   : s == "40001" || s == "40P01" || PQstatus(c) != CONNECTION_OK ? ErrorCode::Unavailable
+                   : s.rfind("28", 0) == 0 || s == "42501" ? ErrorCode::PermissionDenied
+                                                            : ErrorCode::Io;
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return Error(code, what + ": " + msg);
+}
+
+// A lost connection is re-established at the start of the next transaction or read,
+// never in the middle of one (that would run the rest outside the transaction).
+void revive(PGconn* c) {
+  if (PQstatus(c) == CONNECTION_BAD) PQreset(c);
+}
+
+// Runs one statement with text parameters.
+Result<PgResult> run(PGconn* c, const char* sql, const std::vector<Param>& params, const std::string& what) {
+  if (PQstatus(c) == CONNECTION_BAD) return Error(ErrorCode::Unavailable, what + ": the connection to PostgreSQL was lost");
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PGresult* raw = PQexecParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+  PgResult r(raw);
+  const auto st = PQresultStatus(raw);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(c, raw, what);
+  return r;
+}
+
+template <class T>
+Param num(const std::optional<T>& v) {
+  if (!v) return std::nullopt;
+  return std::to_string(*v);
+}
+template <class T>
+Param num(T v) {
+  return std::to_string(v);
+}
+
+// BEGIN ... COMMIT, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(PGconn* c) : c_(c) {
+    revive(c);
+    PQclear(PQexec(c, "BEGIN"));  // a failure shows in the first statement
+  }
+  ~Transaction() { rollback(); }
+  void rollback() {
+    if (!done_) PQclear(PQexec(c_, "ROLLBACK"));
+    done_ = true;
+  }
+  Status commit() {
+    PGresult* raw = PQexec(c_, "COMMIT");
+    PgResult r(raw);
+    done_ = true;
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(c_, raw, "commit");
+    return ok_status();
+  }
+
+ private:
+  PGconn* c_;
+  bool done_ = false;
+};
+
+// A PostgreSQL array literal of text values ({"a","b",NULL}).
+std::string text_array(const std::vector<Param>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out += '"';
+    for (char ch : *items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+int PgStore::latest_version() { return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]); }
+
+Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  if (!c) return Error(ErrorCode::Unavailable, "cannot connect to PostgreSQL: out of memory");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    PQfinish(c);
+    return Error(ErrorCode::Unavailable, "cannot connect to PostgreSQL (" + conninfo + "): " + msg);
+  }
+  std::unique_ptr<PgStore> s(new PgStore(c));
+  if (auto r = run(c, "SET client_min_messages = warning", {}, "connect"); !r) return std::move(r).error();
+  return s;
+}
+
+PgStore::~PgStore() { PQfinish(conn_); }
+
+namespace {
+Result<int> current_version(PGconn* conn_) {
+  auto has = run(conn_, "SELECT to_regclass('schema_migrations') IS NOT NULL", {}, "schema version");
+  if (!has) return std::move(has).error();
+  if (!has->boolean(0, 0)) return 0;
+  auto v = run(conn_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}, "schema version");
+  if (!v) return std::move(v).error();
+  return static_cast<int>(v->integer(0, 0));
+}
+}  // namespace
+
+Result<int> PgStore::schema_version() {
+  revive(conn_);
+  return current_version(conn_);
+}
+
+
+Status PgStore::migrate() {
+  Transaction tx(conn_);
+  if (auto r = run(conn_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
+  if (auto r = run(conn_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+                   {}, "migrate");
+      !r)
+    return std::move(r).error();
+  auto current = current_version(conn_);
+  if (!current) return std::move(current).error();
+  if (*current > latest_version())
+    return Error(ErrorCode::Conflict, "database has schema version " + std::to_string(*current) + ", newer than this pcipass knows (" +
+                                          std::to_string(latest_version()) + "); upgrade pcipass");
+  for (int v = *current + 1; v <= latest_version(); ++v) {
+    PGresult* raw = PQexec(conn_, kMigrations[v - 1]);
+    PgResult r(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(conn_, raw, "migration " + std::to_string(v));
+    if (auto m = run(conn_, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", {num(v)}, "migrate"); !m)
+      return std::move(m).error();
+  }
+  return tx.commit();
+}
+
+Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
+                                      std::optional<uint64_t> expected_generation) {
+  Transaction tx(conn_);
+  const std::string what = "put host " + h.name;
+  if (expected_generation) {
+    auto cur = run(conn_, "SELECT generation FROM hosts WHERE name = $1 FOR UPDATE", {h.name}, what);
+    if (!cur) return std::move(cur).error();
+    const uint64_t now = cur->rows() ? static_cast<uint64_t>(cur->integer(0, 0)) : 0;
+    if (now != *expected_generation)
+      return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
+                                            ", expected " + std::to_string(*expected_generation) + ")");
+  }
+  auto up = run(conn_,
+                "INSERT INTO hosts (name, generation, has_numa) VALUES ($1, 1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa "
+                "RETURNING generation",
+                {h.name, std::string(h.numa ? "true" : "false")}, what);
+  if (!up) {
+    if (up.error().code() == ErrorCode::Conflict)
+      return Error(ErrorCode::Conflict, "host " + h.name + " was created concurrently; read it and report again");
+    return std::move(up).error();
+  }
+  const auto generation = static_cast<uint64_t>(up->integer(0, 0));
+  // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the primary key.
+  for (const auto& m : moves)
+    if (auto r = run(conn_, "UPDATE allocations SET address = 'moving:' || $1 WHERE host = $2 AND address = $3",
+                     {m.to.to_string(), h.name, m.from.to_string()}, what);
+        !r)
+      return std::move(r).error();
+  for (const auto& m : moves)
+    if (auto r = run(conn_, "UPDATE allocations SET address = $1 WHERE host = $2 AND address = 'moving:' || $1",
+                     {m.to.to_string(), h.name}, what);
+        !r)
+      return std::move(r).error();
+  for (const char* sql : {"DELETE FROM host_numa WHERE host = $1", "DELETE FROM devices WHERE host = $1"})
+    if (auto r = run(conn_, sql, {h.name}, what); !r) return std::move(r).error();
+  if (h.numa && !h.numa->empty()) {
+    std::vector<Param> id, cpus, mem, socket;
+    for (const auto& c : *h.numa) {
+      id.push_back(num(c.id));
+      cpus.push_back(num(c.cpus));
+      mem.push_back(num(c.memory_mb));
+      socket.push_back(num(c.socket));
+    }
+    if (auto r = run(conn_,
+                     "INSERT INTO host_numa (host, id, cpus, memory_mb, socket) "
+                     "SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
+                     {h.name, text_array(id), text_array(cpus), text_array(mem), text_array(socket)}, what);
+        !r)
+      return std::move(r).error();
+  }
+  if (!h.devices.empty()) {
+    std::vector<std::vector<Param>> cols(12);
+    for (const auto& d : h.devices) {
+      const auto& f = d.facts;
+      cols[0].push_back(f.address.to_string());
+      cols[1].push_back(f.vendor_id.to_string());
+      cols[2].push_back(f.product_id.to_string());
+      cols[3].push_back(num(f.class_code));
+      cols[4].push_back(num(f.numa_node));
+      cols[5].push_back(num(f.sriov_totalvfs));
+      cols[6].push_back(f.physfn ? Param(f.physfn->to_string()) : std::nullopt);
+      cols[7].push_back(f.devname);
+      cols[8].push_back(num(f.iommu_group));
+      cols[9].push_back(d.fingerprint);
+      cols[10].push_back(std::string(d.vanished ? "true" : "false"));
+    }
+    std::vector<Param> params{h.name};
+    for (size_t i = 0; i < 11; ++i) params.push_back(text_array(cols[i]));
+    auto r = run(conn_,
+                 "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
+                 "devname, iommu_group, fingerprint, vanished) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
+                 "$5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::boolean[])",
+                 params, what);
+    if (!r) {
+      if (r.error().code() == ErrorCode::Conflict) return invalid("host " + h.name + " reports one address twice");
+      return std::move(r).error();
+    }
+  }
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
+Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
+  revive(conn_);
+  std::vector<HostRecord> out;
+  std::map<std::string, size_t> index;
+  const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
+  auto hs = run(conn_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = $1" : "SELECT name, generation, has_numa FROM hosts ORDER BY name",
+                params, "hosts");
+  if (!hs) return std::move(hs).error();
+  for (int i = 0; i < hs->rows(); ++i) {
+    HostRecord h;
+    h.name = hs->text(i, 0);
+    h.generation = static_cast<uint64_t>(hs->integer(i, 1));
+    if (hs->boolean(i, 2)) h.numa = std::vector<NumaCellSpec>{};
+    index[h.name] = out.size();
+    out.push_back(std::move(h));
+  }
+  auto cells = run(conn_, only ? "SELECT host, id, cpus, memory_mb, socket FROM host_numa WHERE host = $1 ORDER BY host, id"
+                               : "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id",
+                   params, "hosts");
+  if (!cells) return std::move(cells).error();
+  for (int i = 0; i < cells->rows(); ++i) {
+    auto it = index.find(cells->text(i, 0));
+    if (it == index.end() || !out[it->second].numa) continue;
+    out[it->second].numa->push_back({static_cast<uint32_t>(cells->integer(i, 1)), static_cast<uint32_t>(cells->integer(i, 2)),
+                                     static_cast<uint64_t>(cells->integer(i, 3)), cells->optional<uint32_t>(i, 4)});
+  }
+  auto devs = run(conn_,
+                  only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+                         "iommu_group, fingerprint, vanished FROM devices WHERE host = $1 ORDER BY host, address"
+                       : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+                         "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address",
+                  params, "hosts");
+  if (!devs) return std::move(devs).error();
+  for (int i = 0; i < devs->rows(); ++i) {
+    auto it = index.find(devs->text(i, 0));
+    if (it == index.end()) continue;
+    auto address = PciAddress::parse(devs->text(i, 1));
+    auto vendor = PciId::parse(devs->text(i, 2));
+    auto product = PciId::parse(devs->text(i, 3));
+    if (!address || !vendor || !product)
+      return Error(ErrorCode::Internal, "corrupt device row " + devs->text(i, 0) + "/" + devs->text(i, 1));
+    StoredDevice d;
+    d.facts.address = *address;
+    d.facts.vendor_id = *vendor;
+    d.facts.product_id = *product;
+    d.facts.class_code = devs->optional<uint32_t>(i, 4);
+    d.facts.numa_node = devs->optional<uint32_t>(i, 5);
+    d.facts.sriov_totalvfs = static_cast<uint32_t>(devs->integer(i, 6));
+    if (!devs->null(i, 7))
+      if (auto pf = PciAddress::parse(devs->text(i, 7))) d.facts.physfn = *pf;
+    d.facts.devname = devs->text(i, 8);
+    d.facts.iommu_group = devs->optional<uint32_t>(i, 9);
+    d.fingerprint = devs->text(i, 10);
+    d.vanished = devs->boolean(i, 11);
+    out[it->second].devices.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<HostRecord>> PgStore::hosts() { return load_hosts(nullptr); }
+
+Result<HostRecord> PgStore::host(const std::string& name) {
+  auto all = load_hosts(&name);
+  if (!all) return std::move(all).error();
+  if (all->empty()) return Error(ErrorCode::NotFound, "no host " + quote(name));
+  return std::move(all->front());
+}
+
+Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations() {
+  revive(conn_);
+  auto q = run(conn_, "SELECT name, generation FROM hosts ORDER BY name", {}, "host generations");
+  if (!q) return std::move(q).error();
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(static_cast<size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i) out.emplace_back(q->text(i, 0), static_cast<uint64_t>(q->integer(i, 1)));
+  return out;
+}
+
+Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
+  Transaction tx(conn_);
+  if (create) {
+    auto ins = run(conn_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
+                   "create flavor " + f.name);
+    if (!ins) {
+      if (ins.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "flavor " + quote(f.name) + " already exists");
+      return std::move(ins).error();
+    }
+  } else {
+    auto up = run(conn_, "UPDATE flavors SET vcpus = $1, memory_mb = $2 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
+                  "update flavor " + f.name);
+    if (!up) return std::move(up).error();
+    if (up->affected() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
+    if (auto del = run(conn_, "DELETE FROM flavor_extra_specs WHERE flavor = $1", {f.name}, "update flavor " + f.name); !del)
+      return std::move(del).error();
+  }
+  for (size_t i = 0; i < f.extra_specs.size(); ++i) {
+    auto spec = run(conn_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES ($1, $2, $3, $4)",
+                    {f.name, num(i), f.extra_specs[i].first, f.extra_specs[i].second}, "flavor " + f.name);
+    if (!spec) {
+      if (spec.error().code() == ErrorCode::Conflict)
+        return Error(ErrorCode::InvalidArgument, "extra spec " + quote(f.extra_specs[i].first) + " is given twice");
+      return std::move(spec).error();
+    }
+  }
+  return tx.commit();
+}
+
+Status PgStore::create_flavor(const FlavorRecord& f) { return write_flavor(f, true); }
+Status PgStore::update_flavor(const FlavorRecord& f) { return write_flavor(f, false); }
+
+Result<std::vector<FlavorRecord>> PgStore::flavors() {
+  revive(conn_);
+  std::vector<FlavorRecord> out;
+  std::map<std::string, size_t> index;
+  auto fs = run(conn_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name", {}, "flavors");
+  if (!fs) return std::move(fs).error();
+  for (int i = 0; i < fs->rows(); ++i) {
+    index[fs->text(i, 0)] = out.size();
+    out.push_back({fs->text(i, 0), static_cast<uint32_t>(fs->integer(i, 1)), static_cast<uint64_t>(fs->integer(i, 2)), {}});
+  }
+  auto specs = run(conn_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position", {}, "flavors");
+  if (!specs) return std::move(specs).error();
+  for (int i = 0; i < specs->rows(); ++i)
+    if (auto it = index.find(specs->text(i, 0)); it != index.end()) out[it->second].extra_specs.emplace_back(specs->text(i, 1), specs->text(i, 2));
+  return out;
+}
+
+Result<FlavorRecord> PgStore::flavor(const std::string& name) {
+  revive(conn_);
+  auto fs = run(conn_, "SELECT name, vcpus, memory_mb FROM flavors WHERE name = $1", {name}, "flavor " + name);
+  if (!fs) return std::move(fs).error();
+  if (fs->rows() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+  FlavorRecord f{fs->text(0, 0), static_cast<uint32_t>(fs->integer(0, 1)), static_cast<uint64_t>(fs->integer(0, 2)), {}};
+  auto specs = run(conn_, "SELECT key, value FROM flavor_extra_specs WHERE flavor = $1 ORDER BY position", {name}, "flavor " + name);
+  if (!specs) return std::move(specs).error();
+  for (int i = 0; i < specs->rows(); ++i) f.extra_specs.emplace_back(specs->text(i, 0), specs->text(i, 1));
+  return f;
+}
+
+Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
+  Transaction tx(conn_);
+  const std::string what = "claim " + in.id;
+  auto bump = run(conn_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 AND generation = $2 RETURNING generation",
+                  {in.host, num(expected_generation)}, what);
+  if (!bump) return std::move(bump).error();
+  if (bump->rows() == 0) {
+    auto h = run(conn_, "SELECT generation FROM hosts WHERE name = $1", {in.host}, what);
+    if (!h) return std::move(h).error();
+    if (h->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(in.host));
+    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + h->text(0, 0) + ", planned on " +
+                                          std::to_string(expected_generation) + "); plan again");
+  }
+  const auto generation = static_cast<uint64_t>(bump->integer(0, 0));
+  auto inst = run(conn_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES ($1, $2, $3, $4, $5)",
+                  {in.id, in.host, in.flavor, num(in.vcpus), num(in.memory_mb)}, what);
+  if (!inst) {
+    if (inst.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
+    return std::move(inst).error();
+  }
+  if (!in.cells.empty()) {
+    std::vector<Param> pos, cell, vcpus, mem;
+    for (size_t i = 0; i < in.cells.size(); ++i) {
+      pos.push_back(num(i));
+      cell.push_back(num(in.cells[i].first));
+      vcpus.push_back(num(in.cells[i].second.first));
+      mem.push_back(num(in.cells[i].second.second));
+    }
+    if (auto r = run(conn_,
+                     "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) "
+                     "SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
+                     {in.id, text_array(pos), text_array(cell), text_array(vcpus), text_array(mem)}, what);
+        !r)
+      return std::move(r).error();
+  }
+  if (!in.devices.empty()) {
+    std::vector<Param> addr, req;
+    for (const auto& a : in.devices) {
+      if (a.host != in.host) return invalid("device " + a.address.to_string() + " is not on " + in.host);
+      addr.push_back(a.address.to_string());
+      req.push_back(num(a.request));
+    }
+    auto r = run(conn_,
+                 "INSERT INTO allocations (host, address, instance, request) SELECT $1, a, $2, r FROM unnest($3::text[], $4::bigint[]) AS t(a, r)",
+                 {in.host, in.id, text_array(addr), text_array(req)}, what);
+    if (!r) {
+      if (r.error().code() != ErrorCode::Conflict) return std::move(r).error();
+      // Name the held device: read it outside the failed transaction.
+      tx.rollback();
+      for (const auto& a : in.devices) {
+        auto who = run(conn_, "SELECT instance FROM allocations WHERE host = $1 AND address = $2", {in.host, a.address.to_string()}, what);
+        if (who && who->rows())
+          return Error(ErrorCode::Conflict, in.host + " " + a.address.to_string() + " is already held by " + who->text(0, 0));
+      }
+      return Error(ErrorCode::Conflict, in.host + ": a device is named twice in the claim of " + in.id);
+    }
+  }
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
+Status PgStore::release(const std::string& id) {
+  Transaction tx(conn_);
+  const std::string what = "release " + id;
+  auto find = run(conn_, "SELECT host FROM instances WHERE id = $1 FOR UPDATE", {id}, what);
+  if (!find) return std::move(find).error();
+  if (find->rows() == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  const std::string host_name = find->text(0, 0);
+  // The host row first: every writer of a host takes its row lock in the same order.
+  if (auto r = run(conn_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1", {host_name}, what); !r)
+    return std::move(r).error();
+  if (auto r = run(conn_,
+                   "DELETE FROM devices WHERE vanished AND host = $1 AND address IN "
+                   "(SELECT address FROM allocations WHERE instance = $2 AND host = $1)",
+                   {host_name, id}, what);
+      !r)
+    return std::move(r).error();
+  if (auto r = run(conn_, "DELETE FROM instances WHERE id = $1", {id}, what); !r) return std::move(r).error();
+  return tx.commit();
+}
+
+Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instances(nullptr); }
+Result<std::vector<InstanceRecordRow>> PgStore::instances_on(const std::string& host) { return load_instances(&host); }
+
+Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string* host) {
+  revive(conn_);
+  std::vector<InstanceRecordRow> out;
+  std::map<std::string, size_t> index;
+  const std::vector<Param> params = host ? std::vector<Param>{*host} : std::vector<Param>{};
+  auto is = run(conn_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = $1 ORDER BY id"
+                            : "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id",
+                params, "instances");
+  if (!is) return std::move(is).error();
+  for (int i = 0; i < is->rows(); ++i) {
+    InstanceRecordRow r;
+    r.id = is->text(i, 0);
+    r.host = is->text(i, 1);
+    r.flavor = is->text(i, 2);
+    r.vcpus = static_cast<uint32_t>(is->integer(i, 3));
+    r.memory_mb = static_cast<uint64_t>(is->integer(i, 4));
+    index[r.id] = out.size();
+    out.push_back(std::move(r));
+  }
+  auto cs = run(conn_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
+                              "WHERE i.host = $1 ORDER BY c.instance, c.position"
+                            : "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
+                params, "instances");
+  if (!cs) return std::move(cs).error();
+  for (int i = 0; i < cs->rows(); ++i)
+    if (auto it = index.find(cs->text(i, 0)); it != index.end())
+      out[it->second].cells.push_back(
+          {static_cast<uint32_t>(cs->integer(i, 1)), {static_cast<uint32_t>(cs->integer(i, 2)), static_cast<uint64_t>(cs->integer(i, 3))}});
+  auto as = run(conn_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"
+                            : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address",
+                params, "instances");
+  if (!as) return std::move(as).error();
+  for (int i = 0; i < as->rows(); ++i) {
+    auto it = index.find(as->text(i, 2));
+    auto address = PciAddress::parse(as->text(i, 1));
+    if (it == index.end() || !address) continue;
+    out[it->second].devices.push_back({as->text(i, 0), *address, as->text(i, 2), static_cast<uint32_t>(as->integer(i, 3))});
+  }
+  return out;
+}
+
+Status PgStore::create_token(const TokenRecord& t) {
+  revive(conn_);
+  auto r = run(conn_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
+               "create token " + t.name);
+  if (!r) {
+    if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
+    return std::move(r).error();
+  }
+  return ok_status();
+}
+
+Result<std::vector<TokenRecord>> PgStore::load_tokens(const std::string* sha256) {
+  revive(conn_);
+  auto q = sha256 ? run(conn_, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
+                  : run(conn_, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
+  if (!q) return std::move(q).error();
+  std::vector<TokenRecord> out;
+  for (int i = 0; i < q->rows(); ++i) out.push_back({q->text(i, 0), q->text(i, 1), q->text(i, 2), q->text(i, 3)});
+  return out;
+}
+
+Result<TokenRecord> PgStore::token_by_secret_sha256(const std::string& sha256_hex) {
+  auto found = load_tokens(&sha256_hex);
+  if (!found) return std::move(found).error();
+  if (found->empty()) return Error(ErrorCode::NotFound, "no such token");
+  return std::move(found->front());
+}
+
+Result<std::vector<TokenRecord>> PgStore::tokens() { return load_tokens(nullptr); }
+
+Status PgStore::delete_token(const std::string& name) {
+  revive(conn_);
+  auto r = run(conn_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
+  if (!r) return std::move(r).error();
+  if (r->affected() == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));
+  return ok_status();
+}
+
+}  // namespace pcipass

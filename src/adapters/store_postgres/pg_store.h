@@ -1,0 +1,57 @@
+#pragma once
+// Store on PostgreSQL (libpq): several controllers sharing one fleet. Every method is
+// one transaction at READ COMMITTED; a claim or a guarded report is decided by a
+// conditional UPDATE of the host's generation row (the row lock orders racing
+// controllers, the loser sees the new generation and gets Conflict), and the
+// allocations primary key refuses a double allocation. Migrations take an advisory
+// lock, so controllers starting together migrate once. Not thread-safe: one
+// connection per instance.
+#include <memory>
+#include <string>
+
+#include "ports/store.h"
+
+struct pg_conn;
+
+namespace pcipass {
+
+class PgStore final : public Store {
+ public:
+  // `conninfo`: a libpq connection string or postgresql:// URI.
+  static Result<std::unique_ptr<PgStore>> open(const std::string& conninfo);
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  Status migrate() override;
+  Result<int> schema_version() override;
+  Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
+                               std::optional<uint64_t> expected_generation) override;
+  Result<std::vector<HostRecord>> hosts() override;
+  Result<HostRecord> host(const std::string& name) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() override;
+  Status create_flavor(const FlavorRecord& flavor) override;
+  Status update_flavor(const FlavorRecord& flavor) override;
+  Result<std::vector<FlavorRecord>> flavors() override;
+  Result<FlavorRecord> flavor(const std::string& name) override;
+  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override;
+  Status release(const std::string& instance_id) override;
+  Result<std::vector<InstanceRecordRow>> instances() override;
+  Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
+  Status create_token(const TokenRecord& token) override;
+  Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
+  Result<std::vector<TokenRecord>> tokens() override;
+  Status delete_token(const std::string& name) override;
+
+  static int latest_version();
+
+ private:
+  explicit PgStore(pg_conn* conn) : conn_(conn) {}
+  Result<std::vector<HostRecord>> load_hosts(const std::string* only);
+  Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
+  Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
+  Status write_flavor(const FlavorRecord& flavor, bool create);
+  pg_conn* conn_;
+};
+
+}  // namespace pcipass

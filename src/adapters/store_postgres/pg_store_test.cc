@@ -1,0 +1,87 @@
+// The Store contract on a real PostgreSQL server, plus PostgreSQL-specific behaviour.
+#include "adapters/store_postgres/pg_store.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cctype>
+#include <set>
+#include <thread>
+
+#include "adapters/store_postgres/pg_test_server.h"
+#include "ports/store_contract.h"
+
+namespace pcipass {
+namespace {
+
+// One database per test and name; the first open of a name makes it afresh.
+std::unique_ptr<Store> open_pg(const std::string& db) {
+  static std::set<std::string> made;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = "t_" + std::string(info->name()) + "_" + db;
+  for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  name = name.substr(0, 63);
+  const std::string conninfo = made.insert(name).second ? testing::fresh_pg_database(name) : testing::pg_database(name);
+  auto s = PgStore::open(conninfo);
+  if (!s) ADD_FAILURE() << s.error().describe();
+  return s ? std::move(*s) : nullptr;
+}
+
+using contract::StoreContract;
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreContract, ::testing::Values(contract::StoreFactory{"postgres", open_pg}),
+                         [](const ::testing::TestParamInfo<contract::StoreFactory>& p) { return p.param.name; });
+
+TEST(PgStore, ControllersStartingTogetherMigrateOnce) {
+  const std::string conninfo = testing::fresh_pg_database("t_migrate_once");
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      auto s = PgStore::open(conninfo);
+      if (!s || !(*s)->migrate().ok()) ++failures;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto s = PgStore::open(conninfo).value();
+  EXPECT_EQ(s->schema_version().value(), PgStore::latest_version());
+}
+
+TEST(PgStore, RefusesADatabaseFromANewerPcipass) {
+  const std::string conninfo = testing::fresh_pg_database("t_newer");
+  auto s = PgStore::open(conninfo).value();
+  ASSERT_TRUE(s->migrate().ok());
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  const std::string bump = "INSERT INTO schema_migrations VALUES (" + std::to_string(PgStore::latest_version() + 1) + ", now())";
+  PQclear(PQexec(c, bump.c_str()));
+  PQfinish(c);
+  auto st = s->migrate();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("newer than this pcipass knows"), std::string::npos) << st.error().message();
+}
+
+TEST(PgStore, AnUnreachableServerIsAClearError) {
+  auto s = PgStore::open("host=/nonexistent-dir port=5432 dbname=x connect_timeout=2");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code(), ErrorCode::Unavailable);
+  EXPECT_NE(s.error().message().find("cannot connect to PostgreSQL"), std::string::npos) << s.error().message();
+}
+
+TEST(PgStore, ReconnectsAfterTheServerDroppedTheConnection) {
+  const std::string conninfo = testing::fresh_pg_database("t_reconnect");
+  auto s = PgStore::open(conninfo).value();
+  ASSERT_TRUE(s->migrate().ok());
+  ASSERT_TRUE(s->put_host(contract::sample_host("compute-1")).ok());
+  PGconn* c = PQconnectdb(testing::pg_database("postgres").c_str());
+  PQclear(PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 't_reconnect' AND pid <> pg_backend_pid()"));
+  PQfinish(c);
+  auto first = s->hosts();  // may fail: the drop is noticed here
+  auto again = s->hosts();
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(again->size(), 1u);
+  if (!first.ok()) {
+    EXPECT_EQ(first.error().code(), ErrorCode::Unavailable);
+  }
+}
+
+}  // namespace
+}  // namespace pcipass

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for the tests: `pg-server.sh start DIR` creates a
+# cluster in DIR (trust auth, Unix socket in DIR only, no TCP) and starts it;
+# `pg-server.sh stop DIR` stops it and removes DIR; `pg-server.sh conninfo DIR`
+# prints the libpq connection string of its `postgres` database.
+# PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+set -euo pipefail
+action=$1
+dir=$2
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -n "$bin" ] || { echo "pg-server: PostgreSQL is not installed (scripts/setup.sh installs it)" >&2; exit 1; }
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then as_owner=(runuser -u postgres --); fi
+
+case "$action" in
+  conninfo)
+    echo "host=$dir port=5432 dbname=postgres user=postgres"
+    ;;
+  start)
+    if [ -f "$dir/data/postmaster.pid" ] && "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      exit 0
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    [ ${#as_owner[@]} -eq 0 ] || chown postgres: "$dir"
+    "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; exit 1; }
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+      -o "-c listen_addresses='' -k $dir -p 5432 -c max_connections=200 -c fsync=on" >/dev/null ||
+      { cat "$dir/server.log" >&2; exit 1; }
+    ;;
+  stop)
+    if [ -d "$dir/data" ]; then
+      "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    ;;
+  *)
+    echo "usage: pg-server.sh start|stop|conninfo DIR" >&2
+    exit 2
+    ;;
+esac
