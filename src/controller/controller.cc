@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controller/reconcile.h"
 #include "core/extra_specs.h"
 
 namespace pcipass {
@@ -16,6 +17,48 @@ Result<std::unique_ptr<Controller>> Controller::open(Store& store, PciConfig con
   return c;
 }
 
+Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fleet) {
+  std::vector<DeviceFacts> facts;
+  facts.reserve(h.devices.size());
+  for (const auto& d : h.devices)
+    if (!d.vanished) facts.push_back(d.facts);
+  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes());
+  if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
+  return inv;
+}
+
+Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in) {
+  auto hi = fleet.find_host(in.host);
+  if (!hi) return Error(ErrorCode::Internal, "instance " + in.id + " is on unknown host " + in.host);
+  const HostInventory& host = fleet.host(*hi);
+  InstanceShape shape;
+  shape.vcpus = in.vcpus;
+  shape.memory_mb = in.memory_mb;
+  BootPlan plan;
+  plan.host = *hi;
+  uint32_t requests = 0;
+  for (const auto& a : in.devices) requests = std::max(requests, a.request + 1);
+  plan.fit.devices.resize(requests);
+  shape.pci.resize(requests);
+  for (const auto& a : in.devices) {
+    auto d = host.find(a.address);
+    if (!d) continue;  // vanished from the inventory: still held in the store, flagged there
+    plan.fit.devices[a.request].push_back(*d);
+  }
+  if (!in.cells.empty()) {
+    shape.numa = std::vector<InstanceCell>{};
+    for (const auto& [cell_id, use] : in.cells) {
+      auto idx = host.cell_index(cell_id);
+      if (!idx) return Error(ErrorCode::Internal, "instance " + in.id + " uses unknown NUMA cell " + std::to_string(cell_id));
+      plan.fit.cells.push_back(*idx);
+      shape.numa->push_back({use.first, use.second});
+    }
+  }
+  if (auto claimed = fleet.claim(in.id, shape, plan); !claimed)
+    return std::move(std::move(claimed).error().within("reloading instance " + in.id));
+  return ok_status();
+}
+
 Status Controller::reload() {
   auto hosts = store_.hosts();
   if (!hosts) return std::move(hosts).error();
@@ -25,58 +68,127 @@ Status Controller::reload() {
   std::vector<HostInventory> built;
   std::map<std::string, uint64_t> generation;
   for (const auto& h : *hosts) {
-    std::vector<DeviceFacts> facts;
-    for (const auto& d : h.devices) facts.push_back(d.facts);
-    auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet->classes());
-    if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
+    auto inv = build_inventory(h, *fleet);
+    if (!inv) return std::move(inv).error();
     built.push_back(std::move(*inv));
     generation[h.name] = h.generation;
   }
   if (auto added = fleet->add_hosts(std::move(built)); !added) return std::move(added).error();
-  // Re-apply what the store says each instance holds.
-  for (const auto& in : *instances) {
-    auto hi = fleet->find_host(in.host);
-    if (!hi) return Error(ErrorCode::Internal, "instance " + in.id + " is on unknown host " + in.host);
-    const HostInventory& host = fleet->host(*hi);
-    InstanceShape shape;
-    shape.vcpus = in.vcpus;
-    shape.memory_mb = in.memory_mb;
-    BootPlan plan;
-    plan.host = *hi;
-    uint32_t requests = 0;
-    for (const auto& a : in.devices) requests = std::max(requests, a.request + 1);
-    plan.fit.devices.resize(requests);
-    shape.pci.resize(requests);
-    for (const auto& a : in.devices) {
-      auto d = host.find(a.address);
-      if (!d) continue;  // vanished from the inventory: still held in the store (flagged by the agent work)
-      plan.fit.devices[a.request].push_back(*d);
-    }
-    if (!in.cells.empty()) {
-      shape.numa = std::vector<InstanceCell>{};
-      for (const auto& [cell_id, use] : in.cells) {
-        auto idx = host.cell_index(cell_id);
-        if (!idx) return Error(ErrorCode::Internal, "instance " + in.id + " uses unknown NUMA cell " + std::to_string(cell_id));
-        plan.fit.cells.push_back(*idx);
-        shape.numa->push_back({use.first, use.second});
-      }
-    }
-    if (auto claimed = fleet->claim(in.id, shape, plan); !claimed)
-      return std::move(std::move(claimed).error().within("reloading instance " + in.id));
-  }
+  for (const auto& in : *instances)
+    if (auto st = apply_instance(*fleet, in); !st) return st;
   fleet_ = std::move(fleet);
   generation_ = std::move(generation);
   return ok_status();
 }
 
-Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
-                                                  const std::optional<std::string>& forced, BootFailure* failure) {
-  if (id.empty()) return invalid("a server needs an id");
+Status Controller::rebuild_host(const std::string& name) {
+  auto h = store_.host(name);
+  if (!h) return std::move(h).error();
+  auto on = store_.instances_on(name);
+  if (!on) return std::move(on).error();
+  auto inv = build_inventory(*h, *fleet_);
+  if (!inv) return std::move(inv).error();
+  auto evicted = fleet_->replace_host(std::move(*inv));
+  if (!evicted) return std::move(evicted).error();
+  for (const auto& in : *on)
+    if (auto st = apply_instance(*fleet_, in); !st) return st;
+  generation_[name] = h->generation;
+  return ok_status();
+}
+
+Result<size_t> Controller::refresh() {
+  auto gens = store_.host_generations();
+  if (!gens) return std::move(gens).error();
+  std::vector<std::string> moved;
+  for (const auto& [name, g] : *gens) {
+    auto it = generation_.find(name);
+    if (it == generation_.end() || it->second != g) moved.push_back(name);
+  }
+  // Many hosts moved (or some left): one full rebuild is cheaper and simpler.
+  if (moved.size() > 64 && moved.size() * 4 > gens->size()) {
+    if (auto st = reload(); !st) return std::move(st).error();
+    return moved.size();
+  }
+  for (const auto& name : moved)
+    if (auto st = rebuild_host(name); !st) {
+      // The fleet may be half-updated: rebuild it whole.
+      if (auto full = reload(); !full) return std::move(full).error();
+      return moved.size();
+    }
+  return moved.size();
+}
+
+Status Controller::set_config(PciConfig config) {
+  PciConfig old = std::move(config_);
+  config_ = std::move(config);
+  if (auto st = reload(); !st) {
+    config_ = std::move(old);
+      return st;
+  }
+  return ok_status();
+}
+
+Result<ReportOutcome> Controller::report_host(HostRecord report) {
+  if (report.name.empty()) return invalid("a host needs a name");
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto stored = store_.host(report.name);
+    if (!stored && stored.error().code() != ErrorCode::NotFound) return std::move(stored).error();
+    HostRecord current = stored ? std::move(*stored) : HostRecord{};
+    auto on = store_.instances_on(report.name);
+    if (!on) return std::move(on).error();
+    std::vector<AllocationRecord> held;
+    for (const auto& in : *on) held.insert(held.end(), in.devices.begin(), in.devices.end());
+    auto plan = reconcile(current, held, report);
+    if (!plan) return std::move(plan).error();
+    // Refuse, before writing, an inventory the scheduler cannot take.
+    if (auto inv = build_inventory(plan->record, *fleet_); !inv) return std::move(inv).error();
+    auto written = store_.report_host(plan->record, plan->moves, current.generation);
+    if (!written) {
+      if (written.error().code() != ErrorCode::Conflict) return std::move(written).error();
+      ++conflicts_;
+      continue;
+    }
+    if (auto st = rebuild_host(report.name); !st) {
+      if (auto full = reload(); !full) return std::move(full).error();
+    }
+    return ReportOutcome{*written, std::move(plan->notes)};
+  }
+  return Error(ErrorCode::Unavailable, "host " + report.name + " kept changing while its report was reconciled; report again");
+}
+
+Result<InstanceShape> Controller::shape_of(const std::string& flavor_name) {
   auto flavor = store_.flavor(flavor_name);
   if (!flavor) return std::move(flavor).error();
   std::vector<std::string> ignored;
   auto shape = parse_flavor(flavor->vcpus, flavor->memory_mb, flavor->extra_specs, config_.aliases, ignored);
   if (!shape) return std::move(std::move(shape).error().within("flavor " + flavor_name));
+  return shape;
+}
+
+Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, const std::optional<std::string>& host) {
+  auto shape = shape_of(flavor);
+  if (!shape) return std::move(shape).error();
+  std::optional<HostIndex> only;
+  if (host) {
+    only = fleet_->find_host(*host);
+    if (!only) return Error(ErrorCode::NotFound, "no host " + quote(*host));
+  }
+  std::vector<HostVerdict> out;
+  auto fitting = fleet_->query(*shape);
+  std::sort(fitting.begin(), fitting.end());
+  for (auto& r : fleet_->explain(*shape, only)) {
+    auto h = fleet_->find_host(r.host);
+    const bool fits = h && std::binary_search(fitting.begin(), fitting.end(), *h);
+    out.push_back({std::move(r.host), fits, fits ? std::string() : std::move(r.reason)});
+  }
+  return out;
+}
+
+Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
+                                                  const std::optional<std::string>& forced, BootFailure* failure) {
+  if (id.empty()) return invalid("a server needs an id");
+  auto shape = shape_of(flavor_name);
+  if (!shape) return std::move(shape).error();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     std::optional<HostIndex> host_index;
     if (forced) {
@@ -86,11 +198,10 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     auto plan = fleet_->schedule(*shape, host_index, Weigher::Pack);
     if (!plan) {
       // Before saying no, make sure the fleet is current: another controller may have freed devices.
-      auto old = stale();
-      if (!old) return std::move(old).error();
-      if (*old) {
+      auto moved = refresh();
+      if (!moved) return std::move(moved).error();
+      if (*moved > 0) {
         ++conflicts_;
-        if (auto st = reload(); !st) return std::move(st).error();
         continue;
       }
       if (failure) failure->reasons = fleet_->explain(*shape, host_index);
@@ -118,13 +229,14 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       if (written.error().code() != ErrorCode::Conflict || written.error().message().find("already exists") != std::string::npos)
         return std::move(written).error();
       ++conflicts_;  // another controller moved the host: take its view and plan again
-      if (auto st = reload(); !st) return std::move(st).error();
+      if (auto moved = refresh(); !moved) return std::move(moved).error();
       continue;
     }
     auto claimed = fleet_->claim(id, *shape, *plan);
     if (!claimed) {
-      // The store has the claim; the fleet disagrees, so rebuild it from the store.
-      if (auto st = reload(); !st) return std::move(st).error();
+      // The store has the claim; the fleet disagrees, so rebuild the host from the store.
+      if (auto st = rebuild_host(host.name()); !st)
+        if (auto full = reload(); !full) return std::move(full).error();
     } else {
       generation_[host.name()] = *written;
     }
@@ -154,9 +266,13 @@ Result<bool> Controller::stale() {
 Status Controller::delete_server(const std::string& id) {
   if (auto st = store_.release(id); !st) return st;
   const InstanceRecord* rec = fleet_->instance(id);
-  if (!rec) return reload();  // the fleet did not know it (another controller booted it)
+  if (!rec) {  // the fleet did not know it (another controller booted it)
+    auto moved = refresh();
+    if (!moved) return std::move(moved).error();
+    return ok_status();
+  }
   const std::string host = fleet_->host(rec->host).name();
-  if (auto st = fleet_->free(id); !st) return reload();
+  if (auto st = fleet_->free(id); !st) return rebuild_host(host);
   ++generation_[host];
   return ok_status();
 }

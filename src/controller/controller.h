@@ -33,6 +33,17 @@ struct BootFailure {
   std::vector<Rejection> reasons;  // NoValidHost: one per host
 };
 
+struct HostVerdict {
+  std::string host;
+  bool fits = false;
+  std::string reason;  // why not, when it does not fit
+};
+
+struct ReportOutcome {
+  uint64_t generation = 0;
+  std::vector<std::string> notes;  // flagged and moved devices
+};
+
 class Controller {
  public:
   // Loads the fleet from the store.
@@ -42,6 +53,24 @@ class Controller {
   Status reload();
   // True if some host moved in the store since this controller last saw it.
   Result<bool> stale();
+  // Brings the fleet in line with the store, rebuilding only the hosts whose
+  // generation moved (another controller booted, deleted or took a report); returns
+  // how many hosts were rebuilt.
+  Result<size_t> refresh();
+  // Replaces the device_spec and aliases; the fleet is rebuilt under the new ones.
+  // On error nothing changes.
+  Status set_config(PciConfig config);
+  const PciConfig& config() const { return config_; }
+
+  // An agent's report: reconciled with the stored host (see reconcile.h), written
+  // guarded by the host's generation (re-read and retried on a race), then the host
+  // is rebuilt in the fleet.
+  Result<ReportOutcome> report_host(HostRecord report);
+
+  // The flavor's request, as the scheduler sees it.
+  Result<InstanceShape> shape_of(const std::string& flavor);
+  // Per host (or only `host`), in name order: whether the flavor fits now and why not.
+  Result<std::vector<HostVerdict>> explain(const std::string& flavor, const std::optional<std::string>& host);
 
   // Schedules and claims. NoValidHost comes back as an error with code Unavailable and
   // the per-host reasons in `failure`; a bad flavor or unknown host as InvalidArgument
@@ -55,6 +84,9 @@ class Controller {
 
  private:
   Controller(Store& store, PciConfig config) : store_(store), config_(std::move(config)) {}
+  Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
+  Status apply_instance(Fleet& fleet, const InstanceRecordRow& row);
+  Status rebuild_host(const std::string& name);
   Store& store_;
   PciConfig config_;
   std::unique_ptr<Fleet> fleet_;

@@ -135,6 +135,90 @@ TEST(Controller, TwoControllersOnOneDatabaseNeverShareADevice) {
   EXPECT_EQ(b->conflicts_retried(), before + 1);
 }
 
+TEST(Controller, ReportsAreReconciledAndTheFleetFollows) {
+  Db db;
+  auto store = db.open();
+  seed(*store);
+  auto c = Controller::open(*store, config()).value();
+  auto vm = c->create_server("vm1", "vf.small", std::nullopt).value();
+  const std::string held = vm.devices.at(0).to_string();
+  const std::string other = held == "0000:41:02.0" ? "0000:41:02.1" : "0000:41:02.0";
+  // The held VF vanishes, the free one too.
+  HostRecord report = host("compute-1");
+  report.devices.resize(1);
+  auto out = c->report_host(report);
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  ASSERT_EQ(out->notes.size(), 1u);
+  auto stored = store->host("compute-1").value();
+  ASSERT_EQ(stored.devices.size(), 2u);
+  EXPECT_EQ(stored.devices[1].facts.address.to_string(), held);
+  EXPECT_TRUE(stored.devices[1].vanished);
+  EXPECT_EQ(store->instances()->at(0).devices.at(0).address.to_string(), held);  // never silently freed
+  EXPECT_FALSE(c->create_server("vm2", "vf.small", std::nullopt).ok());  // the free VF is gone
+  EXPECT_TRUE(c->fleet().check_invariants().empty());
+  // The held VF comes back at a new address with its fingerprint: the allocation follows.
+  report = host("compute-1");
+  report.devices[1].facts.address = PciAddress::parse("0000:41:03.0").value();
+  report.devices[1].fingerprint = held;  // the fixture's fingerprint is the old address
+  report.devices[2].fingerprint = other;
+  report.devices[2].facts.address = PciAddress::parse(other).value();
+  out = c->report_host(report);
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  EXPECT_EQ(store->instances()->at(0).devices.at(0).address.to_string(), "0000:41:03.0");
+  auto vm2 = c->create_server("vm2", "vf.small", std::nullopt);
+  ASSERT_TRUE(vm2.ok()) << vm2.error().describe();
+  EXPECT_EQ(vm2->devices.at(0).to_string(), other);
+  ASSERT_TRUE(c->delete_server("vm1").ok());
+  EXPECT_TRUE(c->fleet().check_invariants().empty());
+  // A report with a duplicate address is refused and changes nothing.
+  HostRecord bad = host("compute-1");
+  bad.devices.push_back(bad.devices[0]);
+  const auto gen = store->host("compute-1")->generation;
+  EXPECT_EQ(c->report_host(bad).error().code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(store->host("compute-1")->generation, gen);
+}
+
+TEST(Controller, RefreshRebuildsOnlyTheHostsAnotherControllerMoved) {
+  Db db;
+  auto store_a = db.open();
+  seed(*store_a);
+  ASSERT_TRUE(store_a->put_host(host("compute-2")).ok());
+  auto store_b = db.open();
+  auto a = Controller::open(*store_a, config()).value();
+  auto b = Controller::open(*store_b, config()).value();
+  ASSERT_TRUE(a->create_server("vm1", "vf.small", std::string("compute-2")).ok());
+  auto moved = b->refresh();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 1u);
+  ASSERT_NE(b->fleet().instance("vm1"), nullptr);
+  EXPECT_EQ(b->refresh().value(), 0u);
+  ASSERT_TRUE(a->delete_server("vm1").ok());
+  EXPECT_EQ(b->refresh().value(), 1u);
+  EXPECT_EQ(b->fleet().instance("vm1"), nullptr);
+  EXPECT_TRUE(b->fleet().check_invariants().empty());
+}
+
+TEST(Controller, ANewConfigRebuildsTheFleetAndABadOneChangesNothing) {
+  Db db;
+  auto store = db.open();
+  seed(*store);
+  auto c = Controller::open(*store, config()).value();
+  PciConfig none = config();
+  std::vector<std::string> w;
+  none.device_spec = DeviceSpecList::parse(testing::J(R"([{"vendor_id": "15b3"}])"), w).value();
+  ASSERT_TRUE(c->set_config(none).ok());
+  EXPECT_FALSE(c->create_server("vm1", "vf.small", std::nullopt).ok());
+  ASSERT_TRUE(c->set_config(config()).ok());
+  EXPECT_TRUE(c->create_server("vm1", "vf.small", std::nullopt).ok());
+  auto fits = c->explain("vf.small", std::nullopt).value();
+  ASSERT_EQ(fits.size(), 1u);
+  EXPECT_TRUE(fits[0].fits);
+  auto blocked = c->explain("pf.big", std::string("compute-1")).value();
+  ASSERT_EQ(blocked.size(), 1u);
+  EXPECT_FALSE(blocked[0].fits);
+  EXPECT_FALSE(blocked[0].reason.empty());
+}
+
 TEST(Controller, BadRequestsAreClearErrors) {
   Db db;
   auto store = db.open();

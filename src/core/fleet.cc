@@ -215,6 +215,8 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
   rec.devices = std::move(*taken);
   apply_deltas(plan.host, deltas);
   auto [it, inserted] = instances_.emplace(id, std::move(rec));
+  if (by_slot_.size() <= slot) by_slot_.resize(slot + 1, nullptr);
+  by_slot_[slot] = &it->second;
   return &it->second;
 }
 
@@ -229,8 +231,35 @@ Status Fleet::free(const std::string& id) {
   host.unreserve(rec.vcpus, rec.memory_mb, rec.cell_use);
   apply_deltas(rec.host, deltas);
   free_slots_.push_back(rec.slot);
+  by_slot_[rec.slot] = nullptr;
   instances_.erase(it);
   return ok_status();
+}
+
+Result<std::vector<std::string>> Fleet::replace_host(HostInventory host) {
+  auto found = find_host(host.name());
+  if (!found) {
+    auto added = add_host(std::move(host));
+    if (!added) return std::move(added).error();
+    return std::vector<std::string>{};
+  }
+  const HostIndex h = *found;
+  std::vector<std::string> evicted;
+  for (const auto& [id, rec] : instances_)
+    if (rec.host == h) evicted.push_back(id);
+  std::sort(evicted.begin(), evicted.end());
+  for (const auto& id : evicted)
+    if (auto st = free(id); !st) return std::move(st).error();
+  for (size_t a = 0; a < aliases_.aliases().size(); ++a)
+    if (alias_free_[h][a] > 0) by_alias_free_[a].erase({alias_free_[h][a], rank_[h]});
+  by_total_free_.erase({hosts_[h].free_devices(), rank_[h]});
+  register_new_classes();
+  hosts_[h] = std::move(host);
+  alias_free_[h].assign(aliases_.aliases().size(), 0);
+  for (const auto& pool : hosts_[h].pools())
+    for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
+  index_host(h);
+  return evicted;
 }
 
 std::vector<std::string> Fleet::check_invariants() const {

@@ -50,10 +50,17 @@ class Fleet {
   // Adds several hosts at once (indexes are rebuilt once); all or nothing on name clashes.
   Result<std::vector<HostIndex>> add_hosts(std::vector<HostInventory> hosts);
 
+  // Swaps in a new inventory for an existing host (a report); adds it if new. The
+  // instances on it are freed first and their ids returned, so the caller can claim
+  // them again against the new inventory.
+  Result<std::vector<std::string>> replace_host(HostInventory host);
+
   size_t host_count() const { return hosts_.size(); }
   const HostInventory& host(HostIndex i) const { return hosts_[i]; }
   std::optional<HostIndex> find_host(std::string_view name) const;
   const InstanceRecord* instance(std::string_view id) const;
+  // The instance holding a device (Device::owner), or null.
+  const InstanceRecord* instance_at(InstanceSlot slot) const { return slot < by_slot_.size() ? by_slot_[slot] : nullptr; }
   size_t instance_count() const { return instances_.size(); }
 
   // Picks a host and devices, changing nothing. `forced` restricts to one host.
@@ -95,6 +102,7 @@ class Fleet {
   std::vector<std::set<std::pair<uint32_t, uint32_t>>> by_alias_free_;  // alias -> (free, rank)
   std::set<std::pair<uint32_t, uint32_t>> by_total_free_;              // (free devices, rank)
   std::unordered_map<std::string, InstanceRecord> instances_;
+  std::vector<const InstanceRecord*> by_slot_;  // node pointers are stable
   std::vector<InstanceSlot> free_slots_;
   InstanceSlot next_slot_ = 0;
 };

@@ -31,6 +31,42 @@ constexpr std::string_view kFleet = R"({
       {"address": "0000:98:00.0", "vendor_id": "10de", "product_id": "2330", "numa_node": 1}]},
     {"name": "d-empty", "numa": [{"id": 0, "cpus": 8, "memory_mb": 8192}]}]})";
 
+TEST(Fleet, ReplacingAHostEvictsItsInstancesAndReindexesIt) {
+  auto t = make_fleet(kFleet);
+  auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  auto plan = t.fleet->schedule(vf, t.fleet->find_host("a-nic"), Weigher::Pack);
+  ASSERT_TRUE(plan && t.fleet->claim("one", vf, *plan).ok());
+  const InstanceRecord* one = t.fleet->instance("one");
+  const auto owner = t.fleet->host(one->host).devices()[one->devices[0]].owner;
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_EQ(t.fleet->instance_at(*owner), one);
+  // a-nic comes back with one VF only.
+  std::vector<DeviceFacts> facts{testing::device("0000:41:00.0", "8086", "1572"), testing::device("0000:41:02.0", "8086", "154c")};
+  facts[0].sriov_totalvfs = 4;
+  facts[1].physfn = facts[0].address;
+  auto inv = HostInventory::build("a-nic", std::nullopt, facts, t.scenario.device_spec, t.fleet->classes());
+  ASSERT_TRUE(inv.ok()) << inv.error().describe();
+  auto evicted = t.fleet->replace_host(std::move(*inv));
+  ASSERT_TRUE(evicted.ok()) << evicted.error().describe();
+  EXPECT_EQ(*evicted, std::vector<std::string>{"one"});
+  EXPECT_EQ(t.fleet->instance("one"), nullptr);
+  EXPECT_EQ(t.fleet->instance_at(*owner), nullptr);
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+  // Both VFs of b-nic plus a-nic's one: three VF boots fit, a fourth does not.
+  for (const char* id : {"x", "y", "z"}) {
+    auto p = t.fleet->schedule(vf, std::nullopt, Weigher::Pack);
+    ASSERT_TRUE(p.has_value()) << id;
+    ASSERT_TRUE(t.fleet->claim(id, vf, *p).ok());
+  }
+  EXPECT_FALSE(t.fleet->schedule(vf, std::nullopt, Weigher::Pack).has_value());
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+  // A new name is added.
+  auto fresh = HostInventory::build("e-new", std::nullopt, facts, t.scenario.device_spec, t.fleet->classes());
+  ASSERT_TRUE(t.fleet->replace_host(std::move(*fresh)).ok());
+  EXPECT_TRUE(t.fleet->find_host("e-new").has_value());
+  EXPECT_TRUE(t.fleet->schedule(vf, std::nullopt, Weigher::Pack).has_value());
+}
+
 TEST(Fleet, NameWeigherTakesTheFirstFeasibleHostByName) {
   auto t = make_fleet(kFleet);
   auto plan = t.fleet->schedule(t.shape(R"({"pci_passthrough:alias": "vf:1"})"), std::nullopt, Weigher::Name);

@@ -1,0 +1,75 @@
+#include "controller/reconcile.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace pcipass {
+
+Result<Reconciliation> reconcile(const HostRecord& stored, const std::vector<AllocationRecord>& held, HostRecord report) {
+  Reconciliation out;
+  std::map<PciAddress, size_t> reported;     // address -> index in report
+  std::map<std::string, size_t> by_print;    // fingerprint -> index in report
+  for (size_t i = 0; i < report.devices.size(); ++i) {
+    auto& d = report.devices[i];
+    d.vanished = false;
+    if (!reported.emplace(d.facts.address, i).second)
+      return invalid("device " + d.facts.address.to_string() + " is reported twice").within("devices[" + std::to_string(i) + "]");
+    if (!d.fingerprint.empty() && !by_print.emplace(d.fingerprint, i).second)
+      return invalid("fingerprint " + quote(d.fingerprint) + " is reported for two devices").within("devices[" + std::to_string(i) + "]");
+  }
+  std::map<PciAddress, const StoredDevice*> before;
+  for (const auto& d : stored.devices) before[d.facts.address] = &d;
+  std::set<PciAddress> held_at;
+  for (const auto& a : held) held_at.insert(a.address);
+
+  std::set<PciAddress> targets;  // addresses that receive a moved allocation
+  std::vector<StoredDevice> kept;
+  for (const PciAddress& address : held_at) {
+    auto was = before.find(address);
+    const std::string print = was != before.end() ? was->second->fingerprint : std::string();
+    // Same device still there: nothing to do.
+    auto now = reported.find(address);
+    if (now != reported.end() && (print.empty() || report.devices[now->second].fingerprint.empty() ||
+                                  report.devices[now->second].fingerprint == print))
+      continue;
+    // Same fingerprint elsewhere: follow it, unless that address is itself held and stays.
+    if (!print.empty()) {
+      auto moved = by_print.find(print);
+      if (moved != by_print.end()) {
+        const PciAddress to = report.devices[moved->second].facts.address;
+        if (!targets.count(to)) {
+          targets.insert(to);
+          out.moves.push_back({address, to});
+          out.notes.push_back("device " + address.to_string() + " moved to " + to.to_string() + " (fingerprint " + print +
+                              "); its allocation follows it");
+          continue;
+        }
+      }
+    }
+    if (now != reported.end()) {
+      // Another device sits at the held address: the holder keeps the address.
+      out.notes.push_back("device " + address.to_string() + " is allocated but now reports fingerprint " +
+                          quote(report.devices[now->second].fingerprint) + " instead of " + quote(print) + "; kept allocated");
+      continue;
+    }
+    if (was == before.end()) continue;  // the store never knew it; nothing to keep
+    StoredDevice gone = *was->second;
+    gone.vanished = true;
+    kept.push_back(std::move(gone));
+    out.notes.push_back("device " + address.to_string() + " vanished while allocated; kept allocated and flagged");
+  }
+  // A move's target must not stay held by someone else.
+  for (const auto& m : out.moves)
+    if (held_at.count(m.to) &&
+        std::none_of(out.moves.begin(), out.moves.end(), [&](const AddressMove& o) { return o.from == m.to; }))
+      return Error(ErrorCode::Conflict, "device " + m.from.to_string() + " moved to " + m.to.to_string() +
+                                            ", which is allocated to another instance; refusing the report");
+  out.record = std::move(report);
+  out.record.devices.insert(out.record.devices.end(), kept.begin(), kept.end());
+  std::sort(out.record.devices.begin(), out.record.devices.end(),
+            [](const StoredDevice& a, const StoredDevice& b) { return a.facts.address < b.facts.address; });
+  return out;
+}
+
+}  // namespace pcipass
