@@ -16,5 +16,7 @@ void register_check(CLI::App& app, int& exit_code);
 void register_bind(CLI::App& app, int& exit_code);
 void register_sriov(CLI::App& app, int& exit_code);
 void register_apply(CLI::App& app, int& exit_code);
+void register_server(CLI::App& app, int& exit_code);
+void register_token(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   pcipass::app::register_bind(app, exit_code);
   pcipass::app::register_sriov(app, exit_code);
   pcipass::app::register_apply(app, exit_code);
+  pcipass::app::register_server(app, exit_code);
+  pcipass::app::register_token(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -27,7 +27,13 @@ Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fl
   return inv;
 }
 
-Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in) {
+void Controller::note_vanished(const HostRecord& h, std::map<std::string, std::vector<VanishedDevice>>& vanished) {
+  vanished.erase(h.name);
+  for (const auto& d : h.devices)
+    if (d.vanished) vanished[h.name].push_back({d, ""});
+}
+
+Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std::map<std::string, std::vector<VanishedDevice>>& vanished) {
   auto hi = fleet.find_host(in.host);
   if (!hi) return Error(ErrorCode::Internal, "instance " + in.id + " is on unknown host " + in.host);
   const HostInventory& host = fleet.host(*hi);
@@ -42,7 +48,12 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in) {
   shape.pci.resize(requests);
   for (const auto& a : in.devices) {
     auto d = host.find(a.address);
-    if (!d) continue;  // vanished from the inventory: still held in the store, flagged there
+    if (!d) {  // vanished from the inventory: still held in the store, flagged there
+      if (auto it = vanished.find(in.host); it != vanished.end())
+        for (auto& v : it->second)
+          if (v.device.facts.address == a.address) v.owner = in.id;
+      continue;
+    }
     plan.fit.devices[a.request].push_back(*d);
   }
   if (!in.cells.empty()) {
@@ -67,17 +78,20 @@ Status Controller::reload() {
   auto fleet = std::make_unique<Fleet>(config_.aliases);
   std::vector<HostInventory> built;
   std::map<std::string, uint64_t> generation;
+  std::map<std::string, std::vector<VanishedDevice>> vanished;
   for (const auto& h : *hosts) {
     auto inv = build_inventory(h, *fleet);
     if (!inv) return std::move(inv).error();
+    note_vanished(h, vanished);
     built.push_back(std::move(*inv));
     generation[h.name] = h.generation;
   }
   if (auto added = fleet->add_hosts(std::move(built)); !added) return std::move(added).error();
   for (const auto& in : *instances)
-    if (auto st = apply_instance(*fleet, in); !st) return st;
+    if (auto st = apply_instance(*fleet, in, vanished); !st) return st;
   fleet_ = std::move(fleet);
   generation_ = std::move(generation);
+  vanished_ = std::move(vanished);
   return ok_status();
 }
 
@@ -90,8 +104,9 @@ Status Controller::rebuild_host(const std::string& name) {
   if (!inv) return std::move(inv).error();
   auto evicted = fleet_->replace_host(std::move(*inv));
   if (!evicted) return std::move(evicted).error();
+  note_vanished(*h, vanished_);
   for (const auto& in : *on)
-    if (auto st = apply_instance(*fleet_, in); !st) return st;
+    if (auto st = apply_instance(*fleet_, in, vanished_); !st) return st;
   generation_[name] = h->generation;
   return ok_status();
 }

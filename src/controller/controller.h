@@ -39,6 +39,12 @@ struct HostVerdict {
   std::string reason;  // why not, when it does not fit
 };
 
+// An allocated device gone from its host's reports (see reconcile.h).
+struct VanishedDevice {
+  StoredDevice device;
+  std::string owner;  // the instance still holding it
+};
+
 struct ReportOutcome {
   uint64_t generation = 0;
   std::vector<std::string> notes;  // flagged and moved devices
@@ -80,17 +86,22 @@ class Controller {
   Status delete_server(const std::string& id);
 
   const Fleet& fleet() const { return *fleet_; }
+  // Vanished allocated devices, by host.
+  const std::map<std::string, std::vector<VanishedDevice>>& vanished() const { return vanished_; }
   size_t conflicts_retried() const { return conflicts_; }
 
  private:
   Controller(Store& store, PciConfig config) : store_(store), config_(std::move(config)) {}
   Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
-  Status apply_instance(Fleet& fleet, const InstanceRecordRow& row);
+  Status apply_instance(Fleet& fleet, const InstanceRecordRow& row,
+                        std::map<std::string, std::vector<VanishedDevice>>& vanished);
+  static void note_vanished(const HostRecord& host, std::map<std::string, std::vector<VanishedDevice>>& vanished);
   Status rebuild_host(const std::string& name);
   Store& store_;
   PciConfig config_;
   std::unique_ptr<Fleet> fleet_;
   std::map<std::string, uint64_t> generation_;
+  std::map<std::string, std::vector<VanishedDevice>> vanished_;
   size_t conflicts_ = 0;
 };
 

@@ -154,6 +154,8 @@ TEST(Controller, ReportsAreReconciledAndTheFleetFollows) {
   EXPECT_EQ(stored.devices[1].facts.address.to_string(), held);
   EXPECT_TRUE(stored.devices[1].vanished);
   EXPECT_EQ(store->instances()->at(0).devices.at(0).address.to_string(), held);  // never silently freed
+  ASSERT_EQ(c->vanished().at("compute-1").size(), 1u);
+  EXPECT_EQ(c->vanished().at("compute-1")[0].owner, "vm1");
   EXPECT_FALSE(c->create_server("vm2", "vf.small", std::nullopt).ok());  // the free VF is gone
   EXPECT_TRUE(c->fleet().check_invariants().empty());
   // The held VF comes back at a new address with its fingerprint: the allocation follows.

@@ -44,6 +44,7 @@ class Fleet {
   explicit Fleet(AliasTable aliases) : aliases_(std::move(aliases)) {}
 
   ClassRegistry& classes() { return classes_; }
+  const ClassRegistry& classes() const { return classes_; }
   const AliasTable& aliases() const { return aliases_; }
   // Adds a host built against classes(); its name must be new.
   Result<HostIndex> add_host(HostInventory host);

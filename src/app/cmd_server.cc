@@ -1,0 +1,151 @@
+// pcipass server: the controller's REST API (docs/api.md) over one Store.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/open_store.h"
+#include "server/api.h"
+
+namespace pcipass::app {
+namespace {
+
+struct ServerArgs {
+  std::optional<std::string> config;
+  std::string db = "sqlite:pcipass.db";
+  std::string listen = "127.0.0.1:8774";
+  uint32_t refresh_ms = 1000;
+  size_t max_body = 8u << 20;
+  std::optional<std::string> bootstrap_token_file;
+};
+
+Result<std::pair<std::string, int>> split_listen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return invalid("--listen expects HOST:PORT, got " + quote(text));
+  try {
+    size_t used = 0;
+    const int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
+    return std::make_pair(text.substr(0, colon), port);
+  } catch (...) {
+    return invalid("--listen: bad port in " + quote(text));
+  }
+}
+
+// With no token at all in the store, creates an admin token and writes its secret
+// (mode 0600) to `file`; an existing file is left alone.
+Status bootstrap_admin(Store& store, const std::string& file) {
+  auto tokens = store.tokens();
+  if (!tokens) return std::move(tokens).error();
+  if (!tokens->empty()) return ok_status();
+  auto secret = server::new_secret();
+  if (!secret) return std::move(secret).error();
+  const mode_t old = ::umask(077);
+  std::ofstream out(file, std::ios::trunc);
+  ::umask(old);
+  if (!(out << *secret << "\n")) return Error(ErrorCode::PermissionDenied, "cannot write " + file);
+  out.close();
+  return store.create_token({"admin", server::sha256_hex(*secret), "admin", ""});
+}
+
+int run_server(const ServerArgs& args) {
+  auto where = split_listen(args.listen);
+  if (!where) {
+    std::cerr << "pcipass server: " << where.error().describe() << "\n";
+    return kExitInvalidInput;
+  }
+  auto store = open_store(args.db);
+  if (!store) {
+    std::cerr << "pcipass server: " << store.error().describe() << "\n";
+    return store.error().code() == ErrorCode::InvalidArgument ? kExitInvalidInput : kExitInternal;
+  }
+  if (args.bootstrap_token_file)
+    if (auto st = bootstrap_admin(**store, *args.bootstrap_token_file); !st) {
+      std::cerr << "pcipass server: " << st.error().describe() << "\n";
+      return kExitInternal;
+    }
+  auto api = server::Api::open(**store, {args.config, args.max_body});
+  if (!api) {
+    std::cerr << "pcipass server: " << api.error().describe() << "\n";
+    return api.error().code() == ErrorCode::InvalidArgument || api.error().code() == ErrorCode::NotFound ? kExitInvalidInput : kExitInternal;
+  }
+  // Signals go to one thread: SIGHUP reloads the configuration, SIGINT/SIGTERM stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  httplib::Server http;
+  (*api)->mount(http);
+  int port = where->second;
+  if (port == 0) port = http.bind_to_any_port(where->first);
+  else if (!http.bind_to_port(where->first, port)) port = -1;
+  if (port <= 0) {
+    std::cerr << "pcipass server: cannot listen on " << args.listen << "\n";
+    return kExitInvalidInput;
+  }
+  std::cout << "pcipass server: listening on http://" << where->first << ":" << port << "/v1 (" << args.db << ")" << std::endl;
+
+  std::atomic<bool> stopping{false};
+  std::mutex m;
+  std::condition_variable wake;
+  std::thread refresher([&] {
+    std::unique_lock lock(m);
+    while (!stopping) {
+      wake.wait_for(lock, std::chrono::milliseconds(args.refresh_ms));
+      if (stopping) break;
+      lock.unlock();
+      if (auto moved = (*api)->refresh(); !moved) std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
+      lock.lock();
+    }
+  });
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        auto r = (*api)->reload_config();
+        if (r) std::cout << "pcipass server: configuration reloaded" << std::endl;
+        else std::cerr << "pcipass server: reload failed, keeping the running configuration: " << r.error().describe() << std::endl;
+        continue;
+      }
+      stopping = true;
+      wake.notify_all();
+      http.stop();
+      return;
+    }
+  });
+  const bool served = http.listen_after_bind();
+  if (!stopping) {  // the listener failed by itself: release the signal thread
+    stopping = true;
+    wake.notify_all();
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  }
+  signal_thread.join();
+  refresher.join();
+  std::cout << "pcipass server: stopped" << std::endl;
+  return served || stopping ? kExitOk : kExitInternal;
+}
+
+}  // namespace
+
+void register_server(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServerArgs>();
+  auto* cmd = app.add_subcommand("server", "Run the controller: the REST API under /v1 over SQLite or PostgreSQL");
+  cmd->add_option("--config", args->config, "INI file with nova.conf's [pci] device_spec and alias lines (SIGHUP or POST /v1/config/reload re-reads it)");
+  cmd->add_option("--db", args->db, "sqlite:PATH (default sqlite:pcipass.db) or postgresql://...")->capture_default_str();
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--refresh-ms", args->refresh_ms, "how often to take in other controllers' changes")->capture_default_str()->check(CLI::Range(10u, 3600000u));
+  cmd->add_option("--max-body", args->max_body, "largest request body accepted, in bytes")->capture_default_str()->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,
+                  "if the database has no token yet, create an admin token and write it to this file (mode 0600)");
+  cmd->callback([args, &exit_code] { exit_code = run_server(*args); });
+}
+
+}  // namespace pcipass::app

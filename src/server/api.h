@@ -1,0 +1,97 @@
+#pragma once
+// The REST API under /v1 (docs/api.md): the HTTP face of one Controller.
+// Requests are served by httplib's worker threads; every use of the Controller and
+// the Store happens under one mutex (the Controller is the single owner of the
+// fleet, and a Store handle is one database connection). Tokens are checked on
+// every request except GET /v1 (version discovery); a verified token is remembered
+// for a few seconds so a busy client costs no database read per request.
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "controller/controller.h"
+#include "server/auth.h"
+#include "server/json_body.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace pcipass::server {
+
+struct ApiOptions {
+  std::optional<std::string> config_path;  // nova.conf-style [pci]; none: no device_spec, no aliases
+  size_t max_body_bytes = 8u << 20;
+  std::chrono::milliseconds token_cache_ttl{5000};
+};
+
+struct Reply {
+  int status = 200;
+  Json body;
+};
+
+class Api {
+ public:
+  // Loads the configuration and the fleet from the store (migrated by the caller).
+  static Result<std::unique_ptr<Api>> open(Store& store, ApiOptions options);
+
+  void mount(httplib::Server& http);
+  // Re-reads the configuration file; on error the running configuration stays.
+  Result<std::vector<std::string>> reload_config();
+  // Takes in what other controllers changed (see Controller::refresh).
+  Result<size_t> refresh();
+
+ private:
+  enum class Access { Anyone, Read, Admin, Report };
+  using Handler = Reply (Api::*)(const httplib::Request&, const Principal&);
+  Api(Store& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
+  void route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler);
+  Result<Principal> authenticate(const httplib::Request& req);
+
+  Reply version(const httplib::Request&, const Principal&);
+  Reply put_host(const httplib::Request&, const Principal&);
+  Reply list_hosts(const httplib::Request&, const Principal&);
+  Reply show_host(const httplib::Request&, const Principal&);
+  Reply list_devices(const httplib::Request&, const Principal&);
+  Reply show_device(const httplib::Request&, const Principal&);
+  Reply list_aliases(const httplib::Request&, const Principal&);
+  Reply show_config(const httplib::Request&, const Principal&);
+  Reply post_reload(const httplib::Request&, const Principal&);
+  Reply create_flavor(const httplib::Request&, const Principal&);
+  Reply list_flavors(const httplib::Request&, const Principal&);
+  Reply show_flavor(const httplib::Request&, const Principal&);
+  Reply update_flavor(const httplib::Request&, const Principal&);
+  Reply create_server(const httplib::Request&, const Principal&);
+  Reply list_servers(const httplib::Request&, const Principal&);
+  Reply show_server(const httplib::Request&, const Principal&);
+  Reply delete_server(const httplib::Request&, const Principal&);
+  Reply explain(const httplib::Request&, const Principal&);
+  Reply capacity(const httplib::Request&, const Principal&);
+  Reply create_token(const httplib::Request&, const Principal&);
+  Reply list_tokens(const httplib::Request&, const Principal&);
+  Reply delete_token(const httplib::Request&, const Principal&);
+
+  Result<Json> server_json(const std::string& id);
+  Json device_json(size_t host, uint32_t device, bool detail) const;
+
+  Store& store_;
+  ApiOptions options_;
+  std::mutex mu_;
+  std::unique_ptr<Controller> controller_;
+  std::vector<std::string> config_warnings_;
+  struct CachedToken {
+    Principal who;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::unordered_map<std::string, CachedToken> token_cache_;  // by secret hash
+};
+
+// The JSON error body and HTTP status for an error.
+Reply error_reply(const Error& e);
+
+}  // namespace pcipass::server
