@@ -137,7 +137,11 @@ int run_server(const ServerArgs& args) {
 
 void register_server(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ServerArgs>();
-  auto* cmd = app.add_subcommand("server", "Run the controller: the REST API under /v1 over SQLite or PostgreSQL");
+  // `pcipass server` with no subcommand runs the controller; its subcommands
+  // (create, delete, show, list; see cmd_client.cc) manage servers through one.
+  auto* cmd = app.add_subcommand("server",
+                                 "Without a subcommand: run the controller (REST API under /v1 on SQLite or PostgreSQL). "
+                                 "With one: create, show, list or delete servers (instances) through it");
   cmd->add_option("--config", args->config, "INI file with nova.conf's [pci] device_spec and alias lines (SIGHUP or POST /v1/config/reload re-reads it)");
   cmd->add_option("--db", args->db, "sqlite:PATH (default sqlite:pcipass.db) or postgresql://...")->capture_default_str();
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
@@ -145,7 +149,9 @@ void register_server(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-body", args->max_body, "largest request body accepted, in bytes")->capture_default_str()->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,
                   "if the database has no token yet, create an admin token and write it to this file (mode 0600)");
-  cmd->callback([args, &exit_code] { exit_code = run_server(*args); });
+  cmd->callback([cmd, args, &exit_code] {
+    if (cmd->get_subcommands().empty()) exit_code = run_server(*args);
+  });
 }
 
 }  // namespace pcipass::app

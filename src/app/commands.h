@@ -9,6 +9,11 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitMismatch = 1;      // ran, but an expectation failed
 inline constexpr int kExitInvalidInput = 2;  // bad input or usage; nothing was run
 inline constexpr int kExitInternal = 3;      // an invariant broke: a bug in pcipass
+// The client's statuses for what the server answered (2 covers a 400 too).
+inline constexpr int kExitClientNotFound = 4;     // 404: no such host, device, flavor, server
+inline constexpr int kExitClientConflict = 5;     // 409: no valid host, name taken, lost race
+inline constexpr int kExitClientDenied = 6;       // 401/403: missing, unknown or too weak token
+inline constexpr int kExitClientUnavailable = 7;  // unreachable server or 5xx
 
 void register_simulate(CLI::App& app, int& exit_code);
 void register_discover(CLI::App& app, int& exit_code);
@@ -18,5 +23,7 @@ void register_sriov(CLI::App& app, int& exit_code);
 void register_apply(CLI::App& app, int& exit_code);
 void register_server(CLI::App& app, int& exit_code);
 void register_token(CLI::App& app, int& exit_code);
+void register_client(CLI::App& app, int& exit_code);
+void register_agent(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

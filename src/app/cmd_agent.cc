@@ -1,0 +1,127 @@
+// pcipass agent: discovers this host's PCI devices and reports them to the server at
+// start, whenever the inventory changes (checked every --poll seconds) and at least
+// every --interval seconds. Read-only on the host: it never writes sysfs.
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "adapters/sysfs/posix_sysfs_reader.h"
+#include "app/commands.h"
+#include "host/discovery.h"
+#include "server/inventory_json.h"
+
+namespace pcipass::app {
+namespace {
+
+struct AgentArgs {
+  std::string server;
+  std::string token_file;
+  std::string host;
+  std::string sysfs_root = "/";
+  uint32_t interval_s = 300;
+  uint32_t poll_s = 10;
+  bool once = false;
+};
+
+HostRecord inventory(const Discovery& d, const std::string& name) {
+  HostRecord h;
+  h.name = name;
+  if (!d.numa.empty()) h.numa = d.numa;
+  for (const auto& dev : d.devices) h.devices.push_back({dev.facts(), dev.fingerprint, false});
+  return h;
+}
+
+volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
+void on_signal(int) { g_stop = 1; }
+
+int run_agent(const AgentArgs& args) {
+  std::string url = args.server;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() > 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
+  if (url.rfind("http://", 0) != 0) {
+    std::cerr << "pcipass agent: --server must be an http:// URL\n";
+    return kExitInvalidInput;
+  }
+  std::string token;
+  {
+    std::ifstream in(args.token_file);
+    if (!in || !std::getline(in, token) || token.empty()) {
+      std::cerr << "pcipass agent: cannot read a token from " << args.token_file << "\n";
+      return kExitInvalidInput;
+    }
+  }
+  std::string name = args.host;
+  if (name.empty()) {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    name = buf;
+  }
+  PosixSysfsReader sysfs(args.sysfs_root);
+  if (!sysfs.exists("sys/bus/pci/devices")) {
+    std::cerr << "pcipass agent: " << sysfs.root() << "sys/bus/pci/devices does not exist\n";
+    return kExitInvalidInput;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  httplib::Client cli(url);
+  cli.set_connection_timeout(5);
+  cli.set_read_timeout(60);
+  const httplib::Headers headers{{"Authorization", "Bearer " + token}};
+  std::string last_sent;
+  auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(24);
+  uint32_t backoff = 1;
+  while (!g_stop) {
+    const Discovery d = discover(sysfs);
+    const std::string body = server::inventory_json(inventory(d, name)).dump();
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);
+    int code = kExitOk;
+    if (due) {
+      auto r = cli.Put("/v1/hosts/" + name, headers, body, "application/json");
+      if (!r) {
+        std::cerr << "pcipass agent: cannot reach " << url << ": " << httplib::to_string(r.error()) << std::endl;
+        code = kExitClientUnavailable;
+      } else if (r->status >= 300) {
+        std::cerr << "pcipass agent: the server refused the report of " << name << " (HTTP " << r->status << "): " << r->body << std::flush;
+        code = r->status == 401 || r->status == 403 ? kExitClientDenied : r->status >= 500 ? kExitClientUnavailable : kExitInvalidInput;
+      } else {
+        std::cout << "pcipass agent: reported " << d.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
+                  << ")" << std::endl;
+        try {
+          for (const auto& n : nlohmann::json::parse(r->body).at("notes")) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
+        } catch (const std::exception&) {
+        }
+        last_sent = body;
+        last_time = now;
+        backoff = 1;
+      }
+    }
+    if (args.once) return code;
+    const uint32_t wait = code == kExitOk ? args.poll_s : std::min<uint32_t>(backoff *= 2, args.poll_s * 6);
+    for (uint32_t i = 0; i < wait * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_agent(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<AgentArgs>();
+  auto* cmd = app.add_subcommand("agent", "Report this host's PCI inventory to the server, at start, on change and periodically");
+  cmd->add_option("--server", args->server, "the server, e.g. http://controller:8774")->required();
+  cmd->add_option("--token-file", args->token_file, "file holding this host's agent token")->required();
+  cmd->add_option("--host", args->host, "the name to report under (default: this machine's hostname)");
+  cmd->add_option("--sysfs-root", args->sysfs_root, "directory holding sys/ (default /)")->capture_default_str();
+  cmd->add_option("--interval", args->interval_s, "report at least this often, in seconds")->capture_default_str()->check(CLI::Range(1u, 86400u));
+  cmd->add_option("--poll", args->poll_s, "look for changes this often, in seconds")->capture_default_str()->check(CLI::Range(1u, 3600u));
+  cmd->add_flag("--once", args->once, "report once and exit (the exit status says whether the server took it)");
+  cmd->callback([args, &exit_code] { exit_code = run_agent(*args); });
+}
+
+}  // namespace pcipass::app

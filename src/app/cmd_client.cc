@@ -1,0 +1,430 @@
+// The CLI client, in the habits of the openstack and virsh CLIs: `pcipass host list`,
+// `pcipass server create vm1 --flavor F`, tables for people, --json for scripts.
+// Exit statuses say what failed (see kExitClient* in commands.h).
+#include <httplib.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "app/commands.h"
+#include "core/config_value.h"
+
+namespace pcipass::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct ClientArgs {
+  std::string url;
+  std::string token_file;
+  bool json = false;
+};
+
+void add_common(CLI::App* cmd, ClientArgs& a) {
+  cmd->add_option("--url", a.url, "the server (default: $PCIPASS_URL or http://127.0.0.1:8774)");
+  cmd->add_option("--token-file", a.token_file, "file holding the bearer token (default: $PCIPASS_TOKEN_FILE; or set $PCIPASS_TOKEN)");
+  cmd->add_flag("--json", a.json, "print the server's JSON instead of a table");
+}
+
+int exit_for_status(int status) {
+  if (status >= 200 && status < 300) return kExitOk;
+  if (status == 400 || status == 413 || status == 405) return kExitInvalidInput;
+  if (status == 404) return kExitClientNotFound;
+  if (status == 409) return kExitClientConflict;
+  if (status == 401 || status == 403) return kExitClientDenied;
+  return kExitClientUnavailable;
+}
+
+struct Response {
+  int status = 0;
+  Json body;
+};
+
+class Connection {
+ public:
+  explicit Connection(const ClientArgs& a) : args_(a) {}
+
+  // Resolves the URL and the token; false (after printing why) when they are unusable.
+  bool ready() {
+    url_ = !args_.url.empty() ? args_.url : std::getenv("PCIPASS_URL") ? std::getenv("PCIPASS_URL") : "http://127.0.0.1:8774";
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+    if (url_.size() > 3 && url_.compare(url_.size() - 3, 3, "/v1") == 0) url_.resize(url_.size() - 3);
+    if (url_.rfind("http://", 0) != 0) {
+      std::cerr << "pcipass: --url must start with http:// (got " << url_ << ")\n";
+      return false;
+    }
+    std::string file = !args_.token_file.empty() ? args_.token_file : std::getenv("PCIPASS_TOKEN_FILE") ? std::getenv("PCIPASS_TOKEN_FILE") : "";
+    if (!file.empty()) {
+      std::ifstream in(file);
+      if (!in || !std::getline(in, token_)) {
+        std::cerr << "pcipass: cannot read a token from " << file << "\n";
+        return false;
+      }
+    } else if (const char* t = std::getenv("PCIPASS_TOKEN")) {
+      token_ = t;
+    }
+    while (!token_.empty() && (token_.back() == '\r' || token_.back() == ' ')) token_.pop_back();
+    return true;
+  }
+
+  Response call(const std::string& method, const std::string& path, const Json* body = nullptr) {
+    httplib::Client cli(url_);
+    cli.set_connection_timeout(5);
+    cli.set_read_timeout(60);
+    httplib::Headers headers;
+    if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+    const std::string text = body ? body->dump() : "";
+    httplib::Result r = method == "GET"      ? cli.Get(path, headers)
+                        : method == "DELETE" ? cli.Delete(path, headers)
+                        : method == "POST"   ? cli.Post(path, headers, text, "application/json")
+                        : method == "PATCH"  ? cli.Patch(path, headers, text, "application/json")
+                                             : cli.Put(path, headers, text, "application/json");
+    if (!r) return {0, Json{{"error", {{"message", "cannot reach " + url_ + ": " + httplib::to_string(r.error())}}}}};
+    Response out{r->status, Json()};
+    if (!r->body.empty()) {
+      try {
+        out.body = Json::parse(r->body);
+      } catch (const std::exception&) {
+        out.body = Json{{"error", {{"message", "the server answered " + std::to_string(r->status) + " with non-JSON: " + r->body.substr(0, 200)}}}};
+      }
+    }
+    return out;
+  }
+
+ private:
+  const ClientArgs& args_;
+  std::string url_;
+  std::string token_;
+};
+
+std::string cell(const Json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ",") + cell(x);
+    return out.empty() ? "-" : out;
+  }
+  if (v.is_object()) {
+    std::string out;
+    for (const auto& [k, x] : v.items()) out += (out.empty() ? "" : ", ") + k + "=" + cell(x);
+    return out.empty() ? "-" : out;
+  }
+  return v.dump();
+}
+
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(headers.size());
+  for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t i = 0; i < headers.size(); ++i) {
+      std::string v = i < r.size() ? r[i] : "";
+      out += v;
+      if (i + 1 < headers.size()) out += std::string(width[i] - v.size() + 2, ' ');
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::cout << out << "\n";
+  };
+  line(headers);
+  std::vector<std::string> rule;
+  for (size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& r : rows) line(r);
+}
+
+// Prints rows of `list` (an array of objects) with the given columns.
+void print_objects(const Json& list, const std::vector<std::string>& columns) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& o : list) {
+    std::vector<std::string> row;
+    for (const auto& c : columns) row.push_back(o.contains(c) ? cell(o[c]) : "-");
+    rows.push_back(std::move(row));
+  }
+  print_table(columns, rows);
+}
+
+void print_fields(const Json& o, const std::vector<std::string>& skip = {}) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [k, v] : o.items())
+    if (std::find(skip.begin(), skip.end(), k) == skip.end()) rows.push_back({k, cell(v)});
+  print_table({"Field", "Value"}, rows);
+}
+
+// Percent-encodes everything but unreserved characters (RFC 3986), for paths and queries.
+std::string encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Runs one call and prints the result; `show` renders a success for people.
+int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
+            const std::function<void(const Json&)>& show) {
+  Connection conn(args);
+  if (!conn.ready()) return kExitInvalidInput;
+  Response r = conn.call(method, path, body);
+  if (r.status >= 200 && r.status < 300) {
+    if (args.json) {
+      if (!r.body.is_null()) std::cout << r.body.dump(2) << "\n";
+    } else {
+      show(r.body);
+    }
+    return kExitOk;
+  }
+  if (args.json && !r.body.is_null()) std::cout << r.body.dump(2) << "\n";
+  const Json& e = r.body.contains("error") ? r.body["error"] : r.body;
+  std::cerr << "pcipass: " << (r.status ? "HTTP " + std::to_string(r.status) + ": " : "") << (e.contains("message") ? cell(e["message"]) : r.body.dump())
+            << "\n";
+  if (e.contains("hosts"))
+    for (const auto& h : e["hosts"]) std::cerr << "  " << cell(h["host"]) << ": " << cell(h["reason"]) << "\n";
+  return r.status == 0 ? kExitClientUnavailable : exit_for_status(r.status);
+}
+
+std::string query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string q;
+  for (const auto& [k, v] : params)
+    if (!v.empty()) q += (q.empty() ? "?" : "&") + k + "=" + encode(v);
+  return q;
+}
+
+Result<Json> properties(const std::vector<std::string>& props) {
+  Json out = Json::object();
+  for (const auto& p : props) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) return invalid("--property expects KEY=VALUE, got " + quote(p));
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_client(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<ClientArgs>();
+  auto s = std::make_shared<std::map<std::string, std::string>>();
+  auto props = std::make_shared<std::vector<std::string>>();
+  auto unset = std::make_shared<std::vector<std::string>>();
+  auto num = std::make_shared<std::map<std::string, uint64_t>>();
+  auto flag = std::make_shared<bool>(false);
+  auto leaf = [&](CLI::App* parent, const char* name, const char* help) {
+    auto* c = parent->add_subcommand(name, help);
+    add_common(c, *a);
+    return c;
+  };
+
+  auto* host = app.add_subcommand("host", "Compute hosts and their inventory (client)");
+  host->require_subcommand(1);
+  leaf(host, "list", "List hosts")->callback([a, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/hosts", nullptr, [](const Json& b) {
+      print_objects(b["hosts"], {"name", "devices", "allow_listed", "free", "vcpus_used", "vcpus", "memory_mb_used", "memory_mb"});
+    });
+  });
+  auto* host_show = leaf(host, "show", "Show one host with its devices");
+  host_show->add_option("name", (*s)["name"], "host name")->required();
+  host_show->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/hosts/" + encode((*s)["name"]), nullptr, [](const Json& b) {
+      print_fields(b, {"devices"});
+      std::cout << "\n";
+      print_objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases"});
+    });
+  });
+
+  auto* host_import = leaf(host, "import", "Register every host of a scenario file (pcipass-scenario/1, e.g. examples/fleet.json)");
+  host_import->add_option("file", (*s)["file"], "scenario JSON file")->required()->check(CLI::ExistingFile);
+  host_import->callback([a, s, &exit_code] {
+    Json scenario;
+    try {
+      std::ifstream in((*s)["file"]);
+      scenario = Json::parse(in);
+    } catch (const std::exception& e) {
+      std::cerr << "pcipass host import: " << (*s)["file"] << ": " << e.what() << "\n";
+      exit_code = kExitInvalidInput;
+      return;
+    }
+    if (!scenario.contains("hosts") || !scenario["hosts"].is_array()) {
+      std::cerr << "pcipass host import: " << (*s)["file"] << ": hosts: expected a list of hosts\n";
+      exit_code = kExitInvalidInput;
+      return;
+    }
+    static const std::set<std::string> kDeviceFields{"address", "vendor_id", "product_id", "class_code", "numa_node",
+                                                     "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint"};
+    exit_code = kExitOk;
+    for (size_t i = 0; i < scenario["hosts"].size(); ++i) {
+      const Json& h = scenario["hosts"][i];
+      if (!h.is_object() || !h.contains("name") || !h["name"].is_string()) {
+        std::cerr << "pcipass host import: hosts[" << i << "].name: a host needs a name\n";
+        exit_code = kExitInvalidInput;
+        return;
+      }
+      if (h.contains("device_spec"))
+        std::cerr << "pcipass host import: hosts[" << i << "].device_spec: per-host device_spec is not part of a report; the server's --config applies\n";
+      Json body{{"numa", h.contains("numa") ? h["numa"] : Json(nullptr)}, {"devices", Json::array()}};
+      for (const auto& d : h.contains("devices") ? h["devices"] : Json::array()) {
+        Json kept = Json::object();
+        if (d.is_object())
+          for (const auto& [k, v] : d.items())
+            if (kDeviceFields.count(k)) kept[k] = v;
+        body["devices"].push_back(kept);
+      }
+      const std::string name = h["name"].get<std::string>();
+      const int rc = perform(*a, "PUT", "/v1/hosts/" + encode(name), &body, [&](const Json& b) {
+        std::cout << "registered " << name << " (" << body["devices"].size() << " devices, generation " << cell(b["generation"]) << ")\n";
+      });
+      if (rc != kExitOk) {
+        exit_code = rc;
+        return;
+      }
+    }
+  });
+
+  auto* device = app.add_subcommand("device", "PCI devices across the fleet (client)");
+  device->require_subcommand(1);
+  auto* device_list = leaf(device, "list", "List devices, optionally filtered");
+  for (const char* f : {"host", "alias", "status", "owner"}) device_list->add_option(std::string("--") + f, (*s)[f], std::string("only this ") + f);
+  device_list->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET",
+                        "/v1/devices" + query({{"host", (*s)["host"]}, {"alias", (*s)["alias"]}, {"status", (*s)["status"]}, {"owner", (*s)["owner"]}}),
+                        nullptr, [](const Json& b) {
+                          print_objects(b["devices"], {"host", "address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases"});
+                        });
+  });
+  auto* device_show = leaf(device, "show", "Show a device with its PF/VF relatives and IOMMU group");
+  device_show->add_option("host", (*s)["dhost"], "host name")->required();
+  device_show->add_option("address", (*s)["address"], "PCI address, e.g. 0000:41:02.0")->required();
+  device_show->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/hosts/" + encode((*s)["dhost"]) + "/devices/" + encode((*s)["address"]), nullptr,
+                        [](const Json& b) { print_fields(b); });
+  });
+
+  auto* alias = app.add_subcommand("alias", "[pci] alias entries of the server's configuration (client)");
+  alias->require_subcommand(1);
+  leaf(alias, "list", "List aliases")->callback([a, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/aliases", nullptr, [](const Json& b) { print_objects(b["aliases"], {"name", "device_type", "numa_policy", "specs"}); });
+  });
+
+  auto* flavor = app.add_subcommand("flavor", "Flavors: vCPUs, memory and extra specs such as pci_passthrough:alias (client)");
+  flavor->require_subcommand(1);
+  auto* flavor_create = leaf(flavor, "create", "Create a flavor");
+  flavor_create->add_option("name", (*s)["fname"], "flavor name")->required();
+  flavor_create->add_option("--vcpus", (*num)["vcpus"], "vCPUs")->required();
+  flavor_create->add_option("--ram", (*num)["ram"], "memory in MB")->required();
+  flavor_create->add_option("--property", *props, "extra spec KEY=VALUE (repeatable), e.g. pci_passthrough:alias=a1:2");
+  flavor_create->callback([a, s, num, props, &exit_code] {
+    auto p = properties(*props);
+    if (!p) {
+      std::cerr << "pcipass flavor create: " << p.error().describe() << "\n";
+      exit_code = kExitInvalidInput;
+      return;
+    }
+    Json body{{"name", (*s)["fname"]}, {"vcpus", (*num)["vcpus"]}, {"memory_mb", (*num)["ram"]}, {"extra_specs", *p}};
+    exit_code = perform(*a, "POST", "/v1/flavors", &body, [](const Json& b) { print_fields(b); });
+  });
+  leaf(flavor, "list", "List flavors")->callback([a, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/flavors", nullptr, [](const Json& b) { print_objects(b["flavors"], {"name", "vcpus", "memory_mb", "extra_specs"}); });
+  });
+  auto* flavor_show = leaf(flavor, "show", "Show a flavor");
+  flavor_show->add_option("name", (*s)["fname"], "flavor name")->required();
+  flavor_show->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/flavors/" + encode((*s)["fname"]), nullptr, [](const Json& b) { print_fields(b); });
+  });
+  auto* flavor_set = leaf(flavor, "set", "Set or unset a flavor's extra specs");
+  flavor_set->add_option("name", (*s)["fname"], "flavor name")->required();
+  flavor_set->add_option("--property", *props, "extra spec KEY=VALUE (repeatable)");
+  flavor_set->add_option("--unset-property", *unset, "extra spec KEY to remove (repeatable)");
+  flavor_set->callback([a, s, props, unset, &exit_code] {
+    auto p = properties(*props);
+    if (!p) {
+      std::cerr << "pcipass flavor set: " << p.error().describe() << "\n";
+      exit_code = kExitInvalidInput;
+      return;
+    }
+    Json body{{"extra_specs", *p}, {"unset", *unset}};
+    exit_code = perform(*a, "PATCH", "/v1/flavors/" + encode((*s)["fname"]), &body, [](const Json& b) { print_fields(b); });
+  });
+
+  // `server` itself runs the controller (cmd_server.cc, registered first).
+  auto* server = app.get_subcommand("server");
+  auto* server_create = leaf(server, "create", "Create a server: pick a host and devices, claim them, print the libvirt XML");
+  server_create->add_option("name", (*s)["sname"], "server name (its id)")->required();
+  server_create->add_option("--flavor", (*s)["sflavor"], "flavor name")->required();
+  server_create->add_option("--host", (*s)["shost"], "force this host");
+  server_create->callback([a, s, &exit_code] {
+    Json body{{"name", (*s)["sname"]}, {"flavor", (*s)["sflavor"]}};
+    if (!(*s)["shost"].empty()) body["host"] = (*s)["shost"];
+    exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b) {
+      print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
+      std::cout << "\n" << b["libvirt_xml"].get<std::string>();
+    });
+  });
+  auto* server_show = leaf(server, "show", "Show a server, its devices and libvirt XML");
+  server_show->add_option("name", (*s)["sname"], "server name")->required();
+  server_show->add_flag("--domain-xml", *flag, "print the whole example domain instead of the device elements");
+  server_show->callback([a, s, flag, &exit_code] {
+    const bool domain = *flag;
+    exit_code = perform(*a, "GET", "/v1/servers/" + encode((*s)["sname"]), nullptr, [domain](const Json& b) {
+      print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
+      std::cout << "\n" << b[domain ? "libvirt_domain_xml" : "libvirt_xml"].get<std::string>();
+    });
+  });
+  auto* server_delete = leaf(server, "delete", "Delete a server and free its devices");
+  server_delete->add_option("name", (*s)["sname"], "server name")->required();
+  server_delete->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "DELETE", "/v1/servers/" + encode((*s)["sname"]), nullptr, [](const Json&) {});
+  });
+  auto* server_list = leaf(server, "list", "List servers");
+  server_list->add_option("--host", (*s)["lhost"], "only on this host");
+  server_list->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/servers" + query({{"host", (*s)["lhost"]}}), nullptr,
+                        [](const Json& b) { print_objects(b["servers"], {"id", "host", "flavor", "devices"}); });
+  });
+
+  auto* explain = leaf(&app, "explain", "Why a flavor fits nowhere (or not on --host): one verdict per host (client)");
+  explain->add_option("--flavor", (*s)["eflavor"], "flavor name")->required();
+  explain->add_option("--host", (*s)["ehost"], "only this host");
+  explain->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/explain" + query({{"flavor", (*s)["eflavor"]}, {"host", (*s)["ehost"]}}), nullptr, [](const Json& b) {
+      std::cout << "flavor " << cell(b["flavor"]) << " fits on " << cell(b["fits_on"]) << " host(s)\n\n";
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& h : b["hosts"]) rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? cell(h["reason"]) : ""});
+      print_table({"host", "fits", "why not"}, rows);
+    });
+  });
+
+  auto* capacity = leaf(&app, "capacity", "Free and total devices per alias, per host and for the fleet (client)");
+  capacity->add_option("--host", (*s)["chost"], "only this host");
+  capacity->callback([a, s, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/capacity" + query({{"host", (*s)["chost"]}}), nullptr, [](const Json& b) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& [alias_name, v] : b["fleet"].items()) rows.push_back({"(fleet)", alias_name, cell(v["free"]), cell(v["total"])});
+      for (const auto& h : b["hosts"])
+        for (const auto& [alias_name, v] : h["aliases"].items()) rows.push_back({cell(h["host"]), alias_name, cell(v["free"]), cell(v["total"])});
+      print_table({"host", "alias", "free", "total"}, rows);
+    });
+  });
+
+  auto* config = app.add_subcommand("config", "The server's PCI configuration (client)");
+  config->require_subcommand(1);
+  leaf(config, "show", "Show what the server runs with")->callback([a, &exit_code] {
+    exit_code = perform(*a, "GET", "/v1/config", nullptr, [](const Json& b) { print_fields(b); });
+  });
+  leaf(config, "reload", "Make the server re-read its --config file")->callback([a, &exit_code] {
+    exit_code = perform(*a, "POST", "/v1/config/reload", nullptr, [](const Json& b) { print_fields(b); });
+  });
+}
+
+}  // namespace pcipass::app
