@@ -1,0 +1,453 @@
+// The REST API over real loopback HTTP, on a real SQLite file and on a real
+// PostgreSQL server (the same suite for both), including libvirt's own validator on
+// the XML it returns and concurrent controllers sharing one PostgreSQL database.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "adapters/store_postgres/pg_store.h"
+#include "adapters/store_postgres/pg_test_server.h"
+#include "adapters/store_sqlite/sqlite_store.h"
+
+namespace pcipass::server {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kAdmin = "pcipass_test_admin", kReader = "pcipass_test_reader", kAgent = "pcipass_test_agent";
+
+constexpr const char* kConfig = R"([pci]
+device_spec = {"vendor_id": "8086", "product_id": "154c", "physical_network": "physnet1"}
+device_spec = {"vendor_id": "8086", "product_id": "1572"}
+device_spec = {"vendor_id": "10de"}
+alias = {"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}
+alias = {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type": "type-PF"}
+alias = {"name": "gpu", "vendor_id": "10de", "product_id": "2230", "device_type": "type-PCI", "numa_policy": "required"}
+)";
+
+fs::path scratch() {
+  static fs::path d = [] {
+    fs::path p = fs::temp_directory_path() / ("pcipass-api-" + std::to_string(::getpid()));
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string test_name() {
+  std::string n = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (auto& c : n) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
+  return n.substr(0, 40);
+}
+
+using StoreOpener = std::function<std::unique_ptr<Store>(const std::string& db, bool fresh)>;
+
+std::unique_ptr<Store> open_sqlite(const std::string& db, bool fresh) {
+  const fs::path file = scratch() / (db + ".db");
+  if (fresh)
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(file.string() + suffix);
+  return SqliteStore::open(file.string()).value();
+}
+
+std::unique_ptr<Store> open_pg(const std::string& db, bool fresh) {
+  const std::string conninfo = fresh ? testing::fresh_pg_database(db) : testing::pg_database(db);
+  auto s = PgStore::open(conninfo);
+  if (!s) ADD_FAILURE() << s.error().describe();
+  return s ? std::move(*s) : nullptr;
+}
+
+struct Backend {
+  std::string name;
+  StoreOpener open;
+};
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+// One controller: a store handle, the Api, and an httplib server on a loopback port.
+class Running {
+ public:
+  Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20) : store_(std::move(store)) {
+    EXPECT_TRUE(store_->migrate().ok());
+    auto api = Api::open(*store_, {config.string(), max_body, std::chrono::milliseconds(5000)});
+    if (!api) {
+      ADD_FAILURE() << api.error().describe();
+      return;
+    }
+    api_ = std::move(*api);
+    api_->mount(http_);
+    port_ = http_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~Running() {
+    http_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  int port() const { return port_; }
+  Store& store() { return *store_; }
+  Api& api() { return *api_; }
+
+ private:
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Api> api_;
+  httplib::Server http_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+struct Answer {
+  int status = 0;
+  Json body;
+};
+
+class Client {
+ public:
+  explicit Client(int port, std::string token = kAdmin) : cli_("127.0.0.1", port), token_(std::move(token)) {}
+  Answer call(const std::string& method, const std::string& path, const std::string& body = "") {
+    httplib::Headers h;
+    if (!token_.empty()) h.emplace("Authorization", "Bearer " + token_);
+    auto r = method == "GET"      ? cli_.Get(path, h)
+             : method == "POST"   ? cli_.Post(path, h, body, "application/json")
+             : method == "PUT"    ? cli_.Put(path, h, body, "application/json")
+             : method == "PATCH"  ? cli_.Patch(path, h, body, "application/json")
+                                  : cli_.Delete(path, h);
+    if (!r) return {0, Json()};
+    Answer a{r->status, Json()};
+    if (!r->body.empty()) a.body = Json::parse(r->body, nullptr, false);
+    return a;
+  }
+  Answer call(const std::string& method, const std::string& path, const Json& body) { return call(method, path, body.dump()); }
+
+ private:
+  httplib::Client cli_;
+  std::string token_;
+};
+
+Json nic_host(int vfs, const std::string& pf_print = "pf0") {
+  Json devices = Json::array();
+  devices.push_back({{"address", "0000:41:00.0"}, {"vendor_id", "8086"}, {"product_id", "1572"}, {"class_code", "020000"},
+                     {"numa_node", 0}, {"sriov_totalvfs", vfs}, {"devname", "ens1f0"}, {"fingerprint", pf_print}});
+  for (int i = 0; i < vfs; ++i)
+    devices.push_back({{"address", "0000:41:02." + std::to_string(i)}, {"vendor_id", "8086"}, {"product_id", "154c"},
+                       {"numa_node", 0}, {"physfn", "0000:41:00.0"}, {"fingerprint", "vf" + std::to_string(i)}});
+  return {{"numa", {{{"id", 0}, {"cpus", 32}, {"memory_mb", 65536}}, {{"id", 1}, {"cpus", 32}, {"memory_mb", 65536}}}}, {"devices", devices}};
+}
+
+class ApiTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    config_ = scratch() / (test_name() + "-" + GetParam().name + ".conf");
+    std::ofstream(config_) << kConfig;
+  }
+  std::unique_ptr<Running> start(const std::string& db, bool fresh = true, size_t max_body = 1 << 20) {
+    auto store = GetParam().open(db, fresh);
+    if (!store) return nullptr;
+    if (fresh) {
+      EXPECT_TRUE(store->migrate().ok());
+      EXPECT_TRUE(store->create_token({"admin", sha256_hex(kAdmin), "admin", ""}).ok());
+      EXPECT_TRUE(store->create_token({"reader", sha256_hex(kReader), "reader", ""}).ok());
+      EXPECT_TRUE(store->create_token({"agent-1", sha256_hex(kAgent), "agent", "compute-1"}).ok());
+    }
+    return std::make_unique<Running>(std::move(store), config_, max_body);
+  }
+  std::string db() const { return "a_" + test_name(); }
+  fs::path config_;
+};
+
+void seed(Client& c) {
+  ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", nic_host(2)).status, 201);
+  ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf.small"}, {"vcpus", 2}, {"memory_mb", 2048},
+                                              {"extra_specs", {{"pci_passthrough:alias", "vf:1"}, {"pcipass:vlan", "100"}}}})
+                .status,
+            201);
+  ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "pf.big"}, {"vcpus", 4}, {"memory_mb", 4096}, {"extra_specs", {{"pci_passthrough:alias", "pf:1"}}}})
+                .status,
+            201);
+}
+
+TEST_P(ApiTest, BootsUntilNoValidHostExplainsPerHostAndDeleteFrees) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  auto vm1 = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(vm1.status, 201) << vm1.body.dump();
+  EXPECT_EQ(vm1.body["host"], "compute-1");
+  ASSERT_EQ(vm1.body["devices"].size(), 1u);
+  // A NIC VF under a physical_network spec is an <interface type='hostdev'> with MAC and VLAN.
+  const std::string xml = vm1.body["libvirt_xml"];
+  EXPECT_NE(xml.find("<interface type='hostdev' managed='yes'>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<vlan>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<tag id='100'/>"), std::string::npos) << xml;
+  ASSERT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "vf.small"}}).status, 201);
+  auto full = c.call("POST", "/v1/servers", Json{{"name", "vm3"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(full.status, 409);
+  EXPECT_EQ(full.body["error"]["code"], "NoValidHost");
+  ASSERT_EQ(full.body["error"]["hosts"].size(), 1u);
+  EXPECT_NE(full.body["error"]["hosts"][0]["reason"].get<std::string>().find("alias vf"), std::string::npos);
+  // The VFs in use block the PF; explain says so.
+  auto why = c.call("GET", "/v1/explain?flavor=pf.big");
+  ASSERT_EQ(why.status, 200);
+  EXPECT_EQ(why.body["fits_on"], 0);
+  EXPECT_FALSE(why.body["hosts"][0]["fits"].get<bool>());
+  auto cap = c.call("GET", "/v1/capacity");
+  EXPECT_EQ(cap.body["fleet"]["vf"]["free"], 0);
+  EXPECT_EQ(cap.body["fleet"]["vf"]["total"], 2);
+  auto pf = c.call("GET", "/v1/hosts/compute-1/devices/0000:41:00.0");
+  ASSERT_EQ(pf.status, 200);
+  EXPECT_EQ(pf.body["status"], "unavailable");
+  EXPECT_EQ(pf.body["vfs"].size(), 2u);
+  EXPECT_EQ(pf.body["devname"], "ens1f0");
+  auto mine = c.call("GET", "/v1/devices?owner=vm1");
+  ASSERT_EQ(mine.body["devices"].size(), 1u);
+  EXPECT_EQ(mine.body["devices"][0]["status"], "allocated");
+  EXPECT_EQ(c.call("GET", "/v1/devices?status=available&alias=vf").body["devices"].size(), 0u);
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/vm1").status, 204);
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/vm2").status, 204);
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/vm2").status, 404);
+  auto big = c.call("POST", "/v1/servers", Json{{"name", "big"}, {"flavor", "pf.big"}});
+  ASSERT_EQ(big.status, 201) << big.body.dump();
+  EXPECT_NE(big.body["libvirt_xml"].get<std::string>().find("<hostdev mode='subsystem' type='pci' managed='yes'>"), std::string::npos);
+  auto shown = c.call("GET", "/v1/servers/big");
+  EXPECT_EQ(shown.body["libvirt_xml"], big.body["libvirt_xml"]);
+  EXPECT_EQ(c.call("GET", "/v1/servers").body["servers"].size(), 1u);
+  EXPECT_TRUE(s->api().refresh().ok());
+}
+
+TEST_P(ApiTest, TheReturnedXmlPassesLibvirtsValidator) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  for (const char* flavor : {"vf.small", "pf.big"}) {
+    if (std::string(flavor) == "pf.big") {
+      ASSERT_EQ(c.call("DELETE", "/v1/servers/x-vf.small").status, 204);
+    }
+    auto vm = c.call("POST", "/v1/servers", Json{{"name", std::string("x-") + flavor}, {"flavor", flavor}});
+    ASSERT_EQ(vm.status, 201) << vm.body.dump();
+    const fs::path file = scratch() / (test_name() + GetParam().name + flavor + ".xml");
+    std::ofstream(file) << vm.body["libvirt_domain_xml"].get<std::string>();
+    const std::string cmd = "virt-xml-validate " + file.string() + " domain >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << vm.body["libvirt_domain_xml"].get<std::string>();
+  }
+}
+
+TEST_P(ApiTest, TokensAndRolesAreCheckedOnEveryEndpoint) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client admin(s->port());
+  seed(admin);
+  EXPECT_EQ(Client(s->port(), "").call("GET", "/v1/hosts").status, 401);
+  EXPECT_EQ(Client(s->port(), "pcipass_wrong").call("GET", "/v1/hosts").status, 401);
+  EXPECT_EQ(Client(s->port(), "").call("GET", "/v1").status, 200);  // version discovery is open
+  Client reader(s->port(), kReader);
+  EXPECT_EQ(reader.call("GET", "/v1/hosts").status, 200);
+  EXPECT_EQ(reader.call("POST", "/v1/servers", Json{{"name", "r"}, {"flavor", "vf.small"}}).status, 403);
+  EXPECT_EQ(reader.call("PUT", "/v1/hosts/compute-1", nic_host(2)).status, 403);
+  EXPECT_EQ(reader.call("POST", "/v1/tokens", Json{{"name", "x"}, {"role", "admin"}}).status, 403);
+  Client agent(s->port(), kAgent);
+  EXPECT_EQ(agent.call("PUT", "/v1/hosts/compute-1", nic_host(2)).status, 200);
+  auto other = agent.call("PUT", "/v1/hosts/compute-2", nic_host(2));
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(other.body["error"]["message"].get<std::string>().find("may report only for host \"compute-1\""), std::string::npos);
+  EXPECT_EQ(s->store().host("compute-2").error().code(), ErrorCode::NotFound);  // nothing written
+  EXPECT_EQ(agent.call("DELETE", "/v1/servers/x").status, 403);
+  // A token made through the API works; its secret is never stored.
+  auto made = admin.call("POST", "/v1/tokens", Json{{"name", "ops"}, {"role", "reader"}});
+  ASSERT_EQ(made.status, 201);
+  const std::string secret = made.body["token"];
+  EXPECT_EQ(Client(s->port(), secret).call("GET", "/v1/flavors").status, 200);
+  const auto tokens = s->store().tokens().value();
+  for (const auto& t : tokens) EXPECT_NE(t.secret_sha256, secret);
+  EXPECT_EQ(admin.call("POST", "/v1/tokens", Json{{"name", "a2"}, {"role", "agent"}}).status, 400);  // agents need a host
+  EXPECT_EQ(admin.call("DELETE", "/v1/tokens/ops").status, 204);
+  EXPECT_EQ(Client(s->port(), secret).call("GET", "/v1/flavors").status, 401);
+}
+
+TEST_P(ApiTest, BadInputIsA4xxNamingTheFieldAndChangesNothing) {
+  auto s = start(db(), true, 64 * 1024);
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  const auto gen = s->store().host("compute-1")->generation;
+  auto expect = [&](Answer a, int status, const std::string& field) {
+    EXPECT_EQ(a.status, status) << a.body.dump();
+    ASSERT_TRUE(a.body.contains("error")) << a.body.dump();
+    EXPECT_FALSE(a.body["error"]["message"].get<std::string>().empty());
+    if (!field.empty()) {
+      EXPECT_EQ(a.body["error"].value("field", ""), field) << a.body.dump();
+    }
+  };
+  expect(c.call("POST", "/v1/servers", std::string("{\"name\": ")), 400, "");
+  expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "vf.small"}, {"colour", "red"}}), 400, "colour");
+  expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "nope"}}), 404, "flavor");
+  expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "vf.small"}, {"host", "compute-9"}}), 404, "host");
+  expect(c.call("POST", "/v1/servers", Json{{"name", "x y"}, {"flavor", "vf.small"}}), 400, "name");
+  expect(c.call("POST", "/v1/flavors", Json{{"name", "f"}, {"vcpus", 1}, {"memory_mb", 1}, {"extra_specs", {{"pci_passthrough:alias", "nosuch:1"}}}}),
+         400, "extra_specs.pci_passthrough:alias");
+  expect(c.call("POST", "/v1/flavors", Json{{"name", "f"}, {"vcpus", -1}, {"memory_mb", 1}}), 400, "vcpus");
+  expect(c.call("POST", "/v1/flavors", Json{{"name", "vf.small"}, {"vcpus", 1}, {"memory_mb", 1}}), 409, "");
+  Json bad = nic_host(2);
+  bad["devices"][1]["address"] = "0000:41:02.9x";
+  expect(c.call("PUT", "/v1/hosts/compute-1", bad), 400, "devices[1].address");
+  bad = nic_host(2);
+  bad["devices"][2]["speed"] = 10;
+  expect(c.call("PUT", "/v1/hosts/compute-1", bad), 400, "devices[2].speed");
+  bad = nic_host(2);
+  bad["devices"][2]["address"] = "0000:41:02.0";
+  expect(c.call("PUT", "/v1/hosts/compute-1", bad), 400, "devices[2]");
+  expect(c.call("PUT", "/v1/hosts/compute-1", std::string(100 * 1024, ' ')), 413, "");
+  expect(c.call("GET", "/v1/devices?colour=red"), 400, "colour");
+  expect(c.call("GET", "/v1/devices?alias=nope"), 404, "alias");
+  expect(c.call("GET", "/v1/explain"), 400, "flavor");
+  expect(c.call("GET", "/v1/nothing"), 404, "");
+  expect(c.call("GET", "/v1/hosts/compute-1/devices/zz"), 400, "");
+  EXPECT_EQ(s->store().host("compute-1")->generation, gen);
+  EXPECT_TRUE(s->store().instances()->empty());
+  EXPECT_EQ(s->store().flavors()->size(), 2u);
+}
+
+TEST_P(ApiTest, ReportsAreReconciledDevicesVanishAndMove) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  auto vm = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(vm.status, 201);
+  const std::string held = vm.body["devices"][0]["address"];
+  const int held_index = held.back() - '0';
+  // The held VF vanishes: it stays allocated and is flagged.
+  Json report = nic_host(2);
+  report["devices"].erase(static_cast<size_t>(1 + held_index));
+  auto r = c.call("PUT", "/v1/hosts/compute-1", report);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  ASSERT_EQ(r.body["notes"].size(), 1u);
+  auto gone = c.call("GET", "/v1/devices?status=vanished");
+  ASSERT_EQ(gone.body["devices"].size(), 1u);
+  EXPECT_EQ(gone.body["devices"][0]["owner"], "vm1");
+  EXPECT_EQ(gone.body["devices"][0]["address"], held);
+  // It comes back at another address with its fingerprint: identity and allocation follow.
+  report = nic_host(2);
+  report["devices"][static_cast<size_t>(1 + held_index)]["address"] = "0000:41:03.0";
+  r = c.call("PUT", "/v1/hosts/compute-1", report);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  auto shown = c.call("GET", "/v1/servers/vm1");
+  EXPECT_EQ(shown.body["devices"][0]["address"], "0000:41:03.0");
+  EXPECT_EQ(c.call("GET", "/v1/devices?status=vanished").body["devices"].size(), 0u);
+  // A new device becomes available.
+  report["devices"][0]["sriov_totalvfs"] = 8;
+  report["devices"].push_back({{"address", "0000:41:02.7"}, {"vendor_id", "8086"}, {"product_id", "154c"}, {"physfn", "0000:41:00.0"}, {"fingerprint", "vf7"}});
+  r = c.call("PUT", "/v1/hosts/compute-1", report);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 2);
+}
+
+TEST_P(ApiTest, TheConfigurationReloadsWithoutRestart) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  EXPECT_EQ(c.call("GET", "/v1/aliases").body["aliases"].size(), 3u);
+  std::ofstream(config_) << kConfig << "alias = {\"name\": \"vf2\", \"vendor_id\": \"8086\", \"product_id\": \"154c\", \"device_type\": \"type-VF\"}\n";
+  auto r = c.call("POST", "/v1/config/reload");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/aliases").body["aliases"].size(), 4u);
+  std::ofstream(config_) << "[pci]\nalias = {\"name\": \"broken\"\n";
+  auto bad = c.call("POST", "/v1/config/reload");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body["error"]["field"].get<std::string>().find(".conf:2 [pci] alias"), std::string::npos) << bad.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/aliases").body["aliases"].size(), 4u);  // the running configuration stays
+}
+
+TEST_P(ApiTest, ARestartedServerKnowsEveryClaim) {
+  {
+    auto s = start(db());
+    ASSERT_TRUE(s);
+    Client c(s->port());
+    seed(c);
+    ASSERT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}}).status, 201);
+  }
+  auto s = start(db(), false);
+  Client c(s->port());
+  EXPECT_EQ(c.call("GET", "/v1/servers/vm1").status, 200);
+  EXPECT_EQ(c.call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 1);
+}
+
+// Two controllers on one database, 8 clients with mixed boots and deletes.
+TEST_P(ApiTest, TwoServersEightClientsNeverShareADevice) {
+  auto a = start(db());
+  ASSERT_TRUE(a);
+  auto b = start(db(), false);
+  ASSERT_TRUE(b);
+  {
+    Client c(a->port());
+    for (int h = 0; h < 4; ++h) ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-" + std::to_string(h), nic_host(8)).status, 201);
+    ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf2"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pci_passthrough:alias", "vf:2"}}}}).status, 201);
+  }
+  ASSERT_TRUE(b->api().refresh().ok());
+  std::atomic<int> booted{0}, refused{0}, deleted{0}, errors{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.emplace_back([&, t] {
+      Client c(t % 2 ? a->port() : b->port());
+      std::mt19937 rng(static_cast<unsigned>(t));
+      std::vector<std::string> mine;
+      for (int i = 0; i < 40; ++i) {
+        if (!mine.empty() && rng() % 3 == 0) {
+          const size_t k = rng() % mine.size();
+          auto r = c.call("DELETE", "/v1/servers/" + mine[k]);
+          if (r.status == 204) ++deleted;
+          else ++errors;
+          mine.erase(mine.begin() + static_cast<long>(k));
+          continue;
+        }
+        const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = c.call("POST", "/v1/servers", Json{{"name", id}, {"flavor", "vf2"}});
+        if (r.status == 201) {
+          ++booted;
+          mine.push_back(id);
+        } else if (r.status == 409) {
+          ++refused;
+        } else {
+          ++errors;
+          ADD_FAILURE() << r.status << " " << r.body.dump();
+        }
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(booted.load(), 16);
+  // The store: every live server holds 2 distinct devices, no device twice.
+  auto rows = a->store().instances().value();
+  EXPECT_EQ(static_cast<int>(rows.size()), booted.load() - deleted.load());
+  std::set<std::pair<std::string, PciAddress>> held;
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.devices.size(), 2u) << r.id;
+    for (const auto& d : r.devices) EXPECT_TRUE(held.insert({d.host, d.address}).second) << d.host << " " << d.address.to_string();
+  }
+  // Both servers agree with the store once fresh, and the capacity adds up: nothing leaked.
+  ASSERT_TRUE(a->api().refresh().ok());
+  ASSERT_TRUE(b->api().refresh().ok());
+  for (auto* s : {a.get(), b.get()}) {
+    Client c(s->port());
+    auto cap = c.call("GET", "/v1/capacity");
+    EXPECT_EQ(cap.body["fleet"]["vf"]["total"], 32);
+    EXPECT_EQ(cap.body["fleet"]["vf"]["free"].get<int>(), 32 - 2 * static_cast<int>(rows.size()));
+  }
+  for (const auto& r : rows) ASSERT_EQ(Client(a->port()).call("DELETE", "/v1/servers/" + r.id).status, 204);
+  ASSERT_TRUE(b->api().refresh().ok());
+  EXPECT_EQ(Client(b->port()).call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 32);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ApiTest, ::testing::Values(Backend{"sqlite", open_sqlite}, Backend{"postgres", open_pg}),
+                         [](const ::testing::TestParamInfo<Backend>& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace pcipass::server
