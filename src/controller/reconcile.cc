@@ -9,14 +9,19 @@ namespace pcipass {
 Result<Reconciliation> reconcile(const HostRecord& stored, const std::vector<AllocationRecord>& held, HostRecord report) {
   Reconciliation out;
   std::map<PciAddress, size_t> reported;     // address -> index in report
-  std::map<std::string, size_t> by_print;    // fingerprint -> index in report
+  std::map<std::string, size_t> by_print;    // fingerprint -> index in report (unique ones only)
+  std::set<std::string> ambiguous;
   for (size_t i = 0; i < report.devices.size(); ++i) {
     auto& d = report.devices[i];
     d.vanished = false;
     if (!reported.emplace(d.facts.address, i).second)
       return invalid("device " + d.facts.address.to_string() + " is reported twice").within("devices[" + std::to_string(i) + "]");
-    if (!d.fingerprint.empty() && !by_print.emplace(d.fingerprint, i).second)
-      return invalid("fingerprint " + quote(d.fingerprint) + " is reported for two devices").within("devices[" + std::to_string(i) + "]");
+    if (!d.fingerprint.empty() && !by_print.emplace(d.fingerprint, i).second) ambiguous.insert(d.fingerprint);
+  }
+  // Cards sharing a serial number exist: such fingerprints identify nothing.
+  for (const auto& print : ambiguous) {
+    by_print.erase(print);
+    out.notes.push_back("fingerprint " + quote(print) + " is reported for several devices; it is not used to follow moves");
   }
   std::map<PciAddress, const StoredDevice*> before;
   for (const auto& d : stored.devices) before[d.facts.address] = &d;
