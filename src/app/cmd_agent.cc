@@ -94,7 +94,8 @@ int run_agent(const AgentArgs& args) {
         std::cout << "pcipass agent: reported " << d.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
                   << ")" << std::endl;
         try {
-          for (const auto& n : nlohmann::json::parse(r->body).at("notes")) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
+          const auto answer = nlohmann::json::parse(r->body);
+          for (const auto& n : answer.at("notes")) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
         } catch (const std::exception&) {
         }
         last_sent = body;

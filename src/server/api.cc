@@ -577,6 +577,11 @@ Result<Json> Api::server_json(const std::string& id) {
     if (p.mac) dj["mac"] = *p.mac;
     devices.push_back(dj);
   }
+  // Held devices gone from the host's reports: listed, flagged, and left out of the XML.
+  if (auto v = controller_->vanished().find(h.name()); v != controller_->vanished().end())
+    for (const auto& gone : v->second)
+      if (gone.owner == id)
+        devices.push_back({{"address", gone.device.facts.address.to_string()}, {"type", nova_type_name(gone.device.facts.type())}, {"vanished", true}});
   Json cells = Json::array();
   for (const auto& [cell, use] : rec->cell_use) cells.push_back(h.cells()[cell].id);
   auto xml = devices_xml(passthrough);

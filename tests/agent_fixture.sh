@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# An agent on a fixture sysfs tree reporting to a real server over loopback: devices
+# appear, vanish while allocated (kept, flagged), and move address (the allocation
+# follows the fingerprint); the agent reports on change by itself.
+set -uo pipefail
+PCIPASS="$1"; ROOT="$2"
+source "$ROOT/tests/lib.sh"
+work=$(mktemp -d); trap 'kill $SERVER_PID $AGENT_PID 2>/dev/null; rm -rf "$work"' EXIT
+AGENT_PID=
+cp -a "$ROOT/testdata/sysfs/sriov-nic" "$work/tree"
+cat >"$work/pci.conf" <<'CONF'
+[pci]
+device_spec = {"vendor_id": "8086"}
+alias = {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type": "type-PF"}
+alias = {"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}
+CONF
+start_server "$work" --config "$work/pci.conf" --db "sqlite:$work/p.db" || exit 1
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-fx --role agent --host fixture-1 >"$work/agent.token"
+agent() { "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/agent.token" --host fixture-1 --sysfs-root "$work/tree" "$@"; }
+
+check "agent registers the fixture host" 0 "reported 7 devices of fixture-1" -- agent --once
+check "wrong host is refused" 6 "may report only for host" -- "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/agent.token" --host fixture-2 --sysfs-root "$work/tree" --once
+"$PCIPASS" flavor create vf1 --vcpus 1 --ram 512 --property pci_passthrough:alias=vf:1 >/dev/null
+"$PCIPASS" flavor create pf1 --vcpus 1 --ram 512 --property pci_passthrough:alias=pf:1 >/dev/null
+check "boot a VF" 0 "fixture-1" -- "$PCIPASS" server create vm-vf --flavor vf1
+check "boot a PF (the other one: the first has a VF in use)" 0 "0000:41:00.1" -- "$PCIPASS" server create vm-pf --flavor pf1
+vf=$("$PCIPASS" server show vm-vf --json | json 'd["devices"][0]["address"]')
+
+# Vanish: the held VF leaves sysfs. It stays allocated, flagged.
+vf_dir=$(readlink -f "$work/tree/sys/bus/pci/devices/$vf")
+mv "$vf_dir" "$work/parked-vf"; mv "$work/tree/sys/bus/pci/devices/$vf" "$work/parked-link"
+check "report after a held VF vanished" 0 "vanished while allocated" -- agent --once
+check "the vanished VF is listed with its owner" 0 "vm-vf" -- "$PCIPASS" device list --status vanished
+check "and the server still holds it" 0 "$vf" -- "$PCIPASS" server show vm-vf
+
+# Move: the held PF 41:00.1 reappears as 42:00.1 (same VPD serial, so same fingerprint).
+pf_dir=$(readlink -f "$work/tree/sys/bus/pci/devices/0000:41:00.1")
+mv "$pf_dir" "$(dirname "$pf_dir")/0000:42:00.1"
+rm "$work/tree/sys/bus/pci/devices/0000:41:00.1"
+ln -s "../../../devices/pci0000:40/0000:40:01.0/0000:42:00.1" "$work/tree/sys/bus/pci/devices/0000:42:00.1"
+check "report after the PF moved" 0 "moved to 0000:42:00.1" -- agent --once
+check "the allocation followed the fingerprint" 0 "0000:42:00.1" -- "$PCIPASS" server show vm-pf
+check "nothing at the old address" 4 "no device 0000:41:00.1" -- "$PCIPASS" device show fixture-1 0000:41:00.1
+
+# Appear: the agent runs on its own and notices the VF coming back.
+agent --poll 1 --interval 3600 >"$work/agent.log" 2>&1 &
+AGENT_PID=$!
+sleep 1.5
+mv "$work/parked-vf" "$vf_dir"; mv "$work/parked-link" "$work/tree/sys/bus/pci/devices/$vf"
+for _ in $(seq 1 60); do
+  [ "$("$PCIPASS" device list --status vanished --json | json 'len(d["devices"])')" = 0 ] && break
+  sleep 0.1
+done
+check "the returning VF is no longer flagged" 0 "allocated" -- "$PCIPASS" device show fixture-1 "$vf"
+check "the agent said why it reported" 0 "(changed)" -- cat "$work/agent.log"
+check "deleting frees both" 0 "" -- "$PCIPASS" server delete vm-vf
+check "and the moved PF" 0 "" -- "$PCIPASS" server delete vm-pf
+check "capacity is whole again" 0 "fixture-1  pf     2     2" -- "$PCIPASS" capacity --host fixture-1
+
+echo "agent_fixture: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

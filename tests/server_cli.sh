@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The real binary end to end over loopback: the client's tables, --json and exit codes,
+# then a server killed with SIGKILL under load and restarted: no claim lost or doubled.
+set -uo pipefail
+PCIPASS="$1"; ROOT="$2"
+source "$ROOT/tests/lib.sh"
+work=$(mktemp -d); trap 'kill -9 $SERVER_PID 2>/dev/null; rm -rf "$work"' EXIT
+db="sqlite:$work/p.db"
+start_server "$work" --config "$ROOT/examples/pcipass.conf" --db "$db" || exit 1
+P="$PCIPASS"
+
+check "import the example fleet" 0 "registered crypto-0" -- $P host import "$ROOT/examples/fleet.json"
+check "host list" 0 "nfv-0" -- $P host list
+check "alias list" 0 "qat-vf" -- $P alias list
+check "flavor create" 0 "pci_passthrough:alias=nic-vf:2" -- $P flavor create router --vcpus 8 --ram 16384 --property pci_passthrough:alias=nic-vf:2 --property hw:numa_nodes=1
+check "flavor set" 0 "nic-vf:1" -- $P flavor set router --property pci_passthrough:alias=nic-vf:1
+check "flavor show --json" 0 '"vcpus": 8' -- $P flavor show router --json
+check "bad --property" 2 "KEY=VALUE" -- $P flavor create x --vcpus 1 --ram 1 --property nothing
+check "flavor with an unknown alias" 2 "nosuch" -- $P flavor create x --vcpus 1 --ram 1 --property pci_passthrough:alias=nosuch:1
+check "server create prints the XML" 0 "<interface type='hostdev' managed='yes'>" -- $P server create r1 --flavor router
+check "server show" 0 "r1" -- $P server show r1
+check "server show --domain-xml" 0 "<domain type='kvm'>" -- $P server show r1 --domain-xml
+check "device list --owner" 0 "allocated" -- $P device list --owner r1
+check "device show: relatives and group" 0 "vfs" -- $P device show nfv-0 0000:41:00.0
+check "capacity" 0 "(fleet)" -- $P capacity
+$P flavor create gpu-nic --vcpus 8 --ram 65536 --property "pci_passthrough:alias=gpu:1, nic-vf:1" >/dev/null
+check "no valid host: exit 5, reasons per host" 5 "gpu-0: no device for alias nic-vf" -- $P server create bad --flavor gpu-nic
+check "explain" 0 "fits on 0 host(s)" -- $P explain --flavor gpu-nic
+check "unknown flavor: exit 4" 4 "no flavor" -- $P server create x --flavor nope
+check "unknown server: exit 4" 4 "no instance" -- $P server delete nope
+check "duplicate name: exit 5" 5 "already exists" -- $P server create r1 --flavor router
+check "no token: exit 6" 6 "missing bearer token" -- env -u PCIPASS_TOKEN_FILE $P host list
+echo "pcipass_not_a_token" >"$work/bad.token"
+check "wrong token: exit 6" 6 "unknown token" -- $P host list --token-file "$work/bad.token"
+check "unreachable: exit 7" 7 "cannot reach" -- $P host list --url http://127.0.0.1:1
+check "server delete" 0 "" -- $P server delete r1
+check "config show" 0 "pcipass.conf" -- $P config show
+
+# SIGKILL under load, restart on the same database.
+$P flavor create vf1 --vcpus 1 --ram 512 --property pci_passthrough:alias=nic-vf:1 >/dev/null
+for w in 1 2; do
+  ( for i in $(seq 1 200); do
+      if $P server create "w$w-$i" --flavor vf1 >/dev/null 2>&1; then echo "w$w-$i"; fi
+    done >"$work/created-$w" ) &
+done
+sleep 1.5
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+wait
+start_server "$work" --config "$ROOT/examples/pcipass.conf" --db "$db" || exit 1
+cat "$work"/created-* | sort >"$work/acknowledged"
+$P server list --json >"$work/after.json"
+json 'chr(10).join(sorted(s["id"] for s in d["servers"]))' <"$work/after.json" >"$work/stored"
+check "some boots were acknowledged before the kill" 0 "w" -- head -1 "$work/acknowledged"
+check "every acknowledged boot survived the kill" 0 "" -- bash -c "comm -23 '$work/acknowledged' '$work/stored' | (! grep .)"
+check "no server is stored twice" 0 "" -- bash -c "uniq -d '$work/stored' | (! grep .)"
+pairs=$(json 'len([a for s in d["servers"] for a in s["devices"]]) == len({(s["host"], a) for s in d["servers"] for a in s["devices"]})' <"$work/after.json")
+check "no device is held twice" 0 "True" -- echo "$pairs"
+$P device list --status allocated --json >"$work/alloc.json"
+check "the restarted fleet holds exactly the stored claims" 0 "True" -- bash -c "python3 -c 'import json; a=json.load(open(\"$work/alloc.json\")); s=json.load(open(\"$work/after.json\")); print(sorted((d[\"host\"], d[\"address\"]) for d in a[\"devices\"]) == sorted((x[\"host\"], y) for x in s[\"servers\"] for y in x[\"devices\"]))'"
+
+echo "server_cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
