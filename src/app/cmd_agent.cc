@@ -71,6 +71,7 @@ int run_agent(const AgentArgs& args) {
   std::signal(SIGTERM, on_signal);
   httplib::Client cli(url);
   cli.set_connection_timeout(5);
+  cli.set_tcp_nodelay(true);
   cli.set_read_timeout(60);
   const httplib::Headers headers{{"Authorization", "Bearer " + token}};
   std::string last_sent;
@@ -104,7 +105,9 @@ int run_agent(const AgentArgs& args) {
       }
     }
     if (args.once) return code;
-    const uint32_t wait = code == kExitOk ? args.poll_s : std::min<uint32_t>(backoff *= 2, args.poll_s * 6);
+    // After a failure: 2, 4, 8... seconds, at most six polls.
+    if (code != kExitOk) backoff = std::min<uint32_t>(backoff * 2, args.poll_s * 6);
+    const uint32_t wait = code == kExitOk ? args.poll_s : backoff;
     for (uint32_t i = 0; i < wait * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return kExitOk;

@@ -74,6 +74,7 @@ class Connection {
   Response call(const std::string& method, const std::string& path, const Json* body = nullptr) {
     httplib::Client cli(url_);
     cli.set_connection_timeout(5);
+    cli.set_tcp_nodelay(true);
     cli.set_read_timeout(60);
     httplib::Headers headers;
     if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);

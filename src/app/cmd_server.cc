@@ -65,6 +65,11 @@ int run_server(const ServerArgs& args) {
     std::cerr << "pcipass server: " << store.error().describe() << "\n";
     return store.error().code() == ErrorCode::InvalidArgument ? kExitInvalidInput : kExitInternal;
   }
+  auto checkpointer = Checkpointer::start(args.db, **store, 200);
+  if (!checkpointer) {
+    std::cerr << "pcipass server: " << checkpointer.error().describe() << "\n";
+    return kExitInternal;
+  }
   if (args.bootstrap_token_file)
     if (auto st = bootstrap_admin(**store, *args.bootstrap_token_file); !st) {
       std::cerr << "pcipass server: " << st.error().describe() << "\n";

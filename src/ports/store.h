@@ -78,6 +78,20 @@ class Store {
   // Brings the schema to the newest version this build knows (numbered migrations);
   // refuses a database from a newer pcipass.
   virtual Status migrate() = 0;
+
+  // Group commit: between begin_batch() and commit_batch() every method runs as a
+  // savepoint inside one outer transaction, so one commit (one fsync on PostgreSQL,
+  // one WAL append on SQLite) covers many requests. A method that fails rolls back
+  // its own savepoint only. Nothing in a batch is durable, or visible to other
+  // connections, before commit_batch() succeeds; abort_batch() drops it all.
+  // Whether a server should batch its writes. SQLite: yes (one database-wide write
+  // lock, so batches of several controllers serialize). PostgreSQL: no: a batch
+  // holds host row locks until it commits, and two controllers' batches waiting on
+  // each other's rows would deadlock.
+  virtual bool batches_writes() const = 0;
+  virtual Status begin_batch() = 0;
+  virtual Status commit_batch() = 0;
+  virtual void abort_batch() = 0;
   virtual Result<int> schema_version() = 0;
 
   // Creates or replaces a host's inventory and moves allocations as `moves` says, in

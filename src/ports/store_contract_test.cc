@@ -217,6 +217,31 @@ TEST_P(StoreContract, AVanishedDeviceStaysHeldUntilItsHolderIsReleased) {
   EXPECT_EQ(h.devices[1].facts.address.to_string(), "0000:41:02.0");
 }
 
+TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
+  auto s = open("batch");
+  auto other = open("batch");
+  ASSERT_TRUE(s->begin_batch().ok());
+  auto g = s->put_host(sample_host("compute-1"));
+  ASSERT_TRUE(g.ok()) << g.error().describe();
+  auto g2 = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), *g);
+  ASSERT_TRUE(g2.ok()) << g2.error().describe();
+  // A losing step inside the batch: refused, and only it is undone.
+  EXPECT_EQ(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1", "0000:41:02.0"}), *g2).error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(s->release("nope").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(s->instances()->size(), 1u);  // the batch sees its own writes
+  ASSERT_TRUE(s->commit_batch().ok());
+  EXPECT_EQ(other->instances()->size(), 1u);
+  EXPECT_EQ(other->host("compute-1")->generation, *g2);
+  // An aborted batch leaves nothing.
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->release("vm1").ok());
+  ASSERT_TRUE(s->put_host(sample_host("compute-2")).ok());
+  s->abort_batch();
+  EXPECT_EQ(s->instances()->size(), 1u);
+  EXPECT_EQ(s->hosts()->size(), 1u);
+  EXPECT_EQ(other->hosts()->size(), 1u);
+}
+
 TEST_P(StoreContract, TokensAreFoundByTheirHashOnly) {
   auto s = open();
   const std::string hash(64, 'a');

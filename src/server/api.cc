@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <set>
 
@@ -74,7 +75,59 @@ Result<std::unique_ptr<Api>> Api::open(Store& store, ApiOptions options) {
   auto c = Controller::open(store, std::move(config));
   if (!c) return std::move(c).error();
   api->controller_ = std::move(*c);
+  api->committer_ = std::thread([a = api.get()] { a->commit_loop(); });
   return api;
+}
+
+Api::~Api() {
+  {
+    std::lock_guard lock(commit_mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  std::lock_guard lock(mu_);
+  if (batch_open_) store_.abort_batch();
+}
+
+void Api::commit_loop() {
+  for (;;) {
+    {
+      std::unique_lock c(commit_mu_);
+      work_cv_.wait(c, [&] { return stopping_ || requested_ > finished_; });
+      if (stopping_) return;
+    }
+    uint64_t id = 0;
+    bool ok = true;
+    {
+      std::lock_guard lock(mu_);
+      id = batch_id_;
+      if (batch_open_) {
+        batch_open_ = false;
+        if (auto st = store_.commit_batch(); !st) {
+          ok = false;
+          std::fprintf(stderr, "pcipass server: commit failed, the batch's requests get 503: %s\n", st.error().describe().c_str());
+          if (auto re = controller_->reload(); !re)
+            std::fprintf(stderr, "pcipass server: rebuilding the fleet failed: %s\n", re.error().describe().c_str());
+        }
+      }
+    }
+    {
+      std::lock_guard c(commit_mu_);
+      finished_ = id;
+      if (!ok) failed_.insert(id);
+      while (failed_.size() > 64) failed_.erase(failed_.begin());
+    }
+    done_cv_.notify_all();
+  }
+}
+
+bool Api::wait_for_commit(uint64_t id) {
+  std::unique_lock c(commit_mu_);
+  if (requested_ < id) requested_ = id;
+  work_cv_.notify_one();
+  done_cv_.wait(c, [&] { return finished_ >= id || stopping_; });
+  return finished_ >= id && !failed_.count(id);
 }
 
 Result<std::vector<std::string>> Api::reload_config() {
@@ -114,10 +167,19 @@ Result<Principal> Api::authenticate(const httplib::Request& req) {
 }
 
 void Api::route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler) {
-  auto serve = [this, access, handler](const httplib::Request& req, httplib::Response& res) {
+  const bool writes = std::string(method) != "GET";
+  auto serve = [this, access, handler, writes](const httplib::Request& req, httplib::Response& res) {
     Reply reply;
+    uint64_t batch = 0;  // the batch whose commit this answer waits for (0: none)
     {
       std::lock_guard lock(mu_);
+      if (writes && !batch_open_ && store_.batches_writes()) {
+        if (auto st = store_.begin_batch(); st) {
+          batch_open_ = true;
+          ++batch_id_;
+        }  // else the store methods run as their own transactions
+      }
+      if (batch_open_) batch = batch_id_;
       Principal who;
       bool allowed = true;
       if (access != Access::Anyone) {
@@ -147,6 +209,8 @@ void Api::route(httplib::Server& http, const char* method, const char* pattern, 
         }
       }
     }
+    if (batch && !wait_for_commit(batch))
+      reply = error_json(503, "Unavailable", "the store could not commit this request's batch; nothing of it was kept; retry");
     res.status = reply.status;
     if (reply.status != 204) res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
   };
@@ -530,17 +594,16 @@ Reply Api::update_flavor(const httplib::Request& req, const Principal&) {
 
 // ---- servers -------------------------------------------------------------------
 
-Result<Json> Api::server_json(const std::string& id) {
+Result<Json> Api::server_json(const std::string& id, std::string flavor_name) {
   const Fleet& fleet = controller_->fleet();
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
   const HostInventory& h = fleet.host(rec->host);
-  std::string flavor_name;
   std::optional<uint16_t> vlan;
-  auto rows = store_.instances_on(h.name());
-  if (rows)
-    for (const auto& r : *rows)
-      if (r.id == id) flavor_name = r.flavor;
+  if (flavor_name.empty())
+    if (auto rows = store_.instances_on(h.name()))
+      for (const auto& r : *rows)
+        if (r.id == id) flavor_name = r.flavor;
   if (!flavor_name.empty())
     if (auto fl = store_.flavor(flavor_name))
       for (const auto& [k, v] : fl->extra_specs)
@@ -621,7 +684,7 @@ Reply Api::create_server(const httplib::Request& req, const Principal&) {
     if (placed.error().code() == ErrorCode::NotFound) return error_json(404, "NotFound", placed.error().describe(), "host");
     return error_reply(placed.error());
   }
-  auto j = server_json(*name);
+  auto j = server_json(*name, *flavor);
   if (!j) return error_reply(j.error());
   return {201, *j};
 }

@@ -5,7 +5,18 @@
 // fleet, and a Store handle is one database connection). Tokens are checked on
 // every request except GET /v1 (version discovery); a verified token is remembered
 // for a few seconds so a busy client costs no database read per request.
+//
+// Group commit (stores whose batches_writes() says so): writes run inside a store
+// batch (see Store::begin_batch); a
+// committer thread commits the open batch as soon as a request waits on it, and a
+// request answers only after its batch is durable. Requests arriving during a
+// commit form the next batch, so under load one commit (one fsync on PostgreSQL)
+// serves many requests, and idle latency stays one commit. If a commit fails, every
+// request of that batch gets 503 and the fleet is rebuilt from the store.
 #include <chrono>
+#include <condition_variable>
+#include <set>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +50,9 @@ class Api {
  public:
   // Loads the configuration and the fleet from the store (migrated by the caller).
   static Result<std::unique_ptr<Api>> open(Store& store, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
 
   void mount(httplib::Server& http);
   // Re-reads the configuration file; on error the running configuration stays.
@@ -50,6 +64,9 @@ class Api {
   enum class Access { Anyone, Read, Admin, Report };
   using Handler = Reply (Api::*)(const httplib::Request&, const Principal&);
   Api(Store& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
+  void commit_loop();
+  // Waits until batch `id` is committed; false if its commit failed.
+  bool wait_for_commit(uint64_t id);
   void route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler);
   Result<Principal> authenticate(const httplib::Request& req);
 
@@ -76,7 +93,8 @@ class Api {
   Reply list_tokens(const httplib::Request&, const Principal&);
   Reply delete_token(const httplib::Request&, const Principal&);
 
-  Result<Json> server_json(const std::string& id);
+  // `flavor`, when the caller knows it, saves a store read.
+  Result<Json> server_json(const std::string& id, std::string flavor = "");
   Json device_json(size_t host, uint32_t device, bool detail) const;
 
   Store& store_;
@@ -89,6 +107,17 @@ class Api {
     std::chrono::steady_clock::time_point until;
   };
   std::unordered_map<std::string, CachedToken> token_cache_;  // by secret hash
+
+  // Group commit (mu_ guards batch_open_ and batch_id_; commit_mu_ the rest).
+  bool batch_open_ = false;
+  uint64_t batch_id_ = 0;
+  std::mutex commit_mu_;
+  std::condition_variable work_cv_, done_cv_;
+  uint64_t requested_ = 0;  // newest batch a request waits on
+  uint64_t finished_ = 0;   // every batch up to this one is settled
+  std::set<uint64_t> failed_;
+  bool stopping_ = false;
+  std::thread committer_;
 };
 
 // The JSON error body and HTTP status for an error.

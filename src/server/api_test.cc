@@ -109,7 +109,7 @@ struct Answer {
 
 class Client {
  public:
-  explicit Client(int port, std::string token = kAdmin) : cli_("127.0.0.1", port), token_(std::move(token)) {}
+  explicit Client(int port, std::string token = kAdmin) : cli_("127.0.0.1", port), token_(std::move(token)) { cli_.set_tcp_nodelay(true); }
   Answer call(const std::string& method, const std::string& path, const std::string& body = "") {
     httplib::Headers h;
     if (!token_.empty()) h.emplace("Authorization", "Bearer " + token_);

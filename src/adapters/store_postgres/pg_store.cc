@@ -136,20 +136,21 @@ Param num(T v) {
   return std::to_string(v);
 }
 
-// BEGIN ... COMMIT, rolled back unless committed.
+// BEGIN ... COMMIT, rolled back unless committed; inside a batch, a savepoint
+// released on commit and rolled back to otherwise.
 class Transaction {
  public:
-  explicit Transaction(PGconn* c) : c_(c) {
-    revive(c);
-    PQclear(PQexec(c, "BEGIN"));  // a failure shows in the first statement
+  Transaction(PGconn* c, bool in_batch) : c_(c), nested_(in_batch) {
+    if (!nested_) revive(c);
+    PQclear(PQexec(c, nested_ ? "SAVEPOINT op" : "BEGIN"));  // a failure shows in the first statement
   }
   ~Transaction() { rollback(); }
   void rollback() {
-    if (!done_) PQclear(PQexec(c_, "ROLLBACK"));
+    if (!done_) PQclear(PQexec(c_, nested_ ? "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op" : "ROLLBACK"));
     done_ = true;
   }
   Status commit() {
-    PGresult* raw = PQexec(c_, "COMMIT");
+    PGresult* raw = PQexec(c_, nested_ ? "RELEASE SAVEPOINT op" : "COMMIT");
     PgResult r(raw);
     done_ = true;
     if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(c_, raw, "commit");
@@ -158,6 +159,7 @@ class Transaction {
 
  private:
   PGconn* c_;
+  bool nested_;
   bool done_ = false;
 };
 
@@ -212,13 +214,13 @@ Result<int> current_version(PGconn* conn_) {
 }  // namespace
 
 Result<int> PgStore::schema_version() {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   return current_version(conn_);
 }
 
 
 Status PgStore::migrate() {
-  Transaction tx(conn_);
+  Transaction tx(conn_, batch_);
   if (auto r = run(conn_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
   if (auto r = run(conn_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
                    {}, "migrate");
@@ -239,9 +241,35 @@ Status PgStore::migrate() {
   return tx.commit();
 }
 
+Status PgStore::begin_batch() {
+  if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
+  if (!batch_) revive(conn_);
+  if (auto r = run(conn_, "BEGIN", {}, "begin batch"); !r) return std::move(r).error();
+  batch_ = true;
+  return ok_status();
+}
+
+Status PgStore::commit_batch() {
+  if (!batch_) return ok_status();
+  batch_ = false;
+  PGresult* raw = PQexec(conn_, "COMMIT");
+  PgResult r(raw);
+  if (PQresultStatus(raw) != PGRES_COMMAND_OK) {
+    Error e = pg_error(conn_, raw, "commit");
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    return e;
+  }
+  return ok_status();
+}
+
+void PgStore::abort_batch() {
+  if (batch_) PQclear(PQexec(conn_, "ROLLBACK"));
+  batch_ = false;
+}
+
 Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                       std::optional<uint64_t> expected_generation) {
-  Transaction tx(conn_);
+  Transaction tx(conn_, batch_);
   const std::string what = "put host " + h.name;
   if (expected_generation) {
     auto cur = run(conn_, "SELECT generation FROM hosts WHERE name = $1 FOR UPDATE", {h.name}, what);
@@ -323,7 +351,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
 }
 
 Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
@@ -391,7 +419,7 @@ Result<HostRecord> PgStore::host(const std::string& name) {
 }
 
 Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations() {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   auto q = run(conn_, "SELECT name, generation FROM hosts ORDER BY name", {}, "host generations");
   if (!q) return std::move(q).error();
   std::vector<std::pair<std::string, uint64_t>> out;
@@ -401,7 +429,7 @@ Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations(
 }
 
 Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
-  Transaction tx(conn_);
+  Transaction tx(conn_, batch_);
   if (create) {
     auto ins = run(conn_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
                    "create flavor " + f.name);
@@ -433,7 +461,7 @@ Status PgStore::create_flavor(const FlavorRecord& f) { return write_flavor(f, tr
 Status PgStore::update_flavor(const FlavorRecord& f) { return write_flavor(f, false); }
 
 Result<std::vector<FlavorRecord>> PgStore::flavors() {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
   auto fs = run(conn_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name", {}, "flavors");
@@ -450,19 +478,22 @@ Result<std::vector<FlavorRecord>> PgStore::flavors() {
 }
 
 Result<FlavorRecord> PgStore::flavor(const std::string& name) {
-  revive(conn_);
-  auto fs = run(conn_, "SELECT name, vcpus, memory_mb FROM flavors WHERE name = $1", {name}, "flavor " + name);
-  if (!fs) return std::move(fs).error();
-  if (fs->rows() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
-  FlavorRecord f{fs->text(0, 0), static_cast<uint32_t>(fs->integer(0, 1)), static_cast<uint64_t>(fs->integer(0, 2)), {}};
-  auto specs = run(conn_, "SELECT key, value FROM flavor_extra_specs WHERE flavor = $1 ORDER BY position", {name}, "flavor " + name);
-  if (!specs) return std::move(specs).error();
-  for (int i = 0; i < specs->rows(); ++i) f.extra_specs.emplace_back(specs->text(i, 0), specs->text(i, 1));
+  if (!batch_) revive(conn_);
+  // One round trip: the flavor row with its extra specs (if any), in order.
+  auto q = run(conn_,
+               "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value FROM flavors f "
+               "LEFT JOIN flavor_extra_specs s ON s.flavor = f.name WHERE f.name = $1 ORDER BY s.position",
+               {name}, "flavor " + name);
+  if (!q) return std::move(q).error();
+  if (q->rows() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+  FlavorRecord f{q->text(0, 0), static_cast<uint32_t>(q->integer(0, 1)), static_cast<uint64_t>(q->integer(0, 2)), {}};
+  for (int i = 0; i < q->rows(); ++i)
+    if (!q->null(i, 3)) f.extra_specs.emplace_back(q->text(i, 3), q->text(i, 4));
   return f;
 }
 
 Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  Transaction tx(conn_);
+  Transaction tx(conn_, batch_);
   const std::string what = "claim " + in.id;
   auto bump = run(conn_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 AND generation = $2 RETURNING generation",
                   {in.host, num(expected_generation)}, what);
@@ -523,7 +554,7 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
 }
 
 Status PgStore::release(const std::string& id) {
-  Transaction tx(conn_);
+  Transaction tx(conn_, batch_);
   const std::string what = "release " + id;
   auto find = run(conn_, "SELECT host FROM instances WHERE id = $1 FOR UPDATE", {id}, what);
   if (!find) return std::move(find).error();
@@ -546,7 +577,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instan
 Result<std::vector<InstanceRecordRow>> PgStore::instances_on(const std::string& host) { return load_instances(&host); }
 
 Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string* host) {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = host ? std::vector<Param>{*host} : std::vector<Param>{};
@@ -587,7 +618,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
 }
 
 Status PgStore::create_token(const TokenRecord& t) {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   auto r = run(conn_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
                "create token " + t.name);
   if (!r) {
@@ -598,7 +629,7 @@ Status PgStore::create_token(const TokenRecord& t) {
 }
 
 Result<std::vector<TokenRecord>> PgStore::load_tokens(const std::string* sha256) {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   auto q = sha256 ? run(conn_, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
                   : run(conn_, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
   if (!q) return std::move(q).error();
@@ -617,7 +648,7 @@ Result<TokenRecord> PgStore::token_by_secret_sha256(const std::string& sha256_he
 Result<std::vector<TokenRecord>> PgStore::tokens() { return load_tokens(nullptr); }
 
 Status PgStore::delete_token(const std::string& name) {
-  revive(conn_);
+  if (!batch_) revive(conn_);
   auto r = run(conn_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
   if (!r) return std::move(r).error();
   if (r->affected() == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));

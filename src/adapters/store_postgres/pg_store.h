@@ -24,6 +24,10 @@ class PgStore final : public Store {
   PgStore& operator=(const PgStore&) = delete;
 
   Status migrate() override;
+  bool batches_writes() const override { return false; }
+  Status begin_batch() override;
+  Status commit_batch() override;
+  void abort_batch() override;
   Result<int> schema_version() override;
   Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                std::optional<uint64_t> expected_generation) override;
@@ -52,6 +56,7 @@ class PgStore final : public Store {
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   Status write_flavor(const FlavorRecord& flavor, bool create);
   pg_conn* conn_;
+  bool batch_ = false;
 };
 
 }  // namespace pcipass

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <unordered_map>
 
 namespace pcipass {
 namespace {
@@ -76,11 +77,24 @@ Error sql_error(sqlite3* db, const std::string& what) {
   return Error(c, what + ": " + sqlite3_errmsg(db));
 }
 
-// A prepared statement with typed binds and reads; finalized on scope exit.
+// A prepared statement with typed binds and reads. Statements are prepared once per
+// connection and kept in the store's cache (keyed by the SQL literal's address);
+// leaving scope resets one for its next use.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(sqlite3* db, std::unordered_map<const void*, sqlite3_stmt*>& cache, const char* sql) : db_(db) {
+    if (auto it = cache.find(sql); it != cache.end()) {
+      s_ = it->second;
+      ok_ = true;
+      return;
+    }
+    ok_ = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) == SQLITE_OK;
+    if (ok_) cache.emplace(sql, s_);
+  }
+  ~Stmt() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool prepared() const { return ok_; }
@@ -114,22 +128,28 @@ class Stmt {
   bool ok_ = false;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed; inside a batch, a
+// savepoint released on commit and rolled back to otherwise.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db) { began_ = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK; }
+  Transaction(sqlite3* db, bool in_batch) : db_(db), nested_(in_batch) {
+    began_ = sqlite3_exec(db, nested_ ? "SAVEPOINT op" : "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
   ~Transaction() {
-    if (began_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!began_ || done_) return;
+    if (nested_) sqlite3_exec(db_, "ROLLBACK TO op; RELEASE op", nullptr, nullptr, nullptr);
+    else sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
   bool began() const { return began_; }
   Status commit() {
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "commit");
+    if (sqlite3_exec(db_, nested_ ? "RELEASE op" : "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "commit");
     done_ = true;
     return ok_status();
   }
 
  private:
   sqlite3* db_;
+  bool nested_;
   bool began_ = false;
   bool done_ = false;
 };
@@ -155,7 +175,38 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return store;
 }
 
-SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+Status SqliteStore::begin_batch() {
+  if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  batch_ = true;
+  return ok_status();
+}
+
+Status SqliteStore::commit_batch() {
+  if (!batch_) return ok_status();
+  auto st = exec("COMMIT");
+  if (!st) (void)exec("ROLLBACK");
+  batch_ = false;
+  return st;
+}
+
+void SqliteStore::abort_batch() {
+  if (batch_) (void)exec("ROLLBACK");
+  batch_ = false;
+}
+
+Status SqliteStore::set_auto_checkpoint(bool on) { return exec(on ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0"); }
+
+Status SqliteStore::checkpoint() {
+  int log = 0, done = 0;
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done) != SQLITE_OK) return sql_error(db_, "checkpoint " + path_);
+  return ok_status();
+}
+
+SqliteStore::~SqliteStore() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
 
 Status SqliteStore::exec(const char* sql) {
   char* msg = nullptr;
@@ -168,17 +219,17 @@ Status SqliteStore::exec(const char* sql) {
 }
 
 Result<int> SqliteStore::schema_version() {
-  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
+  Stmt has(db_, cache_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'");
   PCIPASS_SQL_OK(has, "schema version");
   if (has.step() != SQLITE_ROW) return 0;
-  Stmt v(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  Stmt v(db_, cache_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   PCIPASS_SQL_OK(v, "schema version");
   if (v.step() != SQLITE_ROW) return sql_error(db_, "schema version");
   return static_cast<int>(v.integer(0));
 }
 
 Status SqliteStore::migrate() {
-  Transaction tx(db_);
+  Transaction tx(db_, batch_);
   if (!tx.began()) return sql_error(db_, "migrate: begin");
   if (auto st = exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"); !st)
     return st;
@@ -189,7 +240,7 @@ Status SqliteStore::migrate() {
                                           ", newer than this pcipass knows (" + std::to_string(latest_version()) + "); upgrade pcipass");
   for (int v = *current + 1; v <= latest_version(); ++v) {
     if (auto st = exec(kMigrations[v - 1]); !st) return std::move(std::move(st).error().within("migration " + std::to_string(v)));
-    Stmt mark(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))");
+    Stmt mark(db_, cache_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))");
     PCIPASS_SQL_OK(mark, "migrate");
     mark.bind(1, int64_t{v});
     if (mark.step() != SQLITE_DONE) return sql_error(db_, "migration " + std::to_string(v));
@@ -199,10 +250,10 @@ Status SqliteStore::migrate() {
 
 Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                           std::optional<uint64_t> expected_generation) {
-  Transaction tx(db_);
+  Transaction tx(db_, batch_);
   if (!tx.began()) return sql_error(db_, "put host: begin");
   if (expected_generation) {
-    Stmt cur(db_, "SELECT generation FROM hosts WHERE name = ?");
+    Stmt cur(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
     PCIPASS_SQL_OK(cur, "put host");
     cur.bind(1, h.name);
     const uint64_t now = cur.step() == SQLITE_ROW ? static_cast<uint64_t>(cur.integer(0)) : 0;
@@ -210,14 +261,14 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
       return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
-  Stmt up(db_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
+  Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
                "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa");
   PCIPASS_SQL_OK(up, "put host");
   up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0});
   if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
   // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the unique key.
-  Stmt park(db_, "UPDATE allocations SET address = 'moving:' || ? WHERE host = ? AND address = ?");
-  Stmt land(db_, "UPDATE allocations SET address = ? WHERE host = ? AND address = 'moving:' || ?");
+  Stmt park(db_, cache_, "UPDATE allocations SET address = 'moving:' || ? WHERE host = ? AND address = ?");
+  Stmt land(db_, cache_, "UPDATE allocations SET address = ? WHERE host = ? AND address = 'moving:' || ?");
   PCIPASS_SQL_OK(park, "put host");
   PCIPASS_SQL_OK(land, "put host");
   for (Stmt* pass : {&park, &land})
@@ -227,13 +278,13 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
       pass->reset();
     }
   for (const char* sql : {"DELETE FROM host_numa WHERE host = ?", "DELETE FROM devices WHERE host = ?"}) {
-    Stmt del(db_, sql);
+    Stmt del(db_, cache_, sql);
     PCIPASS_SQL_OK(del, "put host");
     del.bind(1, h.name);
     if (del.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
   }
   if (h.numa) {
-    Stmt cell(db_, "INSERT INTO host_numa (host, id, cpus, memory_mb, socket) VALUES (?, ?, ?, ?, ?)");
+    Stmt cell(db_, cache_, "INSERT INTO host_numa (host, id, cpus, memory_mb, socket) VALUES (?, ?, ?, ?, ?)");
     PCIPASS_SQL_OK(cell, "put host");
     for (const auto& c : *h.numa) {
       cell.bind(1, h.name).bind(2, int64_t{c.id}).bind(3, int64_t{c.cpus}).bind(4, static_cast<int64_t>(c.memory_mb)).bind(5, c.socket);
@@ -241,7 +292,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
       cell.reset();
     }
   }
-  Stmt dev(db_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
+  Stmt dev(db_, cache_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
                 "devname, iommu_group, fingerprint, vanished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
@@ -254,7 +305,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     if (dev.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
     dev.reset();
   }
-  Stmt gen(db_, "SELECT generation FROM hosts WHERE name = ?");
+  Stmt gen(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
   PCIPASS_SQL_OK(gen, "put host");
   gen.bind(1, h.name);
   if (gen.step() != SQLITE_ROW) return sql_error(db_, "put host " + h.name);
@@ -266,7 +317,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
 Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only) {
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
-  Stmt hs(db_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = ?" : "SELECT name, generation, has_numa FROM hosts ORDER BY name");
+  Stmt hs(db_, cache_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = ?" : "SELECT name, generation, has_numa FROM hosts ORDER BY name");
   PCIPASS_SQL_OK(hs, "hosts");
   if (only) hs.bind(1, *only);
   while (hs.step() == SQLITE_ROW) {
@@ -277,7 +328,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
-  Stmt cells(db_, "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id");
+  Stmt cells(db_, cache_, "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id");
   PCIPASS_SQL_OK(cells, "hosts");
   while (cells.step() == SQLITE_ROW) {
     auto it = index.find(cells.text(0));
@@ -285,7 +336,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     out[it->second].numa->push_back({static_cast<uint32_t>(cells.integer(1)), static_cast<uint32_t>(cells.integer(2)),
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
-  Stmt devs(db_, "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+  Stmt devs(db_, cache_, "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
                  "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   while (devs.step() == SQLITE_ROW) {
@@ -325,17 +376,17 @@ Result<HostRecord> SqliteStore::host(const std::string& name) {
 
 Result<std::vector<std::pair<std::string, uint64_t>>> SqliteStore::host_generations() {
   std::vector<std::pair<std::string, uint64_t>> out;
-  Stmt q(db_, "SELECT name, generation FROM hosts ORDER BY name");
+  Stmt q(db_, cache_, "SELECT name, generation FROM hosts ORDER BY name");
   PCIPASS_SQL_OK(q, "host generations");
   while (q.step() == SQLITE_ROW) out.emplace_back(q.text(0), static_cast<uint64_t>(q.integer(1)));
   return out;
 }
 
 Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
-  Transaction tx(db_);
+  Transaction tx(db_, batch_);
   if (!tx.began()) return sql_error(db_, "flavor: begin");
   if (create) {
-    Stmt ins(db_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES (?, ?, ?)");
+    Stmt ins(db_, cache_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES (?, ?, ?)");
     PCIPASS_SQL_OK(ins, "create flavor");
     ins.bind(1, f.name).bind(2, int64_t{f.vcpus}).bind(3, static_cast<int64_t>(f.memory_mb));
     if (ins.step() != SQLITE_DONE) {
@@ -343,17 +394,17 @@ Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
       return sql_error(db_, "create flavor " + f.name);
     }
   } else {
-    Stmt up(db_, "UPDATE flavors SET vcpus = ?, memory_mb = ? WHERE name = ?");
+    Stmt up(db_, cache_, "UPDATE flavors SET vcpus = ?, memory_mb = ? WHERE name = ?");
     PCIPASS_SQL_OK(up, "update flavor");
     up.bind(1, int64_t{f.vcpus}).bind(2, static_cast<int64_t>(f.memory_mb)).bind(3, f.name);
     if (up.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
     if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
-    Stmt del(db_, "DELETE FROM flavor_extra_specs WHERE flavor = ?");
+    Stmt del(db_, cache_, "DELETE FROM flavor_extra_specs WHERE flavor = ?");
     PCIPASS_SQL_OK(del, "update flavor");
     del.bind(1, f.name);
     if (del.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
   }
-  Stmt spec(db_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES (?, ?, ?, ?)");
+  Stmt spec(db_, cache_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES (?, ?, ?, ?)");
   PCIPASS_SQL_OK(spec, "flavor");
   for (size_t i = 0; i < f.extra_specs.size(); ++i) {
     spec.bind(1, f.name).bind(2, static_cast<int64_t>(i)).bind(3, f.extra_specs[i].first).bind(4, f.extra_specs[i].second);
@@ -373,13 +424,13 @@ Status SqliteStore::update_flavor(const FlavorRecord& f) { return write_flavor(f
 Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  Stmt fs(db_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name");
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name");
   PCIPASS_SQL_OK(fs, "flavors");
   while (fs.step() == SQLITE_ROW) {
     index[fs.text(0)] = out.size();
     out.push_back({fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {}});
   }
-  Stmt specs(db_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position");
+  Stmt specs(db_, cache_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position");
   PCIPASS_SQL_OK(specs, "flavors");
   while (specs.step() == SQLITE_ROW)
     if (auto it = index.find(specs.text(0)); it != index.end()) out[it->second].extra_specs.emplace_back(specs.text(1), specs.text(2));
@@ -387,17 +438,22 @@ Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
 }
 
 Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
-  auto all = flavors();
-  if (!all) return std::move(all).error();
-  for (auto& f : *all)
-    if (f.name == name) return std::move(f);
-  return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb FROM flavors WHERE name = ?");
+  PCIPASS_SQL_OK(fs, "flavor");
+  fs.bind(1, name);
+  if (fs.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+  FlavorRecord f{fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {}};
+  Stmt specs(db_, cache_, "SELECT key, value FROM flavor_extra_specs WHERE flavor = ? ORDER BY position");
+  PCIPASS_SQL_OK(specs, "flavor");
+  specs.bind(1, name);
+  while (specs.step() == SQLITE_ROW) f.extra_specs.emplace_back(specs.text(0), specs.text(1));
+  return f;
 }
 
 Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  Transaction tx(db_);
+  Transaction tx(db_, batch_);
   if (!tx.began()) return sql_error(db_, "claim: begin");
-  Stmt bump(db_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
+  Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
   PCIPASS_SQL_OK(bump, "claim");
   bump.bind(1, in.host).bind(2, static_cast<int64_t>(expected_generation));
   if (bump.step() != SQLITE_DONE) return sql_error(db_, "claim on " + in.host);
@@ -407,14 +463,14 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
-  Stmt inst(db_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
+  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
   if (inst.step() != SQLITE_DONE) {
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
   }
-  Stmt cell(db_, "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
+  Stmt cell(db_, cache_, "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(cell, "claim");
   for (size_t i = 0; i < in.cells.size(); ++i) {
     cell.bind(1, in.id).bind(2, static_cast<int64_t>(i)).bind(3, int64_t{in.cells[i].first});
@@ -422,7 +478,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     if (cell.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id);
     cell.reset();
   }
-  Stmt alloc(db_, "INSERT INTO allocations (host, address, instance, request) VALUES (?, ?, ?, ?)");
+  Stmt alloc(db_, cache_, "INSERT INTO allocations (host, address, instance, request) VALUES (?, ?, ?, ?)");
   PCIPASS_SQL_OK(alloc, "claim");
   for (const auto& a : in.devices) {
     if (a.host != in.host) return Error(ErrorCode::InvalidArgument, "device " + a.address.to_string() + " is not on " + in.host);
@@ -430,7 +486,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     if (alloc.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) {
         alloc.reset();
-        Stmt who(db_, "SELECT instance FROM allocations WHERE host = ? AND address = ?");
+        Stmt who(db_, cache_, "SELECT instance FROM allocations WHERE host = ? AND address = ?");
         PCIPASS_SQL_OK(who, "claim");
         who.bind(1, in.host).bind(2, a.address.to_string());
         const std::string holder = who.step() == SQLITE_ROW ? who.text(0) : std::string("another request of this instance");
@@ -440,7 +496,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     }
     alloc.reset();
   }
-  Stmt gen(db_, "SELECT generation FROM hosts WHERE name = ?");
+  Stmt gen(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
   PCIPASS_SQL_OK(gen, "claim");
   gen.bind(1, in.host);
   if (gen.step() != SQLITE_ROW) return sql_error(db_, "claim " + in.id);
@@ -450,23 +506,23 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
 }
 
 Status SqliteStore::release(const std::string& id) {
-  Transaction tx(db_);
+  Transaction tx(db_, batch_);
   if (!tx.began()) return sql_error(db_, "release: begin");
-  Stmt find(db_, "SELECT host FROM instances WHERE id = ?");
+  Stmt find(db_, cache_, "SELECT host FROM instances WHERE id = ?");
   PCIPASS_SQL_OK(find, "release");
   find.bind(1, id);
   if (find.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no instance " + quote(id));
   const std::string host_name = find.text(0);
-  Stmt gone(db_, "DELETE FROM devices WHERE vanished = 1 AND host = ? AND address IN "
+  Stmt gone(db_, cache_, "DELETE FROM devices WHERE vanished = 1 AND host = ? AND address IN "
                  "(SELECT address FROM allocations WHERE instance = ? AND host = ?)");
   PCIPASS_SQL_OK(gone, "release");
   gone.bind(1, host_name).bind(2, id).bind(3, host_name);
   if (gone.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
-  Stmt del(db_, "DELETE FROM instances WHERE id = ?");
+  Stmt del(db_, cache_, "DELETE FROM instances WHERE id = ?");
   PCIPASS_SQL_OK(del, "release");
   del.bind(1, id);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
-  Stmt bump(db_, "UPDATE hosts SET generation = generation + 1 WHERE name = ?");
+  Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ?");
   PCIPASS_SQL_OK(bump, "release");
   bump.bind(1, host_name);
   if (bump.step() != SQLITE_DONE) return sql_error(db_, "release " + id);
@@ -479,7 +535,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::instances_on(const std::stri
 Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::string* host) {
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
-  Stmt is(db_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id"
+  Stmt is(db_, cache_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id"
                     : "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id");
   PCIPASS_SQL_OK(is, "instances");
   if (host) is.bind(1, *host);
@@ -493,7 +549,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
-  Stmt cs(db_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
+  Stmt cs(db_, cache_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
                       "WHERE i.host = ? ORDER BY c.instance, c.position"
                     : "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position");
   PCIPASS_SQL_OK(cs, "instances");
@@ -502,7 +558,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     if (auto it = index.find(cs.text(0)); it != index.end())
       out[it->second].cells.push_back({static_cast<uint32_t>(cs.integer(1)),
                                        {static_cast<uint32_t>(cs.integer(2)), static_cast<uint64_t>(cs.integer(3))}});
-  Stmt as(db_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"
+  Stmt as(db_, cache_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"
                     : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
   PCIPASS_SQL_OK(as, "instances");
   if (host) as.bind(1, *host);
@@ -516,7 +572,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
 }
 
 Status SqliteStore::create_token(const TokenRecord& t) {
-  Stmt ins(db_, "INSERT INTO tokens (name, secret_sha256, role, host, created_at) VALUES (?, ?, ?, ?, datetime('now'))");
+  Stmt ins(db_, cache_, "INSERT INTO tokens (name, secret_sha256, role, host, created_at) VALUES (?, ?, ?, ?, datetime('now'))");
   PCIPASS_SQL_OK(ins, "create token");
   ins.bind(1, t.name).bind(2, t.secret_sha256).bind(3, t.role).bind(4, t.host);
   if (ins.step() != SQLITE_DONE) {
@@ -528,7 +584,7 @@ Status SqliteStore::create_token(const TokenRecord& t) {
 
 Result<std::vector<TokenRecord>> SqliteStore::load_tokens(const std::string* sha256) {
   std::vector<TokenRecord> out;
-  Stmt q(db_, sha256 ? "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = ?"
+  Stmt q(db_, cache_, sha256 ? "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = ?"
                      : "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name");
   PCIPASS_SQL_OK(q, "tokens");
   if (sha256) q.bind(1, *sha256);
@@ -546,7 +602,7 @@ Result<TokenRecord> SqliteStore::token_by_secret_sha256(const std::string& sha25
 Result<std::vector<TokenRecord>> SqliteStore::tokens() { return load_tokens(nullptr); }
 
 Status SqliteStore::delete_token(const std::string& name) {
-  Stmt del(db_, "DELETE FROM tokens WHERE name = ?");
+  Stmt del(db_, cache_, "DELETE FROM tokens WHERE name = ?");
   PCIPASS_SQL_OK(del, "delete token");
   del.bind(1, name);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "delete token " + name);

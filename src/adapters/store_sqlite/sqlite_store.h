@@ -4,10 +4,12 @@
 // two controllers serialize on the database and the host generation decides races.
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "ports/store.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace pcipass {
 
@@ -20,6 +22,10 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status migrate() override;
+  bool batches_writes() const override { return true; }
+  Status begin_batch() override;
+  Status commit_batch() override;
+  void abort_batch() override;
   Result<int> schema_version() override;
   Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                std::optional<uint64_t> expected_generation) override;
@@ -39,6 +45,12 @@ class SqliteStore final : public Store {
   Result<std::vector<TokenRecord>> tokens() override;
   Status delete_token(const std::string& name) override;
 
+  // WAL checkpoints (which fsync) run inside whichever commit crosses the threshold;
+  // a server that checkpoints from its own thread turns that off on the request path.
+  Status set_auto_checkpoint(bool on);
+  // Copies committed WAL frames into the database without blocking writers.
+  Status checkpoint();
+
   // The numbered migrations this build knows, in order (exposed for tests).
   static int latest_version();
 
@@ -51,6 +63,8 @@ class SqliteStore final : public Store {
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   sqlite3* db_;
   std::string path_;
+  std::unordered_map<const void*, sqlite3_stmt*> cache_;  // prepared statements, by SQL literal
+  bool batch_ = false;
 };
 
 }  // namespace pcipass
