@@ -50,15 +50,31 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
       for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
     added.push_back(h);
   }
-  // Ranks follow name order, so the indexes are rebuilt once per batch.
+  // One new host usually fits between its name-order neighbours' ranks (ranks are
+  // spread out for that); otherwise every host is ranked and indexed again.
+  if (added.size() == 1 && hosts_.size() > 1) {
+    const HostIndex h = added.front();
+    auto it = by_name_.find(hosts_[h].name());
+    const uint64_t lo = it == by_name_.begin() ? 0 : uint64_t{rank_[std::prev(it)->second]} + 1;
+    const uint64_t hi = std::next(it) == by_name_.end() ? uint64_t{UINT32_MAX} + 1 : rank_[std::next(it)->second];
+    if (hi > lo) {
+      const auto r = static_cast<uint32_t>(lo + (hi - lo) / 2);
+      rank_.push_back(r);
+      host_at_rank_[r] = h;
+      index_host(h);
+      return added;
+    }
+  }
   by_alias_free_.assign(aliases_.aliases().size(), {});
   by_total_free_.clear();
   rank_.assign(hosts_.size(), 0);
-  by_rank_.clear();
-  uint32_t r = 0;
+  host_at_rank_.clear();
+  const uint64_t stride = (uint64_t{UINT32_MAX} + 1) / (hosts_.size() + 1);
+  uint64_t r = stride;
   for (const auto& [name, idx] : by_name_) {
-    rank_[idx] = r++;
-    by_rank_.push_back(idx);
+    rank_[idx] = static_cast<uint32_t>(r);
+    host_at_rank_[static_cast<uint32_t>(r)] = idx;
+    r += stride;
   }
   for (HostIndex i = 0; i < hosts_.size(); ++i) index_host(i);
   return added;
@@ -140,7 +156,7 @@ std::optional<BootPlan> Fleet::schedule(const InstanceShape& shape, std::optiona
   };
   if (forced) return attempt(*forced);
   if (weigher == Weigher::Name) {
-    for (HostIndex h : by_rank_)
+    for (const auto& [name, h] : by_name_)
       if (auto plan = attempt(h)) return plan;
     return std::nullopt;
   }
@@ -153,12 +169,12 @@ std::optional<BootPlan> Fleet::schedule(const InstanceShape& shape, std::optiona
       if (r.alias_index == primary) need += r.count;
     const auto& index = by_alias_free_[primary];
     for (auto it = index.lower_bound({need, 0}); it != index.end(); ++it)
-      if (auto plan = attempt(by_rank_[it->second])) return plan;
+      if (auto plan = attempt(host_at_rank_.at(it->second))) return plan;
     return std::nullopt;
   }
   // No devices wanted: prefer hosts with the fewest free devices, keeping device hosts free.
   for (const auto& [free, rank] : by_total_free_)
-    if (auto plan = attempt(by_rank_[rank])) return plan;
+    if (auto plan = attempt(host_at_rank_.at(rank))) return plan;
   return std::nullopt;
 }
 
@@ -167,14 +183,14 @@ std::vector<Rejection> Fleet::explain(const InstanceShape& shape, std::optional<
   auto one = [&](HostIndex h) { out.push_back({hosts_[h].name(), explain_host(hosts_[h], shape, matrix_, aliases_)}); };
   if (forced) one(*forced);
   else
-    for (HostIndex h : by_rank_) one(h);
+    for (const auto& [name, h] : by_name_) one(h);
   return out;
 }
 
 std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
   std::vector<HostIndex> out;
   const bool exact = counters_are_exact(shape);
-  for (HostIndex h : by_rank_) {
+  for (const auto& [name, h] : by_name_) {
     if (quick_reject(h, shape)) continue;
     if (exact || fit_host(hosts_[h], shape, matrix_, Weigher::Name)) out.push_back(h);
   }
@@ -346,7 +362,7 @@ size_t Fleet::memory_bytes() const {
   size_t bytes = sizeof(*this);
   for (const auto& h : hosts_) bytes += h.memory_bytes();
   bytes += (hosts_.capacity() - hosts_.size()) * sizeof(HostInventory);
-  bytes += rank_.capacity() * sizeof(uint32_t) + by_rank_.capacity() * sizeof(HostIndex);
+  bytes += rank_.capacity() * sizeof(uint32_t) + host_at_rank_.size() * (sizeof(uint32_t) + sizeof(HostIndex) + 2 * sizeof(void*));
   for (const auto& row : alias_free_) bytes += sizeof(row) + row.capacity() * sizeof(uint32_t);
   constexpr size_t kSetNode = 48;  // libstdc++ red-black node with a pair<uint32,uint32>
   for (const auto& s : by_alias_free_) bytes += s.size() * kSetNode;

@@ -96,8 +96,8 @@ class Fleet {
   AliasClassMatrix matrix_;
   std::vector<std::vector<uint32_t>> class_aliases_;  // class -> aliases admitting it
   std::vector<HostInventory> hosts_;
-  std::vector<uint32_t> rank_;               // host -> position in name order
-  std::vector<HostIndex> by_rank_;           // name order -> host
+  std::vector<uint32_t> rank_;               // host -> rank: increases with the name, with gaps
+  std::unordered_map<uint32_t, HostIndex> host_at_rank_;
   std::map<std::string, HostIndex, std::less<>> by_name_;
   std::vector<std::vector<uint32_t>> alias_free_;  // host -> alias -> free admitted devices
   std::vector<std::set<std::pair<uint32_t, uint32_t>>> by_alias_free_;  // alias -> (free, rank)

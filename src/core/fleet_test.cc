@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/test_support.h"
 
 namespace pcipass {
@@ -65,6 +67,29 @@ TEST(Fleet, ReplacingAHostEvictsItsInstancesAndReindexesIt) {
   ASSERT_TRUE(t.fleet->replace_host(std::move(*fresh)).ok());
   EXPECT_TRUE(t.fleet->find_host("e-new").has_value());
   EXPECT_TRUE(t.fleet->schedule(vf, std::nullopt, Weigher::Pack).has_value());
+}
+
+TEST(Fleet, HostsAddedOneByOneInAnyOrderKeepNameOrderAndIndexes) {
+  auto t = make_fleet(kFleet);
+  // Names arrive out of order, many into the same gap (forcing re-ranking now and then).
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("m-" + std::to_string((i * 7919) % 300));
+  for (int i = 0; i < 40; ++i) names.push_back("a-nic-" + std::string(static_cast<size_t>(i + 1), 'z'));
+  for (const auto& n : names) {
+    std::vector<DeviceFacts> facts{testing::device("0000:98:00.0", "10de", "2330")};
+    facts[0].numa_node = 0;
+    auto inv = HostInventory::build(n, std::nullopt, facts, t.scenario.device_spec, t.fleet->classes());
+    ASSERT_TRUE(inv.ok());
+    ASSERT_TRUE(t.fleet->add_host(std::move(*inv)).ok());
+  }
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+  // The name weigher walks names in order: "a-nic" has no GPU, "a-nic-z" is next.
+  auto plan = t.fleet->schedule(t.shape(R"({"pci_passthrough:alias": "gpu:1"})"), std::nullopt, Weigher::Name);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(t.fleet->host(plan->host).name(), "a-nic-z");
+  auto why = t.fleet->explain(t.shape(R"({"pci_passthrough:alias": "gpu:1"})"), std::nullopt);
+  ASSERT_EQ(why.size(), t.fleet->host_count());
+  EXPECT_TRUE(std::is_sorted(why.begin(), why.end(), [](const Rejection& a, const Rejection& b) { return a.host < b.host; }));
 }
 
 TEST(Fleet, NameWeigherTakesTheFirstFeasibleHostByName) {
