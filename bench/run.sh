@@ -2,6 +2,7 @@
 # Runs the benchmarks: the scheduler through Fleet (pcipass_bench), then the real
 # `pcipass simulate` binary end to end on generated scenario files of the same fleets
 # (JSON parsing, validation, fleet build, every op, output).
+# then the HTTP API through a real `pcipass server` on SQLite and on PostgreSQL.
 # Usage: bench/run.sh [OPS]   (default 100000; needs a release build in build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +29,13 @@ print(f"{sys.argv[2]:>7} {s['ops']:>10} {float(sys.argv[4]) - float(sys.argv[3])
 PY
   rm -f "$tmp/fleet-$n.json"
 done
+
+echo
+echo "== the HTTP API: boot+delete pairs with 8 client threads, 10 000 hosts registered"
+[ -x build/pcipass_http_bench ] || scripts/build.sh release >/dev/null
+rm -f "$tmp/http.db"*
+build/pcipass_http_bench --pcipass build/pcipass --db "sqlite:$tmp/http.db" --hosts 10000 --seconds 10
+pg="/tmp/pcipass-bench-pg-$$"   # outside $tmp: the postgres user must reach it
+tests/pg/pg-server.sh start "$pg"
+trap 'tests/pg/pg-server.sh stop "$pg"; rm -rf "$tmp"' EXIT
+build/pcipass_http_bench --pcipass build/pcipass --db "$(tests/pg/pg-server.sh conninfo "$pg")" --hosts 10000 --seconds 10

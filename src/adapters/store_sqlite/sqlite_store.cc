@@ -328,17 +328,22 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
-  Stmt cells(db_, cache_, "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id");
+  Stmt cells(db_, cache_, only ? "SELECT host, id, cpus, memory_mb, socket FROM host_numa WHERE host = ? ORDER BY host, id"
+                                : "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id");
   PCIPASS_SQL_OK(cells, "hosts");
+  if (only) cells.bind(1, *only);
   while (cells.step() == SQLITE_ROW) {
     auto it = index.find(cells.text(0));
     if (it == index.end() || !out[it->second].numa) continue;
     out[it->second].numa->push_back({static_cast<uint32_t>(cells.integer(1)), static_cast<uint32_t>(cells.integer(2)),
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
-  Stmt devs(db_, cache_, "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                 "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address");
+  Stmt devs(db_, cache_, only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+                               "iommu_group, fingerprint, vanished FROM devices WHERE host = ? ORDER BY host, address"
+                             : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
+                               "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
+  if (only) devs.bind(1, *only);
   while (devs.step() == SQLITE_ROW) {
     auto it = index.find(devs.text(0));
     if (it == index.end()) continue;
