@@ -8,7 +8,7 @@
 namespace pcipass {
 
 namespace {
-constexpr int kMaxAttempts = 8;
+constexpr int kMaxAttempts = 32;
 }
 
 Result<std::unique_ptr<Controller>> Controller::open(Store& store, PciConfig config) {
@@ -244,6 +244,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       if (written.error().code() != ErrorCode::Conflict || written.error().message().find("already exists") != std::string::npos)
         return std::move(written).error();
       ++conflicts_;  // another controller moved the host: take its view and plan again
+      if (pause_) pause_(attempt + 1);
       if (auto moved = refresh(); !moved) return std::move(moved).error();
       continue;
     }

@@ -4,6 +4,7 @@
 // truth: a boot is written there first (guarded by the host's generation), then
 // recorded in the Fleet; when another controller moved a host, the Fleet is reloaded
 // and the boot planned again.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -85,6 +86,11 @@ class Controller {
                                         const std::optional<std::string>& host, BootFailure* failure = nullptr);
   Status delete_server(const std::string& id);
 
+  // Called before each re-plan after a lost race (attempt 1, 2, ...): a server waits
+  // there a little, with jitter, so two controllers packing onto one host stop
+  // colliding. Unset: re-plan at once.
+  void set_retry_pause(std::function<void(int attempt)> pause) { pause_ = std::move(pause); }
+
   const Fleet& fleet() const { return *fleet_; }
   // Vanished allocated devices, by host.
   const std::map<std::string, std::vector<VanishedDevice>>& vanished() const { return vanished_; }
@@ -103,6 +109,7 @@ class Controller {
   std::map<std::string, uint64_t> generation_;
   std::map<std::string, std::vector<VanishedDevice>> vanished_;
   size_t conflicts_ = 0;
+  std::function<void(int)> pause_;
 };
 
 }  // namespace pcipass

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <random>
 #include <set>
 
 #include "adapters/json/nova_conf.h"
@@ -75,6 +76,12 @@ Result<std::unique_ptr<Api>> Api::open(Store& store, ApiOptions options) {
   auto c = Controller::open(store, std::move(config));
   if (!c) return std::move(c).error();
   api->controller_ = std::move(*c);
+  // Lost races: back off 0.1 ms, 0.2 ms, ... (at most 5 ms) with jitter before planning again.
+  api->controller_->set_retry_pause([](int attempt) {
+    static thread_local std::minstd_rand jitter(std::random_device{}());
+    const auto us = std::min(5000, 100 * attempt) * (50 + static_cast<int>(jitter() % 100)) / 100;
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+  });
   api->committer_ = std::thread([a = api.get()] { a->commit_loop(); });
   return api;
 }
