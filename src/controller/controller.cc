@@ -171,9 +171,10 @@ Result<ReportOutcome> Controller::report_host(HostRecord report) {
   return Error(ErrorCode::Unavailable, "host " + report.name + " kept changing while its report was reconciled; report again");
 }
 
-Result<InstanceShape> Controller::shape_of(const std::string& flavor_name) {
+Result<InstanceShape> Controller::shape_of(const std::string& flavor_name, FlavorRecord* record) {
   auto flavor = store_.flavor(flavor_name);
   if (!flavor) return std::move(flavor).error();
+  if (record) *record = *flavor;
   std::vector<std::string> ignored;
   auto shape = parse_flavor(flavor->vcpus, flavor->memory_mb, flavor->extra_specs, config_.aliases, ignored);
   if (!shape) return std::move(std::move(shape).error().within("flavor " + flavor_name));
@@ -202,7 +203,8 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, BootFailure* failure) {
   if (id.empty()) return invalid("a server needs an id");
-  auto shape = shape_of(flavor_name);
+  FlavorRecord flavor;
+  auto shape = shape_of(flavor_name, &flavor);
   if (!shape) return std::move(shape).error();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     std::optional<HostIndex> host_index;
@@ -262,6 +264,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     for (const auto& a : row.devices) out.devices.push_back(a.address);
     std::sort(out.devices.begin(), out.devices.end());
     for (const auto& c : row.cells) out.numa_cells.push_back(c.first);
+    out.flavor_extra_specs = std::move(flavor.extra_specs);
     return out;
   }
   return Error(ErrorCode::Unavailable, "gave up on " + quote(id) + " after " + std::to_string(kMaxAttempts) +

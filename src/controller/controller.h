@@ -28,6 +28,7 @@ struct ServerPlacement {
   std::string host;
   std::vector<PciAddress> devices;   // everything held, by address
   std::vector<uint32_t> numa_cells;  // host cell ids
+  std::vector<std::pair<std::string, std::string>> flavor_extra_specs;  // as booted
 };
 
 struct BootFailure {
@@ -75,7 +76,8 @@ class Controller {
   Result<ReportOutcome> report_host(HostRecord report);
 
   // The flavor's request, as the scheduler sees it.
-  Result<InstanceShape> shape_of(const std::string& flavor);
+  // `record`, if given, receives the flavor as stored.
+  Result<InstanceShape> shape_of(const std::string& flavor, FlavorRecord* record = nullptr);
   // Per host (or only `host`), in name order: whether the flavor fits now and why not.
   Result<std::vector<HostVerdict>> explain(const std::string& flavor, const std::optional<std::string>& host);
 

@@ -19,6 +19,8 @@
 
 namespace pcipass {
 
+inline constexpr const char* kStoreBusyPrefix = "busy: ";
+
 struct StoredDevice {
   DeviceFacts facts;
   std::string fingerprint;
@@ -84,10 +86,10 @@ class Store {
   // one WAL append on SQLite) covers many requests. A method that fails rolls back
   // its own savepoint only. Nothing in a batch is durable, or visible to other
   // connections, before commit_batch() succeeds; abort_batch() drops it all.
-  // Whether a server should batch its writes. SQLite: yes (one database-wide write
-  // lock, so batches of several controllers serialize). PostgreSQL: no: a batch
-  // holds host row locks until it commits, and two controllers' batches waiting on
-  // each other's rows would deadlock.
+  // Whether a server should batch its writes. Where a batch could wait on another
+  // controller's open batch (PostgreSQL row locks), the adapter must not wait:
+  // such a step fails with Unavailable and a message starting with kStoreBusyPrefix,
+  // and the caller commits its own batch and tries again.
   virtual bool batches_writes() const = 0;
   virtual Status begin_batch() = 0;
   virtual Status commit_batch() = 0;

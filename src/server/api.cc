@@ -59,6 +59,12 @@ std::string mac_for(const std::string& instance, PciAddress address) {
 
 }  // namespace
 
+void retry_pause(int attempt) {
+  static thread_local std::minstd_rand jitter(std::random_device{}());
+  const auto us = std::min(5000, 100 * attempt) * (50 + static_cast<int>(jitter() % 100)) / 100;
+  std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
+
 Reply error_reply(const Error& e) {
   static const char* const kCodes[] = {"InvalidArgument", "NotFound", "Conflict", "Unavailable", "PermissionDenied", "Io", "Internal"};
   return error_json(http_status(e.code()), kCodes[static_cast<int>(e.code())], e.describe(), e.context().empty() ? "" : e.where());
@@ -77,11 +83,7 @@ Result<std::unique_ptr<Api>> Api::open(Store& store, ApiOptions options) {
   if (!c) return std::move(c).error();
   api->controller_ = std::move(*c);
   // Lost races: back off 0.1 ms, 0.2 ms, ... (at most 5 ms) with jitter before planning again.
-  api->controller_->set_retry_pause([](int attempt) {
-    static thread_local std::minstd_rand jitter(std::random_device{}());
-    const auto us = std::min(5000, 100 * attempt) * (50 + static_cast<int>(jitter() % 100)) / 100;
-    std::this_thread::sleep_for(std::chrono::microseconds(us));
-  });
+  api->controller_->set_retry_pause(retry_pause);
   api->committer_ = std::thread([a = api.get()] { a->commit_loop(); });
   return api;
 }
@@ -173,10 +175,7 @@ Result<Principal> Api::authenticate(const httplib::Request& req) {
   return who;
 }
 
-void Api::route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler) {
-  const bool writes = std::string(method) != "GET";
-  auto serve = [this, access, handler, writes](const httplib::Request& req, httplib::Response& res) {
-    Reply reply;
+uint64_t Api::serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, Reply& reply) {
     uint64_t batch = 0;  // the batch whose commit this answer waits for (0: none)
     {
       std::lock_guard lock(mu_);
@@ -196,7 +195,6 @@ void Api::route(httplib::Server& http, const char* method, const char* pattern, 
           reply = p.error().message().find("token") != std::string::npos || p.error().message().find("Authorization") != std::string::npos
                       ? error_json(401, "Unauthenticated", p.error().message())
                       : error_reply(p.error());
-          if (reply.status == 401) res.set_header("WWW-Authenticate", "Bearer");
         } else {
           who = *p;
           if (access == Access::Admin && who.role != Role::Admin) {
@@ -216,8 +214,27 @@ void Api::route(httplib::Server& http, const char* method, const char* pattern, 
         }
       }
     }
-    if (batch && !wait_for_commit(batch))
-      reply = error_json(503, "Unavailable", "the store could not commit this request's batch; nothing of it was kept; retry");
+  return batch;
+}
+
+void Api::route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler) {
+  const bool writes = std::string(method) != "GET";
+  auto serve = [this, access, handler, writes](const httplib::Request& req, httplib::Response& res) {
+    Reply reply;
+    // A step that found a row locked by another controller's open batch is retried
+    // after this server's own batch is committed (releasing what it holds).
+    for (int attempt = 1;; ++attempt) {
+      const uint64_t batch = serve_once(req, access, handler, writes, reply);
+      if (batch && !wait_for_commit(batch)) {
+        reply = error_json(503, "Unavailable", "the store could not commit this request's batch; nothing of it was kept; retry");
+        break;
+      }
+      const bool busy = reply.status == 503 && reply.body.contains("error") &&
+                        reply.body["error"].value("message", "").find(kStoreBusyPrefix) != std::string::npos;
+      if (!busy || attempt >= 50) break;
+      retry_pause(attempt);
+    }
+    if (reply.status == 401) res.set_header("WWW-Authenticate", "Bearer");
     res.status = reply.status;
     if (reply.status != 204) res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
   };
@@ -601,7 +618,8 @@ Reply Api::update_flavor(const httplib::Request& req, const Principal&) {
 
 // ---- servers -------------------------------------------------------------------
 
-Result<Json> Api::server_json(const std::string& id, std::string flavor_name) {
+Result<Json> Api::server_json(const std::string& id, std::string flavor_name,
+                              const std::vector<std::pair<std::string, std::string>>* extra_specs) {
   const Fleet& fleet = controller_->fleet();
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
@@ -611,9 +629,10 @@ Result<Json> Api::server_json(const std::string& id, std::string flavor_name) {
     if (auto rows = store_.instances_on(h.name()))
       for (const auto& r : *rows)
         if (r.id == id) flavor_name = r.flavor;
-  if (!flavor_name.empty())
-    if (auto fl = store_.flavor(flavor_name))
-      for (const auto& [k, v] : fl->extra_specs)
+  std::vector<std::pair<std::string, std::string>> looked_up;
+  if (!extra_specs && !flavor_name.empty())
+    if (auto fl = store_.flavor(flavor_name)) looked_up = std::move(fl->extra_specs);
+  for (const auto& [k, v] : extra_specs ? *extra_specs : looked_up)
         if (k == "pcipass:vlan") {
           unsigned long n = 0;
           try {
@@ -691,7 +710,7 @@ Reply Api::create_server(const httplib::Request& req, const Principal&) {
     if (placed.error().code() == ErrorCode::NotFound) return error_json(404, "NotFound", placed.error().describe(), "host");
     return error_reply(placed.error());
   }
-  auto j = server_json(*name, *flavor);
+  auto j = server_json(*name, *flavor, &placed->flavor_extra_specs);
   if (!j) return error_reply(j.error());
   return {201, *j};
 }

@@ -68,6 +68,8 @@ class Api {
   // Waits until batch `id` is committed; false if its commit failed.
   bool wait_for_commit(uint64_t id);
   void route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler);
+  // One try under the lock; returns the batch the answer must wait for (0: none).
+  uint64_t serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, Reply& reply);
   Result<Principal> authenticate(const httplib::Request& req);
 
   Reply version(const httplib::Request&, const Principal&);
@@ -93,8 +95,9 @@ class Api {
   Reply list_tokens(const httplib::Request&, const Principal&);
   Reply delete_token(const httplib::Request&, const Principal&);
 
-  // `flavor`, when the caller knows it, saves a store read.
-  Result<Json> server_json(const std::string& id, std::string flavor = "");
+  // `flavor` and its `extra_specs`, when the caller knows them, save store reads.
+  Result<Json> server_json(const std::string& id, std::string flavor = "",
+                           const std::vector<std::pair<std::string, std::string>>* extra_specs = nullptr);
   Json device_json(size_t host, uint32_t device, bool detail) const;
 
   Store& store_;
@@ -119,6 +122,9 @@ class Api {
   bool stopping_ = false;
   std::thread committer_;
 };
+
+// Sleeps 0.1 ms × attempt (at most 5 ms), with jitter: between retries of lost races.
+void retry_pause(int attempt);
 
 // The JSON error body and HTTP status for an error.
 Reply error_reply(const Error& e);

@@ -66,8 +66,60 @@ CREATE TABLE tokens (
   created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 )sql",
+    // Claims and releases in one round trip each. A plpgsql block with EXCEPTION is a
+    // savepoint, so inside a batch a refused claim undoes only itself; a row lock held
+    // by another controller's open batch answers 'busy' (lock_timeout) instead of waiting.
+    R"sql(
+CREATE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
+    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[],
+    OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
+DECLARE
+  cur bigint;
+BEGIN
+  gen := 0;
+  detail := '';
+  BEGIN
+    SELECT generation INTO cur FROM hosts WHERE name = p_host FOR UPDATE;
+    IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
+    IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
+    UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
+    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
+      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
+    INSERT INTO allocations (host, address, instance, request)
+      SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
+    outcome := 'ok';
+    gen := cur + 1;
+  EXCEPTION
+    WHEN unique_violation THEN
+      IF EXISTS (SELECT 1 FROM instances WHERE id = p_id) THEN outcome := 'exists'; RETURN; END IF;
+      SELECT a.address || ' is already held by ' || a.instance INTO detail FROM allocations a
+        WHERE a.host = p_host AND a.address = ANY (p_addr) LIMIT 1;
+      IF detail IS NULL THEN outcome := 'twice'; detail := ''; ELSE outcome := 'held'; END IF;
+    WHEN lock_not_available THEN
+      outcome := 'busy';
+  END;
+END $$;
+CREATE FUNCTION pcipass_release(p_id text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  h text;
+BEGIN
+  BEGIN
+    SELECT host INTO h FROM instances WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND THEN RETURN 'missing'; END IF;
+    UPDATE hosts SET generation = generation + 1 WHERE name = h;
+    DELETE FROM devices WHERE vanished AND host = h AND address IN
+      (SELECT address FROM allocations WHERE instance = p_id AND host = h);
+    DELETE FROM instances WHERE id = p_id;
+    RETURN 'ok';
+  EXCEPTION WHEN lock_not_available THEN
+    RETURN 'busy';
+  END;
+END $$;
+)sql",
 };
 
+constexpr const char* kBusy = kStoreBusyPrefix;
 constexpr int64_t kMigrationLock = 0x70636970617373;  // "pcipass"
 
 using Param = std::optional<std::string>;
@@ -98,6 +150,7 @@ class PgResult {
 Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   const std::string s = state ? state : "";
+  if (s == "55P03") return Error(ErrorCode::Unavailable, std::string(kBusy) + what + ": a row is locked by another controller");
   ErrorCode code = s == "23505" || s == "23503" ? ErrorCode::Conflict
                    : s == "40001" || s == "40P01" || PQstatus(c) != CONNECTION_OK ? ErrorCode::Unavailable
                    : s.rfind("28", 0) == 0 || s == "42501" ? ErrorCode::PermissionDenied
@@ -243,8 +296,12 @@ Status PgStore::migrate() {
 
 Status PgStore::begin_batch() {
   if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
-  if (!batch_) revive(conn_);
-  if (auto r = run(conn_, "BEGIN", {}, "begin batch"); !r) return std::move(r).error();
+  revive(conn_);
+  // Inside a batch nothing waits long on another controller's row locks: a wait
+  // could close a cycle between two open batches. Such a step fails as busy.
+  PGresult* raw = PQexec(conn_, "BEGIN; SET LOCAL lock_timeout = '20ms'");
+  PgResult begun(raw);
+  if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(conn_, raw, "begin batch");
   batch_ = true;
   return ok_status();
 }
@@ -493,84 +550,46 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
 }
 
 Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  Transaction tx(conn_, batch_);
+  if (!batch_) revive(conn_);
   const std::string what = "claim " + in.id;
-  auto bump = run(conn_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 AND generation = $2 RETURNING generation",
-                  {in.host, num(expected_generation)}, what);
-  if (!bump) return std::move(bump).error();
-  if (bump->rows() == 0) {
-    auto h = run(conn_, "SELECT generation FROM hosts WHERE name = $1", {in.host}, what);
-    if (!h) return std::move(h).error();
-    if (h->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(in.host));
-    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + h->text(0, 0) + ", planned on " +
+  std::vector<Param> cell, vcpus, mem, addr, req;
+  for (const auto& c : in.cells) {
+    cell.push_back(num(c.first));
+    vcpus.push_back(num(c.second.first));
+    mem.push_back(num(c.second.second));
+  }
+  for (const auto& a : in.devices) {
+    if (a.host != in.host) return invalid("device " + a.address.to_string() + " is not on " + in.host);
+    addr.push_back(a.address.to_string());
+    req.push_back(num(a.request));
+  }
+  auto r = run(conn_,
+               "SELECT outcome, gen, detail FROM pcipass_claim($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], "
+               "$10::text[], $11::bigint[])",
+               {in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
+                text_array(vcpus), text_array(mem), text_array(addr), text_array(req)},
+               what);
+  if (!r) return std::move(r).error();
+  const std::string outcome = r->text(0, 0);
+  if (outcome == "ok") return static_cast<uint64_t>(r->integer(0, 1));
+  if (outcome == "nohost") return Error(ErrorCode::NotFound, "no host " + quote(in.host));
+  if (outcome == "stale")
+    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + r->text(0, 1) + ", planned on " +
                                           std::to_string(expected_generation) + "); plan again");
-  }
-  const auto generation = static_cast<uint64_t>(bump->integer(0, 0));
-  auto inst = run(conn_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES ($1, $2, $3, $4, $5)",
-                  {in.id, in.host, in.flavor, num(in.vcpus), num(in.memory_mb)}, what);
-  if (!inst) {
-    if (inst.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
-    return std::move(inst).error();
-  }
-  if (!in.cells.empty()) {
-    std::vector<Param> pos, cell, vcpus, mem;
-    for (size_t i = 0; i < in.cells.size(); ++i) {
-      pos.push_back(num(i));
-      cell.push_back(num(in.cells[i].first));
-      vcpus.push_back(num(in.cells[i].second.first));
-      mem.push_back(num(in.cells[i].second.second));
-    }
-    if (auto r = run(conn_,
-                     "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) "
-                     "SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
-                     {in.id, text_array(pos), text_array(cell), text_array(vcpus), text_array(mem)}, what);
-        !r)
-      return std::move(r).error();
-  }
-  if (!in.devices.empty()) {
-    std::vector<Param> addr, req;
-    for (const auto& a : in.devices) {
-      if (a.host != in.host) return invalid("device " + a.address.to_string() + " is not on " + in.host);
-      addr.push_back(a.address.to_string());
-      req.push_back(num(a.request));
-    }
-    auto r = run(conn_,
-                 "INSERT INTO allocations (host, address, instance, request) SELECT $1, a, $2, r FROM unnest($3::text[], $4::bigint[]) AS t(a, r)",
-                 {in.host, in.id, text_array(addr), text_array(req)}, what);
-    if (!r) {
-      if (r.error().code() != ErrorCode::Conflict) return std::move(r).error();
-      // Name the held device: read it outside the failed transaction.
-      tx.rollback();
-      for (const auto& a : in.devices) {
-        auto who = run(conn_, "SELECT instance FROM allocations WHERE host = $1 AND address = $2", {in.host, a.address.to_string()}, what);
-        if (who && who->rows())
-          return Error(ErrorCode::Conflict, in.host + " " + a.address.to_string() + " is already held by " + who->text(0, 0));
-      }
-      return Error(ErrorCode::Conflict, in.host + ": a device is named twice in the claim of " + in.id);
-    }
-  }
-  if (auto st = tx.commit(); !st) return std::move(st).error();
-  return generation;
+  if (outcome == "exists") return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
+  if (outcome == "held") return Error(ErrorCode::Conflict, in.host + " " + r->text(0, 2));
+  if (outcome == "twice") return Error(ErrorCode::Conflict, in.host + ": a device is named twice in the claim of " + in.id);
+  return Error(ErrorCode::Unavailable, std::string(kBusy) + "host " + in.host + " is locked by another controller's open transaction");
 }
 
 Status PgStore::release(const std::string& id) {
-  Transaction tx(conn_, batch_);
-  const std::string what = "release " + id;
-  auto find = run(conn_, "SELECT host FROM instances WHERE id = $1 FOR UPDATE", {id}, what);
-  if (!find) return std::move(find).error();
-  if (find->rows() == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
-  const std::string host_name = find->text(0, 0);
-  // The host row first: every writer of a host takes its row lock in the same order.
-  if (auto r = run(conn_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1", {host_name}, what); !r)
-    return std::move(r).error();
-  if (auto r = run(conn_,
-                   "DELETE FROM devices WHERE vanished AND host = $1 AND address IN "
-                   "(SELECT address FROM allocations WHERE instance = $2 AND host = $1)",
-                   {host_name, id}, what);
-      !r)
-    return std::move(r).error();
-  if (auto r = run(conn_, "DELETE FROM instances WHERE id = $1", {id}, what); !r) return std::move(r).error();
-  return tx.commit();
+  if (!batch_) revive(conn_);
+  auto r = run(conn_, "SELECT pcipass_release($1)", {id}, "release " + id);
+  if (!r) return std::move(r).error();
+  const std::string outcome = r->text(0, 0);
+  if (outcome == "ok") return ok_status();
+  if (outcome == "missing") return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  return Error(ErrorCode::Unavailable, std::string(kBusy) + "instance " + id + " is locked by another controller's open transaction");
 }
 
 Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instances(nullptr); }

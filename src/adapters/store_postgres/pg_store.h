@@ -24,7 +24,7 @@ class PgStore final : public Store {
   PgStore& operator=(const PgStore&) = delete;
 
   Status migrate() override;
-  bool batches_writes() const override { return false; }
+  bool batches_writes() const override { return true; }
   Status begin_batch() override;
   Status commit_batch() override;
   void abort_batch() override;
