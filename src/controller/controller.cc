@@ -112,8 +112,13 @@ Status Controller::rebuild_host(const std::string& name) {
 }
 
 Result<size_t> Controller::refresh() {
+  // Nobody else committed since the last look: nothing can have moved.
+  auto marker = store_.others_commit_marker();
+  if (!marker) return std::move(marker).error();
+  if (*marker && marker_ == *marker) return size_t{0};
   auto gens = store_.host_generations();
   if (!gens) return std::move(gens).error();
+  marker_ = *marker;
   std::vector<std::string> moved;
   for (const auto& [name, g] : *gens) {
     auto it = generation_.find(name);

@@ -111,6 +111,7 @@ class Controller {
   std::map<std::string, uint64_t> generation_;
   std::map<std::string, std::vector<VanishedDevice>> vanished_;
   size_t conflicts_ = 0;
+  std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;
 };
 

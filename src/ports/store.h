@@ -106,6 +106,9 @@ class Store {
   virtual Result<HostRecord> host(const std::string& name) = 0;
   // Every host's current generation, by name: a cheap freshness check.
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() = 0;
+  // A value that changes whenever another connection commits to the database, if the
+  // store can tell cheaply (SQLite's data_version); nullopt: it cannot, so poll.
+  virtual Result<std::optional<uint64_t>> others_commit_marker() = 0;
 
   // create: Conflict if the name exists.
   virtual Status create_flavor(const FlavorRecord& flavor) = 0;

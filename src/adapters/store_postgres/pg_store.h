@@ -34,6 +34,7 @@ class PgStore final : public Store {
   Result<std::vector<HostRecord>> hosts() override;
   Result<HostRecord> host(const std::string& name) override;
   Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() override;
+  Result<std::optional<uint64_t>> others_commit_marker() override { return std::optional<uint64_t>(); }
   Status create_flavor(const FlavorRecord& flavor) override;
   Status update_flavor(const FlavorRecord& flavor) override;
   Result<std::vector<FlavorRecord>> flavors() override;

@@ -129,26 +129,39 @@ class Stmt {
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless committed; inside a batch, a
-// savepoint released on commit and rolled back to otherwise.
+// savepoint released on commit and rolled back to otherwise. The statements are
+// prepared once (a batch runs thousands of these).
 class Transaction {
  public:
-  Transaction(sqlite3* db, bool in_batch) : db_(db), nested_(in_batch) {
-    began_ = sqlite3_exec(db, nested_ ? "SAVEPOINT op" : "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  Transaction(sqlite3* db, std::unordered_map<const void*, sqlite3_stmt*>& cache, bool in_batch)
+      : db_(db), cache_(cache), nested_(in_batch) {
+    began_ = run(nested_ ? "SAVEPOINT op" : "BEGIN IMMEDIATE");
   }
   ~Transaction() {
     if (!began_ || done_) return;
-    if (nested_) sqlite3_exec(db_, "ROLLBACK TO op; RELEASE op", nullptr, nullptr, nullptr);
-    else sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (nested_) {
+      run("ROLLBACK TO op");
+      run("RELEASE op");
+    } else {
+      run("ROLLBACK");
+    }
   }
   bool began() const { return began_; }
   Status commit() {
-    if (sqlite3_exec(db_, nested_ ? "RELEASE op" : "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return sql_error(db_, "commit");
+    if (!run(nested_ ? "RELEASE op" : "COMMIT")) return sql_error(db_, "commit");
     done_ = true;
     return ok_status();
   }
 
  private:
+  bool run(const char* sql) {
+    Stmt st(db_, cache_, sql);
+    if (!st.prepared()) return false;
+    const int rc = st.step();
+    return rc == SQLITE_DONE || rc == SQLITE_ROW;
+  }
   sqlite3* db_;
+  std::unordered_map<const void*, sqlite3_stmt*>& cache_;
   bool nested_;
   bool began_ = false;
   bool done_ = false;
@@ -229,7 +242,7 @@ Result<int> SqliteStore::schema_version() {
 }
 
 Status SqliteStore::migrate() {
-  Transaction tx(db_, batch_);
+  Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "migrate: begin");
   if (auto st = exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"); !st)
     return st;
@@ -250,7 +263,7 @@ Status SqliteStore::migrate() {
 
 Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                           std::optional<uint64_t> expected_generation) {
-  Transaction tx(db_, batch_);
+  Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "put host: begin");
   if (expected_generation) {
     Stmt cur(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
@@ -387,8 +400,15 @@ Result<std::vector<std::pair<std::string, uint64_t>>> SqliteStore::host_generati
   return out;
 }
 
+Result<std::optional<uint64_t>> SqliteStore::others_commit_marker() {
+  Stmt q(db_, cache_, "PRAGMA data_version");
+  PCIPASS_SQL_OK(q, "data version");
+  if (q.step() != SQLITE_ROW) return sql_error(db_, "data version");
+  return std::optional<uint64_t>(static_cast<uint64_t>(q.integer(0)));
+}
+
 Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
-  Transaction tx(db_, batch_);
+  Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "flavor: begin");
   if (create) {
     Stmt ins(db_, cache_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES (?, ?, ?)");
@@ -456,7 +476,7 @@ Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
 }
 
 Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  Transaction tx(db_, batch_);
+  Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "claim: begin");
   Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
   PCIPASS_SQL_OK(bump, "claim");
@@ -511,7 +531,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
 }
 
 Status SqliteStore::release(const std::string& id) {
-  Transaction tx(db_, batch_);
+  Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "release: begin");
   Stmt find(db_, cache_, "SELECT host FROM instances WHERE id = ?");
   PCIPASS_SQL_OK(find, "release");

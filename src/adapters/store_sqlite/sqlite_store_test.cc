@@ -53,6 +53,19 @@ TEST(SqliteStore, RefusesADatabaseFromANewerPcipass) {
   EXPECT_NE(st.error().message().find("newer than this pcipass knows"), std::string::npos) << st.error().message();
 }
 
+TEST(SqliteStore, TheCommitMarkerMovesOnlyForOtherConnectionsCommits) {
+  const auto file = (dir() / "marker.db").string();
+  auto a = SqliteStore::open(file).value();
+  ASSERT_TRUE(a->migrate().ok());
+  auto b = SqliteStore::open(file).value();
+  const auto m0 = a->others_commit_marker().value();
+  ASSERT_TRUE(m0.has_value());
+  ASSERT_TRUE(a->put_host(contract::sample_host("own")).ok());
+  EXPECT_EQ(a->others_commit_marker().value(), m0);  // its own commit
+  ASSERT_TRUE(b->put_host(contract::sample_host("other")).ok());
+  EXPECT_NE(a->others_commit_marker().value(), m0);  // another connection's
+}
+
 TEST(SqliteStore, UnopenableFileIsAClearError) {
   auto s = SqliteStore::open("/nonexistent-dir/x.db");
   ASSERT_FALSE(s.ok());
