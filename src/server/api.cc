@@ -330,6 +330,17 @@ Reply Api::list_hosts(const httplib::Request&, const Principal&) {
   return {200, Json{{"hosts", out}}};
 }
 
+namespace {
+// A held device gone from its host's reports, as the device list shows it.
+Json vanished_json(const std::string& host, const VanishedDevice& gone) {
+  Json g = device_facts_json(gone.device);
+  g["host"] = host;
+  g["status"] = "vanished";
+  g["owner"] = gone.owner.empty() ? Json(nullptr) : Json(gone.owner);
+  return g;
+}
+}  // namespace
+
 Reply Api::show_host(const httplib::Request& req, const Principal&) {
   const std::string name = req.matches[1];
   auto stored = store_.host(name);
@@ -347,13 +358,7 @@ Reply Api::show_host(const httplib::Request& req, const Principal&) {
   Json devices = Json::array();
   for (uint32_t d = 0; d < h.devices().size(); ++d) devices.push_back(device_json(*hi, d, false));
   if (auto v = controller_->vanished().find(name); v != controller_->vanished().end())
-    for (const auto& gone : v->second) {
-      Json g = device_facts_json(gone.device);
-      g["host"] = name;
-      g["status"] = "vanished";
-      g["owner"] = gone.owner.empty() ? Json(nullptr) : Json(gone.owner);
-      devices.push_back(g);
-    }
+    for (const auto& gone : v->second) devices.push_back(vanished_json(name, gone));
   j["devices"] = devices;
   return {200, j};
 }
@@ -433,11 +438,7 @@ Reply Api::list_devices(const httplib::Request& req, const Principal&) {
     if (auto v = controller_->vanished().find(h.name()); v != controller_->vanished().end())
       for (const auto& gone : v->second) {
         if ((status && *status != "vanished") || (owner && gone.owner != *owner)) continue;
-        Json g = device_facts_json(gone.device);
-        g["host"] = h.name();
-        g["status"] = "vanished";
-        g["owner"] = gone.owner.empty() ? Json(nullptr) : Json(gone.owner);
-        out.push_back(g);
+        out.push_back(vanished_json(h.name(), gone));
       }
   };
   if (only) consider(*only);
@@ -461,13 +462,7 @@ Reply Api::show_device(const httplib::Request& req, const Principal&) {
   if (!di) {
     if (auto v = controller_->vanished().find(host); v != controller_->vanished().end())
       for (const auto& gone : v->second)
-        if (gone.device.facts.address == *address) {
-          Json g = device_facts_json(gone.device);
-          g["host"] = host;
-          g["status"] = "vanished";
-          g["owner"] = gone.owner.empty() ? Json(nullptr) : Json(gone.owner);
-          return {200, g};
-        }
+        if (gone.device.facts.address == *address) return {200, vanished_json(host, gone)};
     return error_json(404, "NotFound", "no device " + address->to_string() + " on " + host);
   }
   Json j = device_json(*hi, *di, true);
