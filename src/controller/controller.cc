@@ -276,17 +276,6 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
                                            " attempts: other controllers keep changing the hosts it fits on");
 }
 
-Result<bool> Controller::stale() {
-  auto gens = store_.host_generations();
-  if (!gens) return std::move(gens).error();
-  if (gens->size() != generation_.size()) return true;
-  for (const auto& [name, g] : *gens) {
-    auto it = generation_.find(name);
-    if (it == generation_.end() || it->second != g) return true;
-  }
-  return false;
-}
-
 Status Controller::delete_server(const std::string& id) {
   if (auto st = store_.release(id); !st) return st;
   const InstanceRecord* rec = fleet_->instance(id);

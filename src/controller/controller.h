@@ -59,8 +59,6 @@ class Controller {
 
   // Rebuilds the fleet from the store (hosts, then every instance's devices and cells).
   Status reload();
-  // True if some host moved in the store since this controller last saw it.
-  Result<bool> stale();
   // Brings the fleet in line with the store, rebuilding only the hosts whose
   // generation moved (another controller booted, deleted or took a report); returns
   // how many hosts were rebuilt.

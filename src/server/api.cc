@@ -140,13 +140,18 @@ bool Api::wait_for_commit(uint64_t id) {
 }
 
 Result<std::vector<std::string>> Api::reload_config() {
+  std::lock_guard lock(mu_);
+  if (auto st = reload_config_locked(); !st) return std::move(st).error();
+  return config_warnings_;
+}
+
+Status Api::reload_config_locked() {
   if (!options_.config_path) return invalid("the server was started without --config; there is nothing to reload");
   auto loaded = load_nova_pci_config(*options_.config_path);
   if (!loaded) return std::move(loaded).error();
-  std::lock_guard lock(mu_);
-  if (auto st = controller_->set_config({std::move(loaded->device_spec), std::move(loaded->aliases)}); !st) return std::move(st).error();
-  config_warnings_ = loaded->warnings;
-  return loaded->warnings;
+  if (auto st = controller_->set_config({std::move(loaded->device_spec), std::move(loaded->aliases)}); !st) return st;
+  config_warnings_ = std::move(loaded->warnings);
+  return ok_status();
 }
 
 Result<size_t> Api::refresh() {
@@ -508,12 +513,7 @@ Reply Api::show_config(const httplib::Request&, const Principal&) {
 }
 
 Reply Api::post_reload(const httplib::Request&, const Principal&) {
-  // Called with the lock held: read the file and swap the configuration here.
-  if (!options_.config_path) return error_json(400, "InvalidArgument", "the server was started without --config; there is nothing to reload");
-  auto loaded = load_nova_pci_config(*options_.config_path);
-  if (!loaded) return error_reply(loaded.error());
-  if (auto st = controller_->set_config({std::move(loaded->device_spec), std::move(loaded->aliases)}); !st) return error_reply(st.error());
-  config_warnings_ = loaded->warnings;
+  if (auto st = reload_config_locked(); !st) return error_reply(st.error());  // handlers run with the lock held
   return show_config({}, {});
 }
 

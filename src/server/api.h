@@ -61,6 +61,7 @@ class Api {
   Result<size_t> refresh();
 
  private:
+  Status reload_config_locked();
   enum class Access { Anyone, Read, Admin, Report };
   using Handler = Reply (Api::*)(const httplib::Request&, const Principal&);
   Api(Store& store, ApiOptions options) : store_(store), options_(std::move(options)) {}

@@ -2,7 +2,7 @@
 
 #include <libpq-fe.h>
 
-#include <cstring>
+#include <cstdlib>
 #include <map>
 
 namespace pcipass {
