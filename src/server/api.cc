@@ -599,10 +599,10 @@ Reply Api::update_flavor(const httplib::Request& req, const Principal&) {
     if (!key.is_string()) return error_json(400, "InvalidArgument", "expected a string", "unset");
     std::erase_if(rec->extra_specs, [&](const auto& kv) { return kv.first == key.get<std::string>(); });
   }
-  for (auto& [k, v] : *set) {
-    auto it = std::find_if(rec->extra_specs.begin(), rec->extra_specs.end(), [&](const auto& kv) { return kv.first == k; });
-    if (it != rec->extra_specs.end()) it->second = v;
-    else rec->extra_specs.emplace_back(k, v);
+  for (const auto& spec : *set) {
+    auto it = std::find_if(rec->extra_specs.begin(), rec->extra_specs.end(), [&](const auto& kv) { return kv.first == spec.first; });
+    if (it != rec->extra_specs.end()) it->second = spec.second;
+    else rec->extra_specs.push_back(spec);
   }
   std::vector<std::string> ignored;
   if (auto shape = parse_flavor(rec->vcpus, rec->memory_mb, rec->extra_specs, controller_->config().aliases, ignored); !shape)

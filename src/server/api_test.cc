@@ -286,6 +286,7 @@ TEST_P(ApiTest, BadInputIsA4xxNamingTheFieldAndChangesNothing) {
     }
   };
   expect(c.call("POST", "/v1/servers", std::string("{\"name\": ")), 400, "");
+  expect(c.call("PUT", "/v1/hosts/compute-1", std::string("{\"numa\": 13E1072}")), 400, "");  // found by config_fuzz
   expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "vf.small"}, {"colour", "red"}}), 400, "colour");
   expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "nope"}}), 404, "flavor");
   expect(c.call("POST", "/v1/servers", Json{{"name", "x"}, {"flavor", "vf.small"}, {"host", "compute-9"}}), 404, "host");

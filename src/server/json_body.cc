@@ -8,9 +8,9 @@ const Json kNull = nullptr;
 Result<Json> parse_body(const std::string& body) {
   try {
     return Json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range
     std::string what = e.what();
-    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
     return invalid("malformed JSON: " + what);
   }
 }
