@@ -60,7 +60,6 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
     if (hi > lo) {
       const auto r = static_cast<uint32_t>(lo + (hi - lo) / 2);
       rank_.push_back(r);
-      host_at_rank_[r] = h;
       index_host(h);
       return added;
     }
@@ -68,12 +67,10 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
   by_alias_free_.assign(aliases_.aliases().size(), {});
   by_total_free_.clear();
   rank_.assign(hosts_.size(), 0);
-  host_at_rank_.clear();
   const uint64_t stride = (uint64_t{UINT32_MAX} + 1) / (hosts_.size() + 1);
   uint64_t r = stride;
   for (const auto& [name, idx] : by_name_) {
     rank_[idx] = static_cast<uint32_t>(r);
-    host_at_rank_[static_cast<uint32_t>(r)] = idx;
     r += stride;
   }
   for (HostIndex i = 0; i < hosts_.size(); ++i) index_host(i);
@@ -82,8 +79,8 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
 
 void Fleet::index_host(HostIndex h) {
   for (size_t a = 0; a < aliases_.aliases().size(); ++a)
-    if (alias_free_[h][a] > 0) by_alias_free_[a].emplace(alias_free_[h][a], rank_[h]);
-  by_total_free_.emplace(hosts_[h].free_devices(), rank_[h]);
+    if (alias_free_[h][a] > 0) by_alias_free_[a].insert({alias_free_[h][a], rank_[h], h});
+  by_total_free_.insert({hosts_[h].free_devices(), rank_[h], h});
 }
 
 void Fleet::apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas) {
@@ -92,15 +89,15 @@ void Fleet::apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas) {
     total += d.delta;
     for (uint32_t a : class_aliases_[hosts_[h].pools()[d.pool].class_id]) {
       uint32_t& count = alias_free_[h][a];
-      if (count > 0) by_alias_free_[a].erase({count, rank_[h]});
+      if (count > 0) by_alias_free_[a].erase({count, rank_[h], h});
       count = static_cast<uint32_t>(static_cast<int64_t>(count) + d.delta);
-      if (count > 0) by_alias_free_[a].emplace(count, rank_[h]);
+      if (count > 0) by_alias_free_[a].insert({count, rank_[h], h});
     }
   }
   if (total != 0) {
     uint32_t now = hosts_[h].free_devices();
-    by_total_free_.erase({static_cast<uint32_t>(static_cast<int64_t>(now) - total), rank_[h]});
-    by_total_free_.emplace(now, rank_[h]);
+    by_total_free_.erase({static_cast<uint32_t>(static_cast<int64_t>(now) - total), rank_[h], h});
+    by_total_free_.insert({now, rank_[h], h});
   }
 }
 
@@ -168,13 +165,13 @@ std::optional<BootPlan> Fleet::schedule(const InstanceShape& shape, std::optiona
     for (const auto& r : shape.pci)
       if (r.alias_index == primary) need += r.count;
     const auto& index = by_alias_free_[primary];
-    for (auto it = index.lower_bound({need, 0}); it != index.end(); ++it)
-      if (auto plan = attempt(host_at_rank_.at(it->second))) return plan;
+    for (auto it = index.lower_bound({need, 0, 0}); it != index.end(); ++it)
+      if (auto plan = attempt(it->host)) return plan;
     return std::nullopt;
   }
   // No devices wanted: prefer hosts with the fewest free devices, keeping device hosts free.
-  for (const auto& [free, rank] : by_total_free_)
-    if (auto plan = attempt(host_at_rank_.at(rank))) return plan;
+  for (const auto& entry : by_total_free_)
+    if (auto plan = attempt(entry.host)) return plan;
   return std::nullopt;
 }
 
@@ -267,8 +264,8 @@ Result<std::vector<std::string>> Fleet::replace_host(HostInventory host) {
   for (const auto& id : evicted)
     if (auto st = free(id); !st) return std::move(st).error();
   for (size_t a = 0; a < aliases_.aliases().size(); ++a)
-    if (alias_free_[h][a] > 0) by_alias_free_[a].erase({alias_free_[h][a], rank_[h]});
-  by_total_free_.erase({hosts_[h].free_devices(), rank_[h]});
+    if (alias_free_[h][a] > 0) by_alias_free_[a].erase({alias_free_[h][a], rank_[h], h});
+  by_total_free_.erase({hosts_[h].free_devices(), rank_[h], h});
   register_new_classes();
   hosts_[h] = std::move(host);
   alias_free_[h].assign(aliases_.aliases().size(), 0);
@@ -342,10 +339,10 @@ std::vector<std::string> Fleet::check_invariants() const {
       for (uint32_t a : class_aliases_[pool.class_id]) per_alias[a] += n;
     }
     if (total != host.free_devices()) problems.push_back(at + "free device total differs from recount");
-    if (!by_total_free_.count({total, rank_[h]})) problems.push_back(at + "total-free index is stale");
+    if (!by_total_free_.count({total, rank_[h], h})) problems.push_back(at + "total-free index is stale");
     for (size_t a = 0; a < per_alias.size(); ++a) {
       if (per_alias[a] != alias_free_[h][a]) problems.push_back(at + "alias " + aliases_.aliases()[a].name + " counter is stale");
-      if (per_alias[a] > 0 && !by_alias_free_[a].count({per_alias[a], rank_[h]}))
+      if (per_alias[a] > 0 && !by_alias_free_[a].count({per_alias[a], rank_[h], h}))
         problems.push_back(at + "alias " + aliases_.aliases()[a].name + " index is stale");
     }
   }
@@ -362,9 +359,9 @@ size_t Fleet::memory_bytes() const {
   size_t bytes = sizeof(*this);
   for (const auto& h : hosts_) bytes += h.memory_bytes();
   bytes += (hosts_.capacity() - hosts_.size()) * sizeof(HostInventory);
-  bytes += rank_.capacity() * sizeof(uint32_t) + host_at_rank_.size() * (sizeof(uint32_t) + sizeof(HostIndex) + 2 * sizeof(void*));
+  bytes += rank_.capacity() * sizeof(uint32_t);
   for (const auto& row : alias_free_) bytes += sizeof(row) + row.capacity() * sizeof(uint32_t);
-  constexpr size_t kSetNode = 48;  // libstdc++ red-black node with a pair<uint32,uint32>
+  constexpr size_t kSetNode = 48;  // libstdc++ red-black node (32 bytes) with a 12-byte IndexEntry
   for (const auto& s : by_alias_free_) bytes += s.size() * kSetNode;
   bytes += by_total_free_.size() * kSetNode;
   bytes += by_name_.size() * (64 + 32);

@@ -97,11 +97,17 @@ class Fleet {
   std::vector<std::vector<uint32_t>> class_aliases_;  // class -> aliases admitting it
   std::vector<HostInventory> hosts_;
   std::vector<uint32_t> rank_;               // host -> rank: increases with the name, with gaps
-  std::unordered_map<uint32_t, HostIndex> host_at_rank_;
   std::map<std::string, HostIndex, std::less<>> by_name_;
   std::vector<std::vector<uint32_t>> alias_free_;  // host -> alias -> free admitted devices
-  std::vector<std::set<std::pair<uint32_t, uint32_t>>> by_alias_free_;  // alias -> (free, rank)
-  std::set<std::pair<uint32_t, uint32_t>> by_total_free_;              // (free devices, rank)
+  // Index entries order by free count, then rank (name order); they carry the host.
+  struct IndexEntry {
+    uint32_t free;
+    uint32_t rank;
+    HostIndex host;
+    auto operator<=>(const IndexEntry&) const = default;
+  };
+  std::vector<std::set<IndexEntry>> by_alias_free_;  // alias -> hosts by free admitted devices
+  std::set<IndexEntry> by_total_free_;               // hosts by free devices
   std::unordered_map<std::string, InstanceRecord> instances_;
   std::vector<const InstanceRecord*> by_slot_;  // node pointers are stable
   std::vector<InstanceSlot> free_slots_;
