@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <unordered_map>
 
 namespace pcipass {
 namespace {
@@ -141,6 +142,7 @@ class PgResult {
     if (null(row, col)) return std::nullopt;
     return static_cast<T>(integer(row, col));
   }
+  const PGresult* get() const { return r_; }
   int64_t affected() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
 
  private:
@@ -160,19 +162,57 @@ Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
   return Error(code, what + ": " + msg);
 }
 
+}  // namespace
+
+struct PgSession {
+  PGconn* c;
+  int backend_pid = 0;                                   // the backend the names below were prepared on
+  std::unordered_map<std::string, std::string> names;  // SQL text -> prepared statement name
+
+  // Settles a new connection (the first, or one made again by PQreset), outside any
+  // transaction: its settings, and no prepared statements yet. Generic plans: every
+  // statement here looks rows up by key, so planning each call anew only costs.
+  Status begin() {
+    names.clear();
+    backend_pid = 0;
+    PgResult r(PQexec(c, "SET client_min_messages = warning; SET plan_cache_mode = force_generic_plan"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return pg_error(c, r.get(), "connect");
+    backend_pid = PQbackendPID(c);
+    return ok_status();
+  }
+};
+
+namespace {
+
 // A lost connection is re-established at the start of the next transaction or read,
 // never in the middle of one (that would run the rest outside the transaction).
-void revive(PGconn* c) {
-  if (PQstatus(c) == CONNECTION_BAD) PQreset(c);
+void revive(PgSession& s) {
+  if (PQstatus(s.c) != CONNECTION_BAD) return;
+  PQreset(s.c);
+  if (PQstatus(s.c) == CONNECTION_OK) (void)s.begin();  // a failure shows in the next statement
 }
 
-// Runs one statement with text parameters.
-Result<PgResult> run(PGconn* c, const char* sql, const std::vector<Param>& params, const std::string& what) {
+// Runs one statement with text parameters on a session: each distinct statement is a
+// named prepared statement, prepared on first use (again after a reconnect), so
+// PostgreSQL parses and plans it once per connection.
+Result<PgResult> run(PgSession& s, const char* sql, const std::vector<Param>& params, const std::string& what) {
+  PGconn* c = s.c;
   if (PQstatus(c) == CONNECTION_BAD) return Error(ErrorCode::Unavailable, what + ": the connection to PostgreSQL was lost");
+  if (PQbackendPID(c) != s.backend_pid) {  // a connection this session did not settle
+    s.names.clear();
+    s.backend_pid = PQbackendPID(c);
+  }
+  auto it = s.names.find(sql);
+  if (it == s.names.end()) {
+    std::string name = "pcipass_" + std::to_string(s.names.size() + 1);
+    PgResult prepared(PQprepare(c, name.c_str(), sql, 0, nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return pg_error(c, prepared.get(), what);
+    it = s.names.emplace(sql, std::move(name)).first;
+  }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* raw = PQexecParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+  PGresult* raw = PQexecPrepared(c, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   PgResult r(raw);
   const auto st = PQresultStatus(raw);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(c, raw, what);
@@ -193,9 +233,9 @@ Param num(T v) {
 // released on commit and rolled back to otherwise.
 class Transaction {
  public:
-  Transaction(PGconn* c, bool in_batch) : c_(c), nested_(in_batch) {
-    if (!nested_) revive(c);
-    PQclear(PQexec(c, nested_ ? "SAVEPOINT op" : "BEGIN"));  // a failure shows in the first statement
+  Transaction(PgSession& s, bool in_batch) : c_(s.c), nested_(in_batch) {
+    if (!nested_) revive(s);
+    PQclear(PQexec(c_, nested_ ? "SAVEPOINT op" : "BEGIN"));  // a failure shows in the first statement
   }
   ~Transaction() { rollback(); }
   void rollback() {
@@ -249,37 +289,39 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
     return Error(ErrorCode::Unavailable, "cannot connect to PostgreSQL (" + conninfo + "): " + msg);
   }
   std::unique_ptr<PgStore> s(new PgStore(c));
-  if (auto r = run(c, "SET client_min_messages = warning", {}, "connect"); !r) return std::move(r).error();
+  if (auto st = s->session_->begin(); !st) return std::move(st).error();
   return s;
 }
+
+PgStore::PgStore(pg_conn* conn) : conn_(conn), session_(new PgSession{conn, 0, {}}) {}
 
 PgStore::~PgStore() { PQfinish(conn_); }
 
 namespace {
-Result<int> current_version(PGconn* conn_) {
-  auto has = run(conn_, "SELECT to_regclass('schema_migrations') IS NOT NULL", {}, "schema version");
+Result<int> current_version(PgSession& session) {
+  auto has = run(session, "SELECT to_regclass('schema_migrations') IS NOT NULL", {}, "schema version");
   if (!has) return std::move(has).error();
   if (!has->boolean(0, 0)) return 0;
-  auto v = run(conn_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}, "schema version");
+  auto v = run(session, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}, "schema version");
   if (!v) return std::move(v).error();
   return static_cast<int>(v->integer(0, 0));
 }
 }  // namespace
 
 Result<int> PgStore::schema_version() {
-  if (!batch_) revive(conn_);
-  return current_version(conn_);
+  if (!batch_) revive(*session_);
+  return current_version(*session_);
 }
 
 
 Status PgStore::migrate() {
-  Transaction tx(conn_, batch_);
-  if (auto r = run(conn_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
-  if (auto r = run(conn_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+  Transaction tx(*session_, batch_);
+  if (auto r = run(*session_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
+  if (auto r = run(*session_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
                    {}, "migrate");
       !r)
     return std::move(r).error();
-  auto current = current_version(conn_);
+  auto current = current_version(*session_);
   if (!current) return std::move(current).error();
   if (*current > latest_version())
     return Error(ErrorCode::Conflict, "database has schema version " + std::to_string(*current) + ", newer than this pcipass knows (" +
@@ -288,7 +330,7 @@ Status PgStore::migrate() {
     PGresult* raw = PQexec(conn_, kMigrations[v - 1]);
     PgResult r(raw);
     if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(conn_, raw, "migration " + std::to_string(v));
-    if (auto m = run(conn_, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", {num(v)}, "migrate"); !m)
+    if (auto m = run(*session_, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", {num(v)}, "migrate"); !m)
       return std::move(m).error();
   }
   return tx.commit();
@@ -296,7 +338,7 @@ Status PgStore::migrate() {
 
 Status PgStore::begin_batch() {
   if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
-  revive(conn_);
+  revive(*session_);
   // Inside a batch nothing waits long on another controller's row locks: a wait
   // could close a cycle between two open batches. Such a step fails as busy.
   PGresult* raw = PQexec(conn_, "BEGIN; SET LOCAL lock_timeout = '20ms'");
@@ -326,17 +368,17 @@ void PgStore::abort_batch() {
 
 Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                       std::optional<uint64_t> expected_generation) {
-  Transaction tx(conn_, batch_);
+  Transaction tx(*session_, batch_);
   const std::string what = "put host " + h.name;
   if (expected_generation) {
-    auto cur = run(conn_, "SELECT generation FROM hosts WHERE name = $1 FOR UPDATE", {h.name}, what);
+    auto cur = run(*session_, "SELECT generation FROM hosts WHERE name = $1 FOR UPDATE", {h.name}, what);
     if (!cur) return std::move(cur).error();
     const uint64_t now = cur->rows() ? static_cast<uint64_t>(cur->integer(0, 0)) : 0;
     if (now != *expected_generation)
       return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
-  auto up = run(conn_,
+  auto up = run(*session_,
                 "INSERT INTO hosts (name, generation, has_numa) VALUES ($1, 1, $2) "
                 "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa "
                 "RETURNING generation",
@@ -349,17 +391,17 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
   const auto generation = static_cast<uint64_t>(up->integer(0, 0));
   // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the primary key.
   for (const auto& m : moves)
-    if (auto r = run(conn_, "UPDATE allocations SET address = 'moving:' || $1 WHERE host = $2 AND address = $3",
+    if (auto r = run(*session_, "UPDATE allocations SET address = 'moving:' || $1 WHERE host = $2 AND address = $3",
                      {m.to.to_string(), h.name, m.from.to_string()}, what);
         !r)
       return std::move(r).error();
   for (const auto& m : moves)
-    if (auto r = run(conn_, "UPDATE allocations SET address = $1 WHERE host = $2 AND address = 'moving:' || $1",
+    if (auto r = run(*session_, "UPDATE allocations SET address = $1 WHERE host = $2 AND address = 'moving:' || $1",
                      {m.to.to_string(), h.name}, what);
         !r)
       return std::move(r).error();
   for (const char* sql : {"DELETE FROM host_numa WHERE host = $1", "DELETE FROM devices WHERE host = $1"})
-    if (auto r = run(conn_, sql, {h.name}, what); !r) return std::move(r).error();
+    if (auto r = run(*session_, sql, {h.name}, what); !r) return std::move(r).error();
   if (h.numa && !h.numa->empty()) {
     std::vector<Param> id, cpus, mem, socket;
     for (const auto& c : *h.numa) {
@@ -368,7 +410,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       mem.push_back(num(c.memory_mb));
       socket.push_back(num(c.socket));
     }
-    if (auto r = run(conn_,
+    if (auto r = run(*session_,
                      "INSERT INTO host_numa (host, id, cpus, memory_mb, socket) "
                      "SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
                      {h.name, text_array(id), text_array(cpus), text_array(mem), text_array(socket)}, what);
@@ -393,7 +435,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
     }
     std::vector<Param> params{h.name};
     for (size_t i = 0; i < 11; ++i) params.push_back(text_array(cols[i]));
-    auto r = run(conn_,
+    auto r = run(*session_,
                  "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
                  "devname, iommu_group, fingerprint, vanished) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
                  "$5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::boolean[])",
@@ -408,11 +450,11 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
 }
 
 Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
-  if (!batch_) revive(conn_);
+  if (!batch_) revive(*session_);
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
-  auto hs = run(conn_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = $1" : "SELECT name, generation, has_numa FROM hosts ORDER BY name",
+  auto hs = run(*session_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = $1" : "SELECT name, generation, has_numa FROM hosts ORDER BY name",
                 params, "hosts");
   if (!hs) return std::move(hs).error();
   for (int i = 0; i < hs->rows(); ++i) {
@@ -423,7 +465,7 @@ Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
-  auto cells = run(conn_, only ? "SELECT host, id, cpus, memory_mb, socket FROM host_numa WHERE host = $1 ORDER BY host, id"
+  auto cells = run(*session_, only ? "SELECT host, id, cpus, memory_mb, socket FROM host_numa WHERE host = $1 ORDER BY host, id"
                                : "SELECT host, id, cpus, memory_mb, socket FROM host_numa ORDER BY host, id",
                    params, "hosts");
   if (!cells) return std::move(cells).error();
@@ -433,7 +475,7 @@ Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
     out[it->second].numa->push_back({static_cast<uint32_t>(cells->integer(i, 1)), static_cast<uint32_t>(cells->integer(i, 2)),
                                      static_cast<uint64_t>(cells->integer(i, 3)), cells->optional<uint32_t>(i, 4)});
   }
-  auto devs = run(conn_,
+  auto devs = run(*session_,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
                          "iommu_group, fingerprint, vanished FROM devices WHERE host = $1 ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
@@ -476,8 +518,8 @@ Result<HostRecord> PgStore::host(const std::string& name) {
 }
 
 Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations() {
-  if (!batch_) revive(conn_);
-  auto q = run(conn_, "SELECT name, generation FROM hosts ORDER BY name", {}, "host generations");
+  if (!batch_) revive(*session_);
+  auto q = run(*session_, "SELECT name, generation FROM hosts ORDER BY name", {}, "host generations");
   if (!q) return std::move(q).error();
   std::vector<std::pair<std::string, uint64_t>> out;
   out.reserve(static_cast<size_t>(q->rows()));
@@ -486,24 +528,24 @@ Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations(
 }
 
 Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
-  Transaction tx(conn_, batch_);
+  Transaction tx(*session_, batch_);
   if (create) {
-    auto ins = run(conn_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
+    auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
                    "create flavor " + f.name);
     if (!ins) {
       if (ins.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "flavor " + quote(f.name) + " already exists");
       return std::move(ins).error();
     }
   } else {
-    auto up = run(conn_, "UPDATE flavors SET vcpus = $1, memory_mb = $2 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
+    auto up = run(*session_, "UPDATE flavors SET vcpus = $1, memory_mb = $2 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
                   "update flavor " + f.name);
     if (!up) return std::move(up).error();
     if (up->affected() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
-    if (auto del = run(conn_, "DELETE FROM flavor_extra_specs WHERE flavor = $1", {f.name}, "update flavor " + f.name); !del)
+    if (auto del = run(*session_, "DELETE FROM flavor_extra_specs WHERE flavor = $1", {f.name}, "update flavor " + f.name); !del)
       return std::move(del).error();
   }
   for (size_t i = 0; i < f.extra_specs.size(); ++i) {
-    auto spec = run(conn_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES ($1, $2, $3, $4)",
+    auto spec = run(*session_, "INSERT INTO flavor_extra_specs (flavor, position, key, value) VALUES ($1, $2, $3, $4)",
                     {f.name, num(i), f.extra_specs[i].first, f.extra_specs[i].second}, "flavor " + f.name);
     if (!spec) {
       if (spec.error().code() == ErrorCode::Conflict)
@@ -518,16 +560,16 @@ Status PgStore::create_flavor(const FlavorRecord& f) { return write_flavor(f, tr
 Status PgStore::update_flavor(const FlavorRecord& f) { return write_flavor(f, false); }
 
 Result<std::vector<FlavorRecord>> PgStore::flavors() {
-  if (!batch_) revive(conn_);
+  if (!batch_) revive(*session_);
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  auto fs = run(conn_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name", {}, "flavors");
+  auto fs = run(*session_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name", {}, "flavors");
   if (!fs) return std::move(fs).error();
   for (int i = 0; i < fs->rows(); ++i) {
     index[fs->text(i, 0)] = out.size();
     out.push_back({fs->text(i, 0), static_cast<uint32_t>(fs->integer(i, 1)), static_cast<uint64_t>(fs->integer(i, 2)), {}});
   }
-  auto specs = run(conn_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position", {}, "flavors");
+  auto specs = run(*session_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position", {}, "flavors");
   if (!specs) return std::move(specs).error();
   for (int i = 0; i < specs->rows(); ++i)
     if (auto it = index.find(specs->text(i, 0)); it != index.end()) out[it->second].extra_specs.emplace_back(specs->text(i, 1), specs->text(i, 2));
@@ -535,9 +577,9 @@ Result<std::vector<FlavorRecord>> PgStore::flavors() {
 }
 
 Result<FlavorRecord> PgStore::flavor(const std::string& name) {
-  if (!batch_) revive(conn_);
+  if (!batch_) revive(*session_);
   // One round trip: the flavor row with its extra specs (if any), in order.
-  auto q = run(conn_,
+  auto q = run(*session_,
                "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value FROM flavors f "
                "LEFT JOIN flavor_extra_specs s ON s.flavor = f.name WHERE f.name = $1 ORDER BY s.position",
                {name}, "flavor " + name);
@@ -550,7 +592,7 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
 }
 
 Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  if (!batch_) revive(conn_);
+  if (!batch_) revive(*session_);
   const std::string what = "claim " + in.id;
   std::vector<Param> cell, vcpus, mem, addr, req;
   for (const auto& c : in.cells) {
@@ -563,7 +605,7 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
     addr.push_back(a.address.to_string());
     req.push_back(num(a.request));
   }
-  auto r = run(conn_,
+  auto r = run(*session_,
                "SELECT outcome, gen, detail FROM pcipass_claim($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], "
                "$10::text[], $11::bigint[])",
                {in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
@@ -583,8 +625,8 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
 }
 
 Status PgStore::release(const std::string& id) {
-  if (!batch_) revive(conn_);
-  auto r = run(conn_, "SELECT pcipass_release($1)", {id}, "release " + id);
+  if (!batch_) revive(*session_);
+  auto r = run(*session_, "SELECT pcipass_release($1)", {id}, "release " + id);
   if (!r) return std::move(r).error();
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return ok_status();
@@ -596,11 +638,11 @@ Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instan
 Result<std::vector<InstanceRecordRow>> PgStore::instances_on(const std::string& host) { return load_instances(&host); }
 
 Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string* host) {
-  if (!batch_) revive(conn_);
+  if (!batch_) revive(*session_);
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = host ? std::vector<Param>{*host} : std::vector<Param>{};
-  auto is = run(conn_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = $1 ORDER BY id"
+  auto is = run(*session_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = $1 ORDER BY id"
                             : "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id",
                 params, "instances");
   if (!is) return std::move(is).error();
@@ -614,7 +656,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
-  auto cs = run(conn_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
+  auto cs = run(*session_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
                               "WHERE i.host = $1 ORDER BY c.instance, c.position"
                             : "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
                 params, "instances");
@@ -623,7 +665,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
     if (auto it = index.find(cs->text(i, 0)); it != index.end())
       out[it->second].cells.push_back(
           {static_cast<uint32_t>(cs->integer(i, 1)), {static_cast<uint32_t>(cs->integer(i, 2)), static_cast<uint64_t>(cs->integer(i, 3))}});
-  auto as = run(conn_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"
+  auto as = run(*session_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"
                             : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address",
                 params, "instances");
   if (!as) return std::move(as).error();
@@ -637,8 +679,8 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
 }
 
 Status PgStore::create_token(const TokenRecord& t) {
-  if (!batch_) revive(conn_);
-  auto r = run(conn_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
+  if (!batch_) revive(*session_);
+  auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
                "create token " + t.name);
   if (!r) {
     if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
@@ -648,9 +690,9 @@ Status PgStore::create_token(const TokenRecord& t) {
 }
 
 Result<std::vector<TokenRecord>> PgStore::load_tokens(const std::string* sha256) {
-  if (!batch_) revive(conn_);
-  auto q = sha256 ? run(conn_, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
-                  : run(conn_, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
+  if (!batch_) revive(*session_);
+  auto q = sha256 ? run(*session_, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
+                  : run(*session_, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
   if (!q) return std::move(q).error();
   std::vector<TokenRecord> out;
   for (int i = 0; i < q->rows(); ++i) out.push_back({q->text(i, 0), q->text(i, 1), q->text(i, 2), q->text(i, 3)});
@@ -667,8 +709,8 @@ Result<TokenRecord> PgStore::token_by_secret_sha256(const std::string& sha256_he
 Result<std::vector<TokenRecord>> PgStore::tokens() { return load_tokens(nullptr); }
 
 Status PgStore::delete_token(const std::string& name) {
-  if (!batch_) revive(conn_);
-  auto r = run(conn_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
+  if (!batch_) revive(*session_);
+  auto r = run(*session_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
   if (!r) return std::move(r).error();
   if (r->affected() == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));
   return ok_status();

@@ -15,6 +15,8 @@ struct pg_conn;
 
 namespace pcipass {
 
+struct PgSession;
+
 class PgStore final : public Store {
  public:
   // `conninfo`: a libpq connection string or postgresql:// URI.
@@ -51,12 +53,13 @@ class PgStore final : public Store {
   static int latest_version();
 
  private:
-  explicit PgStore(pg_conn* conn) : conn_(conn) {}
+  explicit PgStore(pg_conn* conn);
   Result<std::vector<HostRecord>> load_hosts(const std::string* only);
   Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   Status write_flavor(const FlavorRecord& flavor, bool create);
   pg_conn* conn_;
+  std::unique_ptr<PgSession> session_;  // prepared statements of conn_
   bool batch_ = false;
 };
 
