@@ -141,6 +141,7 @@ Result<size_t> Controller::refresh() {
 Status Controller::set_config(PciConfig config) {
   PciConfig old = std::move(config_);
   config_ = std::move(config);
+  flavors_.clear();
   if (auto st = reload(); !st) {
     config_ = std::move(old);
       return st;
@@ -186,6 +187,14 @@ Result<InstanceShape> Controller::shape_of(const std::string& flavor_name, Flavo
   return shape;
 }
 
+Result<const Controller::CachedFlavor*> Controller::cached_flavor(const std::string& name) {
+  if (auto it = flavors_.find(name); it != flavors_.end()) return &it->second;
+  FlavorRecord record;
+  auto shape = shape_of(name, &record);
+  if (!shape) return std::move(shape).error();
+  return &flavors_.insert_or_assign(name, CachedFlavor{std::move(record), std::move(*shape)}).first->second;
+}
+
 Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, const std::optional<std::string>& host) {
   auto shape = shape_of(flavor);
   if (!shape) return std::move(shape).error();
@@ -208,10 +217,10 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, BootFailure* failure) {
   if (id.empty()) return invalid("a server needs an id");
-  FlavorRecord flavor;
-  auto shape = shape_of(flavor_name, &flavor);
-  if (!shape) return std::move(shape).error();
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto flavor = cached_flavor(flavor_name);
+    if (!flavor) return std::move(flavor).error();
+    const InstanceShape* shape = &(*flavor)->shape;
     std::optional<HostIndex> host_index;
     if (forced) {
       host_index = fleet_->find_host(*forced);
@@ -234,6 +243,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.id = id;
     row.host = host.name();
     row.flavor = flavor_name;
+    row.flavor_revision = (*flavor)->record.revision;
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
     for (size_t i = 0; i < plan->fit.cells.size(); ++i)
@@ -250,6 +260,11 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     if (!written) {
       if (written.error().code() != ErrorCode::Conflict || written.error().message().find("already exists") != std::string::npos)
         return std::move(written).error();
+      if (written.error().message().rfind(kFlavorChangedPrefix, 0) == 0) {  // another controller changed it: read it again
+        flavors_.erase(flavor_name);
+        ++conflicts_;
+        continue;
+      }
       ++conflicts_;  // another controller moved the host: take its view and plan again
       if (pause_) pause_(attempt + 1);
       if (auto moved = refresh(); !moved) return std::move(moved).error();
@@ -269,7 +284,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     for (const auto& a : row.devices) out.devices.push_back(a.address);
     std::sort(out.devices.begin(), out.devices.end());
     for (const auto& c : row.cells) out.numa_cells.push_back(c.first);
-    out.flavor_extra_specs = std::move(flavor.extra_specs);
+    out.flavor_extra_specs = (*flavor)->record.extra_specs;
     return out;
   }
   return Error(ErrorCode::Unavailable, "gave up on " + quote(id) + " after " + std::to_string(kMaxAttempts) +

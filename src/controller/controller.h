@@ -73,9 +73,13 @@ class Controller {
   // is rebuilt in the fleet.
   Result<ReportOutcome> report_host(HostRecord report);
 
-  // The flavor's request, as the scheduler sees it.
+  // The flavor's request, as the scheduler sees it, read from the store now.
   // `record`, if given, receives the flavor as stored.
   Result<InstanceShape> shape_of(const std::string& flavor, FlavorRecord* record = nullptr);
+  // Boots plan from a cached copy of their flavor; each claim names the revision it
+  // used and the store refuses a stale one, so a flavor changed by another controller
+  // is re-read then. Changes made through this controller call this.
+  void forget_flavor(const std::string& name) { flavors_.erase(name); }
   // Per host (or only `host`), in name order: whether the flavor fits now and why not.
   Result<std::vector<HostVerdict>> explain(const std::string& flavor, const std::optional<std::string>& host);
 
@@ -103,11 +107,17 @@ class Controller {
                         std::map<std::string, std::vector<VanishedDevice>>& vanished);
   static void note_vanished(const HostRecord& host, std::map<std::string, std::vector<VanishedDevice>>& vanished);
   Status rebuild_host(const std::string& name);
+  struct CachedFlavor {
+    FlavorRecord record;
+    InstanceShape shape;
+  };
+  Result<const CachedFlavor*> cached_flavor(const std::string& name);
   Store& store_;
   PciConfig config_;
   std::unique_ptr<Fleet> fleet_;
   std::map<std::string, uint64_t> generation_;
   std::map<std::string, std::vector<VanishedDevice>> vanished_;
+  std::map<std::string, CachedFlavor> flavors_;  // parsed under config_: cleared when it changes
   size_t conflicts_ = 0;
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;

@@ -221,6 +221,26 @@ TEST(Controller, ANewConfigRebuildsTheFleetAndABadOneChangesNothing) {
   EXPECT_FALSE(blocked[0].reason.empty());
 }
 
+TEST(Controller, AFlavorChangedByAnotherControllerIsReadAgainBeforeItBoots) {
+  Db db;
+  auto a_store = db.open();
+  seed(*a_store);
+  auto b_store = db.open();
+  auto a = Controller::open(*a_store, config()).value();
+  ASSERT_TRUE(a->create_server("vm1", "vf.small", std::nullopt).ok());  // a caches vf.small (one VF)
+  // Controller b's operator makes the flavor ask for the PF instead.
+  ASSERT_TRUE(b_store->update_flavor({"vf.small", 2, 2048, {{"pci_passthrough:alias", "pf:1"}}}).ok());
+  ASSERT_TRUE(a_store->release("vm1").ok());
+  ASSERT_TRUE(a->refresh().ok());
+  const size_t before = a->conflicts_retried();
+  auto vm2 = a->create_server("vm2", "vf.small", std::nullopt);
+  ASSERT_TRUE(vm2.ok()) << vm2.error().describe();
+  ASSERT_EQ(vm2->devices.size(), 1u);  // the PF, not a VF
+  EXPECT_EQ(vm2->devices[0].to_string(), "0000:41:00.0");
+  EXPECT_EQ(a->conflicts_retried(), before + 1);  // the stale revision was refused once
+  EXPECT_EQ(vm2->flavor_extra_specs.at(0).second, "pf:1");
+}
+
 TEST(Controller, BadRequestsAreClearErrors) {
   Db db;
   auto store = db.open();

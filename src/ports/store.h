@@ -20,6 +20,8 @@
 namespace pcipass {
 
 inline constexpr const char* kStoreBusyPrefix = "busy: ";
+// A claim refused because the flavor it was planned on changed (or went) meanwhile.
+inline constexpr const char* kFlavorChangedPrefix = "flavor changed: ";
 
 struct StoredDevice {
   DeviceFacts facts;
@@ -55,6 +57,7 @@ struct FlavorRecord {
   uint32_t vcpus = 0;
   uint64_t memory_mb = 0;
   std::vector<std::pair<std::string, std::string>> extra_specs;
+  uint64_t revision = 0;  // set by the store: 1 when created, one more on every update
 };
 
 struct AllocationRecord {
@@ -68,6 +71,8 @@ struct InstanceRecordRow {
   std::string id;
   std::string host;
   std::string flavor;  // may be empty (direct shape)
+  // A claim's guard: the flavor revision the plan was made from (0: not checked).
+  uint64_t flavor_revision = 0;
   uint32_t vcpus = 0;
   uint64_t memory_mb = 0;
   std::vector<std::pair<uint32_t, std::pair<uint32_t, uint64_t>>> cells;  // host cell id -> (vCPUs, MB)
@@ -119,6 +124,8 @@ class Store {
   // Records an instance and its devices on a host whose generation is still
   // `expected_generation`; returns the new generation. Conflict when the generation
   // moved, a device is already held, or the instance id exists; nothing is written then.
+  // With `instance.flavor_revision` set, also Conflict (message starting with
+  // kFlavorChangedPrefix) when that flavor has another revision now or is gone.
   virtual Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) = 0;
   // Removes an instance and frees its devices (dropping those flagged vanished);
   // NotFound if there is no such instance.

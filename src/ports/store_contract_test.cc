@@ -100,6 +100,40 @@ TEST_P(StoreContract, Flavors) {
   EXPECT_EQ(s->flavor("dup").error().code(), ErrorCode::NotFound);  // nothing half-written
 }
 
+TEST_P(StoreContract, AFlavorsRevisionCountsItsUpdatesAndGuardsClaims) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  FlavorRecord f{"vf.small", 4, 4096, {{"pci_passthrough:alias", "vf:1"}}};
+  ASSERT_TRUE(s->create_flavor(f).ok());
+  EXPECT_EQ(s->flavor("vf.small")->revision, 1u);
+  ASSERT_TRUE(s->update_flavor(f).ok());
+  EXPECT_EQ(s->flavor("vf.small")->revision, 2u);
+  EXPECT_EQ(s->flavors()->at(0).revision, 2u);
+
+  auto planned_on_old = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  planned_on_old.flavor_revision = 1;
+  auto refused = s->claim(planned_on_old, g);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(refused.error().message().rfind(kFlavorChangedPrefix, 0), 0u) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("revision 2"), std::string::npos) << refused.error().message();
+  EXPECT_TRUE(s->instances()->empty());                 // nothing written
+  EXPECT_EQ(s->host("compute-1")->generation, g);       // not even the generation
+
+  auto gone = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  gone.flavor = "deleted-meanwhile";
+  gone.flavor_revision = 1;
+  auto refused_gone = s->claim(gone, g);
+  ASSERT_FALSE(refused_gone.ok());
+  EXPECT_EQ(refused_gone.error().message().rfind(kFlavorChangedPrefix, 0), 0u) << refused_gone.error().message();
+
+  auto current = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  current.flavor_revision = 2;
+  auto ok = s->claim(current, g);
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(*ok, g + 1);
+}
+
 TEST_P(StoreContract, ClaimAndRelease) {
   auto s = open();
   auto g = s->put_host(sample_host("compute-1")).value();

@@ -608,6 +608,7 @@ Reply Api::update_flavor(const httplib::Request& req, const Principal&) {
   if (auto shape = parse_flavor(rec->vcpus, rec->memory_mb, rec->extra_specs, controller_->config().aliases, ignored); !shape)
     return error_reply(std::move(shape).error().within("extra_specs"));
   if (auto st = store_.update_flavor(*rec); !st) return error_reply(st.error());
+  controller_->forget_flavor(rec->name);
   return {200, flavor_json(*rec)};
 }
 

@@ -118,6 +118,48 @@ BEGIN
   END;
 END $$;
 )sql",
+    // Flavors carry a revision; a claim names the revision it was planned on, so a
+    // controller may cache flavors and still never boot from a stale one.
+    R"sql(
+ALTER TABLE flavors ADD COLUMN revision BIGINT NOT NULL DEFAULT 1;
+DROP FUNCTION pcipass_claim(text, bigint, text, text, bigint, bigint, bigint[], bigint[], bigint[], text[], bigint[]);
+CREATE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
+    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
+    OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
+DECLARE
+  cur bigint;
+  rev bigint;
+BEGIN
+  gen := 0;
+  detail := '';
+  IF p_flavor_rev <> 0 THEN
+    SELECT revision INTO rev FROM flavors WHERE name = p_flavor;
+    IF NOT FOUND THEN outcome := 'noflavor'; RETURN; END IF;
+    IF rev <> p_flavor_rev THEN outcome := 'flavor'; gen := rev; RETURN; END IF;
+  END IF;
+  BEGIN
+    SELECT generation INTO cur FROM hosts WHERE name = p_host FOR UPDATE;
+    IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
+    IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
+    UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
+    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
+      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
+    INSERT INTO allocations (host, address, instance, request)
+      SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
+    outcome := 'ok';
+    gen := cur + 1;
+  EXCEPTION
+    WHEN unique_violation THEN
+      IF EXISTS (SELECT 1 FROM instances WHERE id = p_id) THEN outcome := 'exists'; RETURN; END IF;
+      SELECT a.address || ' is already held by ' || a.instance INTO detail FROM allocations a
+        WHERE a.host = p_host AND a.address = ANY (p_addr) LIMIT 1;
+      IF detail IS NULL THEN outcome := 'twice'; detail := ''; ELSE outcome := 'held'; END IF;
+    WHEN lock_not_available THEN
+      outcome := 'busy';
+  END;
+END $$;
+)sql",
 };
 
 constexpr const char* kBusy = kStoreBusyPrefix;
@@ -537,7 +579,7 @@ Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
       return std::move(ins).error();
     }
   } else {
-    auto up = run(*session_, "UPDATE flavors SET vcpus = $1, memory_mb = $2 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
+    auto up = run(*session_, "UPDATE flavors SET vcpus = $1, memory_mb = $2, revision = revision + 1 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
                   "update flavor " + f.name);
     if (!up) return std::move(up).error();
     if (up->affected() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
@@ -563,11 +605,12 @@ Result<std::vector<FlavorRecord>> PgStore::flavors() {
   if (!batch_) revive(*session_);
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  auto fs = run(*session_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name", {}, "flavors");
+  auto fs = run(*session_, "SELECT name, vcpus, memory_mb, revision FROM flavors ORDER BY name", {}, "flavors");
   if (!fs) return std::move(fs).error();
   for (int i = 0; i < fs->rows(); ++i) {
     index[fs->text(i, 0)] = out.size();
-    out.push_back({fs->text(i, 0), static_cast<uint32_t>(fs->integer(i, 1)), static_cast<uint64_t>(fs->integer(i, 2)), {}});
+    out.push_back({fs->text(i, 0), static_cast<uint32_t>(fs->integer(i, 1)), static_cast<uint64_t>(fs->integer(i, 2)), {},
+                   static_cast<uint64_t>(fs->integer(i, 3))});
   }
   auto specs = run(*session_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position", {}, "flavors");
   if (!specs) return std::move(specs).error();
@@ -580,12 +623,13 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
   if (!batch_) revive(*session_);
   // One round trip: the flavor row with its extra specs (if any), in order.
   auto q = run(*session_,
-               "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value FROM flavors f "
+               "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value, f.revision FROM flavors f "
                "LEFT JOIN flavor_extra_specs s ON s.flavor = f.name WHERE f.name = $1 ORDER BY s.position",
                {name}, "flavor " + name);
   if (!q) return std::move(q).error();
   if (q->rows() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
-  FlavorRecord f{q->text(0, 0), static_cast<uint32_t>(q->integer(0, 1)), static_cast<uint64_t>(q->integer(0, 2)), {}};
+  FlavorRecord f{q->text(0, 0), static_cast<uint32_t>(q->integer(0, 1)), static_cast<uint64_t>(q->integer(0, 2)), {},
+                 static_cast<uint64_t>(q->integer(0, 5))};
   for (int i = 0; i < q->rows(); ++i)
     if (!q->null(i, 3)) f.extra_specs.emplace_back(q->text(i, 3), q->text(i, 4));
   return f;
@@ -607,14 +651,18 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
   }
   auto r = run(*session_,
                "SELECT outcome, gen, detail FROM pcipass_claim($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], "
-               "$10::text[], $11::bigint[])",
+               "$10::text[], $11::bigint[], $12)",
                {in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
-                text_array(vcpus), text_array(mem), text_array(addr), text_array(req)},
+                text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision)},
                what);
   if (!r) return std::move(r).error();
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return static_cast<uint64_t>(r->integer(0, 1));
   if (outcome == "nohost") return Error(ErrorCode::NotFound, "no host " + quote(in.host));
+  if (outcome == "noflavor") return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is gone");
+  if (outcome == "flavor")
+    return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is at revision " + r->text(0, 1) +
+                                          ", the plan used " + std::to_string(in.flavor_revision));
   if (outcome == "stale")
     return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + r->text(0, 1) + ", planned on " +
                                           std::to_string(expected_generation) + "); plan again");

@@ -66,6 +66,9 @@ CREATE TABLE tokens (
   created_at TEXT NOT NULL
 );
 )sql",
+    R"sql(
+ALTER TABLE flavors ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+)sql",
 };
 
 Error sql_error(sqlite3* db, const std::string& what) {
@@ -419,7 +422,7 @@ Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
       return sql_error(db_, "create flavor " + f.name);
     }
   } else {
-    Stmt up(db_, cache_, "UPDATE flavors SET vcpus = ?, memory_mb = ? WHERE name = ?");
+    Stmt up(db_, cache_, "UPDATE flavors SET vcpus = ?, memory_mb = ?, revision = revision + 1 WHERE name = ?");
     PCIPASS_SQL_OK(up, "update flavor");
     up.bind(1, int64_t{f.vcpus}).bind(2, static_cast<int64_t>(f.memory_mb)).bind(3, f.name);
     if (up.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
@@ -449,11 +452,12 @@ Status SqliteStore::update_flavor(const FlavorRecord& f) { return write_flavor(f
 Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb FROM flavors ORDER BY name");
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision FROM flavors ORDER BY name");
   PCIPASS_SQL_OK(fs, "flavors");
   while (fs.step() == SQLITE_ROW) {
     index[fs.text(0)] = out.size();
-    out.push_back({fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {}});
+    out.push_back({fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {},
+                   static_cast<uint64_t>(fs.integer(3))});
   }
   Stmt specs(db_, cache_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position");
   PCIPASS_SQL_OK(specs, "flavors");
@@ -463,11 +467,12 @@ Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
 }
 
 Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
-  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb FROM flavors WHERE name = ?");
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision FROM flavors WHERE name = ?");
   PCIPASS_SQL_OK(fs, "flavor");
   fs.bind(1, name);
   if (fs.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
-  FlavorRecord f{fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {}};
+  FlavorRecord f{fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {},
+                 static_cast<uint64_t>(fs.integer(3))};
   Stmt specs(db_, cache_, "SELECT key, value FROM flavor_extra_specs WHERE flavor = ? ORDER BY position");
   PCIPASS_SQL_OK(specs, "flavor");
   specs.bind(1, name);
@@ -478,6 +483,17 @@ Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
 Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
   Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "claim: begin");
+  if (in.flavor_revision != 0) {
+    Stmt rev(db_, cache_, "SELECT revision FROM flavors WHERE name = ?");
+    PCIPASS_SQL_OK(rev, "claim");
+    rev.bind(1, in.flavor);
+    const int step = rev.step();
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return sql_error(db_, "claim " + in.id);
+    if (step == SQLITE_DONE) return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is gone");
+    if (static_cast<uint64_t>(rev.integer(0)) != in.flavor_revision)
+      return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is at revision " +
+                                            std::to_string(rev.integer(0)) + ", the plan used " + std::to_string(in.flavor_revision));
+  }
   Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
   PCIPASS_SQL_OK(bump, "claim");
   bump.bind(1, in.host).bind(2, static_cast<int64_t>(expected_generation));
@@ -521,13 +537,8 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     }
     alloc.reset();
   }
-  Stmt gen(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
-  PCIPASS_SQL_OK(gen, "claim");
-  gen.bind(1, in.host);
-  if (gen.step() != SQLITE_ROW) return sql_error(db_, "claim " + in.id);
-  const auto generation = static_cast<uint64_t>(gen.integer(0));
   if (auto st = tx.commit(); !st) return std::move(st).error();
-  return generation;
+  return expected_generation + 1;
 }
 
 Status SqliteStore::release(const std::string& id) {
