@@ -106,7 +106,9 @@ int run_server(const ServerArgs& args) {
       wake.wait_for(lock, std::chrono::milliseconds(args.refresh_ms));
       if (stopping) break;
       lock.unlock();
-      if (auto moved = (*api)->refresh(); !moved) std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
+      // A busy store (this server's batch was refused meanwhile) is retried by the batch's own requests.
+      if (auto moved = (*api)->refresh(); !moved && moved.error().message().rfind(kStoreBusyPrefix, 0) != 0)
+        std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
       lock.lock();
     }
   });

@@ -163,6 +163,7 @@ Result<ReportOutcome> Controller::report_host(HostRecord report) {
     if (!plan) return std::move(plan).error();
     // Refuse, before writing, an inventory the scheduler cannot take.
     if (auto inv = build_inventory(plan->record, *fleet_); !inv) return std::move(inv).error();
+    unsettled_.insert(report.name);
     auto written = store_.report_host(plan->record, plan->moves, current.generation);
     if (!written) {
       if (written.error().code() != ErrorCode::Conflict) return std::move(written).error();
@@ -217,6 +218,7 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, BootFailure* failure) {
   if (id.empty()) return invalid("a server needs an id");
+  if (fleet_->instance(id)) return Error(ErrorCode::Conflict, "instance " + quote(id) + " already exists");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
     if (!flavor) return std::move(flavor).error();
@@ -256,7 +258,8 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
             recorded.push_back(m);
             row.devices.push_back({host.name(), host.devices()[m].address, id, static_cast<uint32_t>(r)});
           }
-    auto written = store_.claim(row, generation_[host.name()]);
+    unsettled_.insert(host.name());
+    auto written = defer_ ? store_.claim_deferred(row, generation_[host.name()]) : store_.claim(row, generation_[host.name()]);
     if (!written) {
       if (written.error().code() != ErrorCode::Conflict || written.error().message().find("already exists") != std::string::npos)
         return std::move(written).error();
@@ -292,16 +295,28 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
 }
 
 Status Controller::delete_server(const std::string& id) {
-  if (auto st = store_.release(id); !st) return st;
   const InstanceRecord* rec = fleet_->instance(id);
-  if (!rec) {  // the fleet did not know it (another controller booted it)
+  if (!rec) {  // the fleet does not know it (another controller booted it, or nobody did)
+    if (auto st = store_.release(id); !st) return st;
     auto moved = refresh();
     if (!moved) return std::move(moved).error();
     return ok_status();
   }
   const std::string host = fleet_->host(rec->host).name();
+  unsettled_.insert(host);
+  if (auto st = defer_ ? store_.release_deferred(id) : store_.release(id); !st) return st;
   if (auto st = fleet_->free(id); !st) return rebuild_host(host);
   ++generation_[host];
+  return ok_status();
+}
+
+Status Controller::batch_refused() {
+  std::set<std::string> hosts;
+  hosts.swap(unsettled_);
+  flavors_.clear();
+  for (const auto& name : hosts)
+    if (auto st = rebuild_host(name); !st) return reload();
+  if (auto moved = refresh(); !moved) return std::move(moved).error();
   return ok_status();
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,16 @@ class Controller {
   // colliding. Unset: re-plan at once.
   void set_retry_pause(std::function<void(int attempt)> pause) { pause_ = std::move(pause); }
 
+  // Whether boots and deletes may use the store's deferred writes (see Store): the
+  // fleet then changes before the store has answered, and the caller must report the
+  // batch's fate with batch_committed() or batch_refused().
+  void set_defer_writes(bool on) { defer_ = on; }
+  // The open batch is durable: what the fleet holds of it is settled.
+  void batch_committed() { unsettled_.clear(); }
+  // The open batch was rolled back: every host it touched is rebuilt from the store,
+  // then the rest of the fleet refreshed.
+  Status batch_refused();
+
   const Fleet& fleet() const { return *fleet_; }
   // Vanished allocated devices, by host.
   const std::map<std::string, std::vector<VanishedDevice>>& vanished() const { return vanished_; }
@@ -121,6 +132,8 @@ class Controller {
   size_t conflicts_ = 0;
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;
+  bool defer_ = false;
+  std::set<std::string> unsettled_;  // hosts changed since the last batch_committed()
 };
 
 }  // namespace pcipass

@@ -130,6 +130,17 @@ class Store {
   // Removes an instance and frees its devices (dropping those flagged vanished);
   // NotFound if there is no such instance.
   virtual Status release(const std::string& instance_id) = 0;
+  // Deferred writes: inside a batch, a store may send these without waiting for the
+  // answer, so the database works while the caller goes on. They answer as if they
+  // succeeded (a claim: expected_generation + 1). If one was in fact refused, the
+  // whole batch is rolled back: commit_batch(), and every later method of that batch,
+  // fail with Unavailable and a message starting with kStoreBusyPrefix; the caller
+  // then rebuilds what it planned on and tries again without deferring. By default
+  // (and outside a batch) they are claim() and release().
+  virtual Result<uint64_t> claim_deferred(const InstanceRecordRow& instance, uint64_t expected_generation) {
+    return claim(instance, expected_generation);
+  }
+  virtual Status release_deferred(const std::string& instance_id) { return release(instance_id); }
   virtual Result<std::vector<InstanceRecordRow>> instances() = 0;
   virtual Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) = 0;
 

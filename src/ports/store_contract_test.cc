@@ -262,10 +262,14 @@ TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
   // A losing step inside the batch: refused, and only it is undone.
   EXPECT_EQ(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1", "0000:41:02.0"}), *g2).error().code(), ErrorCode::Conflict);
   EXPECT_EQ(s->release("nope").error().code(), ErrorCode::NotFound);
+  ASSERT_TRUE(s->create_token({"t1", "aa", "reader", ""}).ok());
+  EXPECT_EQ(s->create_token({"t1", "bb", "reader", ""}).error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(s->delete_token("nope").error().code(), ErrorCode::NotFound);
   EXPECT_EQ(s->instances()->size(), 1u);  // the batch sees its own writes
   ASSERT_TRUE(s->commit_batch().ok());
   EXPECT_EQ(other->instances()->size(), 1u);
   EXPECT_EQ(other->host("compute-1")->generation, *g2);
+  EXPECT_EQ(other->tokens()->size(), 1u);
   // An aborted batch leaves nothing.
   ASSERT_TRUE(s->begin_batch().ok());
   ASSERT_TRUE(s->release("vm1").ok());
@@ -274,6 +278,70 @@ TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
   EXPECT_EQ(s->instances()->size(), 1u);
   EXPECT_EQ(s->hosts()->size(), 1u);
   EXPECT_EQ(other->hosts()->size(), 1u);
+}
+
+TEST_P(StoreContract, DeferredWritesInABatchCommitTogether) {
+  auto s = open("deferred");
+  auto other = open("deferred");
+  auto g = s->put_host(sample_host("compute-1")).value();
+  ASSERT_TRUE(s->claim(sample_instance("old", "compute-1", {"0000:41:02.1"}), g).ok());
+  ASSERT_TRUE(s->begin_batch().ok());
+  // Chained on one host: each planned on the generation the one before it leaves.
+  auto g1 = s->claim_deferred(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g + 1);
+  ASSERT_TRUE(g1.ok()) << g1.error().describe();
+  EXPECT_EQ(*g1, g + 2);
+  ASSERT_TRUE(s->release_deferred("old").ok());
+  auto g2 = s->claim_deferred(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 3);
+  ASSERT_TRUE(g2.ok()) << g2.error().describe();
+  EXPECT_EQ(s->instances()->size(), 2u);  // a read inside the batch sees them
+  ASSERT_TRUE(s->commit_batch().ok());
+  auto rows = other->instances().value();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, "vm1");
+  EXPECT_EQ(rows[1].devices.at(0).address.to_string(), "0000:41:02.1");
+  EXPECT_EQ(other->host("compute-1")->generation, g + 4);
+}
+
+TEST_P(StoreContract, ARefusedDeferredWriteKeepsNothingOfItsBatch) {
+  auto s = open("refused");
+  auto other = open("refused");
+  auto g = s->put_host(sample_host("compute-1")).value();
+  ASSERT_TRUE(s->put_host(sample_host("compute-2")).ok());
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->claim_deferred(sample_instance("vm1", "compute-2", {"0000:41:02.0"}), 1).ok());
+  ASSERT_TRUE(s->put_host(sample_host("compute-3")).ok());
+  auto stale = s->claim_deferred(sample_instance("vm2", "compute-1", {"0000:41:02.0"}), g + 7);
+  auto after = s->hosts();
+  auto committed = s->commit_batch();
+  if (!stale.ok()) {
+    // A store that did not defer refuses at once; the rest of the batch stands.
+    EXPECT_EQ(stale.error().code(), ErrorCode::Conflict);
+    EXPECT_TRUE(after.ok());
+    ASSERT_TRUE(committed.ok()) << committed.error().describe();
+    EXPECT_EQ(other->instances()->size(), 1u);
+  } else {
+    // A store that deferred it rolls the whole batch back; every later step, and the
+    // commit, says busy.
+    ASSERT_FALSE(after.ok());
+    EXPECT_EQ(after.error().message().rfind(kStoreBusyPrefix, 0), 0u) << after.error().message();
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.error().code(), ErrorCode::Unavailable);
+    EXPECT_EQ(committed.error().message().rfind(kStoreBusyPrefix, 0), 0u) << committed.error().message();
+    EXPECT_TRUE(other->instances()->empty());
+    EXPECT_EQ(other->hosts()->size(), 2u);  // compute-3 was in the batch too
+  }
+  // The store goes on: a new batch, deferred again, commits.
+  ASSERT_TRUE(s->begin_batch().ok());
+  const auto now = s->host("compute-1")->generation;
+  ASSERT_TRUE(s->claim_deferred(sample_instance("vm3", "compute-1", {"0000:41:02.1"}), now).ok());
+  ASSERT_TRUE(s->commit_batch().ok());
+  EXPECT_EQ(other->host("compute-1")->generation, now + 1);
+  // A deferred release of what does not exist is refused as well.
+  ASSERT_TRUE(s->begin_batch().ok());
+  auto missing = s->release_deferred("nope");
+  auto commit2 = s->commit_batch();
+  EXPECT_TRUE(!missing.ok() || !commit2.ok());
+  EXPECT_EQ(other->host("compute-1")->generation, now + 1);
 }
 
 TEST_P(StoreContract, TokensAreFoundByTheirHashOnly) {

@@ -107,36 +107,49 @@ void Api::commit_loop() {
       if (stopping_) return;
     }
     uint64_t id = 0;
-    bool ok = true;
+    BatchFate fate = BatchFate::Committed;
     {
       std::lock_guard lock(mu_);
       id = batch_id_;
       if (batch_open_) {
         batch_open_ = false;
         if (auto st = store_.commit_batch(); !st) {
-          ok = false;
-          std::fprintf(stderr, "pcipass server: commit failed, the batch's requests get 503: %s\n", st.error().describe().c_str());
-          if (auto re = controller_->reload(); !re)
-            std::fprintf(stderr, "pcipass server: rebuilding the fleet failed: %s\n", re.error().describe().c_str());
+          if (st.error().message().rfind(kStoreBusyPrefix, 0) == 0) {
+            fate = BatchFate::Refused;  // nothing of it was kept: rebuild what it touched, serve its requests again
+            if (auto re = controller_->batch_refused(); !re) {
+              std::fprintf(stderr, "pcipass server: rebuilding after a refused batch failed: %s\n", re.error().describe().c_str());
+              fate = BatchFate::Failed;
+            }
+          } else {
+            fate = BatchFate::Failed;
+            std::fprintf(stderr, "pcipass server: commit failed, the batch's requests get 503: %s\n", st.error().describe().c_str());
+            if (auto re = controller_->reload(); !re)
+              std::fprintf(stderr, "pcipass server: rebuilding the fleet failed: %s\n", re.error().describe().c_str());
+          }
+        } else {
+          controller_->batch_committed();
         }
       }
     }
     {
       std::lock_guard c(commit_mu_);
       finished_ = id;
-      if (!ok) failed_.insert(id);
+      if (fate == BatchFate::Failed) failed_.insert(id);
+      if (fate == BatchFate::Refused) refused_.insert(id);
       while (failed_.size() > 64) failed_.erase(failed_.begin());
+      while (refused_.size() > 64) refused_.erase(refused_.begin());
     }
     done_cv_.notify_all();
   }
 }
 
-bool Api::wait_for_commit(uint64_t id) {
+Api::BatchFate Api::wait_for_commit(uint64_t id) {
   std::unique_lock c(commit_mu_);
   if (requested_ < id) requested_ = id;
   work_cv_.notify_one();
   done_cv_.wait(c, [&] { return finished_ >= id || stopping_; });
-  return finished_ >= id && !failed_.count(id);
+  if (finished_ < id || failed_.count(id)) return BatchFate::Failed;
+  return refused_.count(id) ? BatchFate::Refused : BatchFate::Committed;
 }
 
 Result<std::vector<std::string>> Api::reload_config() {
@@ -180,7 +193,7 @@ Result<Principal> Api::authenticate(const httplib::Request& req) {
   return who;
 }
 
-uint64_t Api::serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, Reply& reply) {
+uint64_t Api::serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, bool defer, Reply& reply) {
     uint64_t batch = 0;  // the batch whose commit this answer waits for (0: none)
     {
       std::lock_guard lock(mu_);
@@ -213,6 +226,7 @@ uint64_t Api::serve_once(const httplib::Request& req, Access access, Handler han
       }
       if (allowed) {
         try {
+          controller_->set_defer_writes(defer && batch != 0);
           reply = (this->*handler)(req, who);
         } catch (const std::exception& e) {
           reply = error_json(500, "Internal", std::string("internal error: ") + e.what());
@@ -228,11 +242,22 @@ void Api::route(httplib::Server& http, const char* method, const char* pattern, 
     Reply reply;
     // A step that found a row locked by another controller's open batch is retried
     // after this server's own batch is committed (releasing what it holds).
+    // A batch rolled back for a refused deferred write is served again, not deferring.
+    bool refused = false;
     for (int attempt = 1;; ++attempt) {
-      const uint64_t batch = serve_once(req, access, handler, writes, reply);
-      if (batch && !wait_for_commit(batch)) {
+      const uint64_t batch = serve_once(req, access, handler, writes, !refused, reply);
+      const BatchFate fate = batch ? wait_for_commit(batch) : BatchFate::Committed;
+      if (fate == BatchFate::Failed) {
         reply = error_json(503, "Unavailable", "the store could not commit this request's batch; nothing of it was kept; retry");
         break;
+      }
+      if (fate == BatchFate::Refused) {
+        refused = true;
+        if (attempt >= 50) {
+          reply = error_json(503, "Unavailable", "the store kept refusing this request's batch; nothing of it was kept; retry");
+          break;
+        }
+        continue;
       }
       const bool busy = reply.status == 503 && reply.body.contains("error") &&
                         reply.body["error"].value("message", "").find(kStoreBusyPrefix) != std::string::npos;

@@ -66,11 +66,14 @@ class Api {
   using Handler = Reply (Api::*)(const httplib::Request&, const Principal&);
   Api(Store& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
   void commit_loop();
-  // Waits until batch `id` is committed; false if its commit failed.
-  bool wait_for_commit(uint64_t id);
+  // How a batch ended: durable; rolled back because a deferred write was refused (its
+  // requests are served again, without deferring); or failed (their answer is 503).
+  enum class BatchFate { Committed, Refused, Failed };
+  BatchFate wait_for_commit(uint64_t id);
   void route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler);
   // One try under the lock; returns the batch the answer must wait for (0: none).
-  uint64_t serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, Reply& reply);
+  // `defer`: boots and deletes may use the store's deferred writes.
+  uint64_t serve_once(const httplib::Request& req, Access access, Handler handler, bool writes, bool defer, Reply& reply);
   Result<Principal> authenticate(const httplib::Request& req);
 
   Reply version(const httplib::Request&, const Principal&);
@@ -119,7 +122,7 @@ class Api {
   std::condition_variable work_cv_, done_cv_;
   uint64_t requested_ = 0;  // newest batch a request waits on
   uint64_t finished_ = 0;   // every batch up to this one is settled
-  std::set<uint64_t> failed_;
+  std::set<uint64_t> failed_, refused_;
   bool stopping_ = false;
   std::thread committer_;
 };

@@ -159,6 +159,38 @@ BEGIN
       outcome := 'busy';
   END;
 END $$;
+-- Deferred (pipelined) claims and releases, inside a batch: any refusal raises and so
+-- rolls the whole batch back, which needs no exception block (no subtransaction).
+CREATE FUNCTION pcipass_claim_strict(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
+    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint)
+    RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  rev bigint;
+BEGIN
+  IF p_flavor_rev <> 0 THEN
+    SELECT revision INTO rev FROM flavors WHERE name = p_flavor;
+    IF rev IS DISTINCT FROM p_flavor_rev THEN RAISE EXCEPTION 'pcipass refused: flavor % changed', p_flavor; END IF;
+  END IF;
+  UPDATE hosts SET generation = p_gen + 1 WHERE name = p_host AND generation = p_gen;
+  IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: host % is not at generation %', p_host, p_gen; END IF;
+  INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
+  IF coalesce(array_length(p_cells, 1), 0) > 0 THEN
+    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
+      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
+  END IF;
+  INSERT INTO allocations (host, address, instance, request)
+    SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
+END $$;
+CREATE FUNCTION pcipass_release_strict(p_id text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  h text;
+BEGIN
+  DELETE FROM devices d USING allocations a
+    WHERE a.instance = p_id AND d.host = a.host AND d.address = a.address AND d.vanished;
+  DELETE FROM instances WHERE id = p_id RETURNING host INTO h;
+  IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: no instance %', p_id; END IF;
+  UPDATE hosts SET generation = generation + 1 WHERE name = h;
+END $$;
 )sql",
 };
 
@@ -210,6 +242,7 @@ struct PgSession {
   PGconn* c;
   int backend_pid = 0;                                   // the backend the names below were prepared on
   std::unordered_map<std::string, std::string> names;  // SQL text -> prepared statement name
+  uint64_t prepared_count = 0;                          // names are never reused on one connection
 
   // Settles a new connection (the first, or one made again by PQreset), outside any
   // transaction: its settings, and no prepared statements yet. Generic plans: every
@@ -246,7 +279,7 @@ Result<PgResult> run(PgSession& s, const char* sql, const std::vector<Param>& pa
   }
   auto it = s.names.find(sql);
   if (it == s.names.end()) {
-    std::string name = "pcipass_" + std::to_string(s.names.size() + 1);
+    std::string name = "pcipass_" + std::to_string(++s.prepared_count);
     PgResult prepared(PQprepare(c, name.c_str(), sql, 0, nullptr));
     if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return pg_error(c, prepared.get(), what);
     it = s.names.emplace(sql, std::move(name)).first;
@@ -335,7 +368,7 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
   return s;
 }
 
-PgStore::PgStore(pg_conn* conn) : conn_(conn), session_(new PgSession{conn, 0, {}}) {}
+PgStore::PgStore(pg_conn* conn) : conn_(conn), session_(new PgSession{conn, 0, {}, 0}) {}
 
 PgStore::~PgStore() { PQfinish(conn_); }
 
@@ -351,12 +384,13 @@ Result<int> current_version(PgSession& session) {
 }  // namespace
 
 Result<int> PgStore::schema_version() {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   return current_version(*session_);
 }
 
 
 Status PgStore::migrate() {
+  if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, batch_);
   if (auto r = run(*session_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
   if (auto r = run(*session_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
@@ -392,24 +426,109 @@ Status PgStore::begin_batch() {
 
 Status PgStore::commit_batch() {
   if (!batch_) return ok_status();
+  if (pipelined_) {
+    // COMMIT goes down the pipeline after the deferred writes; settle() reads every
+    // answer and, if one was refused, rolls the batch back (the COMMIT never ran).
+    PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+    ++unread_;
+    settle();
+  } else if (!refusal_) {
+    PgResult r(PQexec(conn_, "COMMIT"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      Error e = pg_error(conn_, r.get(), "commit");
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      batch_ = false;
+      return e;
+    }
+  }
   batch_ = false;
-  PGresult* raw = PQexec(conn_, "COMMIT");
-  PgResult r(raw);
-  if (PQresultStatus(raw) != PGRES_COMMAND_OK) {
-    Error e = pg_error(conn_, raw, "commit");
-    PQclear(PQexec(conn_, "ROLLBACK"));
+  if (refusal_) {
+    Error e = std::move(*refusal_);
+    refusal_.reset();
     return e;
   }
   return ok_status();
 }
 
 void PgStore::abort_batch() {
-  if (batch_) PQclear(PQexec(conn_, "ROLLBACK"));
+  if (!batch_) return;
+  settle();
+  if (!refusal_) PQclear(PQexec(conn_, "ROLLBACK"));
+  refusal_.reset();
   batch_ = false;
+}
+
+Status PgStore::enter() {
+  if (!batch_) {
+    revive(*session_);
+    return ok_status();
+  }
+  settle();
+  if (refusal_) return *refusal_;
+  return ok_status();
+}
+
+void PgStore::settle() {
+  if (!pipelined_) return;
+  std::optional<Error> first;
+  if (PQpipelineSync(conn_) != 1) first = pg_error(conn_, nullptr, "deferred writes");
+  // Each query answers with a result then a null; the sync point with PGRES_PIPELINE_SYNC.
+  for (; unread_ > 0; --unread_) {
+    PGresult* raw = PQgetResult(conn_);
+    if (!raw) {  // the connection is gone
+      if (!first) first = pg_error(conn_, nullptr, "deferred writes");
+      unread_ = 0;
+      break;
+    }
+    PgResult r(raw);
+    const auto st = PQresultStatus(raw);
+    if (st == PGRES_FATAL_ERROR && !first) {
+      const std::string message = PQresultErrorMessage(raw);
+      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+      const std::string sqlstate = state ? state : "";
+      if (sqlstate == "23505") {  // a device already held, or the instance id taken
+        std::string why = message;
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        first = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" + why +
+                                                  "); the whole batch was rolled back");
+      } else if (message.find("pcipass refused: ") != std::string::npos) {
+        std::string why = message.substr(message.find("pcipass refused: ") + 17);
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        first = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" + why +
+                                                  "); the whole batch was rolled back");
+      } else {
+        Error e = pg_error(conn_, raw, "deferred write");
+        const bool busy = e.message().rfind(kBusy, 0) == 0;
+        if (!busy && e.code() == ErrorCode::Unavailable && PQstatus(conn_) == CONNECTION_OK)  // serialization, deadlock
+          e = Error(ErrorCode::Unavailable, std::string(kBusy) + e.message());
+        first = std::move(e);
+      }
+    }
+    while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);  // up to the null that ends this query
+  }
+  unread_ = 0;
+  if (PQstatus(conn_) == CONNECTION_OK) {
+    while (PGresult* raw = PQgetResult(conn_)) {  // the sync point
+      const bool sync = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+      PQclear(raw);
+      if (sync) break;
+    }
+    PQexitPipelineMode(conn_);
+  }
+  pipelined_ = false;
+  if (first) {
+    // The transaction is aborted (or its connection lost): nothing of the batch stays.
+    // Statements prepared in it may or may not exist; start the names afresh.
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+    session_->names.clear();
+    refusal_ = std::move(first);
+  }
 }
 
 Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                       std::optional<uint64_t> expected_generation) {
+  if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, batch_);
   const std::string what = "put host " + h.name;
   if (expected_generation) {
@@ -492,7 +611,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
 }
 
 Result<std::vector<HostRecord>> PgStore::load_hosts(const std::string* only) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
@@ -560,7 +679,7 @@ Result<HostRecord> PgStore::host(const std::string& name) {
 }
 
 Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations() {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   auto q = run(*session_, "SELECT name, generation FROM hosts ORDER BY name", {}, "host generations");
   if (!q) return std::move(q).error();
   std::vector<std::pair<std::string, uint64_t>> out;
@@ -570,6 +689,7 @@ Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations(
 }
 
 Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
+  if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, batch_);
   if (create) {
     auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
@@ -602,7 +722,7 @@ Status PgStore::create_flavor(const FlavorRecord& f) { return write_flavor(f, tr
 Status PgStore::update_flavor(const FlavorRecord& f) { return write_flavor(f, false); }
 
 Result<std::vector<FlavorRecord>> PgStore::flavors() {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
   auto fs = run(*session_, "SELECT name, vcpus, memory_mb, revision FROM flavors ORDER BY name", {}, "flavors");
@@ -620,7 +740,7 @@ Result<std::vector<FlavorRecord>> PgStore::flavors() {
 }
 
 Result<FlavorRecord> PgStore::flavor(const std::string& name) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   // One round trip: the flavor row with its extra specs (if any), in order.
   auto q = run(*session_,
                "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value, f.revision FROM flavors f "
@@ -635,9 +755,10 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
   return f;
 }
 
-Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
-  if (!batch_) revive(*session_);
-  const std::string what = "claim " + in.id;
+namespace {
+
+// The parameters of pcipass_claim($1 .. $12) for a claim.
+Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t expected_generation) {
   std::vector<Param> cell, vcpus, mem, addr, req;
   for (const auto& c : in.cells) {
     cell.push_back(num(c.first));
@@ -649,12 +770,22 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
     addr.push_back(a.address.to_string());
     req.push_back(num(a.request));
   }
-  auto r = run(*session_,
-               "SELECT outcome, gen, detail FROM pcipass_claim($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], "
-               "$10::text[], $11::bigint[], $12)",
-               {in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
-                text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision)},
-               what);
+  return std::vector<Param>{in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
+                            text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision)};
+}
+
+constexpr const char* kClaimArgs =
+    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12)";
+
+}  // namespace
+
+Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
+  if (auto st = enter(); !st) return std::move(st).error();
+  const std::string what = "claim " + in.id;
+  auto params = claim_params(in, expected_generation);
+  if (!params) return std::move(params).error();
+  static const std::string sql = std::string("SELECT outcome, gen, detail FROM pcipass_claim") + kClaimArgs;
+  auto r = run(*session_, sql.c_str(), *params, what);
   if (!r) return std::move(r).error();
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return static_cast<uint64_t>(r->integer(0, 1));
@@ -672,8 +803,48 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
   return Error(ErrorCode::Unavailable, std::string(kBusy) + "host " + in.host + " is locked by another controller's open transaction");
 }
 
+Status PgStore::send_deferred(const char* sql, const std::vector<Param>& params) {
+  if (!pipelined_) {
+    if (PQenterPipelineMode(conn_) != 1) return pg_error(conn_, nullptr, "pipeline");
+    pipelined_ = true;
+  }
+  PgSession& s = *session_;
+  auto it = s.names.find(sql);
+  if (it == s.names.end()) {
+    std::string name = "pcipass_" + std::to_string(++s.prepared_count);
+    PQsendPrepare(conn_, name.c_str(), sql, 0, nullptr);
+    ++unread_;
+    it = s.names.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  ++unread_;
+  PQflush(conn_);  // PostgreSQL starts on it now; its answer is read at the next settle()
+  // Answers pile up on the server until read: settle well before its buffers fill.
+  if (unread_ >= kMaxUnread) return enter();
+  return ok_status();
+}
+
+Result<uint64_t> PgStore::claim_deferred(const InstanceRecordRow& in, uint64_t expected_generation) {
+  if (!batch_) return claim(in, expected_generation);
+  if (refusal_) return *refusal_;
+  auto params = claim_params(in, expected_generation);
+  if (!params) return std::move(params).error();
+  static const std::string sql = std::string("SELECT pcipass_claim_strict") + kClaimArgs;
+  if (auto st = send_deferred(sql.c_str(), *params); !st) return std::move(st).error();
+  return expected_generation + 1;
+}
+
+Status PgStore::release_deferred(const std::string& id) {
+  if (!batch_) return release(id);
+  if (refusal_) return *refusal_;
+  return send_deferred("SELECT pcipass_release_strict($1)", {id});
+}
+
 Status PgStore::release(const std::string& id) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   auto r = run(*session_, "SELECT pcipass_release($1)", {id}, "release " + id);
   if (!r) return std::move(r).error();
   const std::string outcome = r->text(0, 0);
@@ -686,7 +857,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instan
 Result<std::vector<InstanceRecordRow>> PgStore::instances_on(const std::string& host) { return load_instances(&host); }
 
 Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string* host) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = host ? std::vector<Param>{*host} : std::vector<Param>{};
@@ -727,18 +898,19 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
 }
 
 Status PgStore::create_token(const TokenRecord& t) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
+  Transaction tx(*session_, batch_);
   auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
                "create token " + t.name);
   if (!r) {
     if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
     return std::move(r).error();
   }
-  return ok_status();
+  return tx.commit();
 }
 
 Result<std::vector<TokenRecord>> PgStore::load_tokens(const std::string* sha256) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
   auto q = sha256 ? run(*session_, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
                   : run(*session_, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
   if (!q) return std::move(q).error();
@@ -757,11 +929,12 @@ Result<TokenRecord> PgStore::token_by_secret_sha256(const std::string& sha256_he
 Result<std::vector<TokenRecord>> PgStore::tokens() { return load_tokens(nullptr); }
 
 Status PgStore::delete_token(const std::string& name) {
-  if (!batch_) revive(*session_);
+  if (auto st = enter(); !st) return std::move(st).error();
+  Transaction tx(*session_, batch_);
   auto r = run(*session_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
   if (!r) return std::move(r).error();
   if (r->affected() == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));
-  return ok_status();
+  return tx.commit();
 }
 
 }  // namespace pcipass

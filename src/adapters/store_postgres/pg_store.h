@@ -7,7 +7,9 @@
 // lock, so controllers starting together migrate once. Not thread-safe: one
 // connection per instance.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "ports/store.h"
 
@@ -43,6 +45,9 @@ class PgStore final : public Store {
   Result<FlavorRecord> flavor(const std::string& name) override;
   Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override;
   Status release(const std::string& instance_id) override;
+  // Pipelined (libpq pipeline mode): sent at once, answered at the next settle().
+  Result<uint64_t> claim_deferred(const InstanceRecordRow& instance, uint64_t expected_generation) override;
+  Status release_deferred(const std::string& instance_id) override;
   Result<std::vector<InstanceRecordRow>> instances() override;
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
   Status create_token(const TokenRecord& token) override;
@@ -58,9 +63,21 @@ class PgStore final : public Store {
   Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   Status write_flavor(const FlavorRecord& flavor, bool create);
+  // Every method but the deferred writes starts here: outside a batch it reconnects a
+  // lost connection; inside one it settles the pipeline and fails (busy) if the batch
+  // was refused.
+  Status enter();
+  // Reads the answers of everything sent down the pipeline and leaves pipeline mode.
+  // A refused deferred write rolls the batch back and is kept in refusal_.
+  void settle();
+  Status send_deferred(const char* sql, const std::vector<std::optional<std::string>>& params);
+  static constexpr int kMaxUnread = 64;
   pg_conn* conn_;
   std::unique_ptr<PgSession> session_;  // prepared statements of conn_
   bool batch_ = false;
+  bool pipelined_ = false;         // in libpq pipeline mode, with unread_ answers pending
+  int unread_ = 0;
+  std::optional<Error> refusal_;  // why the open batch was rolled back
 };
 
 }  // namespace pcipass
