@@ -126,7 +126,6 @@ int main(int argc, char** argv) {
       ts.emplace_back([&] {
         httplib::Client c("127.0.0.1", port);
         c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
         c.set_tcp_nodelay(true);
         for (int h; (h = next++) < a.hosts;) {
           auto r = c.Put("/v1/hosts/compute-" + std::to_string(h), auth, body16, "application/json");

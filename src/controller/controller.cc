@@ -121,6 +121,7 @@ Result<size_t> Controller::refresh() {
   marker_ = *marker;
   std::vector<std::string> moved;
   for (const auto& [name, g] : *gens) {
+    if (sealed_hosts_.count(name)) continue;  // its commit is on its way; the store shows it soon
     auto it = generation_.find(name);
     if (it == generation_.end() || it->second != g) moved.push_back(name);
   }
@@ -270,6 +271,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       }
       ++conflicts_;  // another controller moved the host: take its view and plan again
       if (pause_) pause_(attempt + 1);
+      if (auto st = rebuild_host(row.host); !st) return std::move(st).error();
       if (auto moved = refresh(); !moved) return std::move(moved).error();
       continue;
     }
@@ -310,9 +312,16 @@ Status Controller::delete_server(const std::string& id) {
   return ok_status();
 }
 
+void Controller::batch_sealed() {
+  sealed_hosts_.merge(unsettled_);
+  unsettled_.clear();
+}
+
 Status Controller::batch_refused() {
   std::set<std::string> hosts;
   hosts.swap(unsettled_);
+  hosts.merge(sealed_hosts_);
+  sealed_hosts_.clear();
   flavors_.clear();
   for (const auto& name : hosts)
     if (auto st = rebuild_host(name); !st) return reload();

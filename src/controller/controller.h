@@ -97,13 +97,17 @@ class Controller {
   void set_retry_pause(std::function<void(int attempt)> pause) { pause_ = std::move(pause); }
 
   // Whether boots and deletes may use the store's deferred writes (see Store): the
-  // fleet then changes before the store has answered, and the caller must report the
-  // batch's fate with batch_committed() or batch_refused().
+  // fleet then changes before the store has answered. A caller that batches reports
+  // each batch's end: batch_sealed() when it is closed (its commit may still be on
+  // its way), then batch_committed() or batch_refused().
   void set_defer_writes(bool on) { defer_ = on; }
-  // The open batch is durable: what the fleet holds of it is settled.
-  void batch_committed() { unsettled_.clear(); }
-  // The open batch was rolled back: every host it touched is rebuilt from the store,
-  // then the rest of the fleet refreshed.
+  // The open batch is closed; until it is settled, refresh() leaves the hosts it
+  // touched alone (the store may not show them yet).
+  void batch_sealed();
+  // The sealed batch is durable: what the fleet holds of it is settled.
+  void batch_committed() { sealed_hosts_.clear(); }
+  // The sealed batch, and the open one planned on it, were rolled back: every host
+  // they touched is rebuilt from the store, then the rest of the fleet refreshed.
   Status batch_refused();
 
   const Fleet& fleet() const { return *fleet_; }
@@ -133,7 +137,8 @@ class Controller {
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;
   bool defer_ = false;
-  std::set<std::string> unsettled_;  // hosts changed since the last batch_committed()
+  std::set<std::string> unsettled_;     // hosts the open batch changed
+  std::set<std::string> sealed_hosts_;  // hosts the sealed batch changed
 };
 
 }  // namespace pcipass

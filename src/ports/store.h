@@ -99,6 +99,15 @@ class Store {
   virtual Status begin_batch() = 0;
   virtual Status commit_batch() = 0;
   virtual void abort_batch() = 0;
+  // Overlapped commits (where overlaps_commits()): seal_batch() ends the open batch and
+  // sends its commit without waiting, and the store is at once ready for the next
+  // batch; await_sealed() waits for that commit and answers as commit_batch() would.
+  // One batch is sealed at a time. await_sealed() may run on another thread, while
+  // the other methods serve the next batch. A read in the next batch does not see the
+  // sealed batch until it is committed; a write there waits for it (row locks).
+  virtual bool overlaps_commits() const { return false; }
+  virtual Status seal_batch() { return Error(ErrorCode::Internal, "this store does not overlap commits"); }
+  virtual Status await_sealed() { return Error(ErrorCode::Internal, "this store does not overlap commits"); }
   virtual Result<int> schema_version() = 0;
 
   // Creates or replaces a host's inventory and moves allocations as `moves` says, in

@@ -99,6 +99,21 @@ Api::~Api() {
   if (batch_open_) store_.abort_batch();
 }
 
+Api::BatchFate Api::batch_failed_locked(const Error& e) {
+  if (e.message().rfind(kStoreBusyPrefix, 0) == 0) {
+    // Nothing of it was kept: rebuild what it touched; its requests are served again.
+    if (auto re = controller_->batch_refused(); !re) {
+      std::fprintf(stderr, "pcipass server: rebuilding after a refused batch failed: %s\n", re.error().describe().c_str());
+      return BatchFate::Failed;
+    }
+    return BatchFate::Refused;
+  }
+  std::fprintf(stderr, "pcipass server: commit failed, the batch's requests get 503: %s\n", e.describe().c_str());
+  if (auto re = controller_->reload(); !re)
+    std::fprintf(stderr, "pcipass server: rebuilding the fleet failed: %s\n", re.error().describe().c_str());
+  return BatchFate::Failed;
+}
+
 void Api::commit_loop() {
   for (;;) {
     {
@@ -108,34 +123,49 @@ void Api::commit_loop() {
     }
     uint64_t id = 0;
     BatchFate fate = BatchFate::Committed;
+    bool sealed = false;
+    std::optional<uint64_t> dropped;  // the next batch, rolled back with a failed sealed one
     {
       std::lock_guard lock(mu_);
       id = batch_id_;
       if (batch_open_) {
         batch_open_ = false;
-        if (auto st = store_.commit_batch(); !st) {
-          if (st.error().message().rfind(kStoreBusyPrefix, 0) == 0) {
-            fate = BatchFate::Refused;  // nothing of it was kept: rebuild what it touched, serve its requests again
-            if (auto re = controller_->batch_refused(); !re) {
-              std::fprintf(stderr, "pcipass server: rebuilding after a refused batch failed: %s\n", re.error().describe().c_str());
-              fate = BatchFate::Failed;
-            }
-          } else {
-            fate = BatchFate::Failed;
-            std::fprintf(stderr, "pcipass server: commit failed, the batch's requests get 503: %s\n", st.error().describe().c_str());
-            if (auto re = controller_->reload(); !re)
-              std::fprintf(stderr, "pcipass server: rebuilding the fleet failed: %s\n", re.error().describe().c_str());
-          }
+        if (store_.overlaps_commits()) {
+          // The commit goes on outside the lock, while the next batch runs.
+          auto st = store_.seal_batch();
+          controller_->batch_sealed();
+          if (st) sealed = true;
+          else fate = batch_failed_locked(st.error());
         } else {
-          controller_->batch_committed();
+          auto st = store_.commit_batch();
+          controller_->batch_sealed();
+          if (st) controller_->batch_committed();
+          else fate = batch_failed_locked(st.error());
         }
+      }
+    }
+    if (sealed) {
+      auto st = store_.await_sealed();
+      std::lock_guard lock(mu_);
+      if (st) {
+        controller_->batch_committed();
+      } else {
+        // The open batch was planned on the sealed one's writes: it goes too, and its
+        // requests are served again.
+        if (batch_open_) {
+          store_.abort_batch();
+          batch_open_ = false;
+          dropped = batch_id_;
+        }
+        fate = batch_failed_locked(st.error());
       }
     }
     {
       std::lock_guard c(commit_mu_);
-      finished_ = id;
+      finished_ = dropped.value_or(id);
       if (fate == BatchFate::Failed) failed_.insert(id);
       if (fate == BatchFate::Refused) refused_.insert(id);
+      if (dropped) refused_.insert(*dropped);
       while (failed_.size() > 64) failed_.erase(failed_.begin());
       while (refused_.size() > 64) refused_.erase(refused_.begin());
     }

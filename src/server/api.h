@@ -70,6 +70,8 @@ class Api {
   // requests are served again, without deferring); or failed (their answer is 503).
   enum class BatchFate { Committed, Refused, Failed };
   BatchFate wait_for_commit(uint64_t id);
+  // A batch's commit failed: busy (refused) or not; rebuilds the fleet to match.
+  BatchFate batch_failed_locked(const Error& e);
   void route(httplib::Server& http, const char* method, const char* pattern, Access access, Handler handler);
   // One try under the lock; returns the batch the answer must wait for (0: none).
   // `defer`: boots and deletes may use the store's deferred writes.

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <unordered_map>
 
 namespace pcipass {
@@ -165,15 +166,22 @@ CREATE FUNCTION pcipass_claim_strict(p_host text, p_gen bigint, p_id text, p_fla
     p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint)
     RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  rev bigint;
+  was bigint;
 BEGIN
-  IF p_flavor_rev <> 0 THEN
-    SELECT revision INTO rev FROM flavors WHERE name = p_flavor;
-    IF rev IS DISTINCT FROM p_flavor_rev THEN RAISE EXCEPTION 'pcipass refused: flavor % changed', p_flavor; END IF;
+  -- An UPDATE that names only the row waits for a concurrent writer and then works on
+  -- its version (a test of the generation in the WHERE clause would see the version
+  -- of the statement's snapshot, and miss). A refusal undoes it with the batch.
+  UPDATE hosts SET generation = generation + 1 WHERE name = p_host RETURNING generation - 1 INTO was;
+  IF was IS DISTINCT FROM p_gen THEN
+    RAISE EXCEPTION 'pcipass refused: host % is at generation %, not %', p_host, was, p_gen;
   END IF;
-  UPDATE hosts SET generation = p_gen + 1 WHERE name = p_host AND generation = p_gen;
-  IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: host % is not at generation %', p_host, p_gen; END IF;
-  INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
+  IF p_flavor_rev <> 0 THEN
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb)
+      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem FROM flavors WHERE name = p_flavor AND revision = p_flavor_rev;
+    IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: flavor % changed', p_flavor; END IF;
+  ELSE
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
+  END IF;
   IF coalesce(array_length(p_cells, 1), 0) > 0 THEN
     INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
       SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
@@ -238,11 +246,23 @@ Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
 
 }  // namespace
 
+// One connection and what rides on it: its prepared statements and its open batch.
 struct PgSession {
+  explicit PgSession(PGconn* conn) : c(conn) {}
+  ~PgSession() { PQfinish(c); }
+  PgSession(const PgSession&) = delete;
+  PgSession& operator=(const PgSession&) = delete;
+
   PGconn* c;
   int backend_pid = 0;                                   // the backend the names below were prepared on
   std::unordered_map<std::string, std::string> names;  // SQL text -> prepared statement name
   uint64_t prepared_count = 0;                          // names are never reused on one connection
+  bool batch = false;                                   // a batch transaction is open
+  bool pipelined = false;                               // in libpq pipeline mode, `unread` answers pending
+  int unread = 0;
+  int opening = 0;               // answers of the batch's opening statements not read yet
+  std::optional<Error> failure;  // the first failed answer read so far
+  std::optional<Error> refusal;  // why the open batch was rolled back
 
   // Settles a new connection (the first, or one made again by PQreset), outside any
   // transaction: its settings, and no prepared statements yet. Generic plans: every
@@ -354,23 +374,36 @@ std::string text_array(const std::vector<Param>& items) {
 
 int PgStore::latest_version() { return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]); }
 
-Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
+namespace {
+
+Result<std::unique_ptr<PgSession>> connect(const std::string& conninfo) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (!c) return Error(ErrorCode::Unavailable, "cannot connect to PostgreSQL: out of memory");
+  auto session = std::make_unique<PgSession>(c);
   if (PQstatus(c) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(c);
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    PQfinish(c);
     return Error(ErrorCode::Unavailable, "cannot connect to PostgreSQL (" + conninfo + "): " + msg);
   }
-  std::unique_ptr<PgStore> s(new PgStore(c));
-  if (auto st = s->session_->begin(); !st) return std::move(st).error();
-  return s;
+  if (auto st = session->begin(); !st) return std::move(st).error();
+  return session;
 }
 
-PgStore::PgStore(pg_conn* conn) : conn_(conn), session_(new PgSession{conn, 0, {}, 0}) {}
+}  // namespace
 
-PgStore::~PgStore() { PQfinish(conn_); }
+Result<std::unique_ptr<PgStore>> PgStore::open(const std::string& conninfo) {
+  auto session = connect(conninfo);
+  if (!session) return std::move(session).error();
+  return std::unique_ptr<PgStore>(new PgStore(conninfo, std::move(*session)));
+}
+
+PgStore::PgStore(std::string conninfo, std::unique_ptr<PgSession> session)
+    : conninfo_(std::move(conninfo)), session_(std::move(session)) {
+  std::random_device random;
+  turn_key_ = static_cast<int64_t>((uint64_t{random()} << 31) ^ random());
+}
+
+PgStore::~PgStore() = default;
 
 namespace {
 Result<int> current_version(PgSession& session) {
@@ -391,7 +424,7 @@ Result<int> PgStore::schema_version() {
 
 Status PgStore::migrate() {
   if (auto st = enter(); !st) return std::move(st).error();
-  Transaction tx(*session_, batch_);
+  Transaction tx(*session_, session_->batch);
   if (auto r = run(*session_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
   if (auto r = run(*session_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
                    {}, "migrate");
@@ -403,9 +436,9 @@ Status PgStore::migrate() {
     return Error(ErrorCode::Conflict, "database has schema version " + std::to_string(*current) + ", newer than this pcipass knows (" +
                                           std::to_string(latest_version()) + "); upgrade pcipass");
   for (int v = *current + 1; v <= latest_version(); ++v) {
-    PGresult* raw = PQexec(conn_, kMigrations[v - 1]);
+    PGresult* raw = PQexec(session_->c, kMigrations[v - 1]);
     PgResult r(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(conn_, raw, "migration " + std::to_string(v));
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(session_->c, raw, "migration " + std::to_string(v));
     if (auto m = run(*session_, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", {num(v)}, "migrate"); !m)
       return std::move(m).error();
   }
@@ -413,123 +446,178 @@ Status PgStore::migrate() {
 }
 
 Status PgStore::begin_batch() {
-  if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
-  revive(*session_);
-  // Inside a batch nothing waits long on another controller's row locks: a wait
-  // could close a cycle between two open batches. Such a step fails as busy.
-  PGresult* raw = PQexec(conn_, "BEGIN; SET LOCAL lock_timeout = '20ms'");
-  PgResult begun(raw);
-  if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(conn_, raw, "begin batch");
-  batch_ = true;
+  PgSession& s = *session_;
+  if (s.batch) return Error(ErrorCode::Internal, "a batch is already open");
+  revive(s);
+  if (PQstatus(s.c) != CONNECTION_OK) return pg_error(s.c, nullptr, "begin batch");
+  // Sent down the pipeline, not waited for: a failure shows when the batch settles.
+  if (PQenterPipelineMode(s.c) != 1) return pg_error(s.c, nullptr, "begin batch");
+  s.pipelined = true;
+  s.batch = true;
+  // This store's batches take turns on its two connections: a batch's statements run
+  // only once the batch before it has committed (they queue in PostgreSQL meanwhile),
+  // so the two never wait on each other's rows. Then, inside a batch, nothing waits
+  // long on another controller's row locks: a wait could close a cycle between two
+  // open batches; such a step fails as busy.
+  const std::string key = std::to_string(turn_key_);
+  const char* values[] = {key.c_str()};
+  PQsendQueryParams(s.c, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+  PQsendQueryParams(s.c, "SELECT pg_advisory_xact_lock($1::bigint), set_config('lock_timeout', '20ms', true)", 1, nullptr, values,
+                    nullptr, nullptr, 0);
+  PQsendFlushRequest(s.c);  // their answers come as soon as they ran
+  PQflush(s.c);
+  s.unread += 2;
+  s.opening = 2;
   return ok_status();
 }
 
-Status PgStore::commit_batch() {
-  if (!batch_) return ok_status();
-  if (pipelined_) {
-    // COMMIT goes down the pipeline after the deferred writes; settle() reads every
-    // answer and, if one was refused, rolls the batch back (the COMMIT never ran).
-    PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
-    ++unread_;
-    settle();
-  } else if (!refusal_) {
-    PgResult r(PQexec(conn_, "COMMIT"));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-      Error e = pg_error(conn_, r.get(), "commit");
-      PQclear(PQexec(conn_, "ROLLBACK"));
-      batch_ = false;
-      return e;
+namespace {
+
+// Reads the answers of the next `n` queries sent down the pipeline (each a result
+// then a null); the first failure is kept in s.failure.
+void consume(PgSession& s, int n) {
+  PGconn* c = s.c;
+  for (; n > 0 && s.unread > 0; --n, --s.unread) {
+    PGresult* raw = PQgetResult(c);
+    if (!raw) {  // the connection is gone
+      if (!s.failure) s.failure = pg_error(c, nullptr, "deferred writes");
+      s.unread = 0;
+      return;
     }
+    PgResult r(raw);
+    if (PQresultStatus(raw) == PGRES_FATAL_ERROR && !s.failure) {
+      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+      std::string message = PQresultErrorMessage(raw);
+      while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+      const auto refused = message.find("pcipass refused: ");
+      if (refused != std::string::npos || (state && std::string(state) == "23505")) {
+        // A stale generation or flavor, a device already held, an instance id taken.
+        s.failure = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" +
+                                                      (refused != std::string::npos ? message.substr(refused + 17) : message) +
+                                                      "); the whole batch was rolled back");
+      } else {
+        Error e = pg_error(c, raw, "deferred write");
+        if (e.message().rfind(kBusy, 0) != 0 && e.code() == ErrorCode::Unavailable && PQstatus(c) == CONNECTION_OK)
+          e = Error(ErrorCode::Unavailable, std::string(kBusy) + e.message());  // serialization failure, deadlock
+        s.failure = std::move(e);
+      }
+    }
+    while (PGresult* rest = PQgetResult(c)) PQclear(rest);  // up to the null that ends this query
   }
-  batch_ = false;
-  if (refusal_) {
-    Error e = std::move(*refusal_);
-    refusal_.reset();
+}
+
+// Reads the answers of everything sent down the pipeline and leaves pipeline mode.
+// A refused deferred write (or any failed statement) rolls the batch back; why is
+// kept in s.refusal, with the busy prefix where serving the batch again may work.
+void settle(PgSession& s) {
+  if (!s.pipelined) return;
+  PGconn* c = s.c;
+  if (PQpipelineSync(c) != 1 && !s.failure) s.failure = pg_error(c, nullptr, "deferred writes");
+  consume(s, s.unread);
+  if (PQstatus(c) == CONNECTION_OK) {
+    while (PGresult* raw = PQgetResult(c)) {  // the sync point
+      const bool sync = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+      PQclear(raw);
+      if (sync) break;
+    }
+    PQexitPipelineMode(c);
+  }
+  s.pipelined = false;
+  s.unread = 0;
+  s.opening = 0;
+  if (s.failure) {
+    // The transaction is aborted (or its connection lost): nothing of the batch stays.
+    // Statements prepared in it may or may not exist; start the names afresh.
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQclear(PQexec(c, "DEALLOCATE ALL"));
+    s.names.clear();
+    s.refusal = std::move(s.failure);
+    s.failure.reset();
+  }
+}
+
+// Sends the batch's COMMIT (after its deferred writes, if any) without waiting.
+void send_commit(PgSession& s) {
+  if (s.refusal) return;  // already rolled back
+  if (!s.pipelined) {
+    if (PQenterPipelineMode(s.c) != 1) {
+      s.refusal = pg_error(s.c, nullptr, "commit");
+      return;
+    }
+    s.pipelined = true;
+  }
+  PQsendQueryParams(s.c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0);
+  ++s.unread;
+  PQsendFlushRequest(s.c);  // its answer comes without a sync point
+  PQflush(s.c);
+}
+
+// Waits for a commit send_commit() sent; the batch is over either way.
+Status finish_commit(PgSession& s) {
+  settle(s);
+  s.batch = false;
+  if (s.refusal) {
+    Error e = std::move(*s.refusal);
+    s.refusal.reset();
     return e;
   }
   return ok_status();
 }
 
-void PgStore::abort_batch() {
-  if (!batch_) return;
-  settle();
-  if (!refusal_) PQclear(PQexec(conn_, "ROLLBACK"));
-  refusal_.reset();
-  batch_ = false;
+}  // namespace
+
+Status PgStore::commit_batch() {
+  if (!session_->batch) return ok_status();
+  send_commit(*session_);
+  return finish_commit(*session_);
 }
 
-Status PgStore::enter() {
-  if (!batch_) {
-    revive(*session_);
-    return ok_status();
+void PgStore::abort_batch() {
+  PgSession& s = *session_;
+  if (!s.batch) return;
+  settle(s);
+  if (!s.refusal) PQclear(PQexec(s.c, "ROLLBACK"));
+  s.refusal.reset();
+  s.batch = false;
+}
+
+Status PgStore::seal_batch() {
+  if (sealed_ && sealed_->batch) return Error(ErrorCode::Internal, "the sealed batch was not awaited");
+  if (!sealed_) {
+    auto other = connect(conninfo_);
+    if (!other) return std::move(other).error();
+    sealed_ = std::move(*other);
   }
-  settle();
-  if (refusal_) return *refusal_;
+  if (session_->batch) {
+    // The next batch may start only once this one holds its turn: else it could take
+    // the turn first and wait for this one, which waits for it (to be sealed).
+    consume(*session_, session_->opening);
+    session_->opening = 0;
+    send_commit(*session_);
+  }
+  std::swap(session_, sealed_);
   return ok_status();
 }
 
-void PgStore::settle() {
-  if (!pipelined_) return;
-  std::optional<Error> first;
-  if (PQpipelineSync(conn_) != 1) first = pg_error(conn_, nullptr, "deferred writes");
-  // Each query answers with a result then a null; the sync point with PGRES_PIPELINE_SYNC.
-  for (; unread_ > 0; --unread_) {
-    PGresult* raw = PQgetResult(conn_);
-    if (!raw) {  // the connection is gone
-      if (!first) first = pg_error(conn_, nullptr, "deferred writes");
-      unread_ = 0;
-      break;
-    }
-    PgResult r(raw);
-    const auto st = PQresultStatus(raw);
-    if (st == PGRES_FATAL_ERROR && !first) {
-      const std::string message = PQresultErrorMessage(raw);
-      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-      const std::string sqlstate = state ? state : "";
-      if (sqlstate == "23505") {  // a device already held, or the instance id taken
-        std::string why = message;
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-        first = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" + why +
-                                                  "); the whole batch was rolled back");
-      } else if (message.find("pcipass refused: ") != std::string::npos) {
-        std::string why = message.substr(message.find("pcipass refused: ") + 17);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-        first = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" + why +
-                                                  "); the whole batch was rolled back");
-      } else {
-        Error e = pg_error(conn_, raw, "deferred write");
-        const bool busy = e.message().rfind(kBusy, 0) == 0;
-        if (!busy && e.code() == ErrorCode::Unavailable && PQstatus(conn_) == CONNECTION_OK)  // serialization, deadlock
-          e = Error(ErrorCode::Unavailable, std::string(kBusy) + e.message());
-        first = std::move(e);
-      }
-    }
-    while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);  // up to the null that ends this query
+Status PgStore::await_sealed() {
+  if (!sealed_ || !sealed_->batch) return ok_status();
+  return finish_commit(*sealed_);
+}
+
+Status PgStore::enter() {
+  if (!session_->batch) {
+    revive(*session_);
+    return ok_status();
   }
-  unread_ = 0;
-  if (PQstatus(conn_) == CONNECTION_OK) {
-    while (PGresult* raw = PQgetResult(conn_)) {  // the sync point
-      const bool sync = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
-      PQclear(raw);
-      if (sync) break;
-    }
-    PQexitPipelineMode(conn_);
-  }
-  pipelined_ = false;
-  if (first) {
-    // The transaction is aborted (or its connection lost): nothing of the batch stays.
-    // Statements prepared in it may or may not exist; start the names afresh.
-    PQclear(PQexec(conn_, "ROLLBACK"));
-    PQclear(PQexec(conn_, "DEALLOCATE ALL"));
-    session_->names.clear();
-    refusal_ = std::move(first);
-  }
+  settle(*session_);
+  if (session_->refusal) return *session_->refusal;
+  return ok_status();
 }
 
 Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
                                       std::optional<uint64_t> expected_generation) {
   if (auto st = enter(); !st) return std::move(st).error();
-  Transaction tx(*session_, batch_);
+  Transaction tx(*session_, session_->batch);
   const std::string what = "put host " + h.name;
   if (expected_generation) {
     auto cur = run(*session_, "SELECT generation FROM hosts WHERE name = $1 FOR UPDATE", {h.name}, what);
@@ -690,7 +778,7 @@ Result<std::vector<std::pair<std::string, uint64_t>>> PgStore::host_generations(
 
 Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
   if (auto st = enter(); !st) return std::move(st).error();
-  Transaction tx(*session_, batch_);
+  Transaction tx(*session_, session_->batch);
   if (create) {
     auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
                    "create flavor " + f.name);
@@ -804,32 +892,32 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
 }
 
 Status PgStore::send_deferred(const char* sql, const std::vector<Param>& params) {
-  if (!pipelined_) {
-    if (PQenterPipelineMode(conn_) != 1) return pg_error(conn_, nullptr, "pipeline");
-    pipelined_ = true;
-  }
   PgSession& s = *session_;
+  if (!s.pipelined) {
+    if (PQenterPipelineMode(s.c) != 1) return pg_error(s.c, nullptr, "pipeline");
+    s.pipelined = true;
+  }
   auto it = s.names.find(sql);
   if (it == s.names.end()) {
     std::string name = "pcipass_" + std::to_string(++s.prepared_count);
-    PQsendPrepare(conn_, name.c_str(), sql, 0, nullptr);
-    ++unread_;
+    PQsendPrepare(s.c, name.c_str(), sql, 0, nullptr);
+    ++s.unread;
     it = s.names.emplace(sql, std::move(name)).first;
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-  ++unread_;
-  PQflush(conn_);  // PostgreSQL starts on it now; its answer is read at the next settle()
+  PQsendQueryPrepared(s.c, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  ++s.unread;
+  // Not flushed: libpq sends what piled up when its buffer fills or the batch settles.
   // Answers pile up on the server until read: settle well before its buffers fill.
-  if (unread_ >= kMaxUnread) return enter();
+  if (s.unread >= kMaxUnread) return enter();
   return ok_status();
 }
 
 Result<uint64_t> PgStore::claim_deferred(const InstanceRecordRow& in, uint64_t expected_generation) {
-  if (!batch_) return claim(in, expected_generation);
-  if (refusal_) return *refusal_;
+  if (!session_->batch) return claim(in, expected_generation);
+  if (session_->refusal) return *session_->refusal;
   auto params = claim_params(in, expected_generation);
   if (!params) return std::move(params).error();
   static const std::string sql = std::string("SELECT pcipass_claim_strict") + kClaimArgs;
@@ -838,8 +926,8 @@ Result<uint64_t> PgStore::claim_deferred(const InstanceRecordRow& in, uint64_t e
 }
 
 Status PgStore::release_deferred(const std::string& id) {
-  if (!batch_) return release(id);
-  if (refusal_) return *refusal_;
+  if (!session_->batch) return release(id);
+  if (session_->refusal) return *session_->refusal;
   return send_deferred("SELECT pcipass_release_strict($1)", {id});
 }
 
@@ -899,7 +987,7 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
 
 Status PgStore::create_token(const TokenRecord& t) {
   if (auto st = enter(); !st) return std::move(st).error();
-  Transaction tx(*session_, batch_);
+  Transaction tx(*session_, session_->batch);
   auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
                "create token " + t.name);
   if (!r) {
@@ -930,7 +1018,7 @@ Result<std::vector<TokenRecord>> PgStore::tokens() { return load_tokens(nullptr)
 
 Status PgStore::delete_token(const std::string& name) {
   if (auto st = enter(); !st) return std::move(st).error();
-  Transaction tx(*session_, batch_);
+  Transaction tx(*session_, session_->batch);
   auto r = run(*session_, "DELETE FROM tokens WHERE name = $1", {name}, "delete token " + name);
   if (!r) return std::move(r).error();
   if (r->affected() == 0) return Error(ErrorCode::NotFound, "no token " + quote(name));

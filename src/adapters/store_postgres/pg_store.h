@@ -6,6 +6,7 @@
 // allocations primary key refuses a double allocation. Migrations take an advisory
 // lock, so controllers starting together migrate once. Not thread-safe: one
 // connection per instance.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,11 @@ class PgStore final : public Store {
   Status begin_batch() override;
   Status commit_batch() override;
   void abort_batch() override;
+  // Two connections take turns: while one commits a sealed batch, the next batch runs
+  // on the other (opened on first use).
+  bool overlaps_commits() const override { return true; }
+  Status seal_batch() override;
+  Status await_sealed() override;
   Result<int> schema_version() override;
   Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                std::optional<uint64_t> expected_generation) override;
@@ -58,7 +64,7 @@ class PgStore final : public Store {
   static int latest_version();
 
  private:
-  explicit PgStore(pg_conn* conn);
+  PgStore(std::string conninfo, std::unique_ptr<PgSession> session);
   Result<std::vector<HostRecord>> load_hosts(const std::string* only);
   Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
@@ -67,17 +73,12 @@ class PgStore final : public Store {
   // lost connection; inside one it settles the pipeline and fails (busy) if the batch
   // was refused.
   Status enter();
-  // Reads the answers of everything sent down the pipeline and leaves pipeline mode.
-  // A refused deferred write rolls the batch back and is kept in refusal_.
-  void settle();
   Status send_deferred(const char* sql, const std::vector<std::optional<std::string>>& params);
   static constexpr int kMaxUnread = 64;
-  pg_conn* conn_;
-  std::unique_ptr<PgSession> session_;  // prepared statements of conn_
-  bool batch_ = false;
-  bool pipelined_ = false;         // in libpq pipeline mode, with unread_ answers pending
-  int unread_ = 0;
-  std::optional<Error> refusal_;  // why the open batch was rolled back
+  std::string conninfo_;
+  std::unique_ptr<PgSession> session_;  // the connection every method uses
+  std::unique_ptr<PgSession> sealed_;   // the other one: idle, or committing a sealed batch
+  int64_t turn_key_ = 0;                // advisory lock that orders this store's batches
 };
 
 }  // namespace pcipass
