@@ -540,8 +540,10 @@ void settle(PgSession& s) {
 void send_commit(PgSession& s) {
   if (s.refusal) return;  // already rolled back
   if (!s.pipelined) {
-    if (PQenterPipelineMode(s.c) != 1) {
+    if (PQenterPipelineMode(s.c) != 1) {  // not idle: nothing of the batch can be trusted
       s.refusal = pg_error(s.c, nullptr, "commit");
+      while (PGresult* stray = PQgetResult(s.c)) PQclear(stray);
+      PQclear(PQexec(s.c, "ROLLBACK"));
       return;
     }
     s.pipelined = true;
@@ -585,7 +587,10 @@ Status PgStore::seal_batch() {
   if (sealed_ && sealed_->batch) return Error(ErrorCode::Internal, "the sealed batch was not awaited");
   if (!sealed_) {
     auto other = connect(conninfo_);
-    if (!other) return std::move(other).error();
+    if (!other) {  // no second connection (yet): commit here and now, without overlap
+      sealed_outcome_ = commit_batch();
+      return ok_status();
+    }
     sealed_ = std::move(*other);
   }
   if (session_->batch) {
@@ -600,6 +605,11 @@ Status PgStore::seal_batch() {
 }
 
 Status PgStore::await_sealed() {
+  if (sealed_outcome_) {
+    Status outcome = std::move(*sealed_outcome_);
+    sealed_outcome_.reset();
+    return outcome;
+  }
   if (!sealed_ || !sealed_->batch) return ok_status();
   return finish_commit(*sealed_);
 }

@@ -79,6 +79,7 @@ class PgStore final : public Store {
   std::unique_ptr<PgSession> session_;  // the connection every method uses
   std::unique_ptr<PgSession> sealed_;   // the other one: idle, or committing a sealed batch
   int64_t turn_key_ = 0;                // advisory lock that orders this store's batches
+  std::optional<Status> sealed_outcome_;  // a batch committed at once (no second connection)
 };
 
 }  // namespace pcipass

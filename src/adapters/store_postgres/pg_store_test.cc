@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <future>
 #include <cctype>
 #include <set>
 #include <thread>
@@ -81,6 +82,67 @@ TEST(PgStore, ReconnectsAfterTheServerDroppedTheConnection) {
   if (!first.ok()) {
     EXPECT_EQ(first.error().code(), ErrorCode::Unavailable);
   }
+}
+
+void exec_as_admin(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  PGresult* r = PQexec(c, sql.c_str());
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << sql << ": " << PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+}
+
+TEST(PgStore, ASealedBatchCommitsWhileTheNextRunsAndTheyKeepTheirOrder) {
+  const std::string conninfo = testing::fresh_pg_database("t_sealed_overlap");
+  auto s = PgStore::open(conninfo).value();
+  auto other = PgStore::open(conninfo).value();
+  ASSERT_TRUE(s->migrate().ok());
+  ASSERT_TRUE(s->overlaps_commits());
+  const uint64_t g = s->put_host(contract::sample_host("compute-1")).value();
+
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
+  ASSERT_TRUE(s->seal_batch().ok());
+  // The next batch, on the other connection, is planned on the sealed one's write.
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
+  auto first = std::async(std::launch::async, [&] { return s->await_sealed(); }).get();
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(other->instances()->size(), 1u);  // the sealed one alone is durable
+  ASSERT_TRUE(s->seal_batch().ok());
+  auto second = s->await_sealed();
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  EXPECT_EQ(other->instances()->size(), 2u);
+  EXPECT_EQ(other->host("compute-1")->generation, g + 2);
+
+  // A refused sealed batch keeps nothing; the store goes on.
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm3", "compute-1", {"0000:41:00.0"}), g).ok());  // stale
+  ASSERT_TRUE(s->seal_batch().ok());
+  auto refused = s->await_sealed();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message().rfind(kStoreBusyPrefix, 0), 0u) << refused.error().message();
+  EXPECT_EQ(other->instances()->size(), 2u);
+  ASSERT_TRUE(s->release("vm1").ok());
+  EXPECT_EQ(other->instances()->size(), 1u);
+}
+
+TEST(PgStore, WithoutASecondConnectionASealedBatchCommitsAtOnce) {
+  const std::string conninfo = testing::fresh_pg_database("t_one_connection");
+  exec_as_admin(conninfo,
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pcipass_one_conn') THEN "
+                "CREATE ROLE pcipass_one_conn LOGIN CONNECTION LIMIT 1; END IF; END $$");
+  exec_as_admin(conninfo, "GRANT ALL ON SCHEMA public TO pcipass_one_conn");
+  auto s = PgStore::open(conninfo + " user=pcipass_one_conn").value();
+  ASSERT_TRUE(s->migrate().ok());
+  const uint64_t g = s->put_host(contract::sample_host("compute-1")).value();
+  ASSERT_TRUE(s->begin_batch().ok());
+  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
+  ASSERT_TRUE(s->seal_batch().ok());  // the second connection is refused: it commits here
+  auto done = s->await_sealed();
+  ASSERT_TRUE(done.ok()) << done.error().describe();
+  EXPECT_EQ(s->instances()->size(), 1u);
+  EXPECT_EQ(s->host("compute-1")->generation, g + 1);
 }
 
 }  // namespace
