@@ -207,9 +207,9 @@ Result<Principal> Api::authenticate(const httplib::Request& req) {
   if (header.empty()) return Error(ErrorCode::PermissionDenied, "missing bearer token (Authorization: Bearer ...)");
   auto token = bearer_token(header);
   if (!token) return Error(ErrorCode::PermissionDenied, "malformed Authorization header: expected 'Bearer <token>'");
-  const std::string hash = sha256_hex(*token);
   const auto now = std::chrono::steady_clock::now();
-  if (auto it = token_cache_.find(hash); it != token_cache_.end() && it->second.until > now) return it->second.who;
+  if (auto it = token_cache_.find(*token); it != token_cache_.end() && it->second.until > now) return it->second.who;
+  const std::string hash = sha256_hex(*token);
   auto record = store_.token_by_secret_sha256(hash);
   if (!record) {
     if (record.error().code() == ErrorCode::NotFound) return Error(ErrorCode::PermissionDenied, "unknown token");
@@ -219,7 +219,7 @@ Result<Principal> Api::authenticate(const httplib::Request& req) {
   if (!role) return Error(ErrorCode::Internal, "token " + record->name + " has unknown role " + record->role);
   Principal who{record->name, *role, record->host};
   if (token_cache_.size() > 10000) token_cache_.clear();
-  token_cache_[hash] = {who, now + options_.token_cache_ttl};
+  token_cache_[std::string(*token)] = {who, now + options_.token_cache_ttl};
   return who;
 }
 

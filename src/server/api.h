@@ -115,7 +115,9 @@ class Api {
     Principal who;
     std::chrono::steady_clock::time_point until;
   };
-  std::unordered_map<std::string, CachedToken> token_cache_;  // by secret hash
+  // By the secret as presented (hashing each request's token cost more than the
+  // rest of authentication); held only for token_cache_ttl, as the request was.
+  std::unordered_map<std::string, CachedToken> token_cache_;
 
   // Group commit (mu_ guards batch_open_ and batch_id_; commit_mu_ the rest).
   bool batch_open_ = false;
