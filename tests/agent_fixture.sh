@@ -5,7 +5,7 @@
 set -uo pipefail
 PCIPASS="$1"; ROOT="$2"
 source "$ROOT/tests/lib.sh"
-work=$(mktemp -d); trap 'kill $SERVER_PID $AGENT_PID 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $SERVER_PID $AGENT_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 AGENT_PID=
 cp -a "$ROOT/testdata/sysfs/sriov-nic" "$work/tree"
 cat >"$work/pci.conf" <<'CONF'
@@ -43,7 +43,10 @@ check "the allocation followed the fingerprint" 0 "0000:42:00.1" -- "$PCIPASS" s
 check "nothing at the old address" 4 "no device 0000:41:00.1" -- "$PCIPASS" device show fixture-1 0000:41:00.1
 
 # Appear: the agent runs on its own and notices the VF coming back.
-agent --poll 1 --interval 3600 >"$work/agent.log" 2>&1 &
+# Started directly (not through the shell function), so $! is the agent itself and the
+# EXIT trap stops it.
+"$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/agent.token" --host fixture-1 --sysfs-root "$work/tree" \
+  --poll 1 --interval 3600 >"$work/agent.log" 2>&1 &
 AGENT_PID=$!
 sleep 1.5
 mv "$work/parked-vf" "$vf_dir"; mv "$work/parked-link" "$work/tree/sys/bus/pci/devices/$vf"

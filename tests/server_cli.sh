@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # The real binary end to end over loopback: the client's tables, --json and exit codes,
 # then a server killed with SIGKILL under load and restarted: no claim lost or doubled.
+# Usage: server_cli.sh PCIPASS ROOT [postgres]; with `postgres`, on a fresh database of
+# the PostgreSQL server whose connection string is in PCIPASS_TEST_PG (ctest starts it).
 set -uo pipefail
-PCIPASS="$1"; ROOT="$2"
+PCIPASS="$1"; ROOT="$2"; STORE="${3:-sqlite}"
 source "$ROOT/tests/lib.sh"
 work=$(mktemp -d); trap 'kill -9 $SERVER_PID 2>/dev/null; rm -rf "$work"' EXIT
-db="sqlite:$work/p.db"
+if [ "$STORE" = postgres ]; then
+  psql "$PCIPASS_TEST_PG" -q -c 'DROP DATABASE IF EXISTS t_server_cli WITH (FORCE)' -c 'CREATE DATABASE t_server_cli' ||
+    { echo "server_cli: cannot make a fresh PostgreSQL database"; exit 1; }
+  db="$PCIPASS_TEST_PG dbname=t_server_cli"
+else
+  db="sqlite:$work/p.db"
+fi
 start_server "$work" --config "$ROOT/examples/pcipass.conf" --db "$db" || exit 1
 P="$PCIPASS"
 
@@ -58,5 +66,5 @@ check "no device is held twice" 0 "True" -- echo "$pairs"
 $P device list --status allocated --json >"$work/alloc.json"
 check "the restarted fleet holds exactly the stored claims" 0 "True" -- bash -c "python3 -c 'import json; a=json.load(open(\"$work/alloc.json\")); s=json.load(open(\"$work/after.json\")); print(sorted((d[\"host\"], d[\"address\"]) for d in a[\"devices\"]) == sorted((x[\"host\"], y) for x in s[\"servers\"] for y in x[\"devices\"]))'"
 
-echo "server_cli: $passed passed, $failed failed"
+echo "server_cli ($STORE): $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

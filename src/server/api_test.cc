@@ -32,15 +32,27 @@ alias = {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type":
 alias = {"name": "gpu", "vendor_id": "10de", "product_id": "2230", "device_type": "type-PCI", "numa_policy": "required"}
 )";
 
+fs::path scratch_path() { return fs::temp_directory_path() / ("pcipass-api-" + std::to_string(::getpid())); }
+
 fs::path scratch() {
   static fs::path d = [] {
-    fs::path p = fs::temp_directory_path() / ("pcipass-api-" + std::to_string(::getpid()));
+    fs::path p = scratch_path();
     fs::remove_all(p);
     fs::create_directories(p);
     return p;
   }();
   return d;
 }
+
+// This process's scratch files go when its tests are done.
+class RemoveScratch : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(scratch_path(), ignored);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kRemoveScratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
 
 std::string test_name() {
   std::string n = ::testing::UnitTest::GetInstance()->current_test_info()->name();
