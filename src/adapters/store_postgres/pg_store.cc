@@ -290,24 +290,42 @@ void revive(PgSession& s) {
 // Runs one statement with text parameters on a session: each distinct statement is a
 // named prepared statement, prepared on first use (again after a reconnect), so
 // PostgreSQL parses and plans it once per connection.
-Result<PgResult> run(PgSession& s, const char* sql, const std::vector<Param>& params, const std::string& what) {
-  PGconn* c = s.c;
-  if (PQstatus(c) == CONNECTION_BAD) return Error(ErrorCode::Unavailable, what + ": the connection to PostgreSQL was lost");
-  if (PQbackendPID(c) != s.backend_pid) {  // a connection this session did not settle
+// The name `sql` is prepared under on this session's connection; `fresh` when it is
+// new there, and the caller must prepare it (synchronously or down the pipeline).
+const std::string& statement_name(PgSession& s, const char* sql, bool& fresh) {
+  if (PQbackendPID(s.c) != s.backend_pid) {  // a connection this session did not settle
     s.names.clear();
-    s.backend_pid = PQbackendPID(c);
+    s.backend_pid = PQbackendPID(s.c);
   }
-  auto it = s.names.find(sql);
-  if (it == s.names.end()) {
-    std::string name = "pcipass_" + std::to_string(++s.prepared_count);
-    PgResult prepared(PQprepare(c, name.c_str(), sql, 0, nullptr));
-    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) return pg_error(c, prepared.get(), what);
-    it = s.names.emplace(sql, std::move(name)).first;
-  }
+  auto [it, added] = s.names.try_emplace(sql);
+  if (added) it->second = "pcipass_" + std::to_string(++s.prepared_count);
+  fresh = added;
+  return it->second;
+}
+
+// libpq's view of text parameters (null for SQL NULL); valid while `params` lives.
+std::vector<const char*> c_strings(const std::vector<Param>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* raw = PQexecPrepared(c, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  return values;
+}
+
+Result<PgResult> run(PgSession& s, const char* sql, const std::vector<Param>& params, const std::string& what) {
+  PGconn* c = s.c;
+  if (PQstatus(c) == CONNECTION_BAD) return Error(ErrorCode::Unavailable, what + ": the connection to PostgreSQL was lost");
+  bool fresh = false;
+  const std::string& name = statement_name(s, sql, fresh);
+  if (fresh) {
+    PgResult prepared(PQprepare(c, name.c_str(), sql, 0, nullptr));
+    if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+      Error e = pg_error(c, prepared.get(), what);
+      s.names.erase(sql);
+      return e;
+    }
+  }
+  const auto values = c_strings(params);
+  PGresult* raw = PQexecPrepared(c, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   PgResult r(raw);
   const auto st = PQresultStatus(raw);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(c, raw, what);
@@ -907,17 +925,14 @@ Status PgStore::send_deferred(const char* sql, const std::vector<Param>& params)
     if (PQenterPipelineMode(s.c) != 1) return pg_error(s.c, nullptr, "pipeline");
     s.pipelined = true;
   }
-  auto it = s.names.find(sql);
-  if (it == s.names.end()) {
-    std::string name = "pcipass_" + std::to_string(++s.prepared_count);
+  bool fresh = false;
+  const std::string& name = statement_name(s, sql, fresh);
+  if (fresh) {  // a failure shows when the batch settles (and forgets every name)
     PQsendPrepare(s.c, name.c_str(), sql, 0, nullptr);
     ++s.unread;
-    it = s.names.emplace(sql, std::move(name)).first;
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PQsendQueryPrepared(s.c, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  const auto values = c_strings(params);
+  PQsendQueryPrepared(s.c, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   ++s.unread;
   // Not flushed: libpq sends what piled up when its buffer fills or the batch settles.
   // Answers pile up on the server until read: settle well before its buffers fill.
