@@ -1,18 +1,20 @@
 // pcipass agent: discovers this host's PCI devices and reports them to the server at
 // start, whenever the inventory changes (checked every --poll seconds) and at least
 // every --interval seconds. Read-only on the host: it never writes sysfs.
-#include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
+#include "adapters/api_client/api_client.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "app/commands.h"
+#include "app/exit_status.h"
 #include "host/discovery.h"
 #include "server/inventory_json.h"
 
@@ -41,20 +43,10 @@ volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
 void on_signal(int) { g_stop = 1; }
 
 int run_agent(const AgentArgs& args) {
-  std::string url = args.server;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.size() > 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
-  if (url.rfind("http://", 0) != 0) {
-    std::cerr << "pcipass agent: --server must be an http:// URL\n";
+  auto endpoint = resolve_endpoint(args.server, args.token_file, false);
+  if (!endpoint) {
+    std::cerr << "pcipass agent: " << endpoint.error().describe() << "\n";
     return kExitInvalidInput;
-  }
-  std::string token;
-  {
-    std::ifstream in(args.token_file);
-    if (!in || !std::getline(in, token) || token.empty()) {
-      std::cerr << "pcipass agent: cannot read a token from " << args.token_file << "\n";
-      return kExitInvalidInput;
-    }
   }
   std::string name = args.host;
   if (name.empty()) {
@@ -69,11 +61,7 @@ int run_agent(const AgentArgs& args) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  httplib::Client cli(url);
-  cli.set_connection_timeout(5);
-  cli.set_tcp_nodelay(true);
-  cli.set_read_timeout(60);
-  const httplib::Headers headers{{"Authorization", "Bearer " + token}};
+  ApiClient client(std::move(*endpoint));
   std::string last_sent;
   auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(24);
   uint32_t backoff = 1;
@@ -84,21 +72,17 @@ int run_agent(const AgentArgs& args) {
     const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);
     int code = kExitOk;
     if (due) {
-      auto r = cli.Put("/v1/hosts/" + name, headers, body, "application/json");
-      if (!r) {
-        std::cerr << "pcipass agent: cannot reach " << url << ": " << httplib::to_string(r.error()) << std::endl;
-        code = kExitClientUnavailable;
-      } else if (r->status >= 300) {
-        std::cerr << "pcipass agent: the server refused the report of " << name << " (HTTP " << r->status << "): " << r->body << std::flush;
-        code = r->status == 401 || r->status == 403 ? kExitClientDenied : r->status >= 500 ? kExitClientUnavailable : kExitInvalidInput;
+      const auto report = nlohmann::ordered_json::parse(body);
+      ApiReply r = client.call("PUT", "/v1/hosts/" + url_encode(name), &report);
+      if (!r.ok()) {
+        std::cerr << "pcipass agent: the report of " << name << " was not taken: " << r.error->describe() << std::endl;
+        code = client_exit_status(r.error->code());
       } else {
         std::cout << "pcipass agent: reported " << d.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
                   << ")" << std::endl;
-        try {
-          const auto answer = nlohmann::json::parse(r->body);
-          for (const auto& n : answer.at("notes")) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
-        } catch (const std::exception&) {
-        }
+        if (r.body.contains("notes") && r.body["notes"].is_array())
+          for (const auto& n : r.body["notes"])
+            if (n.is_string()) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
         last_sent = body;
         last_time = now;
         backoff = 1;

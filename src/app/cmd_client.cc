@@ -1,8 +1,6 @@
 // The CLI client, in the habits of the openstack and virsh CLIs: `pcipass host list`,
 // `pcipass server create vm1 --flavor F`, tables for people, --json for scripts.
 // Exit statuses say what failed (see kExitClient* in commands.h).
-#include <httplib.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -10,7 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "adapters/api_client/api_client.h"
 #include "app/commands.h"
+#include "app/exit_status.h"
 #include "core/config_value.h"
 
 namespace pcipass::app {
@@ -29,78 +29,6 @@ void add_common(CLI::App* cmd, ClientArgs& a) {
   cmd->add_option("--token-file", a.token_file, "file holding the bearer token (default: $PCIPASS_TOKEN_FILE; or set $PCIPASS_TOKEN)");
   cmd->add_flag("--json", a.json, "print the server's JSON instead of a table");
 }
-
-int exit_for_status(int status) {
-  if (status >= 200 && status < 300) return kExitOk;
-  if (status == 400 || status == 413 || status == 405) return kExitInvalidInput;
-  if (status == 404) return kExitClientNotFound;
-  if (status == 409) return kExitClientConflict;
-  if (status == 401 || status == 403) return kExitClientDenied;
-  return kExitClientUnavailable;
-}
-
-struct Response {
-  int status = 0;
-  Json body;
-};
-
-class Connection {
- public:
-  explicit Connection(const ClientArgs& a) : args_(a) {}
-
-  // Resolves the URL and the token; false (after printing why) when they are unusable.
-  bool ready() {
-    url_ = !args_.url.empty() ? args_.url : std::getenv("PCIPASS_URL") ? std::getenv("PCIPASS_URL") : "http://127.0.0.1:8774";
-    while (!url_.empty() && url_.back() == '/') url_.pop_back();
-    if (url_.size() > 3 && url_.compare(url_.size() - 3, 3, "/v1") == 0) url_.resize(url_.size() - 3);
-    if (url_.rfind("http://", 0) != 0) {
-      std::cerr << "pcipass: --url must start with http:// (got " << url_ << ")\n";
-      return false;
-    }
-    std::string file = !args_.token_file.empty() ? args_.token_file : std::getenv("PCIPASS_TOKEN_FILE") ? std::getenv("PCIPASS_TOKEN_FILE") : "";
-    if (!file.empty()) {
-      std::ifstream in(file);
-      if (!in || !std::getline(in, token_)) {
-        std::cerr << "pcipass: cannot read a token from " << file << "\n";
-        return false;
-      }
-    } else if (const char* t = std::getenv("PCIPASS_TOKEN")) {
-      token_ = t;
-    }
-    while (!token_.empty() && (token_.back() == '\r' || token_.back() == ' ')) token_.pop_back();
-    return true;
-  }
-
-  Response call(const std::string& method, const std::string& path, const Json* body = nullptr) {
-    httplib::Client cli(url_);
-    cli.set_connection_timeout(5);
-    cli.set_tcp_nodelay(true);
-    cli.set_read_timeout(60);
-    httplib::Headers headers;
-    if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
-    const std::string text = body ? body->dump() : "";
-    httplib::Result r = method == "GET"      ? cli.Get(path, headers)
-                        : method == "DELETE" ? cli.Delete(path, headers)
-                        : method == "POST"   ? cli.Post(path, headers, text, "application/json")
-                        : method == "PATCH"  ? cli.Patch(path, headers, text, "application/json")
-                                             : cli.Put(path, headers, text, "application/json");
-    if (!r) return {0, Json{{"error", {{"message", "cannot reach " + url_ + ": " + httplib::to_string(r.error())}}}}};
-    Response out{r->status, Json()};
-    if (!r->body.empty()) {
-      try {
-        out.body = Json::parse(r->body);
-      } catch (const std::exception&) {
-        out.body = Json{{"error", {{"message", "the server answered " + std::to_string(r->status) + " with non-JSON: " + r->body.substr(0, 200)}}}};
-      }
-    }
-    return out;
-  }
-
- private:
-  const ClientArgs& args_;
-  std::string url_;
-  std::string token_;
-};
 
 std::string cell(const Json& v) {
   if (v.is_null()) return "-";
@@ -158,48 +86,30 @@ void print_fields(const Json& o, const std::vector<std::string>& skip = {}) {
   print_table({"Field", "Value"}, rows);
 }
 
-// Percent-encodes everything but unreserved characters (RFC 3986), for paths and queries.
-std::string encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Runs one call and prints the result; `show` renders a success for people.
 int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
             const std::function<void(const Json&)>& show) {
-  Connection conn(args);
-  if (!conn.ready()) return kExitInvalidInput;
-  Response r = conn.call(method, path, body);
-  if (r.status >= 200 && r.status < 300) {
-    if (args.json) {
-      if (!r.body.is_null()) std::cout << r.body.dump(2) << "\n";
-    } else {
-      show(r.body);
-    }
+  auto endpoint = resolve_endpoint(args.url, args.token_file);
+  if (!endpoint) {
+    std::cerr << "pcipass: " << endpoint.error().describe() << "\n";
+    return client_exit_status(endpoint.error().code());
+  }
+  ApiClient client(std::move(*endpoint));
+  ApiReply r = client.call(method, path, body);
+  if (args.json && !r.body.is_null()) std::cout << r.body.dump(2) << "\n";
+  if (r.ok()) {
+    if (!args.json) show(r.body);
     return kExitOk;
   }
-  if (args.json && !r.body.is_null()) std::cout << r.body.dump(2) << "\n";
-  const Json& e = r.body.contains("error") ? r.body["error"] : r.body;
-  std::cerr << "pcipass: " << (r.status ? "HTTP " + std::to_string(r.status) + ": " : "") << (e.contains("message") ? cell(e["message"]) : r.body.dump())
-            << "\n";
-  if (e.contains("hosts"))
-    for (const auto& h : e["hosts"]) std::cerr << "  " << cell(h["host"]) << ": " << cell(h["reason"]) << "\n";
-  return r.status == 0 ? kExitClientUnavailable : exit_for_status(r.status);
+  std::cerr << "pcipass: " << r.error->describe() << "\n";
+  for (const auto& h : r.error->rejections()) std::cerr << "  " << h.host << ": " << h.reason << "\n";
+  return client_exit_status(r.error->code());
 }
 
 std::string query(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string q;
   for (const auto& [k, v] : params)
-    if (!v.empty()) q += (q.empty() ? "?" : "&") + k + "=" + encode(v);
+    if (!v.empty()) q += (q.empty() ? "?" : "&") + k + "=" + url_encode(v);
   return q;
 }
 
@@ -238,7 +148,7 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* host_show = leaf(host, "show", "Show one host with its devices");
   host_show->add_option("name", (*s)["name"], "host name")->required();
   host_show->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/hosts/" + encode((*s)["name"]), nullptr, [](const Json& b) {
+    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["name"]), nullptr, [](const Json& b) {
       print_fields(b, {"devices"});
       std::cout << "\n";
       print_objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases"});
@@ -283,7 +193,7 @@ void register_client(CLI::App& app, int& exit_code) {
         body["devices"].push_back(kept);
       }
       const std::string name = h["name"].get<std::string>();
-      const int rc = perform(*a, "PUT", "/v1/hosts/" + encode(name), &body, [&](const Json& b) {
+      const int rc = perform(*a, "PUT", "/v1/hosts/" + url_encode(name), &body, [&](const Json& b) {
         std::cout << "registered " << name << " (" << body["devices"].size() << " devices, generation " << cell(b["generation"]) << ")\n";
       });
       if (rc != kExitOk) {
@@ -308,7 +218,7 @@ void register_client(CLI::App& app, int& exit_code) {
   device_show->add_option("host", (*s)["dhost"], "host name")->required();
   device_show->add_option("address", (*s)["address"], "PCI address, e.g. 0000:41:02.0")->required();
   device_show->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/hosts/" + encode((*s)["dhost"]) + "/devices/" + encode((*s)["address"]), nullptr,
+    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["dhost"]) + "/devices/" + url_encode((*s)["address"]), nullptr,
                         [](const Json& b) { print_fields(b); });
   });
 
@@ -341,7 +251,7 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* flavor_show = leaf(flavor, "show", "Show a flavor");
   flavor_show->add_option("name", (*s)["fname"], "flavor name")->required();
   flavor_show->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/flavors/" + encode((*s)["fname"]), nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", "/v1/flavors/" + url_encode((*s)["fname"]), nullptr, [](const Json& b) { print_fields(b); });
   });
   auto* flavor_set = leaf(flavor, "set", "Set or unset a flavor's extra specs");
   flavor_set->add_option("name", (*s)["fname"], "flavor name")->required();
@@ -355,7 +265,7 @@ void register_client(CLI::App& app, int& exit_code) {
       return;
     }
     Json body{{"extra_specs", *p}, {"unset", *unset}};
-    exit_code = perform(*a, "PATCH", "/v1/flavors/" + encode((*s)["fname"]), &body, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "PATCH", "/v1/flavors/" + url_encode((*s)["fname"]), &body, [](const Json& b) { print_fields(b); });
   });
 
   // `server` itself runs the controller (cmd_server.cc, registered first).
@@ -377,7 +287,7 @@ void register_client(CLI::App& app, int& exit_code) {
   server_show->add_flag("--domain-xml", *flag, "print the whole example domain instead of the device elements");
   server_show->callback([a, s, flag, &exit_code] {
     const bool domain = *flag;
-    exit_code = perform(*a, "GET", "/v1/servers/" + encode((*s)["sname"]), nullptr, [domain](const Json& b) {
+    exit_code = perform(*a, "GET", "/v1/servers/" + url_encode((*s)["sname"]), nullptr, [domain](const Json& b) {
       print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
       std::cout << "\n" << b[domain ? "libvirt_domain_xml" : "libvirt_xml"].get<std::string>();
     });
@@ -385,7 +295,7 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* server_delete = leaf(server, "delete", "Delete a server and free its devices");
   server_delete->add_option("name", (*s)["sname"], "server name")->required();
   server_delete->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "DELETE", "/v1/servers/" + encode((*s)["sname"]), nullptr, [](const Json&) {});
+    exit_code = perform(*a, "DELETE", "/v1/servers/" + url_encode((*s)["sname"]), nullptr, [](const Json&) {});
   });
   auto* server_list = leaf(server, "list", "List servers");
   server_list->add_option("--host", (*s)["lhost"], "only on this host");

@@ -107,7 +107,7 @@ int run_server(const ServerArgs& args) {
       if (stopping) break;
       lock.unlock();
       // A busy store (this server's batch was refused meanwhile) is retried by the batch's own requests.
-      if (auto moved = (*api)->refresh(); !moved && moved.error().message().rfind(kStoreBusyPrefix, 0) != 0)
+      if (auto moved = (*api)->refresh(); !moved && moved.error().code() != ErrorCode::Busy)
         std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
       lock.lock();
     }

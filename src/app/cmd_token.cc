@@ -18,8 +18,13 @@ struct TokenArgs {
 
 int fail(const Error& e) {
   std::cerr << "pcipass token: " << e.describe() << "\n";
-  return e.code() == ErrorCode::InvalidArgument || e.code() == ErrorCode::Conflict || e.code() == ErrorCode::NotFound ? kExitInvalidInput
-                                                                                                                      : kExitInternal;
+  switch (e.code()) {
+    case ErrorCode::InvalidArgument:
+    case ErrorCode::AlreadyExists:
+    case ErrorCode::Conflict:
+    case ErrorCode::NotFound: return kExitInvalidInput;
+    default: return kExitInternal;
+  }
 }
 
 }  // namespace

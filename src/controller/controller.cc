@@ -167,7 +167,7 @@ Result<ReportOutcome> Controller::report_host(HostRecord report) {
     unsettled_.insert(report.name);
     auto written = store_.report_host(plan->record, plan->moves, current.generation);
     if (!written) {
-      if (written.error().code() != ErrorCode::Conflict) return std::move(written).error();
+      if (written.error().code() != ErrorCode::HostMoved) return std::move(written).error();
       ++conflicts_;
       continue;
     }
@@ -176,7 +176,7 @@ Result<ReportOutcome> Controller::report_host(HostRecord report) {
     }
     return ReportOutcome{*written, std::move(plan->notes)};
   }
-  return Error(ErrorCode::Unavailable, "host " + report.name + " kept changing while its report was reconciled; report again");
+  return Error(ErrorCode::Busy, "host " + report.name + " kept changing while its report was reconciled; report again");
 }
 
 Result<InstanceShape> Controller::shape_of(const std::string& flavor_name, FlavorRecord* record) {
@@ -217,17 +217,21 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 }
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
-                                                  const std::optional<std::string>& forced, BootFailure* failure) {
+                                                  const std::optional<std::string>& forced) {
   if (id.empty()) return invalid("a server needs an id");
-  if (fleet_->instance(id)) return Error(ErrorCode::Conflict, "instance " + quote(id) + " already exists");
+  if (fleet_->instance(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
-    if (!flavor) return std::move(flavor).error();
+    if (!flavor) {
+      Error e = std::move(flavor).error();
+      if (e.code() == ErrorCode::NotFound) e.within("flavor");
+      return e;
+    }
     const InstanceShape* shape = &(*flavor)->shape;
     std::optional<HostIndex> host_index;
     if (forced) {
       host_index = fleet_->find_host(*forced);
-      if (!host_index) return Error(ErrorCode::NotFound, "no host " + quote(*forced));
+      if (!host_index) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*forced)).within("host"));
     }
     auto plan = fleet_->schedule(*shape, host_index, Weigher::Pack);
     if (!plan) {
@@ -238,8 +242,8 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
         ++conflicts_;
         continue;
       }
-      if (failure) failure->reasons = fleet_->explain(*shape, host_index);
-      return Error(ErrorCode::Unavailable, "No valid host was found for " + quote(id));
+      return std::move(Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id) + " (flavor " + flavor_name + ")")
+                           .with_rejections(fleet_->explain(*shape, host_index)));
     }
     const HostInventory& host = fleet_->host(plan->host);
     InstanceRecordRow row;
@@ -262,18 +266,21 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     unsettled_.insert(host.name());
     auto written = defer_ ? store_.claim_deferred(row, generation_[host.name()]) : store_.claim(row, generation_[host.name()]);
     if (!written) {
-      if (written.error().code() != ErrorCode::Conflict || written.error().message().find("already exists") != std::string::npos)
-        return std::move(written).error();
-      if (written.error().message().rfind(kFlavorChangedPrefix, 0) == 0) {  // another controller changed it: read it again
-        flavors_.erase(flavor_name);
-        ++conflicts_;
-        continue;
+      switch (written.error().code()) {
+        case ErrorCode::FlavorChanged:  // another controller changed it: read it again
+          flavors_.erase(flavor_name);
+          ++conflicts_;
+          continue;
+        case ErrorCode::HostMoved:
+        case ErrorCode::DeviceHeld:  // another controller moved the host: take its view and plan again
+          ++conflicts_;
+          if (pause_) pause_(attempt + 1);
+          if (auto st = rebuild_host(row.host); !st) return std::move(st).error();
+          if (auto moved = refresh(); !moved) return std::move(moved).error();
+          continue;
+        default:
+          return std::move(written).error();
       }
-      ++conflicts_;  // another controller moved the host: take its view and plan again
-      if (pause_) pause_(attempt + 1);
-      if (auto st = rebuild_host(row.host); !st) return std::move(st).error();
-      if (auto moved = refresh(); !moved) return std::move(moved).error();
-      continue;
     }
     auto claimed = fleet_->claim(id, *shape, *plan);
     if (!claimed) {
@@ -292,7 +299,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     out.flavor_extra_specs = (*flavor)->record.extra_specs;
     return out;
   }
-  return Error(ErrorCode::Unavailable, "gave up on " + quote(id) + " after " + std::to_string(kMaxAttempts) +
+  return Error(ErrorCode::Busy, "gave up on " + quote(id) + " after " + std::to_string(kMaxAttempts) +
                                            " attempts: other controllers keep changing the hosts it fits on");
 }
 

@@ -32,10 +32,6 @@ struct ServerPlacement {
   std::vector<std::pair<std::string, std::string>> flavor_extra_specs;  // as booted
 };
 
-struct BootFailure {
-  std::vector<Rejection> reasons;  // NoValidHost: one per host
-};
-
 struct HostVerdict {
   std::string host;
   bool fits = false;
@@ -84,11 +80,11 @@ class Controller {
   // Per host (or only `host`), in name order: whether the flavor fits now and why not.
   Result<std::vector<HostVerdict>> explain(const std::string& flavor, const std::optional<std::string>& host);
 
-  // Schedules and claims. NoValidHost comes back as an error with code Unavailable and
-  // the per-host reasons in `failure`; a bad flavor or unknown host as InvalidArgument
-  // or NotFound.
+  // Schedules and claims. Refusals: NoValidHost (with one reason per host),
+  // AlreadyExists, NotFound (within "flavor" or "host"), InvalidArgument for a flavor
+  // the scheduler cannot read, Busy when other controllers kept winning the races.
   Result<ServerPlacement> create_server(const std::string& id, const std::string& flavor,
-                                        const std::optional<std::string>& host, BootFailure* failure = nullptr);
+                                        const std::optional<std::string>& host);
   Status delete_server(const std::string& id);
 
   // Called before each re-plan after a lost race (attempt 1, 2, ...): a server waits

@@ -74,12 +74,12 @@ TEST(Controller, BootsUntilNoValidHostThenDeleteFrees) {
   EXPECT_EQ(vm1->host, "compute-1");
   ASSERT_EQ(vm1->devices.size(), 1u);
   ASSERT_TRUE(c->create_server("vm2", "vf.small", std::nullopt).ok());
-  BootFailure why;
-  auto vm3 = c->create_server("vm3", "vf.small", std::nullopt, &why);
+  auto vm3 = c->create_server("vm3", "vf.small", std::nullopt);
   ASSERT_FALSE(vm3.ok());
-  EXPECT_EQ(vm3.error().code(), ErrorCode::Unavailable);
-  ASSERT_EQ(why.reasons.size(), 1u);
-  EXPECT_NE(why.reasons[0].reason.find("alias vf: 0 of 1 free"), std::string::npos) << why.reasons[0].reason;
+  EXPECT_EQ(vm3.error().code(), ErrorCode::NoValidHost);
+  const auto& why = vm3.error().rejections();
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_NE(why[0].reason.find("alias vf: 0 of 1 free"), std::string::npos) << why[0].reason;
   // The VFs block the PF, in the store-backed fleet as in simulate.
   EXPECT_FALSE(c->create_server("big", "pf.big", std::nullopt).ok());
   ASSERT_TRUE(c->delete_server("vm1").ok());
@@ -251,7 +251,7 @@ TEST(Controller, BadRequestsAreClearErrors) {
   ASSERT_TRUE(c->create_server("x", "vf.small", std::nullopt).ok());
   auto dup = c->create_server("x", "vf.small", std::nullopt);
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(dup.error().code(), ErrorCode::AlreadyExists);
   EXPECT_EQ(c->delete_server("never").error().code(), ErrorCode::NotFound);
   ASSERT_TRUE(store->create_flavor({"broken", 1, 512, {{"pci_passthrough:alias", "vf:1:2"}}}).ok());
   auto broken = c->create_server("y", "broken", std::nullopt);

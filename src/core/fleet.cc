@@ -38,7 +38,7 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
   std::set<std::string_view> seen;
   for (const auto& h : hosts)
     if (by_name_.count(h.name()) || !seen.insert(h.name()).second)
-      return Error(ErrorCode::Conflict, "duplicate host name " + quote(h.name()));
+      return Error(ErrorCode::AlreadyExists, "duplicate host name " + quote(h.name()));
   register_new_classes();
   std::vector<HostIndex> added;
   for (auto& host : hosts) {
@@ -195,7 +195,7 @@ std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
 }
 
 Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan) {
-  if (instances_.count(id)) return Error(ErrorCode::Conflict, "instance " + quote(id) + " already exists");
+  if (instances_.count(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   if (plan.host >= hosts_.size()) return Error(ErrorCode::NotFound, "no such host");
   if (plan.fit.devices.size() != shape.pci.size()) return Error(ErrorCode::Internal, "plan does not match the requests");
   HostInventory& host = hosts_[plan.host];

@@ -23,11 +23,6 @@ struct BootPlan {
   HostFit fit;
 };
 
-struct Rejection {
-  std::string host;
-  std::string reason;
-};
-
 struct InstanceRecord {
   std::string id;
   HostIndex host = 0;

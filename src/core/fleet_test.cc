@@ -177,7 +177,7 @@ TEST(Fleet, ClaimAndFreeKeepEverythingConsistent) {
   EXPECT_FALSE(t.fleet->claim("vm", s, *plan).ok());  // same id twice
   auto stale = t.fleet->claim("vm2", s, *plan);       // same devices again
   ASSERT_FALSE(stale.ok());
-  EXPECT_EQ(stale.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(stale.error().code(), ErrorCode::DeviceHeld);
   EXPECT_TRUE(t.fleet->check_invariants().empty());
   EXPECT_EQ(t.fleet->host(plan->host).used_vcpus(), 2u);  // the failed claim released its CPUs
   ASSERT_TRUE(t.fleet->free("vm").ok());

@@ -276,7 +276,7 @@ Result<std::vector<DeviceIndex>> HostInventory::claim(std::span<const DeviceInde
     if (r >= devices_.size()) return Error(ErrorCode::Internal, "device index out of range");
     if (std::find(taken.begin(), taken.end(), r) != taken.end())
       return Error(ErrorCode::Conflict, devices_[r].address.to_string() + " requested twice");
-    if (!available(r)) return Error(ErrorCode::Conflict, unavailable_reason(r));
+    if (!available(r)) return Error(ErrorCode::DeviceHeld, unavailable_reason(r));
     taken.push_back(r);
   }
   const size_t requested_count = taken.size();

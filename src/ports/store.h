@@ -4,7 +4,10 @@
 // sharing a fleet).
 //  - Hosts carry a generation, bumped by every change to them (inventory, claim,
 //    release); a claim names the generation it was planned on and fails with
-//    Conflict if another controller changed the host since, so the caller re-plans.
+//    HostMoved if another controller changed the host since, so the caller re-plans.
+//  - Refusals are typed (ErrorCode): AlreadyExists, NotFound, HostMoved, FlavorChanged,
+//    DeviceHeld; Busy for contention (try again); Unavailable when the database itself
+//    is unreachable or failing.
 //  - A device is held by at most one instance: the store's unique key on
 //    (host, address) makes a double allocation impossible even if a caller is wrong.
 //  - Every method is one transaction: it happens entirely or not at all.
@@ -18,10 +21,6 @@
 #include "core/host_inventory.h"
 
 namespace pcipass {
-
-inline constexpr const char* kStoreBusyPrefix = "busy: ";
-// A claim refused because the flavor it was planned on changed (or went) meanwhile.
-inline constexpr const char* kFlavorChangedPrefix = "flavor changed: ";
 
 struct StoredDevice {
   DeviceFacts facts;
@@ -93,8 +92,7 @@ class Store {
   // connections, before commit_batch() succeeds; abort_batch() drops it all.
   // Whether a server should batch its writes. Where a batch could wait on another
   // controller's open batch (PostgreSQL row locks), the adapter must not wait:
-  // such a step fails with Unavailable and a message starting with kStoreBusyPrefix,
-  // and the caller commits its own batch and tries again.
+  // such a step fails with Busy, and the caller commits its own batch and tries again.
   virtual bool batches_writes() const = 0;
   virtual Status begin_batch() = 0;
   virtual Status commit_batch() = 0;
@@ -112,7 +110,7 @@ class Store {
 
   // Creates or replaces a host's inventory and moves allocations as `moves` says, in
   // one transaction; returns the new generation. With `expected_generation` (0: the
-  // host must not exist yet) it fails with Conflict if the host moved meanwhile.
+  // host must not exist yet) it fails with HostMoved if the host moved meanwhile.
   virtual Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                        std::optional<uint64_t> expected_generation) = 0;
   Result<uint64_t> put_host(const HostRecord& host) { return report_host(host, {}, std::nullopt); }
@@ -124,17 +122,17 @@ class Store {
   // store can tell cheaply (SQLite's data_version); nullopt: it cannot, so poll.
   virtual Result<std::optional<uint64_t>> others_commit_marker() = 0;
 
-  // create: Conflict if the name exists.
+  // create: AlreadyExists if the name exists.
   virtual Status create_flavor(const FlavorRecord& flavor) = 0;
   virtual Status update_flavor(const FlavorRecord& flavor) = 0;  // NotFound if absent
   virtual Result<std::vector<FlavorRecord>> flavors() = 0;
   virtual Result<FlavorRecord> flavor(const std::string& name) = 0;
 
   // Records an instance and its devices on a host whose generation is still
-  // `expected_generation`; returns the new generation. Conflict when the generation
-  // moved, a device is already held, or the instance id exists; nothing is written then.
-  // With `instance.flavor_revision` set, also Conflict (message starting with
-  // kFlavorChangedPrefix) when that flavor has another revision now or is gone.
+  // `expected_generation`; returns the new generation. HostMoved when the generation
+  // moved, DeviceHeld when a device is already held, AlreadyExists when the instance id
+  // exists; nothing is written then. With `instance.flavor_revision` set, also
+  // FlavorChanged when that flavor has another revision now or is gone.
   virtual Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) = 0;
   // Removes an instance and frees its devices (dropping those flagged vanished);
   // NotFound if there is no such instance.
@@ -143,7 +141,7 @@ class Store {
   // answer, so the database works while the caller goes on. They answer as if they
   // succeeded (a claim: expected_generation + 1). If one was in fact refused, the
   // whole batch is rolled back: commit_batch(), and every later method of that batch,
-  // fail with Unavailable and a message starting with kStoreBusyPrefix; the caller
+  // fail with Busy; the caller
   // then rebuilds what it planned on and tries again without deferring. By default
   // (and outside a batch) they are claim() and release().
   virtual Result<uint64_t> claim_deferred(const InstanceRecordRow& instance, uint64_t expected_generation) {
@@ -153,7 +151,7 @@ class Store {
   virtual Result<std::vector<InstanceRecordRow>> instances() = 0;
   virtual Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) = 0;
 
-  // Conflict if the name or the secret exists.
+  // AlreadyExists if the name or the secret exists.
   virtual Status create_token(const TokenRecord& token) = 0;
   virtual Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) = 0;  // NotFound
   virtual Result<std::vector<TokenRecord>> tokens() = 0;

@@ -18,23 +18,10 @@ namespace {
 
 constexpr const char* kApiVersion = "1.0";
 
-int http_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::InvalidArgument: return 400;
-    case ErrorCode::NotFound: return 404;
-    case ErrorCode::Conflict: return 409;
-    case ErrorCode::PermissionDenied: return 403;
-    case ErrorCode::Unavailable: return 503;
-    case ErrorCode::Io:
-    case ErrorCode::Internal: return 500;
-  }
-  return 500;
-}
-
 Reply error_json(int status, const std::string& code, const std::string& message, const std::string& field = "") {
   Json e{{"code", code}, {"message", message}};
   if (!field.empty()) e["field"] = field;
-  return {status, Json{{"error", e}}};
+  return {status, Json{{"error", e}}, parse_code_name(code)};
 }
 
 // Host names and server ids: what may appear in a URL path segment unescaped.
@@ -65,9 +52,35 @@ void retry_pause(int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
 
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidArgument: return 400;
+    case ErrorCode::Unauthenticated: return 401;
+    case ErrorCode::PermissionDenied: return 403;
+    case ErrorCode::NotFound: return 404;
+    case ErrorCode::AlreadyExists:
+    case ErrorCode::Conflict:
+    case ErrorCode::DeviceHeld:
+    case ErrorCode::HostMoved:
+    case ErrorCode::FlavorChanged:
+    case ErrorCode::NoValidHost: return 409;
+    case ErrorCode::Busy:
+    case ErrorCode::Unavailable: return 503;
+    case ErrorCode::Io:
+    case ErrorCode::Internal: return 500;
+  }
+  return 500;
+}
+
 Reply error_reply(const Error& e) {
-  static const char* const kCodes[] = {"InvalidArgument", "NotFound", "Conflict", "Unavailable", "PermissionDenied", "Io", "Internal"};
-  return error_json(http_status(e.code()), kCodes[static_cast<int>(e.code())], e.describe(), e.context().empty() ? "" : e.where());
+  Reply r = error_json(http_status(e.code()), code_name(e.code()), e.describe(), e.context().empty() ? "" : e.where());
+  if (!e.rejections().empty()) {
+    Json hosts = Json::array();
+    for (const auto& h : e.rejections()) hosts.push_back({{"host", h.host}, {"reason", h.reason}});
+    r.body["error"]["hosts"] = hosts;
+  }
+  r.error = e.code();
+  return r;
 }
 
 Result<std::unique_ptr<Api>> Api::open(Store& store, ApiOptions options) {
@@ -100,7 +113,7 @@ Api::~Api() {
 }
 
 Api::BatchFate Api::batch_failed_locked(const Error& e) {
-  if (e.message().rfind(kStoreBusyPrefix, 0) == 0) {
+  if (e.code() == ErrorCode::Busy) {
     // Nothing of it was kept: rebuild what it touched; its requests are served again.
     if (auto re = controller_->batch_refused(); !re) {
       std::fprintf(stderr, "pcipass server: rebuilding after a refused batch failed: %s\n", re.error().describe().c_str());
@@ -204,15 +217,15 @@ Result<size_t> Api::refresh() {
 
 Result<Principal> Api::authenticate(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
-  if (header.empty()) return Error(ErrorCode::PermissionDenied, "missing bearer token (Authorization: Bearer ...)");
+  if (header.empty()) return Error(ErrorCode::Unauthenticated, "missing bearer token (Authorization: Bearer ...)");
   auto token = bearer_token(header);
-  if (!token) return Error(ErrorCode::PermissionDenied, "malformed Authorization header: expected 'Bearer <token>'");
+  if (!token) return Error(ErrorCode::Unauthenticated, "malformed Authorization header: expected 'Bearer <token>'");
   const auto now = std::chrono::steady_clock::now();
   if (auto it = token_cache_.find(*token); it != token_cache_.end() && it->second.until > now) return it->second.who;
   const std::string hash = sha256_hex(*token);
   auto record = store_.token_by_secret_sha256(hash);
   if (!record) {
-    if (record.error().code() == ErrorCode::NotFound) return Error(ErrorCode::PermissionDenied, "unknown token");
+    if (record.error().code() == ErrorCode::NotFound) return Error(ErrorCode::Unauthenticated, "unknown token");
     return std::move(record).error();
   }
   auto role = parse_role(record->role);
@@ -240,9 +253,7 @@ uint64_t Api::serve_once(const httplib::Request& req, Access access, Handler han
         auto p = authenticate(req);
         if (!p) {
           allowed = false;
-          reply = p.error().message().find("token") != std::string::npos || p.error().message().find("Authorization") != std::string::npos
-                      ? error_json(401, "Unauthenticated", p.error().message())
-                      : error_reply(p.error());
+          reply = error_reply(p.error());
         } else {
           who = *p;
           if (access == Access::Admin && who.role != Role::Admin) {
@@ -289,8 +300,7 @@ void Api::route(httplib::Server& http, const char* method, const char* pattern, 
         }
         continue;
       }
-      const bool busy = reply.status == 503 && reply.body.contains("error") &&
-                        reply.body["error"].value("message", "").find(kStoreBusyPrefix) != std::string::npos;
+      const bool busy = reply.error == ErrorCode::Busy;
       if (!busy || attempt >= 50) break;
       retry_pause(attempt);
     }
@@ -746,21 +756,8 @@ Reply Api::create_server(const httplib::Request& req, const Principal&) {
   if (!host) return error_reply(host.error());
   if (auto st = f.no_unknown_fields(); !st) return error_reply(st.error());
   if (auto st = check_name(*name, "name"); !st) return error_reply(st.error());
-  BootFailure why;
-  auto placed = controller_->create_server(*name, *flavor, *host, &why);
-  if (!placed) {
-    if (placed.error().code() == ErrorCode::Unavailable && !why.reasons.empty()) {
-      Json hosts = Json::array();
-      for (const auto& r : why.reasons) hosts.push_back({{"host", r.host}, {"reason", r.reason}});
-      Reply r = error_json(409, "NoValidHost", "No valid host was found for " + quote(*name) + " (flavor " + *flavor + ")");
-      r.body["error"]["hosts"] = hosts;
-      return r;
-    }
-    if (placed.error().code() == ErrorCode::NotFound && placed.error().message().find("flavor") != std::string::npos)
-      return error_json(404, "NotFound", placed.error().describe(), "flavor");
-    if (placed.error().code() == ErrorCode::NotFound) return error_json(404, "NotFound", placed.error().describe(), "host");
-    return error_reply(placed.error());
-  }
+  auto placed = controller_->create_server(*name, *flavor, *host);
+  if (!placed) return error_reply(placed.error());
   auto j = server_json(*name, *flavor, &placed->flavor_extra_specs);
   if (!j) return error_reply(j.error());
   return {201, *j};

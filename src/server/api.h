@@ -42,8 +42,11 @@ struct ApiOptions {
 };
 
 struct Reply {
+  Reply() = default;
+  Reply(int s, Json b, std::optional<ErrorCode> e = std::nullopt) : status(s), body(std::move(b)), error(e) {}
   int status = 200;
   Json body;
+  std::optional<ErrorCode> error;  // set for an error reply: what the caller may act on
 };
 
 class Api {
@@ -134,6 +137,8 @@ class Api {
 // Sleeps 0.1 ms × attempt (at most 5 ms), with jitter: between retries of lost races.
 void retry_pause(int attempt);
 
+// The HTTP status for each error code: the one place it is decided.
+int http_status(ErrorCode code);
 // The JSON error body and HTTP status for an error.
 Reply error_reply(const Error& e);
 

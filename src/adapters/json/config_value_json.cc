@@ -51,12 +51,10 @@ class Builder : public nlohmann::json_sax<Json> {
     frames_.pop_back();
     return add(std::move(f.value));
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t position, const std::string& last_token, const nlohmann::detail::exception& ex) override {
     error_position_ = position;
-    std::string what = ex.what();
-    auto pos = what.find("syntax error");
-    if (pos == std::string::npos) pos = what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2;
-    error_ = what.substr(pos);
+    syntax_ = ex.id == 101;  // nlohmann's id for an unexpected token
+    error_ = syntax_ ? (last_token.empty() ? std::string("unexpected end of input") : "unexpected " + quote(last_token)) : ex.what();
     return false;
   }
 
@@ -64,6 +62,7 @@ class Builder : public nlohmann::json_sax<Json> {
   std::string error_;
   std::size_t error_position_ = 0;
   bool semantic_error_ = false;
+  bool syntax_ = false;  // error_ is about a token at error_position_
 
  private:
   struct Frame {
@@ -105,7 +104,7 @@ Result<ConfigValue> parse_json(std::string_view text) {
     if (text[i] == '\n') { ++line; column = 1; }
     else ++column;
   }
-  if (builder.error_.find("syntax error") == 0)
+  if (builder.syntax_)
     return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + builder.error_);
   return invalid("invalid JSON: " + builder.error_);
 }

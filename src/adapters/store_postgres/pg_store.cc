@@ -202,7 +202,8 @@ END $$;
 )sql",
 };
 
-constexpr const char* kBusy = kStoreBusyPrefix;
+// The SQLSTATE of a refusal raised by the *_strict functions (RAISE EXCEPTION's default).
+constexpr const char* kRefusedState = "P0001";
 constexpr int64_t kMigrationLock = 0x70636970617373;  // "pcipass"
 
 using Param = std::optional<std::string>;
@@ -231,14 +232,29 @@ class PgResult {
   PGresult* r_;
 };
 
-Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
+// What a failed statement means to pcipass, by its SQLSTATE (never by its text):
+// contention is Busy (try again), a broken constraint is Conflict (the caller says
+// which), trouble with the database itself (connection, permissions, resources,
+// shutdown) is Unavailable, and anything else is a pcipass bug.
+ErrorCode classify(PGconn* c, const std::string& state) {
+  if (state == "55P03" || state == "40001" || state == "40P01") return ErrorCode::Busy;
+  if (state.rfind("23", 0) == 0) return ErrorCode::Conflict;
+  if (PQstatus(c) != CONNECTION_OK || state.empty()) return ErrorCode::Unavailable;
+  for (const char* cls : {"08", "28", "53", "57", "58", "XX"})
+    if (state.rfind(cls, 0) == 0) return ErrorCode::Unavailable;
+  if (state == "42501") return ErrorCode::Unavailable;  // the database role lacks a privilege
+  return ErrorCode::Internal;
+}
+
+std::string sqlstate(const PGresult* r) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  const std::string s = state ? state : "";
-  if (s == "55P03") return Error(ErrorCode::Unavailable, std::string(kBusy) + what + ": a row is locked by another controller");
-  ErrorCode code = s == "23505" || s == "23503" ? ErrorCode::Conflict
-                   : s == "40001" || s == "40P01" || PQstatus(c) != CONNECTION_OK ? ErrorCode::Unavailable
-                   : s.rfind("28", 0) == 0 || s == "42501" ? ErrorCode::PermissionDenied
-                                                            : ErrorCode::Io;
+  return state ? state : "";
+}
+
+Error pg_error(PGconn* c, const PGresult* r, const std::string& what) {
+  const std::string s = sqlstate(r);
+  if (s == "55P03") return Error(ErrorCode::Busy, what + ": a row is locked by another controller");
+  const ErrorCode code = classify(c, s);
   std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   return Error(code, what + ": " + msg);
@@ -504,20 +520,15 @@ void consume(PgSession& s, int n) {
     }
     PgResult r(raw);
     if (PQresultStatus(raw) == PGRES_FATAL_ERROR && !s.failure) {
-      const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-      std::string message = PQresultErrorMessage(raw);
-      while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-      const auto refused = message.find("pcipass refused: ");
-      if (refused != std::string::npos || (state && std::string(state) == "23505")) {
-        // A stale generation or flavor, a device already held, an instance id taken.
-        s.failure = Error(ErrorCode::Unavailable, std::string(kBusy) + "a deferred write of this batch was refused (" +
-                                                      (refused != std::string::npos ? message.substr(refused + 17) : message) +
-                                                      "); the whole batch was rolled back");
+      const std::string state = sqlstate(raw);
+      if (state == kRefusedState || state == "23505") {
+        // A stale generation or flavor, a device already held, an instance id taken:
+        // the batch is gone, and serving its requests again (without deferring) works.
+        std::string message = PQresultErrorMessage(raw);
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+        s.failure = Error(ErrorCode::Busy, "a deferred write of this batch was refused (" + message + "); the whole batch was rolled back");
       } else {
-        Error e = pg_error(c, raw, "deferred write");
-        if (e.message().rfind(kBusy, 0) != 0 && e.code() == ErrorCode::Unavailable && PQstatus(c) == CONNECTION_OK)
-          e = Error(ErrorCode::Unavailable, std::string(kBusy) + e.message());  // serialization failure, deadlock
-        s.failure = std::move(e);
+        s.failure = pg_error(c, raw, "deferred write");
       }
     }
     while (PGresult* rest = PQgetResult(c)) PQclear(rest);  // up to the null that ends this query
@@ -652,7 +663,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
     if (!cur) return std::move(cur).error();
     const uint64_t now = cur->rows() ? static_cast<uint64_t>(cur->integer(0, 0)) : 0;
     if (now != *expected_generation)
-      return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
+      return Error(ErrorCode::HostMoved, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
   auto up = run(*session_,
@@ -662,7 +673,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
                 {h.name, std::string(h.numa ? "true" : "false")}, what);
   if (!up) {
     if (up.error().code() == ErrorCode::Conflict)
-      return Error(ErrorCode::Conflict, "host " + h.name + " was created concurrently; read it and report again");
+      return Error(ErrorCode::HostMoved, "host " + h.name + " was created concurrently; read it and report again");
     return std::move(up).error();
   }
   const auto generation = static_cast<uint64_t>(up->integer(0, 0));
@@ -811,7 +822,7 @@ Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
     auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
                    "create flavor " + f.name);
     if (!ins) {
-      if (ins.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "flavor " + quote(f.name) + " already exists");
+      if (ins.error().code() == ErrorCode::Conflict) return Error(ErrorCode::AlreadyExists, "flavor " + quote(f.name) + " already exists");
       return std::move(ins).error();
     }
   } else {
@@ -906,17 +917,18 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return static_cast<uint64_t>(r->integer(0, 1));
   if (outcome == "nohost") return Error(ErrorCode::NotFound, "no host " + quote(in.host));
-  if (outcome == "noflavor") return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is gone");
+  if (outcome == "noflavor") return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is gone");
   if (outcome == "flavor")
-    return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is at revision " + r->text(0, 1) +
-                                          ", the plan used " + std::to_string(in.flavor_revision));
+    return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is at revision " + r->text(0, 1) + ", the plan used " +
+                                               std::to_string(in.flavor_revision));
   if (outcome == "stale")
-    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + r->text(0, 1) + ", planned on " +
-                                          std::to_string(expected_generation) + "); plan again");
-  if (outcome == "exists") return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
-  if (outcome == "held") return Error(ErrorCode::Conflict, in.host + " " + r->text(0, 2));
-  if (outcome == "twice") return Error(ErrorCode::Conflict, in.host + ": a device is named twice in the claim of " + in.id);
-  return Error(ErrorCode::Unavailable, std::string(kBusy) + "host " + in.host + " is locked by another controller's open transaction");
+    return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + r->text(0, 1) + ", planned on " +
+                                           std::to_string(expected_generation) + "); plan again");
+  if (outcome == "exists") return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+  if (outcome == "held") return Error(ErrorCode::DeviceHeld, in.host + " " + r->text(0, 2));
+  if (outcome == "twice") return Error(ErrorCode::InvalidArgument, in.host + ": a device is named twice in the claim of " + in.id);
+  if (outcome == "busy") return Error(ErrorCode::Busy, "host " + in.host + " is locked by another controller's open transaction");
+  return Error(ErrorCode::Internal, "pcipass_claim answered an unknown outcome " + quote(outcome));
 }
 
 Status PgStore::send_deferred(const char* sql, const std::vector<Param>& params) {
@@ -963,7 +975,8 @@ Status PgStore::release(const std::string& id) {
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return ok_status();
   if (outcome == "missing") return Error(ErrorCode::NotFound, "no instance " + quote(id));
-  return Error(ErrorCode::Unavailable, std::string(kBusy) + "instance " + id + " is locked by another controller's open transaction");
+  if (outcome == "busy") return Error(ErrorCode::Busy, "instance " + id + " is locked by another controller's open transaction");
+  return Error(ErrorCode::Internal, "pcipass_release answered an unknown outcome " + quote(outcome));
 }
 
 Result<std::vector<InstanceRecordRow>> PgStore::instances() { return load_instances(nullptr); }
@@ -1016,7 +1029,7 @@ Status PgStore::create_token(const TokenRecord& t) {
   auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
                "create token " + t.name);
   if (!r) {
-    if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
+    if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
     return std::move(r).error();
   }
   return tx.commit();

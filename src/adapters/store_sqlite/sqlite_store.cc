@@ -73,10 +73,11 @@ ALTER TABLE flavors ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 
 Error sql_error(sqlite3* db, const std::string& what) {
   const int code = sqlite3_errcode(db);
-  ErrorCode c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? ErrorCode::Unavailable
+  // A locked database is contention (try again); anything else about the database
+  // itself (no file, no permission, read-only, corrupt, full) makes the store unusable.
+  ErrorCode c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? ErrorCode::Busy
                 : code == SQLITE_CONSTRAINT                   ? ErrorCode::Conflict
-                : code == SQLITE_CANTOPEN || code == SQLITE_PERM || code == SQLITE_READONLY ? ErrorCode::PermissionDenied
-                                                                                            : ErrorCode::Io;
+                                                              : ErrorCode::Unavailable;
   return Error(c, what + ": " + sqlite3_errmsg(db));
 }
 
@@ -180,7 +181,7 @@ int SqliteStore::latest_version() { return static_cast<int>(sizeof kMigrations /
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    Error e(ErrorCode::PermissionDenied, "cannot open SQLite database " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    Error e(ErrorCode::Unavailable, "cannot open SQLite database " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_close(db);
     return e;
   }
@@ -274,7 +275,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     cur.bind(1, h.name);
     const uint64_t now = cur.step() == SQLITE_ROW ? static_cast<uint64_t>(cur.integer(0)) : 0;
     if (now != *expected_generation)
-      return Error(ErrorCode::Conflict, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
+      return Error(ErrorCode::HostMoved, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
   Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
@@ -418,7 +419,7 @@ Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
     PCIPASS_SQL_OK(ins, "create flavor");
     ins.bind(1, f.name).bind(2, int64_t{f.vcpus}).bind(3, static_cast<int64_t>(f.memory_mb));
     if (ins.step() != SQLITE_DONE) {
-      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "flavor " + quote(f.name) + " already exists");
+      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "flavor " + quote(f.name) + " already exists");
       return sql_error(db_, "create flavor " + f.name);
     }
   } else {
@@ -489,9 +490,9 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     rev.bind(1, in.flavor);
     const int step = rev.step();
     if (step != SQLITE_ROW && step != SQLITE_DONE) return sql_error(db_, "claim " + in.id);
-    if (step == SQLITE_DONE) return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is gone");
+    if (step == SQLITE_DONE) return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is gone");
     if (static_cast<uint64_t>(rev.integer(0)) != in.flavor_revision)
-      return Error(ErrorCode::Conflict, std::string(kFlavorChangedPrefix) + "flavor " + quote(in.flavor) + " is at revision " +
+      return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is at revision " +
                                             std::to_string(rev.integer(0)) + ", the plan used " + std::to_string(in.flavor_revision));
   }
   Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
@@ -501,14 +502,14 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
   if (sqlite3_changes(db_) == 0) {
     auto h = host(in.host);
     if (!h) return std::move(h).error();
-    return Error(ErrorCode::Conflict, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
+    return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
   Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
   if (inst.step() != SQLITE_DONE) {
-    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "instance " + quote(in.id) + " already exists");
+    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
   }
   Stmt cell(db_, cache_, "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
@@ -531,7 +532,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
         PCIPASS_SQL_OK(who, "claim");
         who.bind(1, in.host).bind(2, a.address.to_string());
         const std::string holder = who.step() == SQLITE_ROW ? who.text(0) : std::string("another request of this instance");
-        return Error(ErrorCode::Conflict, in.host + " " + a.address.to_string() + " is already held by " + holder);
+        return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by " + holder);
       }
       return sql_error(db_, "claim " + in.id);
     }
@@ -612,7 +613,7 @@ Status SqliteStore::create_token(const TokenRecord& t) {
   PCIPASS_SQL_OK(ins, "create token");
   ins.bind(1, t.name).bind(2, t.secret_sha256).bind(3, t.role).bind(4, t.host);
   if (ins.step() != SQLITE_DONE) {
-    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::Conflict, "token " + quote(t.name) + " already exists");
+    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
     return sql_error(db_, "create token " + t.name);
   }
   return ok_status();
