@@ -251,6 +251,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.host = host.name();
     row.flavor = flavor_name;
     row.flavor_revision = (*flavor)->record.revision;
+    row.extra_specs = (*flavor)->record.extra_specs;
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
     for (size_t i = 0; i < plan->fit.cells.size(); ++i)

@@ -85,6 +85,21 @@ Result<std::vector<uint32_t>> parse_cpu_set(std::string_view text) {
   return out;
 }
 
+Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs) {
+  PcipassSettings out;
+  for (const auto& [key, value] : extra_specs) {
+    if (key.rfind("pcipass:", 0) != 0) continue;
+    if (key == "pcipass:vlan") {
+      auto tag = parse_decimal(value, 4094);
+      if (!tag || *tag == 0) return std::move(invalid("must be a VLAN id from 1 to 4094, got " + quote(value)).within(key));
+      out.vlan = static_cast<uint16_t>(*tag);
+    } else {
+      return std::move(invalid("unknown pcipass extra spec; pcipass understands pcipass:vlan").within(key));
+    }
+  }
+  return out;
+}
+
 Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const ExtraSpecs& extra_specs,
                                    const AliasTable& aliases, std::vector<std::string>& ignored) {
   InstanceShape shape;
@@ -112,6 +127,8 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
       numa_cpus.push_back(kv);
     } else if (key.rfind("hw:numa_mem.", 0) == 0) {
       numa_mem.push_back(kv);
+    } else if (key.rfind("pcipass:", 0) == 0) {
+      // validated by parse_pcipass_settings below
     } else if (key.rfind("hw:", 0) == 0 || key.rfind("pci_passthrough:", 0) == 0) {
       return at_key(invalid("unsupported extra spec; pcipass understands pci_passthrough:alias, "
                             "hw:pci_numa_affinity_policy, hw:numa_nodes, hw:numa_cpus.N and hw:numa_mem.N"));
@@ -119,6 +136,8 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
       ignored.push_back(key);
     }
   }
+
+  if (auto settings = parse_pcipass_settings(extra_specs); !settings) return std::move(settings).error();
 
   if (alias_spec) {
     auto items = parse_alias_list(alias_spec->second);

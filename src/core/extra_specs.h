@@ -41,6 +41,15 @@ using ExtraSpecs = std::vector<std::pair<std::string, std::string>>;
 Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const ExtraSpecs& extra_specs,
                                    const AliasTable& aliases, std::vector<std::string>& ignored);
 
+// The pcipass: extra specs, which do not affect scheduling but how a server's devices
+// are presented to it (its libvirt XML).
+struct PcipassSettings {
+  std::optional<uint16_t> vlan;  // pcipass:vlan, 1..4094: the VLAN tag of its NIC VFs
+};
+// Errors name the key; a pcipass: key that pcipass does not know is an error too.
+// parse_flavor validates them as well, so a stored flavor always parses here.
+Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs);
+
 // "0-3,^2,5" -> {0,1,3,5}; Nova's cpu set syntax.
 Result<std::vector<uint32_t>> parse_cpu_set(std::string_view text);
 

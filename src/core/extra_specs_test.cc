@@ -121,6 +121,24 @@ TEST(ExtraSpecs, UnknownHwKeysAreErrorsOtherNamespacesAreIgnored) {
   EXPECT_EQ(ignored[0], "quota:cpu_shares");
 }
 
+TEST(ExtraSpecs, PcipassKeysAreValidatedWhereverAFlavorIsRead) {
+  auto good = parse_pcipass_settings({{"pcipass:vlan", " 100 "}, {"quota:cpu_shares", "1"}});
+  ASSERT_TRUE(good.ok()) << good.error().describe();
+  EXPECT_EQ(good->vlan, std::optional<uint16_t>(100));
+  EXPECT_FALSE(parse_pcipass_settings({}).value().vlan.has_value());
+  for (const char* bad : {"abc", "0", "4095", "-1", "", "12x", "99999999999999999999"}) {
+    auto refused = flavor({{"pcipass:vlan", bad}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(refused.error().where(), "pcipass:vlan") << bad;
+    EXPECT_NE(refused.error().message().find("1 to 4094"), std::string::npos) << refused.error().message();
+  }
+  EXPECT_TRUE(flavor({{"pcipass:vlan", "4094"}}).ok());
+  auto unknown = flavor({{"pcipass:vlna", "100"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().where(), "pcipass:vlna");
+}
+
 TEST(CpuSet, ParsesRangesAndExclusions) {
   EXPECT_EQ(parse_cpu_set("0-3,^2,5").value(), (std::vector<uint32_t>{0, 1, 3, 5}));
   EXPECT_FALSE(parse_cpu_set("3-1").ok());

@@ -76,6 +76,8 @@ struct InstanceRecordRow {
   uint64_t memory_mb = 0;
   std::vector<std::pair<uint32_t, std::pair<uint32_t, uint64_t>>> cells;  // host cell id -> (vCPUs, MB)
   std::vector<AllocationRecord> devices;
+  // What it was booted with: the flavor's extra specs then, in order (never updated).
+  std::vector<std::pair<std::string, std::string>> extra_specs;
 };
 
 class Store {

@@ -150,6 +150,20 @@ TEST_P(StoreContract, ClaimAndRelease) {
   EXPECT_EQ(s->release("vm1").error().code(), ErrorCode::NotFound);
 }
 
+TEST_P(StoreContract, AnInstanceKeepsWhatItWasBootedWith) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  row.extra_specs = {{"pci_passthrough:alias", "vf:1"}, {"pcipass:vlan", "100"}, {"a \"quoted\" key, {x}", "v\\1"}};
+  ASSERT_TRUE(s->claim(row, g).ok());
+  ASSERT_TRUE(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
+  for (const auto& rows : {s->instances().value(), s->instances_on("compute-1").value()}) {
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].extra_specs, row.extra_specs);
+    EXPECT_TRUE(rows[1].extra_specs.empty());
+  }
+}
+
 TEST_P(StoreContract, AStaleGenerationLosesAndWritesNothing) {
   auto s = open();
   auto g = s->put_host(sample_host("compute-1")).value();

@@ -685,24 +685,22 @@ Result<Json> Api::server_json(const std::string& id, std::string flavor_name,
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
   const HostInventory& h = fleet.host(rec->host);
-  std::optional<uint16_t> vlan;
-  if (flavor_name.empty())
-    if (auto rows = store_.instances_on(h.name()))
-      for (const auto& r : *rows)
-        if (r.id == id) flavor_name = r.flavor;
-  std::vector<std::pair<std::string, std::string>> looked_up;
-  if (!extra_specs && !flavor_name.empty())
-    if (auto fl = store_.flavor(flavor_name)) looked_up = std::move(fl->extra_specs);
-  for (const auto& [k, v] : extra_specs ? *extra_specs : looked_up)
-        if (k == "pcipass:vlan") {
-          unsigned long n = 0;
-          try {
-            n = std::stoul(v);
-          } catch (...) {
-            n = 0;
-          }
-          if (n >= 1 && n <= 4094) vlan = static_cast<uint16_t>(n);
-        }
+  // What it was booted with, as stored, never the flavor as it is now.
+  std::vector<std::pair<std::string, std::string>> booted;
+  if (!extra_specs) {
+    auto rows = store_.instances_on(h.name());
+    if (!rows) return std::move(rows).error();
+    for (auto& r : *rows)
+      if (r.id == id) {
+        flavor_name = r.flavor;
+        booted = std::move(r.extra_specs);
+      }
+  }
+  // A server booted before pcipass checked these may hold a bad value: shown, not used.
+  Json notes = Json::array();
+  auto settings = parse_pcipass_settings(extra_specs ? *extra_specs : booted);
+  if (!settings) notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
+  const std::optional<uint16_t> vlan = settings ? settings->vlan : std::nullopt;
   Json devices = Json::array();
   std::vector<PassthroughDevice> passthrough;
   std::vector<DeviceIndex> ordered = rec->devices;
@@ -738,9 +736,11 @@ Result<Json> Api::server_json(const std::string& id, std::string flavor_name,
   if (!xml) return std::move(xml).error();
   auto domain = domain_xml(id, rec->vcpus, rec->memory_mb, passthrough);
   if (!domain) return std::move(domain).error();
-  return Json{{"id", id},           {"host", h.name()},     {"flavor", flavor_name.empty() ? Json(nullptr) : Json(flavor_name)},
-              {"vcpus", rec->vcpus}, {"memory_mb", rec->memory_mb}, {"numa_cells", cells},
-              {"devices", devices}, {"libvirt_xml", *xml},  {"libvirt_domain_xml", *domain}};
+  Json out{{"id", id},           {"host", h.name()},     {"flavor", flavor_name.empty() ? Json(nullptr) : Json(flavor_name)},
+           {"vcpus", rec->vcpus}, {"memory_mb", rec->memory_mb}, {"numa_cells", cells},
+           {"devices", devices}, {"libvirt_xml", *xml},  {"libvirt_domain_xml", *domain}};
+  if (!notes.empty()) out["notes"] = notes;
+  return out;
 }
 
 Reply Api::create_server(const httplib::Request& req, const Principal&) {

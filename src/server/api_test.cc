@@ -251,6 +251,55 @@ TEST_P(ApiTest, TheReturnedXmlPassesLibvirtsValidator) {
   }
 }
 
+TEST_P(ApiTest, AServersXmlIsTheOneItWasBootedWithWhateverHappensToItsFlavor) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  {
+    Client c(s->port());
+    seed(c);
+  }
+  Client c(s->port());
+  auto vm = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(vm.status, 201) << vm.body.dump();
+  const std::string booted = vm.body["libvirt_xml"];
+  EXPECT_NE(booted.find("<tag id='100'/>"), std::string::npos) << booted;
+  ASSERT_EQ(c.call("PATCH", "/v1/flavors/vf.small", Json{{"extra_specs", {{"pcipass:vlan", "200"}}}}).status, 200);
+  auto shown = c.call("GET", "/v1/servers/vm1");
+  ASSERT_EQ(shown.status, 200) << shown.body.dump();
+  EXPECT_EQ(shown.body["libvirt_xml"], booted);
+  EXPECT_EQ(shown.body["libvirt_domain_xml"], vm.body["libvirt_domain_xml"]);
+  ASSERT_EQ(c.call("PATCH", "/v1/flavors/vf.small", Json{{"unset", {"pcipass:vlan"}}}).status, 200);
+  EXPECT_EQ(c.call("GET", "/v1/servers/vm1").body["libvirt_xml"], booted);
+  // A new server gets the flavor as it is now; a restart keeps both as they were booted.
+  auto vm2 = c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(vm2.status, 201) << vm2.body.dump();
+  EXPECT_EQ(vm2.body["libvirt_xml"].get<std::string>().find("<vlan>"), std::string::npos) << vm2.body.dump();
+  s.reset();
+  s = start(db(), false);
+  Client again(s->port());
+  EXPECT_EQ(again.call("GET", "/v1/servers/vm1").body["libvirt_xml"], booted);
+  EXPECT_EQ(again.call("GET", "/v1/servers/vm2").body["libvirt_xml"], vm2.body["libvirt_xml"]);
+}
+
+TEST_P(ApiTest, PcipassVlanMustBeAVlanIdAndIsCheckedWhereFlavorsAreWritten) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  for (const char* bad : {"abc", "0", "4095", "-1", "1.5"}) {
+    auto made = c.call("POST", "/v1/flavors", Json{{"name", "v"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pcipass:vlan", bad}}}});
+    EXPECT_EQ(made.status, 400) << bad << made.body.dump();
+    EXPECT_EQ(made.body["error"].value("field", ""), "extra_specs.pcipass:vlan") << made.body.dump();
+    auto set = c.call("PATCH", "/v1/flavors/vf.small", Json{{"extra_specs", {{"pcipass:vlan", bad}}}});
+    EXPECT_EQ(set.status, 400) << bad << set.body.dump();
+    EXPECT_EQ(set.body["error"].value("field", ""), "extra_specs.pcipass:vlan") << set.body.dump();
+  }
+  auto typo = c.call("POST", "/v1/flavors", Json{{"name", "v"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pcipass:vlna", "5"}}}});
+  EXPECT_EQ(typo.status, 400) << typo.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/flavors/vf.small").body["extra_specs"]["pcipass:vlan"], "100");  // unchanged
+  EXPECT_EQ(c.call("GET", "/v1/flavors/v").status, 404);
+}
+
 TEST_P(ApiTest, TokensAndRolesAreCheckedOnEveryEndpoint) {
   auto s = start(db());
   ASSERT_TRUE(s);

@@ -2,205 +2,22 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <unordered_map>
 
-namespace pcipass {
-namespace {
+#include "adapters/embedded_sql.h"
 
-// Migration N is at index N-1; the numbering matches the SQLite adapter's.
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE hosts (
-  name TEXT PRIMARY KEY,
-  generation BIGINT NOT NULL,
-  has_numa BOOLEAN NOT NULL
-);
-CREATE TABLE host_numa (
-  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
-  id BIGINT NOT NULL, cpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL, socket BIGINT,
-  PRIMARY KEY (host, id)
-);
-CREATE TABLE devices (
-  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
-  address TEXT NOT NULL,
-  vendor_id TEXT NOT NULL, product_id TEXT NOT NULL, class_code BIGINT, numa_node BIGINT,
-  sriov_totalvfs BIGINT NOT NULL, physfn TEXT, devname TEXT NOT NULL, iommu_group BIGINT,
-  fingerprint TEXT NOT NULL,
-  PRIMARY KEY (host, address)
-);
-CREATE TABLE flavors (name TEXT PRIMARY KEY, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL);
-CREATE TABLE flavor_extra_specs (
-  flavor TEXT NOT NULL REFERENCES flavors(name) ON DELETE CASCADE,
-  position BIGINT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (flavor, key)
-);
-CREATE TABLE instances (
-  id TEXT PRIMARY KEY,
-  host TEXT NOT NULL REFERENCES hosts(name),
-  flavor TEXT NOT NULL, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL
-);
-CREATE TABLE instance_cells (
-  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-  position BIGINT NOT NULL, cell BIGINT NOT NULL, vcpus BIGINT NOT NULL, memory_mb BIGINT NOT NULL,
-  PRIMARY KEY (instance, position)
-);
--- One holder per device, enforced by the database (not a foreign key to devices: a
--- device that vanishes while allocated stays allocated).
-CREATE TABLE allocations (
-  host TEXT NOT NULL, address TEXT NOT NULL,
-  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-  request BIGINT NOT NULL,
-  PRIMARY KEY (host, address)
-);
-CREATE INDEX allocations_by_instance ON allocations(instance);
-)sql",
-    R"sql(
-ALTER TABLE devices ADD COLUMN vanished BOOLEAN NOT NULL DEFAULT false;
-CREATE INDEX instances_by_host ON instances(host);
-CREATE TABLE tokens (
-  name TEXT PRIMARY KEY,
-  secret_sha256 TEXT NOT NULL UNIQUE,
-  role TEXT NOT NULL,
-  host TEXT NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-)sql",
-    // Claims and releases in one round trip each. A plpgsql block with EXCEPTION is a
-    // savepoint, so inside a batch a refused claim undoes only itself; a row lock held
-    // by another controller's open batch answers 'busy' (lock_timeout) instead of waiting.
-    R"sql(
-CREATE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
-    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[],
-    OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
-DECLARE
-  cur bigint;
-BEGIN
-  gen := 0;
-  detail := '';
-  BEGIN
-    SELECT generation INTO cur FROM hosts WHERE name = p_host FOR UPDATE;
-    IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
-    IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
-    UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
-    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
-      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
-    INSERT INTO allocations (host, address, instance, request)
-      SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
-    outcome := 'ok';
-    gen := cur + 1;
-  EXCEPTION
-    WHEN unique_violation THEN
-      IF EXISTS (SELECT 1 FROM instances WHERE id = p_id) THEN outcome := 'exists'; RETURN; END IF;
-      SELECT a.address || ' is already held by ' || a.instance INTO detail FROM allocations a
-        WHERE a.host = p_host AND a.address = ANY (p_addr) LIMIT 1;
-      IF detail IS NULL THEN outcome := 'twice'; detail := ''; ELSE outcome := 'held'; END IF;
-    WHEN lock_not_available THEN
-      outcome := 'busy';
-  END;
-END $$;
-CREATE FUNCTION pcipass_release(p_id text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  h text;
-BEGIN
-  BEGIN
-    SELECT host INTO h FROM instances WHERE id = p_id FOR UPDATE;
-    IF NOT FOUND THEN RETURN 'missing'; END IF;
-    UPDATE hosts SET generation = generation + 1 WHERE name = h;
-    DELETE FROM devices WHERE vanished AND host = h AND address IN
-      (SELECT address FROM allocations WHERE instance = p_id AND host = h);
-    DELETE FROM instances WHERE id = p_id;
-    RETURN 'ok';
-  EXCEPTION WHEN lock_not_available THEN
-    RETURN 'busy';
-  END;
-END $$;
-)sql",
-    // Flavors carry a revision; a claim names the revision it was planned on, so a
-    // controller may cache flavors and still never boot from a stale one.
-    R"sql(
-ALTER TABLE flavors ADD COLUMN revision BIGINT NOT NULL DEFAULT 1;
-DROP FUNCTION pcipass_claim(text, bigint, text, text, bigint, bigint, bigint[], bigint[], bigint[], text[], bigint[]);
-CREATE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
-    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
-    OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
-DECLARE
-  cur bigint;
-  rev bigint;
-BEGIN
-  gen := 0;
-  detail := '';
-  IF p_flavor_rev <> 0 THEN
-    SELECT revision INTO rev FROM flavors WHERE name = p_flavor;
-    IF NOT FOUND THEN outcome := 'noflavor'; RETURN; END IF;
-    IF rev <> p_flavor_rev THEN outcome := 'flavor'; gen := rev; RETURN; END IF;
-  END IF;
-  BEGIN
-    SELECT generation INTO cur FROM hosts WHERE name = p_host FOR UPDATE;
-    IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
-    IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
-    UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
-    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
-      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
-    INSERT INTO allocations (host, address, instance, request)
-      SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
-    outcome := 'ok';
-    gen := cur + 1;
-  EXCEPTION
-    WHEN unique_violation THEN
-      IF EXISTS (SELECT 1 FROM instances WHERE id = p_id) THEN outcome := 'exists'; RETURN; END IF;
-      SELECT a.address || ' is already held by ' || a.instance INTO detail FROM allocations a
-        WHERE a.host = p_host AND a.address = ANY (p_addr) LIMIT 1;
-      IF detail IS NULL THEN outcome := 'twice'; detail := ''; ELSE outcome := 'held'; END IF;
-    WHEN lock_not_available THEN
-      outcome := 'busy';
-  END;
-END $$;
--- Deferred (pipelined) claims and releases, inside a batch: any refusal raises and so
--- rolls the whole batch back, which needs no exception block (no subtransaction).
-CREATE FUNCTION pcipass_claim_strict(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
-    p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint)
-    RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  was bigint;
-BEGIN
-  -- An UPDATE that names only the row waits for a concurrent writer and then works on
-  -- its version (a test of the generation in the WHERE clause would see the version
-  -- of the statement's snapshot, and miss). A refusal undoes it with the batch.
-  UPDATE hosts SET generation = generation + 1 WHERE name = p_host RETURNING generation - 1 INTO was;
-  IF was IS DISTINCT FROM p_gen THEN
-    RAISE EXCEPTION 'pcipass refused: host % is at generation %, not %', p_host, was, p_gen;
-  END IF;
-  IF p_flavor_rev <> 0 THEN
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb)
-      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem FROM flavors WHERE name = p_flavor AND revision = p_flavor_rev;
-    IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: flavor % changed', p_flavor; END IF;
-  ELSE
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem);
-  END IF;
-  IF coalesce(array_length(p_cells, 1), 0) > 0 THEN
-    INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
-      SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
-  END IF;
-  INSERT INTO allocations (host, address, instance, request)
-    SELECT p_host, t.a, p_id, t.r FROM unnest(p_addr, p_req) AS t(a, r);
-END $$;
-CREATE FUNCTION pcipass_release_strict(p_id text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  h text;
-BEGIN
-  DELETE FROM devices d USING allocations a
-    WHERE a.instance = p_id AND d.host = a.host AND d.address = a.address AND d.vanished;
-  DELETE FROM instances WHERE id = p_id RETURNING host INTO h;
-  IF NOT FOUND THEN RAISE EXCEPTION 'pcipass refused: no instance %', p_id; END IF;
-  UPDATE hosts SET generation = generation + 1 WHERE name = h;
-END $$;
-)sql",
-};
+namespace pcipass {
+
+// migrations/NNNN_*.sql and migrations/functions.sql, embedded at build time.
+extern const EmbeddedSql kPgMigrations[];
+extern const size_t kPgMigrations_count;
+extern const char* const kPgFunctions;
+
+namespace {
 
 // The SQLSTATE of a refusal raised by the *_strict functions (RAISE EXCEPTION's default).
 constexpr const char* kRefusedState = "P0001";
@@ -406,7 +223,7 @@ std::string text_array(const std::vector<Param>& items) {
 
 }  // namespace
 
-int PgStore::latest_version() { return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]); }
+int PgStore::latest_version() { return static_cast<int>(kPgMigrations_count); }
 
 namespace {
 
@@ -456,7 +273,9 @@ Result<int> PgStore::schema_version() {
 }
 
 
-Status PgStore::migrate() {
+Status PgStore::migrate() { return migrate_to(latest_version()); }
+
+Status PgStore::migrate_to(int target) {
   if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, session_->batch);
   if (auto r = run(*session_, "SELECT pg_advisory_xact_lock($1)", {num(kMigrationLock)}, "migrate"); !r) return std::move(r).error();
@@ -469,13 +288,20 @@ Status PgStore::migrate() {
   if (*current > latest_version())
     return Error(ErrorCode::Conflict, "database has schema version " + std::to_string(*current) + ", newer than this pcipass knows (" +
                                           std::to_string(latest_version()) + "); upgrade pcipass");
-  for (int v = *current + 1; v <= latest_version(); ++v) {
-    PGresult* raw = PQexec(session_->c, kMigrations[v - 1]);
+  auto exec_script = [&](const char* sql, const std::string& what) -> Status {
+    PGresult* raw = PQexec(session_->c, sql);
     PgResult r(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return pg_error(session_->c, raw, "migration " + std::to_string(v));
+    const auto st = PQresultStatus(raw);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(session_->c, raw, what);
+    return ok_status();
+  };
+  for (int v = *current + 1; v <= std::min(target, latest_version()); ++v) {
+    if (auto st = exec_script(kPgMigrations[v - 1].text, std::string("migration ") + kPgMigrations[v - 1].file); !st) return st;
     if (auto m = run(*session_, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", {num(v)}, "migrate"); !m)
       return std::move(m).error();
   }
+  if (target >= latest_version())
+    if (auto st = exec_script(kPgFunctions, "migrations/functions.sql"); !st) return st;
   return tx.commit();
 }
 
@@ -884,9 +710,13 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
 
 namespace {
 
-// The parameters of pcipass_claim($1 .. $12) for a claim.
+// The parameters of pcipass_claim($1 .. $14) for a claim.
 Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t expected_generation) {
-  std::vector<Param> cell, vcpus, mem, addr, req;
+  std::vector<Param> cell, vcpus, mem, addr, req, spec_keys, spec_values;
+  for (const auto& [k, v] : in.extra_specs) {
+    spec_keys.push_back(k);
+    spec_values.push_back(v);
+  }
   for (const auto& c : in.cells) {
     cell.push_back(num(c.first));
     vcpus.push_back(num(c.second.first));
@@ -898,11 +728,12 @@ Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t ex
     req.push_back(num(a.request));
   }
   return std::vector<Param>{in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
-                            text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision)};
+                            text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision),
+                            text_array(spec_keys), text_array(spec_values)};
 }
 
 constexpr const char* kClaimArgs =
-    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12)";
+    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[])";
 
 }  // namespace
 
@@ -1010,6 +841,14 @@ Result<std::vector<InstanceRecordRow>> PgStore::load_instances(const std::string
     if (auto it = index.find(cs->text(i, 0)); it != index.end())
       out[it->second].cells.push_back(
           {static_cast<uint32_t>(cs->integer(i, 1)), {static_cast<uint32_t>(cs->integer(i, 2)), static_cast<uint64_t>(cs->integer(i, 3))}});
+  auto es = run(*session_, host ? "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
+                              "WHERE i.host = $1 ORDER BY i.id, t.ord"
+                            : "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
+                              "ORDER BY i.id, t.ord",
+                params, "instances");
+  if (!es) return std::move(es).error();
+  for (int i = 0; i < es->rows(); ++i)
+    if (auto it = index.find(es->text(i, 0)); it != index.end()) out[it->second].extra_specs.emplace_back(es->text(i, 1), es->text(i, 2));
   auto as = run(*session_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"
                             : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address",
                 params, "instances");

@@ -62,6 +62,9 @@ class PgStore final : public Store {
   Status delete_token(const std::string& name) override;
 
   static int latest_version();
+  // Migrates only up to `version` (tests of upgrades from an older schema); the
+  // functions are applied with the latest version only.
+  Status migrate_to(int version);
 
  private:
   PgStore(std::string conninfo, std::unique_ptr<PgSession> session);

@@ -92,6 +92,36 @@ void exec_as_admin(const std::string& conninfo, const std::string& sql) {
   PQfinish(c);
 }
 
+// A database made by the previous release (schema 4) keeps its servers, and each gets
+// what it was booted with: its flavor's extra specs as they are at the upgrade.
+TEST(PgStore, AnUpgradeRecordsWhatExistingServersWereBootedWith) {
+  const std::string conninfo = testing::fresh_pg_database("t_upgrade_4");
+  {
+    auto s = PgStore::open(conninfo).value();
+    ASSERT_TRUE(s->migrate_to(4).ok());
+    ASSERT_EQ(s->schema_version().value(), 4);
+  }
+  exec_as_admin(conninfo,
+                "INSERT INTO hosts VALUES ('compute-1', 1, false);"
+                "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ('vf.small', 1, 512);"
+                "INSERT INTO flavor_extra_specs VALUES ('vf.small', 0, 'pci_passthrough:alias', 'vf:1'), ('vf.small', 1, 'pcipass:vlan', '100');"
+                "INSERT INTO instances VALUES ('vm1', 'compute-1', 'vf.small', 1, 512), ('vm2', 'compute-1', '', 1, 512)");
+  auto s = PgStore::open(conninfo).value();
+  ASSERT_TRUE(s->migrate().ok());
+  EXPECT_EQ(s->schema_version().value(), PgStore::latest_version());
+  auto rows = s->instances().value();
+  ASSERT_EQ(rows.size(), 2u);
+  using Specs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(rows[0].extra_specs, (Specs{{"pci_passthrough:alias", "vf:1"}, {"pcipass:vlan", "100"}}));
+  EXPECT_TRUE(rows[1].extra_specs.empty());
+  // The upgraded store claims and releases through the new functions.
+  auto row = contract::sample_instance("vm3", "compute-1", {});
+  row.extra_specs = {{"pcipass:vlan", "7"}};
+  ASSERT_TRUE(s->claim(row, 1).ok());
+  EXPECT_EQ(s->instances().value().at(2).extra_specs, (Specs{{"pcipass:vlan", "7"}}));
+  ASSERT_TRUE(s->release("vm3").ok());
+}
+
 TEST(PgStore, ASealedBatchCommitsWhileTheNextRunsAndTheyKeepTheirOrder) {
   const std::string conninfo = testing::fresh_pg_database("t_sealed_overlap");
   auto s = PgStore::open(conninfo).value();

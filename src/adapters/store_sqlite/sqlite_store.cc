@@ -2,74 +2,19 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
-namespace pcipass {
-namespace {
+#include "adapters/embedded_sql.h"
 
-// Migration N is at index N-1. Never edit a released one; add the next.
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE hosts (
-  name TEXT PRIMARY KEY,
-  generation INTEGER NOT NULL,
-  has_numa INTEGER NOT NULL
-);
-CREATE TABLE host_numa (
-  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
-  id INTEGER NOT NULL, cpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL, socket INTEGER,
-  PRIMARY KEY (host, id)
-);
-CREATE TABLE devices (
-  host TEXT NOT NULL REFERENCES hosts(name) ON DELETE CASCADE,
-  address TEXT NOT NULL,
-  vendor_id TEXT NOT NULL, product_id TEXT NOT NULL, class_code INTEGER, numa_node INTEGER,
-  sriov_totalvfs INTEGER NOT NULL, physfn TEXT, devname TEXT NOT NULL, iommu_group INTEGER,
-  fingerprint TEXT NOT NULL,
-  PRIMARY KEY (host, address)
-);
-CREATE TABLE flavors (name TEXT PRIMARY KEY, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL);
-CREATE TABLE flavor_extra_specs (
-  flavor TEXT NOT NULL REFERENCES flavors(name) ON DELETE CASCADE,
-  position INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
-  PRIMARY KEY (flavor, key)
-);
-CREATE TABLE instances (
-  id TEXT PRIMARY KEY,
-  host TEXT NOT NULL REFERENCES hosts(name),
-  flavor TEXT NOT NULL, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL
-);
-CREATE TABLE instance_cells (
-  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-  position INTEGER NOT NULL, cell INTEGER NOT NULL, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
-  PRIMARY KEY (instance, position)
-);
--- One holder per device, enforced by the database. Not a foreign key to devices: a
--- device that vanishes from the inventory while allocated stays allocated.
-CREATE TABLE allocations (
-  host TEXT NOT NULL, address TEXT NOT NULL,
-  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-  request INTEGER NOT NULL,
-  PRIMARY KEY (host, address)
-);
-CREATE INDEX allocations_by_instance ON allocations(instance);
-)sql",
-    R"sql(
-ALTER TABLE devices ADD COLUMN vanished INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX instances_by_host ON instances(host);
-CREATE TABLE tokens (
-  name TEXT PRIMARY KEY,
-  secret_sha256 TEXT NOT NULL UNIQUE,
-  role TEXT NOT NULL,
-  host TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-)sql",
-    R"sql(
-ALTER TABLE flavors ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
-)sql",
-};
+namespace pcipass {
+
+// migrations/NNNN_*.sql, embedded at build time.
+extern const EmbeddedSql kSqliteMigrations[];
+extern const size_t kSqliteMigrations_count;
+
+namespace {
 
 Error sql_error(sqlite3* db, const std::string& what) {
   const int code = sqlite3_errcode(db);
@@ -176,7 +121,7 @@ class Transaction {
 
 }  // namespace
 
-int SqliteStore::latest_version() { return static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]); }
+int SqliteStore::latest_version() { return static_cast<int>(kSqliteMigrations_count); }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -245,7 +190,9 @@ Result<int> SqliteStore::schema_version() {
   return static_cast<int>(v.integer(0));
 }
 
-Status SqliteStore::migrate() {
+Status SqliteStore::migrate() { return migrate_to(latest_version()); }
+
+Status SqliteStore::migrate_to(int target) {
   Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "migrate: begin");
   if (auto st = exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"); !st)
@@ -255,8 +202,8 @@ Status SqliteStore::migrate() {
   if (*current > latest_version())
     return Error(ErrorCode::Conflict, "database " + path_ + " has schema version " + std::to_string(*current) +
                                           ", newer than this pcipass knows (" + std::to_string(latest_version()) + "); upgrade pcipass");
-  for (int v = *current + 1; v <= latest_version(); ++v) {
-    if (auto st = exec(kMigrations[v - 1]); !st) return std::move(std::move(st).error().within("migration " + std::to_string(v)));
+  for (int v = *current + 1; v <= std::min(target, latest_version()); ++v) {
+    if (auto st = exec(kSqliteMigrations[v - 1].text); !st) return std::move(std::move(st).error().within(std::string("migration ") + kSqliteMigrations[v - 1].file));
     Stmt mark(db_, cache_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))");
     PCIPASS_SQL_OK(mark, "migrate");
     mark.bind(1, int64_t{v});
@@ -512,6 +459,13 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
   }
+  Stmt spec(db_, cache_, "INSERT INTO instance_extra_specs (instance, position, key, value) VALUES (?, ?, ?, ?)");
+  PCIPASS_SQL_OK(spec, "claim");
+  for (size_t i = 0; i < in.extra_specs.size(); ++i) {
+    spec.bind(1, in.id).bind(2, static_cast<int64_t>(i)).bind(3, in.extra_specs[i].first).bind(4, in.extra_specs[i].second);
+    if (spec.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id);
+    spec.reset();
+  }
   Stmt cell(db_, cache_, "INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(cell, "claim");
   for (size_t i = 0; i < in.cells.size(); ++i) {
@@ -595,6 +549,13 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     if (auto it = index.find(cs.text(0)); it != index.end())
       out[it->second].cells.push_back({static_cast<uint32_t>(cs.integer(1)),
                                        {static_cast<uint32_t>(cs.integer(2)), static_cast<uint64_t>(cs.integer(3))}});
+  Stmt es(db_, cache_, host ? "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
+                      "WHERE i.host = ? ORDER BY e.instance, e.position"
+                    : "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position");
+  PCIPASS_SQL_OK(es, "instances");
+  if (host) es.bind(1, *host);
+  while (es.step() == SQLITE_ROW)
+    if (auto it = index.find(es.text(0)); it != index.end()) out[it->second].extra_specs.emplace_back(es.text(1), es.text(2));
   Stmt as(db_, cache_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"
                     : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
   PCIPASS_SQL_OK(as, "instances");

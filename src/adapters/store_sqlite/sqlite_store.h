@@ -54,6 +54,8 @@ class SqliteStore final : public Store {
 
   // The numbered migrations this build knows, in order (exposed for tests).
   static int latest_version();
+  // Migrates only up to `version` (tests of upgrades from an older schema).
+  Status migrate_to(int version);
 
  private:
   explicit SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

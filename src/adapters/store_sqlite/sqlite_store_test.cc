@@ -66,6 +66,34 @@ TEST(SqliteStore, TheCommitMarkerMovesOnlyForOtherConnectionsCommits) {
   EXPECT_NE(a->others_commit_marker().value(), m0);  // another connection's
 }
 
+// A database made by the previous release (schema 3) keeps its servers, and each gets
+// what it was booted with: its flavor's extra specs as they are at the upgrade.
+TEST(SqliteStore, AnUpgradeRecordsWhatExistingServersWereBootedWith) {
+  const std::string file = (dir() / "upgrade-3.db").string();
+  {
+    auto s = SqliteStore::open(file).value();
+    ASSERT_TRUE(s->migrate_to(3).ok());
+    ASSERT_EQ(s->schema_version().value(), 3);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+    const char* rows = "INSERT INTO hosts VALUES ('compute-1', 1, 0);"
+                       "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ('vf.small', 1, 512);"
+                       "INSERT INTO flavor_extra_specs VALUES ('vf.small', 0, 'pci_passthrough:alias', 'vf:1'), ('vf.small', 1, 'pcipass:vlan', '100');"
+                       "INSERT INTO instances VALUES ('vm1', 'compute-1', 'vf.small', 1, 512);"
+                       "INSERT INTO instances VALUES ('vm2', 'compute-1', '', 1, 512);";
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto s = SqliteStore::open(file).value();
+  ASSERT_TRUE(s->migrate().ok());
+  EXPECT_EQ(s->schema_version().value(), SqliteStore::latest_version());
+  auto rows = s->instances().value();
+  ASSERT_EQ(rows.size(), 2u);
+  using Specs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(rows[0].extra_specs, (Specs{{"pci_passthrough:alias", "vf:1"}, {"pcipass:vlan", "100"}}));
+  EXPECT_TRUE(rows[1].extra_specs.empty());
+}
+
 TEST(SqliteStore, UnopenableFileIsAClearError) {
   auto s = SqliteStore::open("/nonexistent-dir/x.db");
   ASSERT_FALSE(s.ok());
