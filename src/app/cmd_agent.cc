@@ -12,11 +12,12 @@
 #include <thread>
 
 #include "adapters/api_client/api_client.h"
+#include "adapters/json/config_value_json.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "host/discovery.h"
-#include "server/inventory_json.h"
+#include "core/host_report.h"
 
 namespace pcipass::app {
 namespace {
@@ -31,12 +32,12 @@ struct AgentArgs {
   bool once = false;
 };
 
-HostRecord inventory(const Discovery& d, const std::string& name) {
-  HostRecord h;
-  h.name = name;
-  if (!d.numa.empty()) h.numa = d.numa;
-  for (const auto& dev : d.devices) h.devices.push_back({dev.facts(), dev.fingerprint, false});
-  return h;
+// The report of what discovery found, in the one host-report format.
+HostReport report_of(const Discovery& d) {
+  HostReport r;
+  if (!d.numa.empty()) r.numa = d.numa;
+  for (const auto& dev : d.devices) r.devices.push_back({dev.facts(), dev.fingerprint});
+  return r;
 }
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
@@ -67,12 +68,12 @@ int run_agent(const AgentArgs& args) {
   uint32_t backoff = 1;
   while (!g_stop) {
     const Discovery d = discover(sysfs);
-    const std::string body = server::inventory_json(inventory(d, name)).dump();
+    const nlohmann::ordered_json report = to_json(host_report_value(report_of(d)));
+    const std::string body = report.dump();
     const auto now = std::chrono::steady_clock::now();
     const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);
     int code = kExitOk;
     if (due) {
-      const auto report = nlohmann::ordered_json::parse(body);
       ApiReply r = client.call("PUT", "/v1/hosts/" + url_encode(name), &report);
       if (!r.ok()) {
         std::cerr << "pcipass agent: the report of " << name << " was not taken: " << r.error->describe() << std::endl;

@@ -11,7 +11,9 @@
 #include "adapters/api_client/api_client.h"
 #include "app/commands.h"
 #include "app/exit_status.h"
+#include "adapters/json/config_value_json.h"
 #include "core/config_value.h"
+#include "core/host_report.h"
 
 namespace pcipass::app {
 namespace {
@@ -158,43 +160,39 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* host_import = leaf(host, "import", "Register every host of a scenario file (pcipass-scenario/1, e.g. examples/fleet.json)");
   host_import->add_option("file", (*s)["file"], "scenario JSON file")->required()->check(CLI::ExistingFile);
   host_import->callback([a, s, &exit_code] {
-    Json scenario;
-    try {
-      std::ifstream in((*s)["file"]);
-      scenario = Json::parse(in);
-    } catch (const std::exception& e) {
-      std::cerr << "pcipass host import: " << (*s)["file"] << ": " << e.what() << "\n";
+    const std::string& file = (*s)["file"];
+    auto fail = [&](const Error& e) {
+      std::cerr << "pcipass host import: " << file << ": " << e.describe() << "\n";
       exit_code = kExitInvalidInput;
-      return;
+    };
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto scenario = parse_json(text.str());
+    if (!scenario) return fail(scenario.error());
+    const ConfigValue* hosts = scenario->find("hosts");
+    if (!hosts || !hosts->is_array()) return fail(std::move(invalid("expected a list of hosts").within("hosts")));
+    // Every host is read, by the host-report rules, before anything is sent.
+    std::vector<std::pair<std::string, HostReport>> reports;
+    for (size_t i = 0; i < hosts->items().size(); ++i) {
+      const ConfigValue& h = hosts->items()[i];
+      const std::string at = "hosts[" + std::to_string(i) + "]";
+      const ConfigValue* name = h.find("name");
+      if (!name || !name->is_string()) return fail(std::move(invalid("a host needs a name").within(at + ".name")));
+      if (h.find("device_spec"))
+        std::cerr << "pcipass host import: " << at << ".device_spec: per-host device_spec is not part of a report; the server's --config applies\n";
+      const ConfigValue* numa = h.find("numa");
+      const ConfigValue* devices = h.find("devices");
+      auto report = parse_host_report(ConfigValue::object({{"numa", numa ? *numa : ConfigValue::null()},
+                                                           {"devices", devices ? *devices : ConfigValue::array()}}));
+      if (!report) return fail(std::move(std::move(report).error().within(at)));
+      reports.emplace_back(name->as_string(), std::move(*report));
     }
-    if (!scenario.contains("hosts") || !scenario["hosts"].is_array()) {
-      std::cerr << "pcipass host import: " << (*s)["file"] << ": hosts: expected a list of hosts\n";
-      exit_code = kExitInvalidInput;
-      return;
-    }
-    static const std::set<std::string> kDeviceFields{"address", "vendor_id", "product_id", "class_code", "numa_node",
-                                                     "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint"};
     exit_code = kExitOk;
-    for (size_t i = 0; i < scenario["hosts"].size(); ++i) {
-      const Json& h = scenario["hosts"][i];
-      if (!h.is_object() || !h.contains("name") || !h["name"].is_string()) {
-        std::cerr << "pcipass host import: hosts[" << i << "].name: a host needs a name\n";
-        exit_code = kExitInvalidInput;
-        return;
-      }
-      if (h.contains("device_spec"))
-        std::cerr << "pcipass host import: hosts[" << i << "].device_spec: per-host device_spec is not part of a report; the server's --config applies\n";
-      Json body{{"numa", h.contains("numa") ? h["numa"] : Json(nullptr)}, {"devices", Json::array()}};
-      for (const auto& d : h.contains("devices") ? h["devices"] : Json::array()) {
-        Json kept = Json::object();
-        if (d.is_object())
-          for (const auto& [k, v] : d.items())
-            if (kDeviceFields.count(k)) kept[k] = v;
-        body["devices"].push_back(kept);
-      }
-      const std::string name = h["name"].get<std::string>();
+    for (const auto& [name, report] : reports) {
+      const Json body = to_json(host_report_value(report));
       const int rc = perform(*a, "PUT", "/v1/hosts/" + url_encode(name), &body, [&](const Json& b) {
-        std::cout << "registered " << name << " (" << body["devices"].size() << " devices, generation " << cell(b["generation"]) << ")\n";
+        std::cout << "registered " << name << " (" << report.devices.size() << " devices, generation " << cell(b["generation"]) << ")\n";
       });
       if (rc != kExitOk) {
         exit_code = rc;

@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "adapters/json/discovery_json.h"
+#include "app/discovery_json.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "app/commands.h"
 #include "host/discovery.h"

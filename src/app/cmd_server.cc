@@ -7,11 +7,16 @@
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <thread>
 
 #include "app/commands.h"
 #include "app/open_store.h"
-#include "server/api.h"
+#include "adapters/crypto/openssl_secrets.h"
+#include "adapters/json/nova_conf.h"
+#include "adapters/system/system_clock.h"
+#include "controller/service.h"
+#include "server/http_api.h"
 
 namespace pcipass::app {
 namespace {
@@ -38,20 +43,27 @@ Result<std::pair<std::string, int>> split_listen(const std::string& text) {
   }
 }
 
+// Sleeps 0.1 ms × attempt (at most 5 ms), with jitter: between retries of lost races.
+void retry_pause(int attempt) {
+  static thread_local std::minstd_rand jitter(std::random_device{}());
+  const auto us = std::min(5000, 100 * attempt) * (50 + static_cast<int>(jitter() % 100)) / 100;
+  std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
+
 // With no token at all in the store, creates an admin token and writes its secret
 // (mode 0600) to `file`; an existing file is left alone.
-Status bootstrap_admin(Store& store, const std::string& file) {
+Status bootstrap_admin(TokenStore& store, Secrets& secrets, const std::string& file) {
   auto tokens = store.tokens();
   if (!tokens) return std::move(tokens).error();
   if (!tokens->empty()) return ok_status();
-  auto secret = server::new_secret();
+  auto secret = secrets.new_secret();
   if (!secret) return std::move(secret).error();
   const mode_t old = ::umask(077);
   std::ofstream out(file, std::ios::trunc);
   ::umask(old);
   if (!(out << *secret << "\n")) return Error(ErrorCode::PermissionDenied, "cannot write " + file);
   out.close();
-  return store.create_token({"admin", server::sha256_hex(*secret), "admin", ""});
+  return store.create_token({"admin", secrets.digest(*secret), "admin", ""});
 }
 
 int run_server(const ServerArgs& args) {
@@ -70,16 +82,25 @@ int run_server(const ServerArgs& args) {
     std::cerr << "pcipass server: " << checkpointer.error().describe() << "\n";
     return kExitInternal;
   }
+  OpenSslSecrets secrets;
+  SystemClock clock;
   if (args.bootstrap_token_file)
-    if (auto st = bootstrap_admin(**store, *args.bootstrap_token_file); !st) {
+    if (auto st = bootstrap_admin(**store, secrets, *args.bootstrap_token_file); !st) {
       std::cerr << "pcipass server: " << st.error().describe() << "\n";
       return kExitInternal;
     }
-  auto api = server::Api::open(**store, {args.config, args.max_body});
-  if (!api) {
-    std::cerr << "pcipass server: " << api.error().describe() << "\n";
-    return api.error().code() == ErrorCode::InvalidArgument || api.error().code() == ErrorCode::NotFound ? kExitInvalidInput : kExitInternal;
+  std::optional<NovaConfFile> config;
+  if (args.config) config.emplace(*args.config);
+  ServiceOptions options;
+  options.retry_pause = retry_pause;
+  options.log = [](const std::string& message) { std::cerr << "pcipass server: " << message << std::endl; };
+  auto service = Service::open(**store, **store, config ? &*config : nullptr, secrets, clock, options);
+  if (!service) {
+    std::cerr << "pcipass server: " << service.error().describe() << "\n";
+    return service.error().code() == ErrorCode::InvalidArgument || service.error().code() == ErrorCode::NotFound ? kExitInvalidInput
+                                                                                                               : kExitInternal;
   }
+  server::HttpApi api(**service, {args.max_body});
   // Signals go to one thread: SIGHUP reloads the configuration, SIGINT/SIGTERM stop.
   sigset_t signals;
   sigemptyset(&signals);
@@ -87,7 +108,7 @@ int run_server(const ServerArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   httplib::Server http;
-  (*api)->mount(http);
+  api.mount(http);
   int port = where->second;
   if (port == 0) port = http.bind_to_any_port(where->first);
   else if (!http.bind_to_port(where->first, port)) port = -1;
@@ -107,7 +128,7 @@ int run_server(const ServerArgs& args) {
       if (stopping) break;
       lock.unlock();
       // A busy store (this server's batch was refused meanwhile) is retried by the batch's own requests.
-      if (auto moved = (*api)->refresh(); !moved && moved.error().code() != ErrorCode::Busy)
+      if (auto moved = (*service)->refresh(); !moved && moved.error().code() != ErrorCode::Busy)
         std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
       lock.lock();
     }
@@ -117,7 +138,7 @@ int run_server(const ServerArgs& args) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        auto r = (*api)->reload_config();
+        auto r = (*service)->reload_config();
         if (r) std::cout << "pcipass server: configuration reloaded" << std::endl;
         else std::cerr << "pcipass server: reload failed, keeping the running configuration: " << r.error().describe() << std::endl;
         continue;

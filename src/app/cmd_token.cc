@@ -4,7 +4,7 @@
 
 #include "app/commands.h"
 #include "app/open_store.h"
-#include "server/auth.h"
+#include "adapters/crypto/openssl_secrets.h"
 
 namespace pcipass::app {
 namespace {
@@ -49,12 +49,13 @@ void register_token(CLI::App& app, int& exit_code) {
       exit_code = fail(store.error());
       return;
     }
-    auto secret = server::new_secret();
+    OpenSslSecrets secrets;
+    auto secret = secrets.new_secret();
     if (!secret) {
       exit_code = fail(secret.error());
       return;
     }
-    if (auto st = (*store)->create_token({args->name, server::sha256_hex(*secret), args->role, args->host.value_or("")}); !st) {
+    if (auto st = (*store)->create_token({args->name, secrets.digest(*secret), args->role, args->host.value_or("")}); !st) {
       exit_code = fail(st.error());
       return;
     }

@@ -11,7 +11,7 @@ namespace {
 constexpr int kMaxAttempts = 32;
 }
 
-Result<std::unique_ptr<Controller>> Controller::open(Store& store, PciConfig config) {
+Result<std::unique_ptr<Controller>> Controller::open(StateStore& store, PciConfig config) {
   std::unique_ptr<Controller> c(new Controller(store, std::move(config)));
   if (auto st = c->reload(); !st) return std::move(st).error();
   return c;
@@ -111,7 +111,7 @@ Status Controller::rebuild_host(const std::string& name) {
   return ok_status();
 }
 
-Result<size_t> Controller::refresh() {
+Result<size_t> Controller::refresh(const std::set<std::string>& unsettled) {
   // Nobody else committed since the last look: nothing can have moved.
   auto marker = store_.others_commit_marker();
   if (!marker) return std::move(marker).error();
@@ -121,7 +121,7 @@ Result<size_t> Controller::refresh() {
   marker_ = *marker;
   std::vector<std::string> moved;
   for (const auto& [name, g] : *gens) {
-    if (sealed_hosts_.count(name)) continue;  // its commit is on its way; the store shows it soon
+    if (unsettled.count(name)) continue;  // its commit is on its way; the store shows it soon
     auto it = generation_.find(name);
     if (it == generation_.end() || it->second != g) moved.push_back(name);
   }
@@ -164,7 +164,6 @@ Result<ReportOutcome> Controller::report_host(HostRecord report) {
     if (!plan) return std::move(plan).error();
     // Refuse, before writing, an inventory the scheduler cannot take.
     if (auto inv = build_inventory(plan->record, *fleet_); !inv) return std::move(inv).error();
-    unsettled_.insert(report.name);
     auto written = store_.report_host(plan->record, plan->moves, current.generation);
     if (!written) {
       if (written.error().code() != ErrorCode::HostMoved) return std::move(written).error();
@@ -217,7 +216,7 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 }
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
-                                                  const std::optional<std::string>& forced) {
+                                                  const std::optional<std::string>& forced, WriteBatch* defer_into) {
   if (id.empty()) return invalid("a server needs an id");
   if (fleet_->instance(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -264,8 +263,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
             recorded.push_back(m);
             row.devices.push_back({host.name(), host.devices()[m].address, id, static_cast<uint32_t>(r)});
           }
-    unsettled_.insert(host.name());
-    auto written = defer_ ? store_.claim_deferred(row, generation_[host.name()]) : store_.claim(row, generation_[host.name()]);
+    auto written = defer_into ? defer_into->claim(row, generation_[host.name()]) : store_.claim(row, generation_[host.name()]);
     if (!written) {
       switch (written.error().code()) {
         case ErrorCode::FlavorChanged:  // another controller changed it: read it again
@@ -297,6 +295,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     for (const auto& a : row.devices) out.devices.push_back(a.address);
     std::sort(out.devices.begin(), out.devices.end());
     for (const auto& c : row.cells) out.numa_cells.push_back(c.first);
+    out.flavor = flavor_name;
     out.flavor_extra_specs = (*flavor)->record.extra_specs;
     return out;
   }
@@ -304,7 +303,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
                                            " attempts: other controllers keep changing the hosts it fits on");
 }
 
-Status Controller::delete_server(const std::string& id) {
+Status Controller::delete_server(const std::string& id, WriteBatch* defer_into) {
   const InstanceRecord* rec = fleet_->instance(id);
   if (!rec) {  // the fleet does not know it (another controller booted it, or nobody did)
     if (auto st = store_.release(id); !st) return st;
@@ -313,26 +312,18 @@ Status Controller::delete_server(const std::string& id) {
     return ok_status();
   }
   const std::string host = fleet_->host(rec->host).name();
-  unsettled_.insert(host);
-  if (auto st = defer_ ? store_.release_deferred(id) : store_.release(id); !st) return st;
+  if (auto st = defer_into ? defer_into->release(id) : store_.release(id); !st) return st;
   if (auto st = fleet_->free(id); !st) return rebuild_host(host);
   ++generation_[host];
   return ok_status();
 }
 
-void Controller::batch_sealed() {
-  sealed_hosts_.merge(unsettled_);
-  unsettled_.clear();
-}
-
-Status Controller::batch_refused() {
-  std::set<std::string> hosts;
-  hosts.swap(unsettled_);
-  hosts.merge(sealed_hosts_);
-  sealed_hosts_.clear();
+Status Controller::rebuild_hosts(const std::set<std::string>& hosts) {
   flavors_.clear();
-  for (const auto& name : hosts)
-    if (auto st = rebuild_host(name); !st) return reload();
+  for (const auto& name : hosts) {
+    auto st = fleet_->find_host(name) ? rebuild_host(name) : Status(ok_status());
+    if (!st) return reload();
+  }
   if (auto moved = refresh(); !moved) return std::move(moved).error();
   return ok_status();
 }

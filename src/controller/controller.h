@@ -15,7 +15,7 @@
 #include "core/alias.h"
 #include "core/device_spec.h"
 #include "core/fleet.h"
-#include "ports/store.h"
+#include "ports/state_store.h"
 
 namespace pcipass {
 
@@ -29,6 +29,7 @@ struct ServerPlacement {
   std::string host;
   std::vector<PciAddress> devices;   // everything held, by address
   std::vector<uint32_t> numa_cells;  // host cell ids
+  std::string flavor;
   std::vector<std::pair<std::string, std::string>> flavor_extra_specs;  // as booted
 };
 
@@ -52,14 +53,18 @@ struct ReportOutcome {
 class Controller {
  public:
   // Loads the fleet from the store.
-  static Result<std::unique_ptr<Controller>> open(Store& store, PciConfig config);
+  static Result<std::unique_ptr<Controller>> open(StateStore& store, PciConfig config);
 
   // Rebuilds the fleet from the store (hosts, then every instance's devices and cells).
   Status reload();
   // Brings the fleet in line with the store, rebuilding only the hosts whose
   // generation moved (another controller booted, deleted or took a report); returns
-  // how many hosts were rebuilt.
-  Result<size_t> refresh();
+  // how many hosts were rebuilt. `unsettled`: hosts whose writes are in a batch that is
+  // committing now, which the store does not show yet: left alone.
+  Result<size_t> refresh(const std::set<std::string>& unsettled = {});
+  // Rebuilds these hosts from the store (what a lost batch touched), then refreshes;
+  // the whole fleet if that fails. Flavors are read again.
+  Status rebuild_hosts(const std::set<std::string>& hosts);
   // Replaces the device_spec and aliases; the fleet is rebuilt under the new ones.
   // On error nothing changes.
   Status set_config(PciConfig config);
@@ -83,28 +88,18 @@ class Controller {
   // Schedules and claims. Refusals: NoValidHost (with one reason per host),
   // AlreadyExists, NotFound (within "flavor" or "host"), InvalidArgument for a flavor
   // the scheduler cannot read, Busy when other controllers kept winning the races.
+  // With `defer_into` (an open batch whose writes are deferred, see WriteBatch) the
+  // claim goes there and the fleet changes before the store has answered; the caller
+  // then rebuilds the host if the batch is lost.
   Result<ServerPlacement> create_server(const std::string& id, const std::string& flavor,
-                                        const std::optional<std::string>& host);
-  Status delete_server(const std::string& id);
+                                        const std::optional<std::string>& host, WriteBatch* defer_into = nullptr);
+  // Frees a server's devices; NotFound if there is none. `defer_into` as above.
+  Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
 
   // Called before each re-plan after a lost race (attempt 1, 2, ...): a server waits
   // there a little, with jitter, so two controllers packing onto one host stop
   // colliding. Unset: re-plan at once.
   void set_retry_pause(std::function<void(int attempt)> pause) { pause_ = std::move(pause); }
-
-  // Whether boots and deletes may use the store's deferred writes (see Store): the
-  // fleet then changes before the store has answered. A caller that batches reports
-  // each batch's end: batch_sealed() when it is closed (its commit may still be on
-  // its way), then batch_committed() or batch_refused().
-  void set_defer_writes(bool on) { defer_ = on; }
-  // The open batch is closed; until it is settled, refresh() leaves the hosts it
-  // touched alone (the store may not show them yet).
-  void batch_sealed();
-  // The sealed batch is durable: what the fleet holds of it is settled.
-  void batch_committed() { sealed_hosts_.clear(); }
-  // The sealed batch, and the open one planned on it, were rolled back: every host
-  // they touched is rebuilt from the store, then the rest of the fleet refreshed.
-  Status batch_refused();
 
   const Fleet& fleet() const { return *fleet_; }
   // Vanished allocated devices, by host.
@@ -112,7 +107,7 @@ class Controller {
   size_t conflicts_retried() const { return conflicts_; }
 
  private:
-  Controller(Store& store, PciConfig config) : store_(store), config_(std::move(config)) {}
+  Controller(StateStore& store, PciConfig config) : store_(store), config_(std::move(config)) {}
   Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
   Status apply_instance(Fleet& fleet, const InstanceRecordRow& row,
                         std::map<std::string, std::vector<VanishedDevice>>& vanished);
@@ -123,7 +118,7 @@ class Controller {
     InstanceShape shape;
   };
   Result<const CachedFlavor*> cached_flavor(const std::string& name);
-  Store& store_;
+  StateStore& store_;
   PciConfig config_;
   std::unique_ptr<Fleet> fleet_;
   std::map<std::string, uint64_t> generation_;
@@ -132,9 +127,6 @@ class Controller {
   size_t conflicts_ = 0;
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;
-  bool defer_ = false;
-  std::set<std::string> unsettled_;     // hosts the open batch changed
-  std::set<std::string> sealed_hosts_;  // hosts the sealed batch changed
 };
 
 }  // namespace pcipass

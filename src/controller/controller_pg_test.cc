@@ -66,23 +66,21 @@ TEST(ControllerOnPostgres, ARefusedDeferredBatchIsRebuiltFromTheStoreAndServedAg
   ASSERT_TRUE(theirs->claim(other, g).ok());
 
   // This controller boots inside a batch, deferred: planned on the old generation.
-  ASSERT_TRUE(mine->begin_batch().ok());
-  c->set_defer_writes(true);
-  auto presumed = c->create_server("vm1", "vf1", std::nullopt);
+  auto batch = mine->begin_batch().value();
+  ASSERT_TRUE(batch->deferred());
+  auto presumed = c->create_server("vm1", "vf1", std::nullopt, batch.get());
   ASSERT_TRUE(presumed.ok()) << presumed.error().describe();  // answered before the store did
-  auto committed = mine->commit_batch();
+  auto committed = batch->commit();
   ASSERT_FALSE(committed.ok());
   EXPECT_EQ(committed.error().code(), ErrorCode::Busy) << committed.error().message();
-  ASSERT_TRUE(c->batch_refused().ok());
+  ASSERT_TRUE(c->rebuild_hosts({"compute-1"}).ok());
   EXPECT_EQ(held_in(c->fleet()), (std::set<std::string>{"0000:41:02.0=vm-other"}));  // the store's view, vm1 gone
 
   // Served again, not deferred: it lands on the VF that is really free.
-  c->set_defer_writes(false);
-  ASSERT_TRUE(mine->begin_batch().ok());
+  auto second = mine->begin_batch().value();
   auto again = c->create_server("vm1", "vf1", std::nullopt);
   ASSERT_TRUE(again.ok()) << again.error().describe();
-  ASSERT_TRUE(mine->commit_batch().ok());
-  c->batch_committed();
+  ASSERT_TRUE(second->commit().ok());
   ASSERT_EQ(again->devices.size(), 1u);
   EXPECT_EQ(again->devices[0].to_string(), "0000:41:02.1");
   EXPECT_EQ(theirs->instances()->size(), 2u);
@@ -90,13 +88,11 @@ TEST(ControllerOnPostgres, ARefusedDeferredBatchIsRebuiltFromTheStoreAndServedAg
   // A deferred delete that the store refuses (the other controller deleted it first)
   // comes back too.
   ASSERT_TRUE(theirs->release("vm1").ok());
-  ASSERT_TRUE(mine->begin_batch().ok());
-  c->set_defer_writes(true);
-  ASSERT_TRUE(c->delete_server("vm1").ok());
-  EXPECT_FALSE(mine->commit_batch().ok());
-  ASSERT_TRUE(c->batch_refused().ok());
+  auto third = mine->begin_batch().value();
+  ASSERT_TRUE(c->delete_server("vm1", third.get()).ok());
+  EXPECT_FALSE(third->commit().ok());
+  ASSERT_TRUE(c->rebuild_hosts({"compute-1"}).ok());
   EXPECT_EQ(held_in(c->fleet()), (std::set<std::string>{"0000:41:02.0=vm-other"}));
-  c->set_defer_writes(false);
   EXPECT_EQ(c->delete_server("vm1").error().code(), ErrorCode::NotFound);
 }
 

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "core/hex.h"
+#include "core/host_report.h"
 
 namespace pcipass {
 namespace {
@@ -12,101 +12,6 @@ std::string idx(size_t i) { return "[" + std::to_string(i) + "]"; }
 Error at(Error e, std::initializer_list<std::string> path) {
   for (auto it = std::rbegin(path); it != std::rend(path); ++it) e.within(*it);
   return e;
-}
-
-Result<std::vector<NumaCellSpec>> parse_numa(const ConfigValue& v) {
-  if (!v.is_array()) return invalid(std::string("expected a list of NUMA cells, got ") + kind_name(v.kind()));
-  std::vector<NumaCellSpec> cells;
-  for (size_t i = 0; i < v.items().size(); ++i) {
-    const ConfigValue& c = v.items()[i];
-    if (!c.is_object()) return at(invalid("a NUMA cell must be an object"), {idx(i)});
-    auto keys = reject_unknown_keys(c, {"id", "cpus", "memory_mb", "socket"}, "a NUMA cell");
-    if (!keys) return at(std::move(keys).error(), {idx(i)});
-    NumaCellSpec cell;
-    for (const char* required : {"id", "cpus", "memory_mb"})
-      if (!c.find(required)) return at(invalid(std::string("missing ") + required), {idx(i)});
-    auto id = read_integer(*c.find("id"), 0, 0xfffe);
-    if (!id) return at(std::move(id).error(), {idx(i), "id"});
-    auto cpus = read_integer(*c.find("cpus"), 0, 1 << 20);
-    if (!cpus) return at(std::move(cpus).error(), {idx(i), "cpus"});
-    auto mem = read_integer(*c.find("memory_mb"), 0, int64_t{1} << 40);
-    if (!mem) return at(std::move(mem).error(), {idx(i), "memory_mb"});
-    cell.id = static_cast<uint32_t>(*id);
-    cell.cpus = static_cast<uint32_t>(*cpus);
-    cell.memory_mb = static_cast<uint64_t>(*mem);
-    if (const ConfigValue* s = c.find("socket"); s && !s->is_null()) {
-      auto socket = read_integer(*s, 0, 0xffff);
-      if (!socket) return at(std::move(socket).error(), {idx(i), "socket"});
-      cell.socket = static_cast<uint32_t>(*socket);
-    }
-    cells.push_back(cell);
-  }
-  return cells;
-}
-
-Result<PciId> parse_device_id(const ConfigValue& v) {
-  if (!v.is_string()) return invalid("expected 4 hex digits, got " + v.to_json());
-  return PciId::parse(v.as_string());
-}
-
-Result<DeviceFacts> parse_device(const ConfigValue& v) {
-  if (!v.is_object()) return invalid(std::string("a device must be an object, got ") + kind_name(v.kind()));
-  // The last group are what `pcipass discover --json` adds; they are accepted and ignored.
-  auto keys = reject_unknown_keys(v, {"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                      "physfn", "devname", "iommu_group",
-                                      "sriov_numvfs", "subsystem_vendor_id", "subsystem_device_id", "revision",
-                                      "vendor_name", "product_name", "subsystem_name", "persisted_override", "driver", "driver_override", "iommu_group_members",
-                                      "virtfns", "netdevs", "mac", "vpd_serial", "reset_methods", "fingerprint"},
-                                  "a device");
-  if (!keys) return std::move(keys).error();
-  DeviceFacts d;
-  for (const char* required : {"address", "vendor_id", "product_id"})
-    if (!v.find(required)) return invalid(std::string("missing ") + required);
-  auto address_text = read_string(*v.find("address"));
-  if (!address_text) return at(std::move(address_text).error(), {"address"});
-  auto address = PciAddress::parse(*address_text);
-  if (!address) return at(std::move(address).error(), {"address"});
-  d.address = *address;
-  auto vendor = parse_device_id(*v.find("vendor_id"));
-  if (!vendor) return at(std::move(vendor).error(), {"vendor_id"});
-  auto product = parse_device_id(*v.find("product_id"));
-  if (!product) return at(std::move(product).error(), {"product_id"});
-  d.vendor_id = *vendor;
-  d.product_id = *product;
-  if (const ConfigValue* c = v.find("class_code")) {
-    if (!c->is_string() || c->as_string().size() != 6 || !parse_hex_exact(c->as_string(), 0xffffff))
-      return at(invalid("expected 6 hex digits (class, subclass, prog-if), got " + c->to_json()), {"class_code"});
-    d.class_code = parse_hex_exact(c->as_string(), 0xffffff);
-  }
-  if (const ConfigValue* n = v.find("numa_node"); n && !n->is_null()) {
-    auto node = read_integer(*n, -1, 0xfffe);
-    if (!node) return at(std::move(node).error(), {"numa_node"});
-    if (*node >= 0) d.numa_node = static_cast<uint32_t>(*node);  // sysfs reports -1 for "no affinity"
-  }
-  if (const ConfigValue* t = v.find("sriov_totalvfs")) {
-    auto total = read_integer(*t, 0, 0xffff);
-    if (!total) return at(std::move(total).error(), {"sriov_totalvfs"});
-    d.sriov_totalvfs = static_cast<uint32_t>(*total);
-  }
-  if (const ConfigValue* p = v.find("physfn"); p && !p->is_null()) {
-    auto text = read_string(*p);
-    if (!text) return at(std::move(text).error(), {"physfn"});
-    auto pf = PciAddress::parse(*text);
-    if (!pf) return at(std::move(pf).error(), {"physfn"});
-    if (*pf == d.address) return at(invalid("a device cannot be its own physfn"), {"physfn"});
-    d.physfn = *pf;
-  }
-  if (const ConfigValue* n = v.find("devname"); n && !n->is_null()) {
-    auto text = read_string(*n);
-    if (!text) return at(std::move(text).error(), {"devname"});
-    d.devname = *text;
-  }
-  if (const ConfigValue* g = v.find("iommu_group"); g && !g->is_null()) {
-    auto group = read_integer(*g, 0, 0xffffffffLL);
-    if (!group) return at(std::move(group).error(), {"iommu_group"});
-    d.iommu_group = static_cast<uint32_t>(*group);
-  }
-  return d;
 }
 
 Result<ExtraSpecs> parse_extra_specs(const ConfigValue& v) {
@@ -174,7 +79,7 @@ Result<Scenario> parse_scenario(const ConfigValue& root) {
     if (!names.insert(*name_text).second) return at(invalid("duplicate host name " + quote(*name_text)), {"hosts", idx(i), "name"});
     host.name = *name_text;
     if (const ConfigValue* numa = h.find("numa"); numa && !numa->is_null()) {
-      auto cells = parse_numa(*numa);
+      auto cells = parse_numa_cells(*numa);
       if (!cells) return at(std::move(cells).error(), {"hosts", idx(i), "numa"});
       host.numa = std::move(*cells);
     }
@@ -188,9 +93,9 @@ Result<Scenario> parse_scenario(const ConfigValue& root) {
     if (const ConfigValue* devices = h.find("devices")) {
       if (!devices->is_array()) return at(invalid("expected a list of devices"), {"hosts", idx(i), "devices"});
       for (size_t j = 0; j < devices->items().size(); ++j) {
-        auto d = parse_device(devices->items()[j]);
+        auto d = parse_reported_device(devices->items()[j]);
         if (!d) return at(std::move(d).error(), {"hosts", idx(i), "devices", idx(j)});
-        host.devices.push_back(std::move(*d));
+        host.devices.push_back(std::move(d->facts));
       }
     }
     s.hosts.push_back(std::move(host));

@@ -268,7 +268,8 @@ TEST_P(StoreContract, AVanishedDeviceStaysHeldUntilItsHolderIsReleased) {
 TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
   auto s = open("batch");
   auto other = open("batch");
-  ASSERT_TRUE(s->begin_batch().ok());
+  auto batch = s->begin_batch();
+  ASSERT_TRUE(batch.ok()) << batch.error().describe();
   auto g = s->put_host(sample_host("compute-1"));
   ASSERT_TRUE(g.ok()) << g.error().describe();
   auto g2 = s->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), *g);
@@ -280,15 +281,16 @@ TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
   EXPECT_EQ(s->create_token({"t1", "bb", "reader", ""}).error().code(), ErrorCode::AlreadyExists);
   EXPECT_EQ(s->delete_token("nope").error().code(), ErrorCode::NotFound);
   EXPECT_EQ(s->instances()->size(), 1u);  // the batch sees its own writes
-  ASSERT_TRUE(s->commit_batch().ok());
+  ASSERT_TRUE((*batch)->commit().ok());
   EXPECT_EQ(other->instances()->size(), 1u);
   EXPECT_EQ(other->host("compute-1")->generation, *g2);
   EXPECT_EQ(other->tokens()->size(), 1u);
-  // An aborted batch leaves nothing.
-  ASSERT_TRUE(s->begin_batch().ok());
+  // A batch dropped before its commit leaves nothing.
+  auto dropped = s->begin_batch();
+  ASSERT_TRUE(dropped.ok());
   ASSERT_TRUE(s->release("vm1").ok());
   ASSERT_TRUE(s->put_host(sample_host("compute-2")).ok());
-  s->abort_batch();
+  dropped->reset();
   EXPECT_EQ(s->instances()->size(), 1u);
   EXPECT_EQ(s->hosts()->size(), 1u);
   EXPECT_EQ(other->hosts()->size(), 1u);
@@ -299,16 +301,16 @@ TEST_P(StoreContract, DeferredWritesInABatchCommitTogether) {
   auto other = open("deferred");
   auto g = s->put_host(sample_host("compute-1")).value();
   ASSERT_TRUE(s->claim(sample_instance("old", "compute-1", {"0000:41:02.1"}), g).ok());
-  ASSERT_TRUE(s->begin_batch().ok());
+  auto batch = s->begin_batch().value();
   // Chained on one host: each planned on the generation the one before it leaves.
-  auto g1 = s->claim_deferred(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g + 1);
+  auto g1 = batch->claim(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g + 1);
   ASSERT_TRUE(g1.ok()) << g1.error().describe();
   EXPECT_EQ(*g1, g + 2);
-  ASSERT_TRUE(s->release_deferred("old").ok());
-  auto g2 = s->claim_deferred(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 3);
+  ASSERT_TRUE(batch->release("old").ok());
+  auto g2 = batch->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 3);
   ASSERT_TRUE(g2.ok()) << g2.error().describe();
   EXPECT_EQ(s->instances()->size(), 2u);  // a read inside the batch sees them
-  ASSERT_TRUE(s->commit_batch().ok());
+  ASSERT_TRUE(batch->commit().ok());
   auto rows = other->instances().value();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].id, "vm1");
@@ -321,12 +323,13 @@ TEST_P(StoreContract, ARefusedDeferredWriteKeepsNothingOfItsBatch) {
   auto other = open("refused");
   auto g = s->put_host(sample_host("compute-1")).value();
   ASSERT_TRUE(s->put_host(sample_host("compute-2")).ok());
-  ASSERT_TRUE(s->begin_batch().ok());
-  ASSERT_TRUE(s->claim_deferred(sample_instance("vm1", "compute-2", {"0000:41:02.0"}), 1).ok());
+  auto batch = s->begin_batch().value();
+  ASSERT_TRUE(batch->claim(sample_instance("vm1", "compute-2", {"0000:41:02.0"}), 1).ok());
   ASSERT_TRUE(s->put_host(sample_host("compute-3")).ok());
-  auto stale = s->claim_deferred(sample_instance("vm2", "compute-1", {"0000:41:02.0"}), g + 7);
+  auto stale = batch->claim(sample_instance("vm2", "compute-1", {"0000:41:02.0"}), g + 7);
   auto after = s->hosts();
-  auto committed = s->commit_batch();
+  auto committed = batch->commit();
+  EXPECT_EQ(stale.ok(), batch->deferred());  // deferred: answered as if it succeeded
   if (!stale.ok()) {
     // A store that did not defer refuses at once; the rest of the batch stands.
     EXPECT_EQ(stale.error().code(), ErrorCode::HostMoved);
@@ -344,15 +347,15 @@ TEST_P(StoreContract, ARefusedDeferredWriteKeepsNothingOfItsBatch) {
     EXPECT_EQ(other->hosts()->size(), 2u);  // compute-3 was in the batch too
   }
   // The store goes on: a new batch, deferred again, commits.
-  ASSERT_TRUE(s->begin_batch().ok());
+  auto again = s->begin_batch().value();
   const auto now = s->host("compute-1")->generation;
-  ASSERT_TRUE(s->claim_deferred(sample_instance("vm3", "compute-1", {"0000:41:02.1"}), now).ok());
-  ASSERT_TRUE(s->commit_batch().ok());
+  ASSERT_TRUE(again->claim(sample_instance("vm3", "compute-1", {"0000:41:02.1"}), now).ok());
+  ASSERT_TRUE(again->commit().ok());
   EXPECT_EQ(other->host("compute-1")->generation, now + 1);
   // A deferred release of what does not exist is refused as well.
-  ASSERT_TRUE(s->begin_batch().ok());
-  auto missing = s->release_deferred("nope");
-  auto commit2 = s->commit_batch();
+  auto last = s->begin_batch().value();
+  auto missing = last->release("nope");
+  auto commit2 = last->commit();
   EXPECT_TRUE(!missing.ok() || !commit2.ok());
   EXPECT_EQ(other->host("compute-1")->generation, now + 1);
 }

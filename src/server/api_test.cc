@@ -1,7 +1,9 @@
 // The REST API over real loopback HTTP, on a real SQLite file and on a real
 // PostgreSQL server (the same suite for both), including libvirt's own validator on
 // the XML it returns and concurrent controllers sharing one PostgreSQL database.
-#include "server/api.h"
+#include "server/http_api.h"
+
+#include <nlohmann/json.hpp>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -13,13 +15,17 @@
 #include <random>
 #include <thread>
 
+#include "adapters/crypto/openssl_secrets.h"
+#include "adapters/json/nova_conf.h"
 #include "adapters/store_postgres/pg_store.h"
+#include "adapters/system/system_clock.h"
 #include "adapters/store_postgres/pg_test_server.h"
 #include "adapters/store_sqlite/sqlite_store.h"
 
 namespace pcipass::server {
 namespace {
 namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
 
 const std::string kAdmin = "pcipass_test_admin", kReader = "pcipass_test_reader", kAgent = "pcipass_test_agent";
 
@@ -82,17 +88,21 @@ struct Backend {
 };
 void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
-// One controller: a store handle, the Api, and an httplib server on a loopback port.
+std::string sha256_hex(const std::string& secret) { return OpenSslSecrets().digest(secret); }
+
+// One controller: a store handle, the service, and its REST API on a loopback port.
 class Running {
  public:
-  Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20) : store_(std::move(store)) {
+  Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20)
+      : store_(std::move(store)), config_(config.string()) {
     EXPECT_TRUE(store_->migrate().ok());
-    auto api = Api::open(*store_, {config.string(), max_body, std::chrono::milliseconds(5000)});
-    if (!api) {
-      ADD_FAILURE() << api.error().describe();
+    auto service = Service::open(*store_, *store_, &config_, secrets_, clock_);
+    if (!service) {
+      ADD_FAILURE() << service.error().describe();
       return;
     }
-    api_ = std::move(*api);
+    service_ = std::move(*service);
+    api_ = std::make_unique<HttpApi>(*service_, HttpOptions{max_body});
     api_->mount(http_);
     port_ = http_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { http_.listen_after_bind(); });
@@ -104,11 +114,15 @@ class Running {
   }
   int port() const { return port_; }
   Store& store() { return *store_; }
-  Api& api() { return *api_; }
+  Service& service() { return *service_; }
 
  private:
   std::unique_ptr<Store> store_;
-  std::unique_ptr<Api> api_;
+  NovaConfFile config_;
+  OpenSslSecrets secrets_;
+  SystemClock clock_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpApi> api_;
   httplib::Server http_;
   int port_ = 0;
   std::thread thread_;
@@ -230,7 +244,7 @@ TEST_P(ApiTest, BootsUntilNoValidHostExplainsPerHostAndDeleteFrees) {
   auto shown = c.call("GET", "/v1/servers/big");
   EXPECT_EQ(shown.body["libvirt_xml"], big.body["libvirt_xml"]);
   EXPECT_EQ(c.call("GET", "/v1/servers").body["servers"].size(), 1u);
-  EXPECT_TRUE(s->api().refresh().ok());
+  EXPECT_TRUE(s->service().refresh().ok());
 }
 
 TEST_P(ApiTest, TheReturnedXmlPassesLibvirtsValidator) {
@@ -453,7 +467,7 @@ TEST_P(ApiTest, TwoServersEightClientsNeverShareADevice) {
     for (int h = 0; h < 4; ++h) ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-" + std::to_string(h), nic_host(8)).status, 201);
     ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf2"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pci_passthrough:alias", "vf:2"}}}}).status, 201);
   }
-  ASSERT_TRUE(b->api().refresh().ok());
+  ASSERT_TRUE(b->service().refresh().ok());
   std::atomic<int> booted{0}, refused{0}, deleted{0}, errors{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 8; ++t)
@@ -495,8 +509,8 @@ TEST_P(ApiTest, TwoServersEightClientsNeverShareADevice) {
     for (const auto& d : r.devices) EXPECT_TRUE(held.insert({d.host, d.address}).second) << d.host << " " << d.address.to_string();
   }
   // Both servers agree with the store once fresh, and the capacity adds up: nothing leaked.
-  ASSERT_TRUE(a->api().refresh().ok());
-  ASSERT_TRUE(b->api().refresh().ok());
+  ASSERT_TRUE(a->service().refresh().ok());
+  ASSERT_TRUE(b->service().refresh().ok());
   for (auto* s : {a.get(), b.get()}) {
     Client c(s->port());
     auto cap = c.call("GET", "/v1/capacity");
@@ -504,7 +518,7 @@ TEST_P(ApiTest, TwoServersEightClientsNeverShareADevice) {
     EXPECT_EQ(cap.body["fleet"]["vf"]["free"].get<int>(), 32 - 2 * static_cast<int>(rows.size()));
   }
   for (const auto& r : rows) ASSERT_EQ(Client(a->port()).call("DELETE", "/v1/servers/" + r.id).status, 204);
-  ASSERT_TRUE(b->api().refresh().ok());
+  ASSERT_TRUE(b->service().refresh().ok());
   EXPECT_EQ(Client(b->port()).call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 32);
 }
 

@@ -1,18 +1,14 @@
 #include "server/json_body.h"
 
+#include "adapters/json/config_value_json.h"
+
 namespace pcipass::server {
 namespace {
-const Json kNull = nullptr;
+const ConfigValue kNull;
 }
 
-Result<Json> parse_body(const std::string& body) {
-  try {
-    return Json::parse(body);
-  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range
-    std::string what = e.what();
-    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    return invalid("malformed JSON: " + what);
-  }
+Result<ConfigValue> parse_body(const std::string& body) {
+  return parse_json(body);
 }
 
 Status Fields::is_object() const {
@@ -20,17 +16,17 @@ Status Fields::is_object() const {
   return ok_status();
 }
 
-const Json& Fields::raw(const char* key) {
+const ConfigValue& Fields::raw(const char* key) {
   read_.insert(key);
-  auto it = j_.find(key);
-  return it == j_.end() ? kNull : *it;
+  const ConfigValue* v = j_.find(key);
+  return v ? *v : kNull;
 }
 
 Result<std::optional<std::string>> Fields::optional_string(const char* key) {
-  const Json& v = raw(key);
+  const ConfigValue& v = raw(key);
   if (v.is_null()) return std::optional<std::string>{};
   if (!v.is_string()) return std::move(invalid("expected a string").within(path(key)));
-  return std::optional<std::string>(v.get<std::string>());
+  return std::optional<std::string>(v.as_string());
 }
 
 Result<std::string> Fields::string(const char* key) {
@@ -41,11 +37,11 @@ Result<std::string> Fields::string(const char* key) {
 }
 
 Result<std::optional<uint64_t>> Fields::optional_unsigned(const char* key, uint64_t max) {
-  const Json& v = raw(key);
+  const ConfigValue& v = raw(key);
   if (v.is_null()) return std::optional<uint64_t>{};
-  if (!v.is_number_unsigned() || v.get<uint64_t>() > max)
-    return std::move(invalid("expected an integer from 0 to " + std::to_string(max)).within(path(key)));
-  return std::optional<uint64_t>(v.get<uint64_t>());
+  auto n = read_integer(v, 0, static_cast<int64_t>(max));
+  if (!n) return std::move(std::move(n).error().within(path(key)));
+  return std::optional<uint64_t>(static_cast<uint64_t>(*n));
 }
 
 Result<uint64_t> Fields::unsigned_int(const char* key, uint64_t max) {
@@ -56,8 +52,7 @@ Result<uint64_t> Fields::unsigned_int(const char* key, uint64_t max) {
 }
 
 Status Fields::no_unknown_fields() const {
-  if (!j_.is_object()) return ok_status();
-  for (const auto& [k, v] : j_.items())
+  for (const auto& [k, v] : j_.members())
     if (!read_.count(k)) return std::move(invalid("unknown field").within(path(k.c_str())));
   return ok_status();
 }

@@ -1,23 +1,21 @@
 #pragma once
-// Strict reading of JSON request bodies: every field is checked for type, unknown
-// fields are refused, and errors carry the JSON path of the bad field.
-#include <nlohmann/json.hpp>
+// Strict reading of JSON request bodies through the one JSON reader (adapters/json:
+// duplicate keys and numbers out of range are errors): every field is checked for
+// type and range, unknown fields are refused, and errors carry the field's JSON path.
 #include <optional>
 #include <set>
 #include <string>
 
-#include "core/error.h"
+#include "core/config_value.h"
 
 namespace pcipass::server {
 
-using Json = nlohmann::ordered_json;
-
-Result<Json> parse_body(const std::string& body);
+Result<ConfigValue> parse_body(const std::string& body);
 
 // Reads one JSON object at `path` (e.g. "devices[3]").
 class Fields {
  public:
-  Fields(const Json& object, std::string path) : j_(object), path_(std::move(path)) {}
+  Fields(const ConfigValue& object, std::string path) : j_(object), path_(std::move(path)) {}
   // Error if the value at path is not an object.
   Status is_object() const;
   Result<std::string> string(const char* key);
@@ -25,13 +23,13 @@ class Fields {
   Result<uint64_t> unsigned_int(const char* key, uint64_t max);
   Result<std::optional<uint64_t>> optional_unsigned(const char* key, uint64_t max);
   // The member (null if absent), marked as read.
-  const Json& raw(const char* key);
+  const ConfigValue& raw(const char* key);
   // Refuses any member not read so far.
   Status no_unknown_fields() const;
   std::string path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
 
  private:
-  const Json& j_;
+  const ConfigValue& j_;
   std::string path_;
   std::set<std::string> read_;
 };

@@ -109,6 +109,27 @@ Result<ConfigValue> parse_json(std::string_view text) {
   return invalid("invalid JSON: " + builder.error_);
 }
 
+nlohmann::ordered_json to_json(const ConfigValue& v) {
+  switch (v.kind()) {
+    case ConfigValue::Kind::Null: return nullptr;
+    case ConfigValue::Kind::Bool: return v.as_bool();
+    case ConfigValue::Kind::Integer: return v.as_integer();
+    case ConfigValue::Kind::Real: return v.as_real();
+    case ConfigValue::Kind::String: return v.as_string();
+    case ConfigValue::Kind::Array: {
+      auto out = nlohmann::ordered_json::array();
+      for (const auto& item : v.items()) out.push_back(to_json(item));
+      return out;
+    }
+    case ConfigValue::Kind::Object: {
+      auto out = nlohmann::ordered_json::object();
+      for (const auto& [key, member] : v.members()) out[key] = to_json(member);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
 static Status expand_list(ConfigValue& list, const std::string& path) {
   if (!list.is_array()) return ok_status();
   auto& items = list.mutable_items();

@@ -1,5 +1,8 @@
 #pragma once
-// JSON text -> core ConfigValue. Parse errors carry line and column.
+// JSON text <-> core ConfigValue: the one JSON reader of pcipass (duplicate keys and
+// numbers beyond a double are errors; parse errors carry line and column), and the
+// way back for what the core's codecs write.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -8,6 +11,7 @@
 namespace pcipass {
 
 Result<ConfigValue> parse_json(std::string_view text);
+nlohmann::ordered_json to_json(const ConfigValue& value);
 
 // Scenario files may give a device_spec entry as a string holding one JSON object
 // (as nova.conf does); this replaces such strings with the parsed object, in the

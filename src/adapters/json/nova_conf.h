@@ -9,17 +9,25 @@
 
 #include "core/alias.h"
 #include "core/device_spec.h"
+#include "ports/config_source.h"
 
 namespace pcipass {
 
-struct NovaPciConfig {
-  DeviceSpecList device_spec;
-  AliasTable aliases;
-  std::vector<std::string> warnings;  // "FILE:LINE: ..."
-};
+using NovaPciConfig = PciConfigFile;  // warnings read "FILE:LINE: ..."
 
 // `source` names the text in errors (usually the path).
 Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::string& source);
 Result<NovaPciConfig> load_nova_pci_config(const std::string& path);
+
+// The ConfigSource of `pcipass server --config PATH`.
+class NovaConfFile final : public ConfigSource {
+ public:
+  explicit NovaConfFile(std::string path) : path_(std::move(path)) {}
+  std::string name() const override { return path_; }
+  Result<PciConfigFile> load() override { return load_nova_pci_config(path_); }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace pcipass

@@ -1,11 +1,12 @@
 #pragma once
 // Store on PostgreSQL (libpq): several controllers sharing one fleet. Every method is
-// one transaction at READ COMMITTED; a claim or a guarded report is decided by a
-// conditional UPDATE of the host's generation row (the row lock orders racing
-// controllers, the loser sees the new generation and gets Conflict), and the
-// allocations primary key refuses a double allocation. Migrations take an advisory
-// lock, so controllers starting together migrate once. Not thread-safe: one
-// connection per instance.
+// one transaction at READ COMMITTED; a claim or a guarded report is decided under the
+// host row's lock (the loser sees the new generation: HostMoved), and the allocations
+// primary key refuses a double allocation. Migrations take an advisory lock, so
+// controllers starting together migrate once. Not thread-safe, but for a sealed
+// batch's commit(), which may run on another thread: one handle holds two
+// connections that take turns (a batch commits on one while the next runs on the
+// other).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,11 +15,12 @@
 
 #include "ports/store.h"
 
-struct pg_conn;
-
 namespace pcipass {
 
+namespace pg {
 struct PgSession;
+}
+class PgBatch;
 
 class PgStore final : public Store {
  public:
@@ -29,15 +31,6 @@ class PgStore final : public Store {
   PgStore& operator=(const PgStore&) = delete;
 
   Status migrate() override;
-  bool batches_writes() const override { return true; }
-  Status begin_batch() override;
-  Status commit_batch() override;
-  void abort_batch() override;
-  // Two connections take turns: while one commits a sealed batch, the next batch runs
-  // on the other (opened on first use).
-  bool overlaps_commits() const override { return true; }
-  Status seal_batch() override;
-  Status await_sealed() override;
   Result<int> schema_version() override;
   Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                std::optional<uint64_t> expected_generation) override;
@@ -51,11 +44,13 @@ class PgStore final : public Store {
   Result<FlavorRecord> flavor(const std::string& name) override;
   Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override;
   Status release(const std::string& instance_id) override;
-  // Pipelined (libpq pipeline mode): sent at once, answered at the next settle().
-  Result<uint64_t> claim_deferred(const InstanceRecordRow& instance, uint64_t expected_generation) override;
-  Status release_deferred(const std::string& instance_id) override;
   Result<std::vector<InstanceRecordRow>> instances() override;
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
+  Result<InstanceRecordRow> instance(const std::string& id) override;
+  // A batch in libpq pipeline mode whose claims and releases are deferred; sealing it
+  // sends its COMMIT and turns the handle to its other connection (opened on first use;
+  // without one, a sealed batch commits at once).
+  Result<std::unique_ptr<WriteBatch>> begin_batch() override;
   Status create_token(const TokenRecord& token) override;
   Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
   Result<std::vector<TokenRecord>> tokens() override;
@@ -67,22 +62,19 @@ class PgStore final : public Store {
   Status migrate_to(int version);
 
  private:
-  PgStore(std::string conninfo, std::unique_ptr<PgSession> session);
-  Result<std::vector<HostRecord>> load_hosts(const std::string* only);
-  Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
-  Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
+  friend class PgBatch;
+  PgStore(std::string conninfo, std::unique_ptr<pg::PgSession> session);
   Status write_flavor(const FlavorRecord& flavor, bool create);
-  // Every method but the deferred writes starts here: outside a batch it reconnects a
-  // lost connection; inside one it settles the pipeline and fails (busy) if the batch
-  // was refused.
+  // Every method but a batch's own claims and releases starts here: outside a batch
+  // it reconnects a lost connection; inside one it settles the pipeline and fails
+  // (Busy) if the batch was refused.
   Status enter();
-  Status send_deferred(const char* sql, const std::vector<std::optional<std::string>>& params);
-  static constexpr int kMaxUnread = 64;
+  // PgBatch::seal: sends the batch's COMMIT and swaps the two connections.
+  Status seal(PgBatch& batch);
   std::string conninfo_;
-  std::unique_ptr<PgSession> session_;  // the connection every method uses
-  std::unique_ptr<PgSession> sealed_;   // the other one: idle, or committing a sealed batch
-  int64_t turn_key_ = 0;                // advisory lock that orders this store's batches
-  std::optional<Status> sealed_outcome_;  // a batch committed at once (no second connection)
+  std::unique_ptr<pg::PgSession> session_;  // the connection every method uses
+  std::unique_ptr<pg::PgSession> sealed_;   // the other one: idle, or committing a sealed batch
+  int64_t turn_key_ = 0;                    // advisory lock that orders this store's batches
 };
 
 }  // namespace pcipass

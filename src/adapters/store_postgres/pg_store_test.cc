@@ -127,29 +127,29 @@ TEST(PgStore, ASealedBatchCommitsWhileTheNextRunsAndTheyKeepTheirOrder) {
   auto s = PgStore::open(conninfo).value();
   auto other = PgStore::open(conninfo).value();
   ASSERT_TRUE(s->migrate().ok());
-  ASSERT_TRUE(s->overlaps_commits());
   const uint64_t g = s->put_host(contract::sample_host("compute-1")).value();
 
-  ASSERT_TRUE(s->begin_batch().ok());
-  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
-  ASSERT_TRUE(s->seal_batch().ok());
+  auto b1 = s->begin_batch().value();
+  ASSERT_TRUE(b1->deferred());
+  ASSERT_TRUE(b1->claim(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
+  ASSERT_TRUE(b1->seal().ok());
   // The next batch, on the other connection, is planned on the sealed one's write.
-  ASSERT_TRUE(s->begin_batch().ok());
-  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
-  auto first = std::async(std::launch::async, [&] { return s->await_sealed(); }).get();
+  auto b2 = s->begin_batch().value();
+  ASSERT_TRUE(b2->claim(contract::sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
+  auto first = std::async(std::launch::async, [&] { return b1->commit(); }).get();
   ASSERT_TRUE(first.ok()) << first.error().describe();
   EXPECT_EQ(other->instances()->size(), 1u);  // the sealed one alone is durable
-  ASSERT_TRUE(s->seal_batch().ok());
-  auto second = s->await_sealed();
+  ASSERT_TRUE(b2->seal().ok());
+  auto second = b2->commit();
   ASSERT_TRUE(second.ok()) << second.error().describe();
   EXPECT_EQ(other->instances()->size(), 2u);
   EXPECT_EQ(other->host("compute-1")->generation, g + 2);
 
   // A refused sealed batch keeps nothing; the store goes on.
-  ASSERT_TRUE(s->begin_batch().ok());
-  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm3", "compute-1", {"0000:41:00.0"}), g).ok());  // stale
-  ASSERT_TRUE(s->seal_batch().ok());
-  auto refused = s->await_sealed();
+  auto b3 = s->begin_batch().value();
+  ASSERT_TRUE(b3->claim(contract::sample_instance("vm3", "compute-1", {"0000:41:00.0"}), g).ok());  // stale
+  ASSERT_TRUE(b3->seal().ok());
+  auto refused = b3->commit();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code(), ErrorCode::Busy) << refused.error().message();
   EXPECT_EQ(other->instances()->size(), 2u);
@@ -166,10 +166,10 @@ TEST(PgStore, WithoutASecondConnectionASealedBatchCommitsAtOnce) {
   auto s = PgStore::open(conninfo + " user=pcipass_one_conn").value();
   ASSERT_TRUE(s->migrate().ok());
   const uint64_t g = s->put_host(contract::sample_host("compute-1")).value();
-  ASSERT_TRUE(s->begin_batch().ok());
-  ASSERT_TRUE(s->claim_deferred(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
-  ASSERT_TRUE(s->seal_batch().ok());  // the second connection is refused: it commits here
-  auto done = s->await_sealed();
+  auto batch = s->begin_batch().value();
+  ASSERT_TRUE(batch->claim(contract::sample_instance("vm1", "compute-1", {"0000:41:02.0"}), g).ok());
+  ASSERT_TRUE(batch->seal().ok());  // the second connection is refused: it commits here
+  auto done = batch->commit();
   ASSERT_TRUE(done.ok()) << done.error().describe();
   EXPECT_EQ(s->instances()->size(), 1u);
   EXPECT_EQ(s->host("compute-1")->generation, g + 1);

@@ -7,119 +7,17 @@
 #include <unordered_map>
 
 #include "adapters/embedded_sql.h"
+#include "adapters/store_sqlite/sqlite_stmt.h"
 
 namespace pcipass {
+
+using sqlite::sql_error;
+using sqlite::Stmt;
+using sqlite::Transaction;
 
 // migrations/NNNN_*.sql, embedded at build time.
 extern const EmbeddedSql kSqliteMigrations[];
 extern const size_t kSqliteMigrations_count;
-
-namespace {
-
-Error sql_error(sqlite3* db, const std::string& what) {
-  const int code = sqlite3_errcode(db);
-  // A locked database is contention (try again); anything else about the database
-  // itself (no file, no permission, read-only, corrupt, full) makes the store unusable.
-  ErrorCode c = code == SQLITE_BUSY || code == SQLITE_LOCKED ? ErrorCode::Busy
-                : code == SQLITE_CONSTRAINT                   ? ErrorCode::Conflict
-                                                              : ErrorCode::Unavailable;
-  return Error(c, what + ": " + sqlite3_errmsg(db));
-}
-
-// A prepared statement with typed binds and reads. Statements are prepared once per
-// connection and kept in the store's cache (keyed by the SQL literal's address);
-// leaving scope resets one for its next use.
-class Stmt {
- public:
-  Stmt(sqlite3* db, std::unordered_map<const void*, sqlite3_stmt*>& cache, const char* sql) : db_(db) {
-    if (auto it = cache.find(sql); it != cache.end()) {
-      s_ = it->second;
-      ok_ = true;
-      return;
-    }
-    ok_ = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) == SQLITE_OK;
-    if (ok_) cache.emplace(sql, s_);
-  }
-  ~Stmt() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool prepared() const { return ok_; }
-  Stmt& bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
-  Stmt& bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
-  template <class T>
-  Stmt& bind(int i, const std::optional<T>& v) {
-    if (v) bind(i, static_cast<int64_t>(*v));
-    else sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  Stmt& bind_null(int i) { sqlite3_bind_null(s_, i); return *this; }
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int step() { return sqlite3_step(s_); }
-  void reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
-  std::string text(int c) const {
-    const unsigned char* t = sqlite3_column_text(s_, c);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
-  bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  template <class T>
-  std::optional<T> optional(int c) const {
-    if (null(c)) return std::nullopt;
-    return static_cast<T>(integer(c));
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  bool ok_ = false;
-};
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed; inside a batch, a
-// savepoint released on commit and rolled back to otherwise. The statements are
-// prepared once (a batch runs thousands of these).
-class Transaction {
- public:
-  Transaction(sqlite3* db, std::unordered_map<const void*, sqlite3_stmt*>& cache, bool in_batch)
-      : db_(db), cache_(cache), nested_(in_batch) {
-    began_ = run(nested_ ? "SAVEPOINT op" : "BEGIN IMMEDIATE");
-  }
-  ~Transaction() {
-    if (!began_ || done_) return;
-    if (nested_) {
-      run("ROLLBACK TO op");
-      run("RELEASE op");
-    } else {
-      run("ROLLBACK");
-    }
-  }
-  bool began() const { return began_; }
-  Status commit() {
-    if (!run(nested_ ? "RELEASE op" : "COMMIT")) return sql_error(db_, "commit");
-    done_ = true;
-    return ok_status();
-  }
-
- private:
-  bool run(const char* sql) {
-    Stmt st(db_, cache_, sql);
-    if (!st.prepared()) return false;
-    const int rc = st.step();
-    return rc == SQLITE_DONE || rc == SQLITE_ROW;
-  }
-  sqlite3* db_;
-  std::unordered_map<const void*, sqlite3_stmt*>& cache_;
-  bool nested_;
-  bool began_ = false;
-  bool done_ = false;
-};
-
-#define PCIPASS_SQL_OK(stmt, what) \
-  if (!(stmt).prepared()) return sql_error(db_, what)
-
-}  // namespace
 
 int SqliteStore::latest_version() { return static_cast<int>(kSqliteMigrations_count); }
 
@@ -137,24 +35,59 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return store;
 }
 
-Status SqliteStore::begin_batch() {
+namespace {
+
+// SQLite has no pipeline: a claim or release is decided at once, and sealing commits
+// there and then (the next batch cannot begin before, on one connection).
+class SqliteBatch final : public WriteBatch {
+ public:
+  SqliteBatch(SqliteStore& store, bool& open) : store_(store), open_(open) {}
+  ~SqliteBatch() override {
+    if (open_) (void)store_.end_batch(false);
+  }
+  bool deferred() const override { return false; }
+  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override {
+    if (!open_) return Error(ErrorCode::Internal, "claim on a sealed batch");
+    return store_.claim(instance, expected_generation);
+  }
+  Status release(const std::string& id) override {
+    if (!open_) return Error(ErrorCode::Internal, "release on a sealed batch");
+    return store_.release(id);
+  }
+  Status seal() override {
+    if (open_) outcome_ = store_.end_batch(true);
+    return ok_status();
+  }
+  Status commit() override {
+    if (auto st = seal(); !st) return st;
+    return outcome_;
+  }
+
+ private:
+  SqliteStore& store_;
+  bool& open_;  // the store's: a batch is open
+  Status outcome_ = ok_status();
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WriteBatch>> SqliteStore::begin_batch() {
   if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
-  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return std::move(st).error();
   batch_ = true;
-  return ok_status();
+  return std::unique_ptr<WriteBatch>(new SqliteBatch(*this, batch_));
 }
 
-Status SqliteStore::commit_batch() {
+Status SqliteStore::end_batch(bool commit) {
   if (!batch_) return ok_status();
+  batch_ = false;
+  if (!commit) {
+    (void)exec("ROLLBACK");
+    return ok_status();
+  }
   auto st = exec("COMMIT");
   if (!st) (void)exec("ROLLBACK");
-  batch_ = false;
   return st;
-}
-
-void SqliteStore::abort_batch() {
-  if (batch_) (void)exec("ROLLBACK");
-  batch_ = false;
 }
 
 Status SqliteStore::set_auto_checkpoint(bool on) { return exec(on ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0"); }
@@ -266,7 +199,10 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     if (f.physfn) dev.bind(8, f.physfn->to_string());
     else dev.bind_null(8);
     dev.bind(9, f.devname).bind(10, f.iommu_group).bind(11, d.fingerprint).bind(12, int64_t{d.vanished ? 1 : 0});
-    if (dev.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
+    if (dev.step() != SQLITE_DONE) {
+      if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return invalid("host " + h.name + " reports one address twice");
+      return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
+    }
     dev.reset();
   }
   Stmt gen(db_, cache_, "SELECT generation FROM hosts WHERE name = ?");
@@ -522,14 +458,49 @@ Status SqliteStore::release(const std::string& id) {
 
 Result<std::vector<InstanceRecordRow>> SqliteStore::instances() { return load_instances(nullptr); }
 Result<std::vector<InstanceRecordRow>> SqliteStore::instances_on(const std::string& host) { return load_instances(&host); }
+Result<InstanceRecordRow> SqliteStore::instance(const std::string& id) {
+  auto all = load_instances(nullptr, &id);
+  if (!all) return std::move(all).error();
+  if (all->empty()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  return std::move(all->front());
+}
 
-Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::string* host) {
+namespace {
+// The instance reads, for every instance, those on a host, or one by id. The SQL texts
+// are literals: the statement cache keys on their address.
+struct InstanceQueries {
+  const char* instances;
+  const char* cells;
+  const char* specs;
+  const char* allocations;
+};
+constexpr InstanceQueries kAllInstances{
+    "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id",
+    "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
+    "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position",
+    "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
+constexpr InstanceQueries kInstancesOnHost{
+    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id",
+    "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
+    "WHERE i.host = ? ORDER BY c.instance, c.position",
+    "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
+    "WHERE i.host = ? ORDER BY e.instance, e.position",
+    "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"};
+constexpr InstanceQueries kOneInstance{
+    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE id = ?",
+    "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = ? ORDER BY position",
+    "SELECT instance, key, value FROM instance_extra_specs WHERE instance = ? ORDER BY position",
+    "SELECT host, address, instance, request FROM allocations WHERE instance = ? ORDER BY host, address"};
+}  // namespace
+
+Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::string* host, const std::string* id) {
+  const InstanceQueries& q = id ? kOneInstance : host ? kInstancesOnHost : kAllInstances;
+  const std::string* key = id ? id : host;
   std::vector<InstanceRecordRow> out;
   std::map<std::string, size_t> index;
-  Stmt is(db_, cache_, host ? "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id"
-                    : "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id");
+  Stmt is(db_, cache_, q.instances);
   PCIPASS_SQL_OK(is, "instances");
-  if (host) is.bind(1, *host);
+  if (key) is.bind(1, *key);
   while (is.step() == SQLITE_ROW) {
     InstanceRecordRow r;
     r.id = is.text(0);
@@ -540,26 +511,21 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
-  Stmt cs(db_, cache_, host ? "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
-                      "WHERE i.host = ? ORDER BY c.instance, c.position"
-                    : "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position");
+  Stmt cs(db_, cache_, q.cells);
   PCIPASS_SQL_OK(cs, "instances");
-  if (host) cs.bind(1, *host);
+  if (key) cs.bind(1, *key);
   while (cs.step() == SQLITE_ROW)
     if (auto it = index.find(cs.text(0)); it != index.end())
       out[it->second].cells.push_back({static_cast<uint32_t>(cs.integer(1)),
                                        {static_cast<uint32_t>(cs.integer(2)), static_cast<uint64_t>(cs.integer(3))}});
-  Stmt es(db_, cache_, host ? "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
-                      "WHERE i.host = ? ORDER BY e.instance, e.position"
-                    : "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position");
+  Stmt es(db_, cache_, q.specs);
   PCIPASS_SQL_OK(es, "instances");
-  if (host) es.bind(1, *host);
+  if (key) es.bind(1, *key);
   while (es.step() == SQLITE_ROW)
     if (auto it = index.find(es.text(0)); it != index.end()) out[it->second].extra_specs.emplace_back(es.text(1), es.text(2));
-  Stmt as(db_, cache_, host ? "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"
-                    : "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address");
+  Stmt as(db_, cache_, q.allocations);
   PCIPASS_SQL_OK(as, "instances");
-  if (host) as.bind(1, *host);
+  if (key) as.bind(1, *key);
   while (as.step() == SQLITE_ROW) {
     auto it = index.find(as.text(2));
     auto address = PciAddress::parse(as.text(1));

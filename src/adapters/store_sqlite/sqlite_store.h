@@ -22,10 +22,6 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status migrate() override;
-  bool batches_writes() const override { return true; }
-  Status begin_batch() override;
-  Status commit_batch() override;
-  void abort_batch() override;
   Result<int> schema_version() override;
   Result<uint64_t> report_host(const HostRecord& host, const std::vector<AddressMove>& moves,
                                std::optional<uint64_t> expected_generation) override;
@@ -41,10 +37,16 @@ class SqliteStore final : public Store {
   Status release(const std::string& instance_id) override;
   Result<std::vector<InstanceRecordRow>> instances() override;
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
+  Result<InstanceRecordRow> instance(const std::string& id) override;
+  // BEGIN IMMEDIATE; its steps are savepoints; sealing it commits at once.
+  Result<std::unique_ptr<WriteBatch>> begin_batch() override;
   Status create_token(const TokenRecord& token) override;
   Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
   Result<std::vector<TokenRecord>> tokens() override;
   Status delete_token(const std::string& name) override;
+
+  // Ends the open batch: COMMIT (rolled back if that fails) or ROLLBACK. For the batch.
+  Status end_batch(bool commit);
 
   // WAL checkpoints (which fsync) run inside whichever commit crosses the threshold;
   // a server that checkpoints from its own thread turns that off on the request path.
@@ -62,7 +64,7 @@ class SqliteStore final : public Store {
   Status exec(const char* sql);
   Status write_flavor(const FlavorRecord& flavor, bool create);
   Result<std::vector<HostRecord>> load_hosts(const std::string* only);
-  Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host);
+  Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host, const std::string* id = nullptr);
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
   sqlite3* db_;
   std::string path_;

@@ -1,25 +1,17 @@
-#include "adapters/json/discovery_json.h"
+#include "app/discovery_json.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-namespace pcipass {
+#include "adapters/json/config_value_json.h"
+#include "core/host_report.h"
+
+namespace pcipass::app {
 
 using Json = nlohmann::ordered_json;
 
 static Json device_json(const DiscoveredDevice& d) {
-  char cls[8];
-  std::snprintf(cls, sizeof cls, "%06x", d.class_code);
-  Json j;
-  j["address"] = d.address.to_string();
-  j["vendor_id"] = d.vendor_id.to_string();
-  j["product_id"] = d.product_id.to_string();
-  j["class_code"] = cls;
-  j["numa_node"] = d.numa_node ? Json(*d.numa_node) : Json(nullptr);
-  if (d.sriov_totalvfs) j["sriov_totalvfs"] = *d.sriov_totalvfs;
-  if (d.physfn) j["physfn"] = d.physfn->to_string();
-  if (!d.netdevs.empty()) j["devname"] = d.netdevs.front();
-  if (d.iommu_group) j["iommu_group"] = *d.iommu_group;
+  Json j = to_json(reported_device_value({d.facts(), d.fingerprint}));
   // Discovery-only fields (simulate accepts and ignores them).
   if (d.sriov_numvfs) j["sriov_numvfs"] = *d.sriov_numvfs;
   j["subsystem_vendor_id"] = d.subsystem_vendor_id.to_string();
@@ -45,20 +37,13 @@ static Json device_json(const DiscoveredDevice& d) {
   if (d.mac) j["mac"] = *d.mac;
   if (d.vpd_serial) j["vpd_serial"] = *d.vpd_serial;
   if (!d.reset_methods.empty()) j["reset_methods"] = d.reset_methods;
-  j["fingerprint"] = d.fingerprint;
   return j;
 }
 
 std::string discovery_json(const Discovery& d, const std::string& host_name) {
   Json j;
   j["name"] = host_name;
-  Json numa = Json::array();
-  for (const auto& n : d.numa) {
-    Json cell{{"id", n.id}, {"cpus", n.cpus}, {"memory_mb", n.memory_mb}};
-    if (n.socket) cell["socket"] = *n.socket;
-    numa.push_back(cell);
-  }
-  j["numa"] = numa.empty() ? Json(nullptr) : numa;
+  j["numa"] = to_json(numa_cells_value(d.numa.empty() ? std::nullopt : std::optional<std::vector<NumaCellSpec>>(d.numa)));
   Json devices = Json::array();
   for (const auto& dev : d.devices) devices.push_back(device_json(dev));
   j["devices"] = devices;
@@ -71,4 +56,4 @@ std::string discovery_json(const Discovery& d, const std::string& host_name) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace);
 }
 
-}  // namespace pcipass
+}  // namespace pcipass::app

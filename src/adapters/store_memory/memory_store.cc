@@ -1,0 +1,321 @@
+#include "adapters/store_memory/memory_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+#include <set>
+
+#include "core/config_value.h"
+
+namespace pcipass {
+namespace {
+
+// As long as SQLite's busy timeout: then a waiting write gives up as Busy.
+constexpr auto kWriterWait = std::chrono::seconds(10);
+
+// SQLite has no pipeline either: a claim or release is decided at once, and sealing
+// commits there and then.
+class MemoryBatch final : public WriteBatch {
+ public:
+  explicit MemoryBatch(MemoryStore& store) : store_(store) {}
+  ~MemoryBatch() override {
+    if (!sealed_) (void)store_.end_batch(false);
+  }
+  bool deferred() const override { return false; }
+  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override {
+    if (sealed_) return Error(ErrorCode::Internal, "a claim on a sealed batch");
+    return store_.claim(instance, expected_generation);
+  }
+  Status release(const std::string& id) override {
+    if (sealed_) return Error(ErrorCode::Internal, "a release on a sealed batch");
+    return store_.release(id);
+  }
+  Status seal() override {
+    if (!sealed_) outcome_ = store_.end_batch(true);
+    sealed_ = true;
+    return ok_status();
+  }
+  Status commit() override {
+    (void)seal();
+    return outcome_;
+  }
+
+ private:
+  MemoryStore& store_;
+  bool sealed_ = false;
+  Status outcome_ = ok_status();
+};
+
+Status unique_keys(const std::vector<std::pair<std::string, std::string>>& specs) {
+  std::set<std::string> seen;
+  for (const auto& [k, v] : specs)
+    if (!seen.insert(k).second) return invalid("extra spec " + quote(k) + " is given twice");
+  return ok_status();
+}
+
+// As the SQL stores read them: a row's devices by host and address.
+InstanceRecordRow as_read(InstanceRecordRow row) {
+  std::sort(row.devices.begin(), row.devices.end(),
+            [](const AllocationRecord& a, const AllocationRecord& b) { return std::tie(a.host, a.address) < std::tie(b.host, b.address); });
+  return row;
+}
+
+}  // namespace
+
+void MemoryDatabase::set_unavailable(bool down) {
+  std::lock_guard lock(mu_);
+  down_ = down;
+}
+
+MemoryStore::~MemoryStore() { (void)end_batch(false); }
+
+template <class F>
+auto MemoryStore::with_state(bool write, F&& f) -> decltype(f(std::declval<MemoryState&>())) {
+  using R = decltype(f(std::declval<MemoryState&>()));
+  std::unique_lock lock(db_->mu_);
+  if (db_->down_) return R(Error(ErrorCode::Unavailable, "the in-memory database is unavailable"));
+  if (batch_) {
+    lock.unlock();  // the open batch's copy is this handle's alone
+    return f(*batch_);
+  }
+  if (write && !db_->writer_free_.wait_for(lock, kWriterWait, [&] { return !db_->writer_busy_; }))
+    return R(Error(ErrorCode::Busy, "another handle's batch holds the database"));
+  return f(db_->state_);
+}
+
+Status MemoryStore::migrate() {
+  return with_state(false, [](MemoryState&) { return ok_status(); });
+}
+
+Result<int> MemoryStore::schema_version() {
+  return with_state(false, [](MemoryState&) -> Result<int> { return 1; });
+}
+
+Result<std::unique_ptr<WriteBatch>> MemoryStore::begin_batch() {
+  if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
+  std::unique_lock lock(db_->mu_);
+  if (db_->down_) return Error(ErrorCode::Unavailable, "the in-memory database is unavailable");
+  if (!db_->writer_free_.wait_for(lock, kWriterWait, [&] { return !db_->writer_busy_; }))
+    return Error(ErrorCode::Busy, "another handle's batch holds the database");
+  db_->writer_busy_ = true;
+  batch_ = db_->state_;
+  return std::unique_ptr<WriteBatch>(new MemoryBatch(*this));
+}
+
+Status MemoryStore::end_batch(bool commit) {
+  if (!batch_) return ok_status();
+  Status out = ok_status();
+  {
+    std::lock_guard lock(db_->mu_);
+    if (commit && db_->down_) out = Error(ErrorCode::Unavailable, "the in-memory database is unavailable; the batch is lost");
+    else if (commit) db_->state_ = std::move(*batch_);
+    db_->writer_busy_ = false;
+  }
+  db_->writer_free_.notify_all();
+  batch_.reset();
+  return out;
+}
+
+Result<uint64_t> MemoryStore::report_host(const HostRecord& h, const std::vector<AddressMove>& moves,
+                                          std::optional<uint64_t> expected_generation) {
+  return with_state(true, [&](MemoryState& st) -> Result<uint64_t> {
+    auto it = st.hosts.find(h.name);
+    const uint64_t now = it == st.hosts.end() ? 0 : it->second.generation;
+    if (expected_generation && now != *expected_generation)
+      return Error(ErrorCode::HostMoved, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
+                                             ", expected " + std::to_string(*expected_generation) + ")");
+    std::set<PciAddress> addresses;
+    for (const auto& d : h.devices)
+      if (!addresses.insert(d.facts.address).second) return invalid("host " + h.name + " reports one address twice");
+    // Allocations follow their devices; every move at once, so swaps never collide.
+    std::map<PciAddress, PciAddress> to;
+    for (const auto& m : moves) to[m.from] = m.to;
+    std::map<std::pair<std::string, PciAddress>, std::string> holders;
+    for (const auto& [key, holder] : st.holders) {
+      auto moved = key.first == h.name ? to.find(key.second) : to.end();
+      auto target = moved == to.end() ? key : std::make_pair(key.first, moved->second);
+      if (!holders.emplace(target, holder).second)
+        return Error(ErrorCode::Conflict, "two allocations of host " + h.name + " would move onto " + target.second.to_string());
+    }
+    st.holders = std::move(holders);
+    for (auto& [id, in] : st.instances)
+      for (auto& a : in.devices)
+        if (auto moved = a.host == h.name ? to.find(a.address) : to.end(); moved != to.end()) a.address = moved->second;
+    HostRecord rec = h;
+    rec.generation = now + 1;
+    st.hosts[h.name] = std::move(rec);
+    return now + 1;
+  });
+}
+
+Result<std::vector<HostRecord>> MemoryStore::hosts() {
+  return with_state(false, [](MemoryState& st) -> Result<std::vector<HostRecord>> {
+    std::vector<HostRecord> out;
+    for (const auto& [name, h] : st.hosts) out.push_back(h);
+    return out;
+  });
+}
+
+Result<HostRecord> MemoryStore::host(const std::string& name) {
+  return with_state(false, [&](MemoryState& st) -> Result<HostRecord> {
+    auto it = st.hosts.find(name);
+    if (it == st.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(name));
+    return it->second;
+  });
+}
+
+Result<std::vector<std::pair<std::string, uint64_t>>> MemoryStore::host_generations() {
+  return with_state(false, [](MemoryState& st) -> Result<std::vector<std::pair<std::string, uint64_t>>> {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (const auto& [name, h] : st.hosts) out.emplace_back(name, h.generation);
+    return out;
+  });
+}
+
+Status MemoryStore::create_flavor(const FlavorRecord& f) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (st.flavors.count(f.name)) return Error(ErrorCode::AlreadyExists, "flavor " + quote(f.name) + " already exists");
+    if (auto ok = unique_keys(f.extra_specs); !ok) return ok;
+    FlavorRecord rec = f;
+    rec.revision = 1;
+    st.flavors[f.name] = std::move(rec);
+    return ok_status();
+  });
+}
+
+Status MemoryStore::update_flavor(const FlavorRecord& f) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    auto it = st.flavors.find(f.name);
+    if (it == st.flavors.end()) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
+    if (auto ok = unique_keys(f.extra_specs); !ok) return ok;
+    const uint64_t revision = it->second.revision + 1;
+    it->second = f;
+    it->second.revision = revision;
+    return ok_status();
+  });
+}
+
+Result<std::vector<FlavorRecord>> MemoryStore::flavors() {
+  return with_state(false, [](MemoryState& st) -> Result<std::vector<FlavorRecord>> {
+    std::vector<FlavorRecord> out;
+    for (const auto& [name, f] : st.flavors) out.push_back(f);
+    return out;
+  });
+}
+
+Result<FlavorRecord> MemoryStore::flavor(const std::string& name) {
+  return with_state(false, [&](MemoryState& st) -> Result<FlavorRecord> {
+    auto it = st.flavors.find(name);
+    if (it == st.flavors.end()) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
+    return it->second;
+  });
+}
+
+Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expected_generation) {
+  return with_state(true, [&](MemoryState& st) -> Result<uint64_t> {
+    if (in.flavor_revision != 0) {
+      auto f = st.flavors.find(in.flavor);
+      if (f == st.flavors.end()) return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is gone");
+      if (f->second.revision != in.flavor_revision)
+        return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is at revision " + std::to_string(f->second.revision) +
+                                                   ", the plan used " + std::to_string(in.flavor_revision));
+    }
+    auto h = st.hosts.find(in.host);
+    if (h == st.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(in.host));
+    if (h->second.generation != expected_generation)
+      return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->second.generation) +
+                                             ", planned on " + std::to_string(expected_generation) + "); plan again");
+    if (st.instances.count(in.id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+    std::set<PciAddress> named;
+    for (const auto& a : in.devices) {
+      if (a.host != in.host) return invalid("device " + a.address.to_string() + " is not on " + in.host);
+      if (auto held = st.holders.find({in.host, a.address}); held != st.holders.end())
+        return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by " + held->second);
+      if (!named.insert(a.address).second)
+        return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by another request of this instance");
+    }
+    InstanceRecordRow row = in;
+    row.flavor_revision = 0;
+    for (auto& a : row.devices) a.instance = in.id;
+    for (const auto& a : row.devices) st.holders[{in.host, a.address}] = in.id;
+    st.instances[in.id] = std::move(row);
+    h->second.generation = expected_generation + 1;
+    return expected_generation + 1;
+  });
+}
+
+Status MemoryStore::release(const std::string& id) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    auto it = st.instances.find(id);
+    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    auto h = st.hosts.find(it->second.host);
+    for (const auto& a : it->second.devices) {
+      st.holders.erase({a.host, a.address});
+      if (h != st.hosts.end())
+        std::erase_if(h->second.devices, [&](const StoredDevice& d) { return d.vanished && d.facts.address == a.address; });
+    }
+    if (h != st.hosts.end()) ++h->second.generation;
+    st.instances.erase(it);
+    return ok_status();
+  });
+}
+
+Result<std::vector<InstanceRecordRow>> MemoryStore::instances() {
+  return with_state(false, [](MemoryState& st) -> Result<std::vector<InstanceRecordRow>> {
+    std::vector<InstanceRecordRow> out;
+    for (const auto& [id, in] : st.instances) out.push_back(as_read(in));
+    return out;
+  });
+}
+
+Result<std::vector<InstanceRecordRow>> MemoryStore::instances_on(const std::string& host) {
+  return with_state(false, [&](MemoryState& st) -> Result<std::vector<InstanceRecordRow>> {
+    std::vector<InstanceRecordRow> out;
+    for (const auto& [id, in] : st.instances)
+      if (in.host == host) out.push_back(as_read(in));
+    return out;
+  });
+}
+
+Result<InstanceRecordRow> MemoryStore::instance(const std::string& id) {
+  return with_state(false, [&](MemoryState& st) -> Result<InstanceRecordRow> {
+    auto it = st.instances.find(id);
+    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    return as_read(it->second);
+  });
+}
+
+Status MemoryStore::create_token(const TokenRecord& t) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (st.tokens.count(t.name)) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
+    for (const auto& [name, other] : st.tokens)
+      if (other.secret_sha256 == t.secret_sha256) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
+    st.tokens[t.name] = t;
+    return ok_status();
+  });
+}
+
+Result<TokenRecord> MemoryStore::token_by_secret_sha256(const std::string& sha256_hex) {
+  return with_state(false, [&](MemoryState& st) -> Result<TokenRecord> {
+    for (const auto& [name, t] : st.tokens)
+      if (t.secret_sha256 == sha256_hex) return t;
+    return Error(ErrorCode::NotFound, "no such token");
+  });
+}
+
+Result<std::vector<TokenRecord>> MemoryStore::tokens() {
+  return with_state(false, [](MemoryState& st) -> Result<std::vector<TokenRecord>> {
+    std::vector<TokenRecord> out;
+    for (const auto& [name, t] : st.tokens) out.push_back(t);
+    return out;
+  });
+}
+
+Status MemoryStore::delete_token(const std::string& name) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.tokens.erase(name)) return Error(ErrorCode::NotFound, "no token " + quote(name));
+    return ok_status();
+  });
+}
+
+}  // namespace pcipass

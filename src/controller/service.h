@@ -1,0 +1,132 @@
+#pragma once
+// The service: one typed call per API operation (docs/api.md), each taking who calls
+// and a typed request and returning a typed result or a refusal (an Error whose code
+// says what the caller may do). It owns the controller's mutable state (the Controller
+// and its fleet, the configuration, the token cache) behind one lock, and group
+// commit: a write answers only once it is durable, and a read that saw an unsettled
+// write waits for it too. Nothing here knows HTTP; it is tested without a socket.
+//
+// Refusals every call may give: Unauthenticated (from authenticate), PermissionDenied
+// (the role may not), InvalidArgument (a bad name or field, the context naming it),
+// NotFound, Unavailable (the store failed: nothing of the request was kept), Busy
+// (contention that did not clear: try again). Writes that race with other controllers
+// are planned again here, and batches the store rolled back are served again, so
+// callers never see HostMoved, FlavorChanged or DeviceHeld unless they persist.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "controller/controller.h"
+#include "controller/group_commit.h"
+#include "controller/principal.h"
+#include "controller/service_types.h"
+#include "ports/clock.h"
+#include "ports/config_source.h"
+#include "ports/secrets.h"
+#include "ports/state_store.h"
+#include "ports/token_store.h"
+
+namespace pcipass {
+
+struct ServiceOptions {
+  std::chrono::milliseconds token_cache_ttl{5000};
+  // Called before serving a request again after a lost race or a busy store (attempt
+  // 1, 2, ...); unset: at once.
+  std::function<void(int attempt)> retry_pause;
+  // Where the service says what went wrong outside any request (a lost batch).
+  std::function<void(const std::string&)> log;
+};
+
+class Service {
+ public:
+  // Loads the configuration (if a source is given) and the fleet from the store,
+  // which the caller has migrated. The ports must outlive the service.
+  static Result<std::unique_ptr<Service>> open(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets,
+                                               Clock& clock, ServiceOptions options = {});
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // The caller of a bearer secret; Unauthenticated when it is unknown.
+  Result<Principal> authenticate(const std::string& secret);
+
+  size_t host_count();
+
+  // Hosts and devices.
+  Result<ReportResult> report_host(const Principal& who, HostRecord report);
+  Result<std::vector<HostSummary>> list_hosts(const Principal& who);
+  Result<HostDetail> show_host(const Principal& who, const std::string& name);
+  Result<std::vector<DeviceView>> list_devices(const Principal& who, const DeviceFilter& filter);
+  Result<DeviceView> show_device(const Principal& who, const std::string& host, PciAddress address);
+
+  // Configuration.
+  Result<std::vector<Alias>> list_aliases(const Principal& who);
+  Result<ConfigSummary> show_config(const Principal& who);
+  Result<ConfigSummary> reload_config(const Principal& who);
+  // SIGHUP's reload: the same, for the operator of the process.
+  Result<ConfigSummary> reload_config();
+
+  // Flavors: every write is checked as the scheduler will read it.
+  Result<FlavorRecord> create_flavor(const Principal& who, FlavorRecord flavor);
+  Result<std::vector<FlavorRecord>> list_flavors(const Principal& who);
+  Result<FlavorRecord> show_flavor(const Principal& who, const std::string& name);
+  Result<FlavorRecord> update_flavor(const Principal& who, const FlavorUpdate& update);
+
+  // Servers.
+  Result<ServerView> create_server(const Principal& who, const NewServer& request);
+  Result<std::vector<ServerSummary>> list_servers(const Principal& who, const std::optional<std::string>& host);
+  Result<ServerView> show_server(const Principal& who, const std::string& id);
+  Status delete_server(const Principal& who, const std::string& id);
+
+  // Why a flavor fits where it does, and what is free.
+  Result<Explanation> explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host);
+  Result<Capacity> capacity(const Principal& who, const std::optional<std::string>& host);
+
+  // Tokens.
+  Result<IssuedToken> create_token(const Principal& who, const NewToken& request);
+  Result<std::vector<TokenInfo>> list_tokens(const Principal& who);
+  Status delete_token(const Principal& who, const std::string& name);
+
+  // Takes in what other controllers changed (see Controller::refresh).
+  Result<size_t> refresh();
+
+ private:
+  Service(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options);
+  // Runs `step` under the lock, inside the open batch, and waits until it is durable;
+  // serves it again after a lost batch (without deferring) or a busy store.
+  template <class T, class Step>
+  Result<T> write(Step&& step);
+  // Runs `step` under the lock; waits for the open batch if there is one.
+  template <class T, class Step>
+  Result<T> read(Step&& step);
+  Status reload_config_locked();
+  ConfigSummary config_summary_locked() const;
+  Result<ServerView> server_view_locked(const std::string& id, const std::string& flavor,
+                                        const std::vector<std::pair<std::string, std::string>>& booted_with);
+  DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
+
+  StateStore& state_;
+  TokenStore& tokens_;
+  ConfigSource* config_source_;
+  Secrets& secrets_;
+  Clock& clock_;
+  ServiceOptions options_;
+  std::mutex mu_;  // guards everything below, and every use of state_ and tokens_
+  std::unique_ptr<Controller> controller_;
+  std::vector<std::string> config_warnings_;
+  struct CachedToken {
+    Principal who;
+    std::chrono::steady_clock::time_point until;
+  };
+  // By the secret as presented (hashing every request's secret cost more than the
+  // rest of authentication); held only for token_cache_ttl.
+  std::unordered_map<std::string, CachedToken> token_cache_;
+  std::unique_ptr<GroupCommit> commits_;
+};
+
+}  // namespace pcipass

@@ -1,0 +1,249 @@
+// The service's calls about hosts and devices: agent reports, views of the fleet,
+// explanations and capacity.
+#include <algorithm>
+
+#include "controller/service_calls.h"
+
+namespace pcipass {
+
+const char* to_string(DeviceStatus status) {
+  switch (status) {
+    case DeviceStatus::Available: return "available";
+    case DeviceStatus::Allocated: return "allocated";
+    case DeviceStatus::Unavailable: return "unavailable";
+    case DeviceStatus::NotAllowListed: return "not-allow-listed";
+    case DeviceStatus::Bridge: return "bridge";
+    case DeviceStatus::Vanished: return "vanished";
+  }
+  return "unavailable";
+}
+
+std::optional<DeviceStatus> parse_device_status(std::string_view text) {
+  for (auto s : {DeviceStatus::Available, DeviceStatus::Allocated, DeviceStatus::Unavailable, DeviceStatus::NotAllowListed,
+                 DeviceStatus::Bridge, DeviceStatus::Vanished})
+    if (text == to_string(s)) return s;
+  return std::nullopt;
+}
+
+namespace {
+
+HostSummary summary_of(const HostInventory& h) {
+  HostSummary s;
+  s.name = h.name();
+  s.devices = h.devices().size();
+  for (const auto& d : h.devices()) s.allow_listed += d.pool.has_value() ? 1 : 0;
+  s.free = h.free_devices();
+  s.vcpus_used = h.used_vcpus();
+  s.memory_mb_used = h.used_memory_mb();
+  if (h.total_vcpus()) s.vcpus = *h.total_vcpus();
+  if (h.total_memory_mb()) s.memory_mb = *h.total_memory_mb();
+  return s;
+}
+
+// A held device gone from its host's reports, as the device views show it.
+DeviceView vanished_view(const std::string& host, const VanishedDevice& gone) {
+  DeviceView v;
+  v.host = host;
+  v.status = DeviceStatus::Vanished;
+  if (!gone.owner.empty()) v.owner = gone.owner;
+  v.last_seen = gone.device;
+  v.address = gone.device.facts.address;
+  return v;
+}
+
+std::vector<HostIndex> hosts_by_name(const Fleet& f) {
+  std::vector<HostIndex> order;
+  for (HostIndex i = 0; i < f.host_count(); ++i) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](HostIndex a, HostIndex b) { return f.host(a).name() < f.host(b).name(); });
+  return order;
+}
+
+}  // namespace
+
+DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) const {
+  const Fleet& f = controller_->fleet();
+  const HostInventory& h = f.host(hi);
+  const Device& d = h.devices()[di];
+  DeviceView v;
+  v.host = h.name();
+  v.address = d.address;
+  v.vendor_id = d.vendor_id;
+  v.product_id = d.product_id;
+  v.type = d.type;
+  v.numa_node = d.numa_node;
+  const InstanceRecord* owner = d.owner ? f.instance_at(*d.owner) : nullptr;
+  v.status = !d.pool ? DeviceStatus::NotAllowListed : owner ? DeviceStatus::Allocated : h.available(di) ? DeviceStatus::Available
+                                                                                                        : DeviceStatus::Unavailable;
+  if (d.bridge) v.status = DeviceStatus::Bridge;
+  if (owner) v.owner = owner->id;
+  if (v.status == DeviceStatus::Unavailable) v.reason = h.unavailable_reason(di);
+  if (d.parent) v.physfn = h.devices()[*d.parent].address;
+  std::optional<DeviceView::Detail> more;
+  if (detail) more.emplace();
+  if (d.pool) {
+    const DeviceClass& dc = f.classes().get(h.pools()[*d.pool].class_id);
+    for (const auto& a : f.aliases().aliases())
+      if (a.admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable)) v.aliases.push_back(a.name);
+    if (more)
+      for (const auto& t : dc.tags) more->tags.emplace_back(t.key, t.value);
+  }
+  if (!more) return v;
+  for (DeviceIndex vf : h.vfs_of(di)) more->vfs.push_back(h.devices()[vf].address);
+  if (d.type == DeviceType::Pf) more->vfs_in_use = d.vfs_in_use;
+  if (d.group) {
+    const IommuGroup& g = h.groups()[*d.group];
+    IommuGroupView group{g.number, {}, g.assignable};
+    for (DeviceIndex m : g.endpoints) group.endpoints.push_back(h.devices()[m].address);
+    more->iommu_group = std::move(group);
+  }
+  v.detail = std::move(more);
+  return v;
+}
+
+Result<ReportResult> Service::report_host(const Principal& who, HostRecord report) {
+  if (auto st = check_name(report.name, "host"); !st) return std::move(st).error();
+  if (who.role == Role::Reader) return Error(ErrorCode::PermissionDenied, "readers cannot report inventory");
+  if (who.role == Role::Agent && who.host != report.name)
+    return Error(ErrorCode::PermissionDenied,
+                 "token " + who.name + " may report only for host " + quote(who.host) + ", not " + quote(report.name));
+  return write<ReportResult>([&](WriteBatch*) -> Result<ReportResult> {
+    const bool existed = controller_->fleet().find_host(report.name).has_value();
+    auto out = controller_->report_host(report);
+    if (!out) return std::move(out).error();
+    commits_->touched_locked(report.name);
+    return ReportResult{report.name, out->generation, !existed, std::move(out->notes)};
+  });
+}
+
+Result<std::vector<HostSummary>> Service::list_hosts(const Principal&) {
+  return read<std::vector<HostSummary>>([&]() -> Result<std::vector<HostSummary>> {
+    const Fleet& f = controller_->fleet();
+    std::vector<HostSummary> out;
+    for (HostIndex i : hosts_by_name(f)) out.push_back(summary_of(f.host(i)));
+    return out;
+  });
+}
+
+Result<HostDetail> Service::show_host(const Principal&, const std::string& name) {
+  return read<HostDetail>([&]() -> Result<HostDetail> {
+    auto stored = state_.host(name);
+    if (!stored) return std::move(stored).error();
+    auto hi = controller_->fleet().find_host(name);
+    if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(name));
+    const HostInventory& h = controller_->fleet().host(*hi);
+    HostDetail out;
+    out.summary = summary_of(h);
+    out.generation = stored->generation;
+    if (h.has_numa_data()) {
+      out.numa.emplace();
+      for (const auto& c : h.cells())
+        out.numa->push_back({c.id, c.cpus, c.memory_mb, c.used_cpus, c.used_memory_mb, h.free_devices_on_cell(c.id)});
+    }
+    for (uint32_t d = 0; d < h.devices().size(); ++d) out.devices.push_back(device_view_locked(*hi, d, false));
+    if (auto v = controller_->vanished().find(name); v != controller_->vanished().end())
+      for (const auto& gone : v->second) out.devices.push_back(vanished_view(name, gone));
+    return out;
+  });
+}
+
+Result<std::vector<DeviceView>> Service::list_devices(const Principal&, const DeviceFilter& filter) {
+  return read<std::vector<DeviceView>>([&]() -> Result<std::vector<DeviceView>> {
+    const Fleet& f = controller_->fleet();
+    if (filter.alias && !f.aliases().find(*filter.alias)) return std::move(Error(ErrorCode::NotFound, "no alias " + quote(*filter.alias)).within("alias"));
+    std::vector<HostIndex> hosts;
+    if (filter.host) {
+      auto only = f.find_host(*filter.host);
+      if (!only) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*filter.host)).within("host"));
+      hosts.push_back(*only);
+    } else {
+      hosts = hosts_by_name(f);
+    }
+    std::vector<DeviceView> out;
+    for (HostIndex hi : hosts) {
+      const HostInventory& h = f.host(hi);
+      for (uint32_t d = 0; d < h.devices().size(); ++d) {
+        const Device& dev = h.devices()[d];
+        if (filter.owner) {
+          const InstanceRecord* o = dev.owner ? f.instance_at(*dev.owner) : nullptr;
+          if (!o || o->id != *filter.owner) continue;
+        }
+        DeviceView v = device_view_locked(hi, d, false);
+        if (filter.status && v.status != *filter.status) continue;
+        if (filter.alias && std::find(v.aliases.begin(), v.aliases.end(), *filter.alias) == v.aliases.end()) continue;
+        out.push_back(std::move(v));
+      }
+      if (filter.alias) continue;  // a vanished device matches no alias now
+      if (auto v = controller_->vanished().find(h.name()); v != controller_->vanished().end())
+        for (const auto& gone : v->second) {
+          if ((filter.status && *filter.status != DeviceStatus::Vanished) || (filter.owner && gone.owner != *filter.owner)) continue;
+          out.push_back(vanished_view(h.name(), gone));
+        }
+    }
+    return out;
+  });
+}
+
+Result<DeviceView> Service::show_device(const Principal&, const std::string& host, PciAddress address) {
+  return read<DeviceView>([&]() -> Result<DeviceView> {
+    const Fleet& f = controller_->fleet();
+    auto hi = f.find_host(host);
+    if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(host));
+    auto di = f.host(*hi).find(address);
+    if (!di) {
+      if (auto v = controller_->vanished().find(host); v != controller_->vanished().end())
+        for (const auto& gone : v->second)
+          if (gone.device.facts.address == address) return vanished_view(host, gone);
+      return Error(ErrorCode::NotFound, "no device " + address.to_string() + " on " + host);
+    }
+    DeviceView v = device_view_locked(*hi, *di, true);
+    auto stored = state_.host(host);
+    if (!stored) return std::move(stored).error();
+    for (const auto& d : stored->devices)
+      if (d.facts.address == address) v.detail->reported = d;
+    return v;
+  });
+}
+
+Result<Explanation> Service::explain(const Principal&, const std::string& flavor, const std::optional<std::string>& host) {
+  return read<Explanation>([&]() -> Result<Explanation> {
+    auto verdicts = controller_->explain(flavor, host);
+    if (!verdicts) return std::move(verdicts).error();
+    Explanation out;
+    out.flavor = flavor;
+    for (const auto& v : *verdicts) out.fits_on += v.fits ? 1 : 0;
+    out.hosts = std::move(*verdicts);
+    return out;
+  });
+}
+
+Result<Capacity> Service::capacity(const Principal&, const std::optional<std::string>& host_filter) {
+  return read<Capacity>([&]() -> Result<Capacity> {
+    const Fleet& f = controller_->fleet();
+    const auto& aliases = f.aliases().aliases();
+    Capacity out;
+    for (const auto& a : aliases) out.fleet.push_back({a.name, 0, 0});
+    for (HostIndex hi : hosts_by_name(f)) {
+      const HostInventory& h = f.host(hi);
+      std::vector<AliasCapacity> per(aliases.size());
+      for (const auto& pool : h.pools()) {
+        const DeviceClass& dc = f.classes().get(pool.class_id);
+        for (size_t a = 0; a < aliases.size(); ++a)
+          if (aliases[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable)) {
+            per[a].free += pool.free;
+            per[a].total += pool.members.size();
+          }
+      }
+      HostCapacity here{h.name(), {}};
+      for (size_t a = 0; a < aliases.size(); ++a) {
+        out.fleet[a].free += per[a].free;
+        out.fleet[a].total += per[a].total;
+        if (per[a].total) here.aliases.push_back({aliases[a].name, per[a].free, per[a].total});
+      }
+      if (!host_filter || *host_filter == h.name()) out.hosts.push_back(std::move(here));
+    }
+    if (host_filter && out.hosts.empty()) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*host_filter)).within("host"));
+    return out;
+  });
+}
+
+}  // namespace pcipass

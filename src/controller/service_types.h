@@ -1,0 +1,196 @@
+#pragma once
+// The typed requests and results of the service's calls (service.h): what a client
+// asks and what it gets back, with no wire format. Views of the fleet are copies,
+// taken under the service's lock.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/controller.h"
+#include "core/alias.h"
+#include "core/device.h"
+#include "core/pci_address.h"
+#include "ports/state_store.h"
+#include "ports/token_store.h"
+
+namespace pcipass {
+
+// ---- hosts and devices --------------------------------------------------------------
+
+struct ReportResult {
+  std::string host;
+  uint64_t generation = 0;
+  bool created = false;            // the host was new
+  std::vector<std::string> notes;  // devices flagged vanished, allocations that moved
+};
+
+struct HostSummary {
+  std::string name;
+  size_t devices = 0;
+  size_t allow_listed = 0;  // admitted by a device_spec entry
+  size_t free = 0;
+  uint64_t vcpus_used = 0;
+  std::optional<uint64_t> vcpus;
+  uint64_t memory_mb_used = 0;
+  std::optional<uint64_t> memory_mb;
+};
+
+struct CellView {
+  uint32_t id = 0;
+  std::optional<uint32_t> cpus;
+  std::optional<uint64_t> memory_mb;
+  uint64_t vcpus_used = 0;
+  uint64_t memory_mb_used = 0;
+  size_t free_devices = 0;
+};
+
+enum class DeviceStatus { Available, Allocated, Unavailable, NotAllowListed, Bridge, Vanished };
+const char* to_string(DeviceStatus status);
+std::optional<DeviceStatus> parse_device_status(std::string_view text);
+
+struct IommuGroupView {
+  uint32_t number = 0;
+  std::vector<PciAddress> endpoints;
+  bool assignable = false;
+};
+
+struct DeviceView {
+  std::string host;
+  DeviceStatus status = DeviceStatus::Available;
+  std::optional<std::string> owner;
+  // Vanished: the device as its host last reported it (the fields below are unset).
+  std::optional<StoredDevice> last_seen;
+  PciAddress address;
+  PciId vendor_id, product_id;
+  DeviceType type = DeviceType::Pci;
+  std::optional<uint32_t> numa_node;
+  std::string reason;                 // why unavailable
+  std::vector<std::string> aliases;   // the aliases that admit it
+  std::optional<PciAddress> physfn;
+  // With detail (show device):
+  struct Detail {
+    std::vector<std::pair<std::string, std::optional<std::string>>> tags;  // from its device_spec entry
+    std::vector<PciAddress> vfs;
+    std::optional<uint32_t> vfs_in_use;  // PFs
+    std::optional<IommuGroupView> iommu_group;
+    std::optional<StoredDevice> reported;  // the host's report of it (class, devname, fingerprint)
+  };
+  std::optional<Detail> detail;
+};
+
+struct HostDetail {
+  HostSummary summary;
+  uint64_t generation = 0;
+  std::optional<std::vector<CellView>> numa;  // none: the host reports no NUMA data
+  std::vector<DeviceView> devices;
+};
+
+struct DeviceFilter {
+  std::optional<std::string> host, alias, owner;
+  std::optional<DeviceStatus> status;
+};
+
+// ---- configuration --------------------------------------------------------------------
+
+struct ConfigSummary {
+  std::optional<std::string> source;  // the --config file
+  size_t device_spec_entries = 0;
+  size_t aliases = 0;
+  std::vector<std::string> warnings;
+};
+
+// ---- flavors ----------------------------------------------------------------------------
+
+struct FlavorUpdate {
+  std::string name;
+  std::optional<uint32_t> vcpus;
+  std::optional<uint64_t> memory_mb;
+  std::vector<std::pair<std::string, std::string>> set;  // extra specs to add or change
+  std::vector<std::string> unset;                         // extra spec keys to remove
+};
+
+// ---- servers ----------------------------------------------------------------------------
+
+struct NewServer {
+  std::string name;
+  std::string flavor;
+  std::optional<std::string> host;  // forced
+};
+
+struct ServerDevice {
+  PciAddress address;
+  DeviceType type = DeviceType::Pci;
+  std::optional<uint32_t> numa_node;
+  bool network_interface = false;  // a NIC VF on a physical network: an <interface type='hostdev'>
+  std::optional<std::string> mac;  // interfaces
+  bool vanished = false;           // held, but gone from its host's reports: left out of the XML
+};
+
+// A server as booted: its placement, and what its libvirt XML is made from.
+struct ServerView {
+  std::string id;
+  std::string host;
+  std::optional<std::string> flavor;
+  uint32_t vcpus = 0;
+  uint64_t memory_mb = 0;
+  std::vector<uint32_t> numa_cells;  // host cell ids
+  std::vector<ServerDevice> devices;
+  std::optional<uint16_t> vlan;      // pcipass:vlan as booted
+  std::vector<std::string> notes;    // what it was booted with that cannot be used
+};
+
+struct ServerSummary {
+  std::string id;
+  std::string host;
+  std::string flavor;
+  std::vector<PciAddress> devices;
+};
+
+// ---- explain and capacity -----------------------------------------------------------
+
+struct Explanation {
+  std::string flavor;
+  size_t fits_on = 0;
+  std::vector<HostVerdict> hosts;
+};
+
+struct AliasCapacity {
+  std::string alias;
+  uint64_t free = 0;
+  uint64_t total = 0;
+};
+
+struct HostCapacity {
+  std::string host;
+  std::vector<AliasCapacity> aliases;  // only aliases the host has devices for
+};
+
+struct Capacity {
+  std::vector<AliasCapacity> fleet;  // every alias
+  std::vector<HostCapacity> hosts;   // in name order
+};
+
+// ---- tokens -------------------------------------------------------------------------------
+
+struct NewToken {
+  std::string name;
+  std::string role;                  // admin | agent | reader
+  std::optional<std::string> host;   // agents only, and they must name one
+};
+
+struct IssuedToken {
+  std::string name;
+  std::string role;
+  std::optional<std::string> host;
+  std::string secret;  // shown once, never stored
+};
+
+struct TokenInfo {
+  std::string name;
+  std::string role;
+  std::optional<std::string> host;
+};
+
+}  // namespace pcipass

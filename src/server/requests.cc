@@ -1,0 +1,127 @@
+#include "server/requests.h"
+
+#include "core/host_report.h"
+#include "server/json_body.h"
+
+namespace pcipass::server {
+namespace {
+
+Result<std::vector<std::pair<std::string, std::string>>> extra_specs(const ConfigValue& j, const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (j.is_null()) return out;
+  if (!j.is_object()) return std::move(invalid("expected an object of string values").within(path));
+  for (const auto& [k, v] : j.members()) {
+    if (!v.is_string()) return std::move(invalid("expected a string").within(path + "." + k));
+    if (k.empty() || k.size() > 255) return std::move(invalid("keys must be 1 to 255 characters").within(path));
+    out.emplace_back(k, v.as_string());
+  }
+  return out;
+}
+
+Result<ConfigValue> object_body(const std::string& text) {
+  auto body = parse_body(text);
+  if (!body) return std::move(body).error();
+  if (!body->is_object()) return std::move(invalid("expected a JSON object").within("body"));
+  return body;
+}
+
+}  // namespace
+
+Result<HostRecord> host_report(const std::string& text, const std::string& host) {
+  auto body = parse_body(text);
+  if (!body) return std::move(body).error();
+  auto report = parse_host_report(*body);
+  if (!report) return std::move(report).error();
+  HostRecord out;
+  out.name = host;
+  out.numa = std::move(report->numa);
+  for (auto& d : report->devices) out.devices.push_back({std::move(d.facts), std::move(d.fingerprint), false});
+  return out;
+}
+
+Result<FlavorRecord> new_flavor(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(vcpus, f.unsigned_int("vcpus", 4096));
+  PCIPASS_TRY(mem, f.unsigned_int("memory_mb", uint64_t{1} << 32));
+  PCIPASS_TRY(specs, extra_specs(f.raw("extra_specs"), "extra_specs"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return FlavorRecord{name, static_cast<uint32_t>(vcpus), mem, std::move(specs), 0};
+}
+
+Result<FlavorUpdate> flavor_update(const std::string& text, const std::string& name) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  FlavorUpdate u;
+  u.name = name;
+  PCIPASS_TRY(vcpus, f.optional_unsigned("vcpus", 4096));
+  PCIPASS_TRY(mem, f.optional_unsigned("memory_mb", uint64_t{1} << 32));
+  if (vcpus) u.vcpus = static_cast<uint32_t>(*vcpus);
+  u.memory_mb = mem;
+  PCIPASS_TRY(set, extra_specs(f.raw("extra_specs"), "extra_specs"));
+  u.set = std::move(set);
+  const ConfigValue& unset = f.raw("unset");
+  if (!unset.is_null() && !unset.is_array()) return std::move(invalid("expected a list of extra spec keys").within("unset"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  for (const auto& key : unset.items()) {
+    if (!key.is_string()) return std::move(invalid("expected a string").within("unset"));
+    u.unset.push_back(key.as_string());
+  }
+  return u;
+}
+
+Result<NewServer> new_server(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(flavor, f.string("flavor"));
+  PCIPASS_TRY(host, f.optional_string("host"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return NewServer{name, flavor, host};
+}
+
+Result<NewToken> new_token(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(role, f.string("role"));
+  PCIPASS_TRY(host, f.optional_string("host"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return NewToken{name, role, host};
+}
+
+Result<std::optional<std::string>> query_value(const Query& query, const char* key, std::initializer_list<const char*> allowed) {
+  for (const auto& [k, v] : query) {
+    bool known = false;
+    for (const char* a : allowed) known = known || k == a;
+    if (!known) {
+      std::string names;
+      for (const char* a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      return std::move(invalid("unknown filter " + quote(k) + " (" + names + ")").within(k));
+    }
+  }
+  auto it = query.find(key);
+  if (it == query.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Result<DeviceFilter> device_filter(const Query& query) {
+  DeviceFilter f;
+  const auto allowed = {"host", "alias", "status", "owner"};
+  PCIPASS_TRY(host, query_value(query, "host", allowed));
+  PCIPASS_TRY(alias, query_value(query, "alias", allowed));
+  PCIPASS_TRY(status, query_value(query, "status", allowed));
+  PCIPASS_TRY(owner, query_value(query, "owner", allowed));
+  f.host = host;
+  f.alias = alias;
+  f.owner = owner;
+  if (status) {
+    f.status = parse_device_status(*status);
+    if (!f.status)
+      return std::move(invalid("status must be one of available, allocated, unavailable, not-allow-listed, bridge, vanished").within("status"));
+  }
+  return f;
+}
+
+}  // namespace pcipass::server

@@ -1,0 +1,23 @@
+#pragma once
+// Request bodies and query strings of the REST API as the service's typed requests.
+// Strict: unknown fields are refused, every value is type- and range-checked, and an
+// error names the field by its JSON path.
+#include <map>
+#include <string>
+
+#include "controller/service_types.h"
+
+namespace pcipass::server {
+
+using Query = std::multimap<std::string, std::string>;
+
+Result<HostRecord> host_report(const std::string& body, const std::string& host);
+Result<FlavorRecord> new_flavor(const std::string& body);
+Result<FlavorUpdate> flavor_update(const std::string& body, const std::string& name);
+Result<NewServer> new_server(const std::string& body);
+Result<NewToken> new_token(const std::string& body);
+Result<DeviceFilter> device_filter(const Query& query);
+// The value of `key`, if given (one of `allowed`; any other key is refused).
+Result<std::optional<std::string>> query_value(const Query& query, const char* key, std::initializer_list<const char*> allowed);
+
+}  // namespace pcipass::server

@@ -1,0 +1,212 @@
+#include "server/views.h"
+
+#include "adapters/json/config_value_json.h"
+#include "adapters/libvirt_xml/libvirt_xml.h"
+#include "core/host_report.h"
+
+namespace pcipass::server {
+namespace {
+
+constexpr const char* kApiVersion = "1.0";
+
+template <class T>
+Json or_null(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+Json summary_json(const HostSummary& h) {
+  return {{"name", h.name},
+          {"devices", h.devices},
+          {"allow_listed", h.allow_listed},
+          {"free", h.free},
+          {"vcpus_used", h.vcpus_used},
+          {"memory_mb_used", h.memory_mb_used},
+          {"vcpus", or_null(h.vcpus)},
+          {"memory_mb", or_null(h.memory_mb)}};
+}
+
+// A device's facts as its host reported them, in the report's own format.
+Json device_facts_json(const StoredDevice& d) { return to_json(reported_device_value({d.facts, d.fingerprint})); }
+
+Json addresses(const std::vector<PciAddress>& list) {
+  Json out = Json::array();
+  for (const auto& a : list) out.push_back(a.to_string());
+  return out;
+}
+
+}  // namespace
+
+Json version_json(size_t hosts) { return {{"name", "pcipass"}, {"api_version", kApiVersion}, {"hosts", hosts}}; }
+
+Json report_json(const ReportResult& r) {
+  Json notes = Json::array();
+  for (const auto& n : r.notes) notes.push_back(n);
+  return {{"host", r.host}, {"generation", r.generation}, {"notes", notes}};
+}
+
+Json hosts_json(const std::vector<HostSummary>& hosts) {
+  Json out = Json::array();
+  for (const auto& h : hosts) out.push_back(summary_json(h));
+  return {{"hosts", out}};
+}
+
+Json host_json(const HostDetail& host) {
+  Json j = summary_json(host.summary);
+  j["generation"] = host.generation;
+  if (host.numa) {
+    Json cells = Json::array();
+    for (const auto& c : *host.numa)
+      cells.push_back({{"id", c.id}, {"cpus", or_null(c.cpus)}, {"memory_mb", or_null(c.memory_mb)}, {"vcpus_used", c.vcpus_used},
+                       {"memory_mb_used", c.memory_mb_used}, {"free_devices", c.free_devices}});
+    j["numa"] = cells;
+  } else {
+    j["numa"] = nullptr;
+  }
+  j["devices"] = devices_json(host.devices)["devices"];
+  return j;
+}
+
+Json device_json(const DeviceView& d) {
+  if (d.last_seen) {  // vanished: as its host last reported it
+    Json g = device_facts_json(*d.last_seen);
+    g["host"] = d.host;
+    g["status"] = to_string(d.status);
+    g["owner"] = or_null(d.owner);
+    return g;
+  }
+  Json j{{"host", d.host}, {"address", d.address.to_string()}, {"vendor_id", d.vendor_id.to_string()},
+         {"product_id", d.product_id.to_string()}, {"type", nova_type_name(d.type)}};
+  j["numa_node"] = or_null(d.numa_node);
+  j["status"] = to_string(d.status);
+  j["owner"] = or_null(d.owner);
+  if (d.status == DeviceStatus::Unavailable) j["reason"] = d.reason;
+  if (d.detail) {
+    Json tags = Json::object();
+    for (const auto& [k, v] : d.detail->tags) tags[k] = or_null(v);
+    j["tags"] = tags;
+  }
+  j["aliases"] = d.aliases;
+  if (d.physfn) j["physfn"] = d.physfn->to_string();
+  if (!d.detail) return j;
+  j["vfs"] = addresses(d.detail->vfs);
+  if (d.detail->vfs_in_use) j["vfs_in_use"] = *d.detail->vfs_in_use;
+  if (const auto& g = d.detail->iommu_group)
+    j["iommu_group"] = {{"number", g->number}, {"endpoints", addresses(g->endpoints)}, {"assignable", g->assignable}};
+  if (d.detail->reported) {
+    Json facts = device_facts_json(*d.detail->reported);
+    j["class_code"] = facts["class_code"];
+    j["devname"] = facts["devname"];
+    j["fingerprint"] = facts["fingerprint"];
+  }
+  return j;
+}
+
+Json devices_json(const std::vector<DeviceView>& devices) {
+  Json out = Json::array();
+  for (const auto& d : devices) out.push_back(device_json(d));
+  return {{"devices", out}};
+}
+
+Json aliases_json(const std::vector<Alias>& aliases) {
+  Json out = Json::array();
+  for (const auto& a : aliases) {
+    Json specs = Json::array();
+    for (const auto& s : a.specs) {
+      Json spec{{"vendor_id", s.vendor_id.to_string()}, {"product_id", s.product_id.to_string()}};
+      if (s.live_migratable) spec["live_migratable"] = *s.live_migratable;
+      specs.push_back(spec);
+    }
+    out.push_back({{"name", a.name},
+                   {"device_type", a.device_type ? Json(nova_type_name(*a.device_type)) : Json(nullptr)},
+                   {"numa_policy", a.numa_policy ? Json(to_string(*a.numa_policy)) : Json(nullptr)},
+                   {"specs", specs}});
+  }
+  return {{"aliases", out}};
+}
+
+Json config_json(const ConfigSummary& c) {
+  return {{"config_file", or_null(c.source)}, {"device_spec_entries", c.device_spec_entries}, {"aliases", c.aliases}, {"warnings", c.warnings}};
+}
+
+Json flavor_json(const FlavorRecord& f) {
+  Json specs = Json::object();
+  for (const auto& [k, v] : f.extra_specs) specs[k] = v;
+  return {{"name", f.name}, {"vcpus", f.vcpus}, {"memory_mb", f.memory_mb}, {"extra_specs", specs}};
+}
+
+Json flavors_json(const std::vector<FlavorRecord>& flavors) {
+  Json out = Json::array();
+  for (const auto& f : flavors) out.push_back(flavor_json(f));
+  return {{"flavors", out}};
+}
+
+Result<Json> server_json(const ServerView& s) {
+  Json devices = Json::array();
+  std::vector<PassthroughDevice> passthrough;
+  for (const auto& d : s.devices) {
+    if (d.vanished) {
+      devices.push_back({{"address", d.address.to_string()}, {"type", nova_type_name(d.type)}, {"vanished", true}});
+      continue;
+    }
+    PassthroughDevice p;
+    p.address = d.address;
+    p.network_interface = d.network_interface;
+    if (d.network_interface) {
+      p.mac = d.mac;
+      p.vlan = s.vlan;
+    }
+    passthrough.push_back(p);
+    Json dj{{"address", d.address.to_string()}, {"type", nova_type_name(d.type)}, {"numa_node", or_null(d.numa_node)}};
+    if (d.mac) dj["mac"] = *d.mac;
+    devices.push_back(dj);
+  }
+  auto xml = devices_xml(passthrough);
+  if (!xml) return std::move(xml).error();
+  auto domain = domain_xml(s.id, s.vcpus, s.memory_mb, passthrough);
+  if (!domain) return std::move(domain).error();
+  Json out{{"id", s.id},          {"host", s.host},           {"flavor", or_null(s.flavor)}, {"vcpus", s.vcpus},
+           {"memory_mb", s.memory_mb}, {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
+           {"libvirt_domain_xml", *domain}};
+  if (!s.notes.empty()) out["notes"] = s.notes;
+  return out;
+}
+
+Json servers_json(const std::vector<ServerSummary>& servers) {
+  Json out = Json::array();
+  for (const auto& s : servers) out.push_back({{"id", s.id}, {"host", s.host}, {"flavor", s.flavor}, {"devices", addresses(s.devices)}});
+  return {{"servers", out}};
+}
+
+Json explanation_json(const Explanation& e) {
+  Json hosts = Json::array();
+  for (const auto& v : e.hosts) {
+    Json h{{"host", v.host}, {"fits", v.fits}};
+    if (!v.fits) h["reason"] = v.reason;
+    hosts.push_back(h);
+  }
+  return {{"flavor", e.flavor}, {"fits_on", e.fits_on}, {"hosts", hosts}};
+}
+
+Json capacity_json(const Capacity& c) {
+  Json fleet = Json::object();
+  for (const auto& a : c.fleet) fleet[a.alias] = {{"free", a.free}, {"total", a.total}};
+  Json hosts = Json::array();
+  for (const auto& h : c.hosts) {
+    Json by_alias = Json::object();
+    for (const auto& a : h.aliases) by_alias[a.alias] = {{"free", a.free}, {"total", a.total}};
+    hosts.push_back({{"host", h.host}, {"aliases", by_alias}});
+  }
+  return {{"fleet", fleet}, {"hosts", hosts}};
+}
+
+Json issued_token_json(const IssuedToken& t) {
+  return {{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}, {"token", t.secret}};
+}
+
+Json tokens_json(const std::vector<TokenInfo>& tokens) {
+  Json out = Json::array();
+  for (const auto& t : tokens) out.push_back({{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}});
+  return {{"tokens", out}};
+}
+
+}  // namespace pcipass::server

@@ -1,0 +1,29 @@
+#pragma once
+// The service's typed results as the JSON of the REST API (docs/api.md): one view per
+// result, used wherever that result is answered. A server's view carries its libvirt
+// XML, made here from what it was booted with.
+#include <vector>
+
+#include "controller/service.h"
+#include "server/http_status.h"
+
+namespace pcipass::server {
+
+Json version_json(size_t hosts);
+Json report_json(const ReportResult& r);
+Json hosts_json(const std::vector<HostSummary>& hosts);
+Json host_json(const HostDetail& host);
+Json device_json(const DeviceView& device);
+Json devices_json(const std::vector<DeviceView>& devices);
+Json aliases_json(const std::vector<Alias>& aliases);
+Json config_json(const ConfigSummary& config);
+Json flavor_json(const FlavorRecord& flavor);
+Json flavors_json(const std::vector<FlavorRecord>& flavors);
+Result<Json> server_json(const ServerView& server);
+Json servers_json(const std::vector<ServerSummary>& servers);
+Json explanation_json(const Explanation& e);
+Json capacity_json(const Capacity& c);
+Json issued_token_json(const IssuedToken& t);
+Json tokens_json(const std::vector<TokenInfo>& tokens);
+
+}  // namespace pcipass::server
