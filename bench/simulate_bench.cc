@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/fleet.h"
+#include "core/boot.h"
 #include "fleet_generator.h"
 
 using namespace pcipass;
@@ -55,13 +56,14 @@ Report run(size_t host_count, size_t op_count, uint64_t seed, double fill) {
   std::vector<std::string> live;
   size_t next_id = 0;
   auto boot = [&](const InstanceShape& s, std::vector<double>* decision, std::vector<double>* claim) {
+    std::string id = "vm-" + std::to_string(next_id);
     auto a = Clock::now();
-    auto plan = fleet.schedule(s, std::nullopt, Weigher::Pack);
+    auto planned = plan_boot(fleet, id, s, std::nullopt, Weigher::Pack);  // the path simulate and the controller take
     auto b = Clock::now();
     if (decision) decision->push_back(us(b - a));
-    if (!plan) return false;
-    std::string id = "vm-" + std::to_string(next_id++);
-    if (!fleet.claim(id, s, *plan).ok()) std::abort();
+    if (!planned) return false;
+    ++next_id;
+    if (!record_boot(fleet, id, s, *planned).ok()) std::abort();
     if (claim) claim->push_back(us(Clock::now() - b));
     live.push_back(std::move(id));
     return true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "controller/reconcile.h"
+#include "core/boot.h"
 #include "core/extra_specs.h"
 
 namespace pcipass {
@@ -218,7 +219,6 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, WriteBatch* defer_into) {
   if (id.empty()) return invalid("a server needs an id");
-  if (fleet_->instance(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
     if (!flavor) {
@@ -232,8 +232,8 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       host_index = fleet_->find_host(*forced);
       if (!host_index) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*forced)).within("host"));
     }
-    auto plan = fleet_->schedule(*shape, host_index, Weigher::Pack);
-    if (!plan) {
+    auto planned = plan_boot(*fleet_, id, *shape, host_index, Weigher::Pack);
+    if (!planned && planned.error().code() == ErrorCode::NoValidHost) {
       // Before saying no, make sure the fleet is current: another controller may have freed devices.
       auto moved = refresh();
       if (!moved) return std::move(moved).error();
@@ -244,26 +244,19 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       return std::move(Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id) + " (flavor " + flavor_name + ")")
                            .with_rejections(fleet_->explain(*shape, host_index)));
     }
-    const HostInventory& host = fleet_->host(plan->host);
+    if (!planned) return std::move(planned).error();
     InstanceRecordRow row;
     row.id = id;
-    row.host = host.name();
+    row.host = planned->host;
     row.flavor = flavor_name;
     row.flavor_revision = (*flavor)->record.revision;
     row.extra_specs = (*flavor)->record.extra_specs;
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
-    for (size_t i = 0; i < plan->fit.cells.size(); ++i)
-      row.cells.push_back({host.cells()[plan->fit.cells[i]].id, {(*shape->numa)[i].vcpus, (*shape->numa)[i].memory_mb}});
-    std::vector<DeviceIndex> recorded;
-    for (size_t r = 0; r < plan->fit.devices.size(); ++r)
-      for (DeviceIndex d : plan->fit.devices[r])
-        for (DeviceIndex m : host.claim_unit(d))  // IOMMU-group companions go on record with the request
-          if (std::find(recorded.begin(), recorded.end(), m) == recorded.end()) {
-            recorded.push_back(m);
-            row.devices.push_back({host.name(), host.devices()[m].address, id, static_cast<uint32_t>(r)});
-          }
-    auto written = defer_into ? defer_into->claim(row, generation_[host.name()]) : store_.claim(row, generation_[host.name()]);
+    for (const auto& c : planned->cells) row.cells.push_back({c.cell_id, {c.vcpus, c.memory_mb}});
+    for (const auto& d : planned->devices) row.devices.push_back({row.host, d.address, id, d.request});
+    const std::string host_name = planned->host;
+    auto written = defer_into ? defer_into->claim(row, generation_[host_name]) : store_.claim(row, generation_[host_name]);
     if (!written) {
       switch (written.error().code()) {
         case ErrorCode::FlavorChanged:  // another controller changed it: read it again
@@ -281,13 +274,13 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
           return std::move(written).error();
       }
     }
-    auto claimed = fleet_->claim(id, *shape, *plan);
+    auto claimed = record_boot(*fleet_, id, *shape, *planned);
     if (!claimed) {
       // The store has the claim; the fleet disagrees, so rebuild the host from the store.
-      if (auto st = rebuild_host(host.name()); !st)
+      if (auto st = rebuild_host(host_name); !st)
         if (auto full = reload(); !full) return std::move(full).error();
     } else {
-      generation_[host.name()] = *written;
+      generation_[host_name] = *written;
     }
     ServerPlacement out;
     out.id = id;

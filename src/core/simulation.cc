@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/boot.h"
+
 namespace pcipass {
 
 const char* to_string(Outcome outcome) {
@@ -40,20 +42,20 @@ Result<OpResult> Simulation::run(const Op& op) {
     case OpKind::Boot: {
       std::optional<HostIndex> forced;
       if (op.host) forced = fleet_.find_host(*op.host);
-      if (fleet_.instance(op.id)) {
-        r.outcome = Outcome::Conflict;
-        r.error = "instance " + op.id + " already exists";
-        break;
-      }
-      auto plan = fleet_.schedule(op.shape, forced, options_.weigher);
+      auto planned = plan_boot(fleet_, op.id, op.shape, forced, options_.weigher);
       const int64_t decided = now();
       times_.schedule_us += static_cast<double>(decided - start) / 1000.0;
-      if (!plan) {
-        r.outcome = Outcome::NoValidHost;
-        r.reasons = fleet_.explain(op.shape, forced);
+      if (!planned) {
+        if (planned.error().code() == ErrorCode::NoValidHost) {
+          r.outcome = Outcome::NoValidHost;
+          r.reasons = fleet_.explain(op.shape, forced);
+        } else {
+          r.outcome = Outcome::Conflict;
+          r.error = planned.error().describe();
+        }
         break;
       }
-      auto claimed = fleet_.claim(op.id, op.shape, *plan);
+      auto claimed = record_boot(fleet_, op.id, op.shape, *planned);
       times_.claim_us += static_cast<double>(now() - decided) / 1000.0;
       if (!claimed) {
         r.outcome = Outcome::Conflict;
