@@ -146,7 +146,15 @@ Status Controller::set_config(PciConfig config) {
   flavors_.clear();
   if (auto st = reload(); !st) {
     config_ = std::move(old);
-      return st;
+    switch (st.error().code()) {
+      case ErrorCode::Busy:
+      case ErrorCode::Unavailable:
+      case ErrorCode::Io:
+      case ErrorCode::Internal: return st;  // the store's trouble, not the configuration's
+      default:  // the fleet the store holds cannot be built under it
+        return Error(ErrorCode::Conflict, "the new configuration does not fit what the store holds, so it was not taken: " +
+                                              st.error().describe());
+    }
   }
   return ok_status();
 }

@@ -66,7 +66,8 @@ class Controller {
   // the whole fleet if that fails. Flavors are read again.
   Status rebuild_hosts(const std::set<std::string>& hosts);
   // Replaces the device_spec and aliases; the fleet is rebuilt under the new ones.
-  // On error nothing changes.
+  // On error nothing changes: Conflict when the stored hosts and servers do not fit
+  // the new configuration (a held device it no longer admits), else the store's error.
   Status set_config(PciConfig config);
   const PciConfig& config() const { return config_; }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ports/store.h"
+#include "ports/state_store.h"
 
 namespace pcipass {
 

@@ -8,7 +8,7 @@
 
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "core/test_support.h"
-#include "host/testing/fake_kernel.h"
+#include "adapters/sysfs/testing/fake_kernel.h"
 
 namespace pcipass {
 namespace {

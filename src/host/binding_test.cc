@@ -10,7 +10,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "core/hex.h"
 #include "host/plan_executor.h"
-#include "host/testing/fake_kernel.h"
+#include "adapters/sysfs/testing/fake_kernel.h"
 
 namespace pcipass {
 namespace {

@@ -8,7 +8,7 @@
 #include "core/hex.h"
 #include "host/binding.h"
 #include "host/plan_executor.h"
-#include "host/testing/fake_kernel.h"
+#include "adapters/sysfs/testing/fake_kernel.h"
 
 namespace pcipass {
 namespace {

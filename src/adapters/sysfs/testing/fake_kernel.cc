@@ -1,4 +1,4 @@
-#include "host/testing/fake_kernel.h"
+#include "adapters/sysfs/testing/fake_kernel.h"
 
 #include <fstream>
 #include <sstream>
