@@ -17,13 +17,19 @@ Result<PlannedBoot> plan_boot(const Fleet& fleet, const std::string& id, const I
   for (size_t i = 0; i < plan->fit.cells.size(); ++i)
     out.cells.push_back({host.cells()[plan->fit.cells[i]].id, (*shape.numa)[i].vcpus, (*shape.numa)[i].memory_mb});
   std::vector<DeviceIndex> recorded;
+  recorded.reserve(shape.total_devices() + 4);
+  out.devices.reserve(shape.total_devices() + 4);
+  auto record = [&](DeviceIndex m, size_t request) {
+    if (std::find(recorded.begin(), recorded.end(), m) != recorded.end()) return;
+    recorded.push_back(m);
+    out.devices.push_back({host.devices()[m].address, static_cast<uint32_t>(request)});
+  };
   for (size_t r = 0; r < plan->fit.devices.size(); ++r)
-    for (DeviceIndex d : plan->fit.devices[r])
-      for (DeviceIndex m : host.claim_unit(d))  // IOMMU-group companions go on record with the request
-        if (std::find(recorded.begin(), recorded.end(), m) == recorded.end()) {
-          recorded.push_back(m);
-          out.devices.push_back({host.devices()[m].address, static_cast<uint32_t>(r)});
-        }
+    for (DeviceIndex d : plan->fit.devices[r]) {
+      record(d, r);
+      if (const auto& g = host.devices()[d].group)  // IOMMU-group companions go on record with the request
+        for (DeviceIndex m : host.groups()[*g].endpoints) record(m, r);
+    }
   out.plan = std::move(*plan);
   return out;
 }

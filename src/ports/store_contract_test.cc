@@ -296,6 +296,29 @@ TEST_P(StoreContract, ABatchCommitsTogetherAndAFailedStepUndoesOnlyItself) {
   EXPECT_EQ(other->hosts()->size(), 1u);
 }
 
+// What group commit does: seal a batch, open the next, then commit and drop the first.
+TEST_P(StoreContract, ASealedBatchDroppedAfterTheNextOpenedLeavesTheNextAlone) {
+  auto s = open("next");
+  auto other = open("next");
+  auto first = s->begin_batch().value();
+  ASSERT_TRUE(s->put_host(sample_host("compute-1")).ok());
+  ASSERT_TRUE(first->seal().ok());
+  auto second = s->begin_batch();
+  ASSERT_TRUE(second.ok()) << second.error().describe();
+  ASSERT_TRUE(s->put_host(sample_host("compute-2")).ok());
+  ASSERT_TRUE(first->commit().ok());
+  first.reset();
+  EXPECT_EQ(other->hosts()->size(), 1u);
+  ASSERT_TRUE((*second)->commit().ok());
+  second->reset();
+  EXPECT_EQ(other->hosts()->size(), 2u);
+  // And one more after them, on the same handle.
+  auto third = s->begin_batch().value();
+  ASSERT_TRUE(s->put_host(sample_host("compute-3")).ok());
+  ASSERT_TRUE(third->commit().ok());
+  EXPECT_EQ(other->hosts()->size(), 3u);
+}
+
 TEST_P(StoreContract, DeferredWritesInABatchCommitTogether) {
   auto s = open("deferred");
   auto other = open("deferred");

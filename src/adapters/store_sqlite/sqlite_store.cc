@@ -41,31 +41,32 @@ namespace {
 // there and then (the next batch cannot begin before, on one connection).
 class SqliteBatch final : public WriteBatch {
  public:
-  SqliteBatch(SqliteStore& store, bool& open) : store_(store), open_(open) {}
+  explicit SqliteBatch(SqliteStore& store) : store_(store) {}
   ~SqliteBatch() override {
-    if (open_) (void)store_.end_batch(false);
+    if (!sealed_) (void)store_.end_batch(false);
   }
   bool deferred() const override { return false; }
   Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override {
-    if (!open_) return Error(ErrorCode::Internal, "claim on a sealed batch");
+    if (sealed_) return Error(ErrorCode::Internal, "a claim on a sealed batch");
     return store_.claim(instance, expected_generation);
   }
   Status release(const std::string& id) override {
-    if (!open_) return Error(ErrorCode::Internal, "release on a sealed batch");
+    if (sealed_) return Error(ErrorCode::Internal, "a release on a sealed batch");
     return store_.release(id);
   }
   Status seal() override {
-    if (open_) outcome_ = store_.end_batch(true);
+    if (!sealed_) outcome_ = store_.end_batch(true);
+    sealed_ = true;
     return ok_status();
   }
   Status commit() override {
-    if (auto st = seal(); !st) return st;
+    (void)seal();
     return outcome_;
   }
 
  private:
   SqliteStore& store_;
-  bool& open_;  // the store's: a batch is open
+  bool sealed_ = false;  // this batch's own state: the store's next batch may be open by then
   Status outcome_ = ok_status();
 };
 
@@ -75,7 +76,7 @@ Result<std::unique_ptr<WriteBatch>> SqliteStore::begin_batch() {
   if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return std::move(st).error();
   batch_ = true;
-  return std::unique_ptr<WriteBatch>(new SqliteBatch(*this, batch_));
+  return std::unique_ptr<WriteBatch>(new SqliteBatch(*this));
 }
 
 Status SqliteStore::end_batch(bool commit) {
