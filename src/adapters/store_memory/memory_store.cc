@@ -1,5 +1,7 @@
 #include "adapters/store_memory/memory_store.h"
 
+#include "adapters/immediate_batch.h"
+
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -12,39 +14,6 @@ namespace {
 
 // As long as SQLite's busy timeout: then a waiting write gives up as Busy.
 constexpr auto kWriterWait = std::chrono::seconds(10);
-
-// SQLite has no pipeline either: a claim or release is decided at once, and sealing
-// commits there and then.
-class MemoryBatch final : public WriteBatch {
- public:
-  explicit MemoryBatch(MemoryStore& store) : store_(store) {}
-  ~MemoryBatch() override {
-    if (!sealed_) (void)store_.end_batch(false);
-  }
-  bool deferred() const override { return false; }
-  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override {
-    if (sealed_) return Error(ErrorCode::Internal, "a claim on a sealed batch");
-    return store_.claim(instance, expected_generation);
-  }
-  Status release(const std::string& id) override {
-    if (sealed_) return Error(ErrorCode::Internal, "a release on a sealed batch");
-    return store_.release(id);
-  }
-  Status seal() override {
-    if (!sealed_) outcome_ = store_.end_batch(true);
-    sealed_ = true;
-    return ok_status();
-  }
-  Status commit() override {
-    (void)seal();
-    return outcome_;
-  }
-
- private:
-  MemoryStore& store_;
-  bool sealed_ = false;
-  Status outcome_ = ok_status();
-};
 
 Status unique_keys(const std::vector<std::pair<std::string, std::string>>& specs) {
   std::set<std::string> seen;
@@ -99,7 +68,7 @@ Result<std::unique_ptr<WriteBatch>> MemoryStore::begin_batch() {
     return Error(ErrorCode::Busy, "another handle's batch holds the database");
   db_->writer_busy_ = true;
   batch_ = db_->state_;
-  return std::unique_ptr<WriteBatch>(new MemoryBatch(*this));
+  return std::unique_ptr<WriteBatch>(new ImmediateBatch<MemoryStore>(*this));
 }
 
 Status MemoryStore::end_batch(bool commit) {

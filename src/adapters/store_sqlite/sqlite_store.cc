@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "adapters/embedded_sql.h"
+#include "adapters/immediate_batch.h"
 #include "adapters/store_sqlite/sqlite_stmt.h"
 
 namespace pcipass {
@@ -35,48 +36,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   return store;
 }
 
-namespace {
-
-// SQLite has no pipeline: a claim or release is decided at once, and sealing commits
-// there and then (the next batch cannot begin before, on one connection).
-class SqliteBatch final : public WriteBatch {
- public:
-  explicit SqliteBatch(SqliteStore& store) : store_(store) {}
-  ~SqliteBatch() override {
-    if (!sealed_) (void)store_.end_batch(false);
-  }
-  bool deferred() const override { return false; }
-  Result<uint64_t> claim(const InstanceRecordRow& instance, uint64_t expected_generation) override {
-    if (sealed_) return Error(ErrorCode::Internal, "a claim on a sealed batch");
-    return store_.claim(instance, expected_generation);
-  }
-  Status release(const std::string& id) override {
-    if (sealed_) return Error(ErrorCode::Internal, "a release on a sealed batch");
-    return store_.release(id);
-  }
-  Status seal() override {
-    if (!sealed_) outcome_ = store_.end_batch(true);
-    sealed_ = true;
-    return ok_status();
-  }
-  Status commit() override {
-    (void)seal();
-    return outcome_;
-  }
-
- private:
-  SqliteStore& store_;
-  bool sealed_ = false;  // this batch's own state: the store's next batch may be open by then
-  Status outcome_ = ok_status();
-};
-
-}  // namespace
-
 Result<std::unique_ptr<WriteBatch>> SqliteStore::begin_batch() {
   if (batch_) return Error(ErrorCode::Internal, "a batch is already open");
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return std::move(st).error();
   batch_ = true;
-  return std::unique_ptr<WriteBatch>(new SqliteBatch(*this));
+  return std::unique_ptr<WriteBatch>(new ImmediateBatch<SqliteStore>(*this));
 }
 
 Status SqliteStore::end_batch(bool commit) {
