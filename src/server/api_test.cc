@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -454,6 +456,55 @@ TEST_P(ApiTest, ARestartedServerKnowsEveryClaim) {
   Client c(s->port());
   EXPECT_EQ(c.call("GET", "/v1/servers/vm1").status, 200);
   EXPECT_EQ(c.call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 1);
+}
+
+// One controller, 8 clients at once: batches follow each other as fast as they fill, and
+// every acknowledged boot and delete is what the store holds afterwards.
+TEST_P(ApiTest, EightClientsOnOneServerGetExactlyWhatTheStoreKeeps) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  {
+    Client c(s->port());
+    for (int h = 0; h < 4; ++h) ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-" + std::to_string(h), nic_host(8)).status, 201);
+    ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf1"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pci_passthrough:alias", "vf:1"}}}}).status, 201);
+  }
+  std::mutex mu;
+  std::set<std::string> live;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.emplace_back([&, t] {
+      Client c(s->port());
+      std::vector<std::string> mine;
+      for (int i = 0; i < 60; ++i) {
+        if (mine.size() > 2 && i % 3 == 0) {
+          auto r = c.call("DELETE", "/v1/servers/" + mine.front());
+          if (r.status != 204) ++errors;
+          std::lock_guard lock(mu);
+          live.erase(mine.front());
+          mine.erase(mine.begin());
+          continue;
+        }
+        const std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = c.call("POST", "/v1/servers", Json{{"name", id}, {"flavor", "vf1"}});
+        if (r.status == 201) {
+          mine.push_back(id);
+          std::lock_guard lock(mu);
+          live.insert(id);
+        } else if (r.status != 409) {
+          ++errors;
+        }
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::set<std::string> stored;
+  const auto rows = s->store().instances().value();
+  for (const auto& r : rows) stored.insert(r.id);
+  EXPECT_EQ(stored, live);
+  EXPECT_GT(live.size(), 8u);
+  auto cap = Client(s->port()).call("GET", "/v1/capacity");
+  EXPECT_EQ(cap.body["fleet"]["vf"]["free"].get<size_t>(), 32 - live.size());
 }
 
 // Two controllers on one database, 8 clients with mixed boots and deletes.
