@@ -14,8 +14,11 @@ if [ "$STORE" = postgres ]; then
 else
   db="sqlite:$work/p.db"
 fi
-start_server "$work" --config "$ROOT/examples/pcipass.conf" --db "$db" || exit 1
 P="$PCIPASS"
+# A configuration that is not a regular file stops the start with a clear error, exit 2.
+check "--config /dev/zero is refused at start" 2 "is a device: a configuration must be a regular file" -- $P server --config /dev/zero --db "sqlite:$work/refused.db" --listen 127.0.0.1:0
+check "--config DIRECTORY is refused at start" 2 "is a directory" -- $P server --config "$work" --db "sqlite:$work/refused.db" --listen 127.0.0.1:0
+start_server "$work" --config "$ROOT/examples/pcipass.conf" --db "$db" || exit 1
 
 check "import the example fleet" 0 "registered crypto-0" -- $P host import "$ROOT/examples/fleet.json"
 check "host list" 0 "nfv-0" -- $P host list

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -442,6 +443,31 @@ TEST_P(ApiTest, TheConfigurationReloadsWithoutRestart) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body["error"]["field"].get<std::string>().find(".conf:2 [pci] alias"), std::string::npos) << bad.body.dump();
   EXPECT_EQ(c.call("GET", "/v1/aliases").body["aliases"].size(), 4u);  // the running configuration stays
+}
+
+TEST_P(ApiTest, AReloadFromWhatIsNotARegularFileIsRefusedAndTheServerGoesOn) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  const fs::path saved = config_.string() + ".saved";
+  fs::rename(config_, saved);
+  auto try_reload = [&](const char* what) {
+    auto r = c.call("POST", "/v1/config/reload");
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body.dump();
+    EXPECT_EQ(c.call("GET", "/v1/aliases").body["aliases"].size(), 3u) << what;  // the running configuration stays
+    fs::remove_all(config_);
+  };
+  fs::create_directory(config_);
+  try_reload("a directory");
+  fs::create_symlink("/dev/zero", config_);
+  try_reload("/dev/zero");
+  ASSERT_EQ(::mkfifo(config_.c_str(), 0600), 0);
+  try_reload("a FIFO");
+  std::ofstream(config_) << std::string(2 << 20, '#');
+  try_reload("a 2 MiB file");
+  fs::rename(saved, config_);
+  EXPECT_EQ(c.call("POST", "/v1/config/reload").status, 200);
 }
 
 TEST_P(ApiTest, ARestartedServerKnowsEveryClaim) {

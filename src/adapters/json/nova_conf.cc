@@ -1,6 +1,11 @@
 #include "adapters/json/nova_conf.h"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "adapters/json/config_value_json.h"
@@ -81,12 +86,49 @@ Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::st
   return out;
 }
 
+Result<std::string> read_config_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO with no writer must not wait; what it is decides next.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    const ErrorCode code = err == ENOENT || err == ENOTDIR ? ErrorCode::NotFound
+                           : err == EACCES || err == EPERM ? ErrorCode::PermissionDenied
+                                                           : ErrorCode::Io;
+    return Error(code, "cannot read configuration file " + path + ": " + std::strerror(err));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Error(ErrorCode::Io, "cannot read configuration file " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* what = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
+                                                                                                              : "a device";
+    return invalid(path + " is " + what + ": a configuration must be a regular file");
+  }
+  const auto too_big = [&] {
+    return invalid(path + " is larger than " + std::to_string(kMaxConfigBytes) + " bytes, the most a configuration file may be");
+  };
+  if (st.st_size > static_cast<off_t>(kMaxConfigBytes)) return too_big();
+  std::string text(kMaxConfigBytes + 1, '\0');
+  size_t got = 0;
+  while (got < text.size()) {  // it may grow while read: never more than the limit
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error(ErrorCode::Io, "cannot read configuration file " + path + ": " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  if (got > kMaxConfigBytes) return too_big();
+  text.resize(got);
+  return text;
+}
+
 Result<NovaPciConfig> load_nova_pci_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(ErrorCode::NotFound, "cannot read configuration file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_nova_pci_config(text.str(), path);
+  auto text = read_config_file(path);
+  if (!text) return std::move(text).error();
+  return parse_nova_pci_config(*text, path);
 }
 
 }  // namespace pcipass

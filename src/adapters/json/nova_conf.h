@@ -19,6 +19,13 @@ using NovaPciConfig = PciConfigFile;  // warnings read "FILE:LINE: ..."
 Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::string& source);
 Result<NovaPciConfig> load_nova_pci_config(const std::string& path);
 
+// A configuration file is a regular file of at most kMaxConfigBytes (symbolic links to
+// one are fine): a directory, a device such as /dev/zero, a FIFO, a socket or a larger
+// file is refused (InvalidArgument) before anything is read, so a wrong path can
+// neither empty the configuration nor hang the server. NotFound when it is not there.
+inline constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+Result<std::string> read_config_file(const std::string& path);
+
 // The ConfigSource of `pcipass server --config PATH`.
 class NovaConfFile final : public ConfigSource {
  public:

@@ -1,6 +1,11 @@
 #include "adapters/json/nova_conf.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace pcipass {
 namespace {
@@ -41,6 +46,52 @@ TEST(NovaConf, ErrorsNameFileLineAndField) {
   EXPECT_EQ(bad_alias.error().context().at(0), "p.conf:2 [pci] alias");
   EXPECT_FALSE(parse_nova_pci_config("[pci]\nalias = [1]\n", "p.conf").ok());
   EXPECT_EQ(load_nova_pci_config("/nonexistent/x.conf").error().code(), ErrorCode::NotFound);
+}
+
+}  // namespace
+}  // namespace pcipass
+
+namespace pcipass {
+namespace {
+
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("pcipass-conf-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigFiles, OnlyARegularFileOfBoundedSizeIsRead) {
+  const std::string good = "[pci]\nalias = {\"name\": \"x\", \"vendor_id\": \"8086\", \"product_id\": \"154c\", \"device_type\": \"type-VF\"}\n";
+  std::ofstream(path("nova.conf")) << good;
+  auto read = load_nova_pci_config(path("nova.conf"));
+  ASSERT_TRUE(read.ok()) << read.error().describe();
+  EXPECT_EQ(read->aliases.aliases().size(), 1u);
+  std::filesystem::create_symlink(path("nova.conf"), path("link.conf"));  // an operator's symlink is fine
+  EXPECT_TRUE(load_nova_pci_config(path("link.conf")).ok());
+
+  auto refused = [](const std::string& p, const char* why) {
+    auto r = load_nova_pci_config(p);
+    ASSERT_FALSE(r.ok()) << p;
+    EXPECT_EQ(r.error().code(), ErrorCode::InvalidArgument) << r.error().describe();
+    EXPECT_NE(r.error().message().find(why), std::string::npos) << r.error().describe();
+  };
+  refused(dir_.string(), "is a directory");
+  refused("/dev/zero", "is a device");
+  std::filesystem::create_symlink("/dev/zero", path("zero.conf"));
+  refused(path("zero.conf"), "is a device");
+  ASSERT_EQ(::mkfifo(path("fifo.conf").c_str(), 0600), 0);
+  refused(path("fifo.conf"), "is a FIFO");  // and it does not wait for a writer
+  std::ofstream(path("huge.conf")) << std::string(kMaxConfigBytes + 1, '#');
+  refused(path("huge.conf"), "larger than");
+  std::ofstream(path("exact.conf")) << std::string(kMaxConfigBytes, '#');
+  EXPECT_TRUE(load_nova_pci_config(path("exact.conf")).ok());
+  EXPECT_EQ(load_nova_pci_config(path("missing.conf")).error().code(), ErrorCode::NotFound);
 }
 
 }  // namespace
