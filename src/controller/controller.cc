@@ -19,11 +19,15 @@ Result<std::unique_ptr<Controller>> Controller::open(StateStore& store, PciConfi
 }
 
 Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fleet) {
+  // Vanished devices stay listed, gone: their holder keeps them and their relatives stay blocked.
   std::vector<DeviceFacts> facts;
+  std::vector<bool> gone;
   facts.reserve(h.devices.size());
-  for (const auto& d : h.devices)
-    if (!d.vanished) facts.push_back(d.facts);
-  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes());
+  for (const auto& d : h.devices) {
+    facts.push_back(d.facts);
+    gone.push_back(d.vanished);
+  }
+  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes(), gone);
   if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
   return inv;
 }
@@ -49,12 +53,11 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std
   shape.pci.resize(requests);
   for (const auto& a : in.devices) {
     auto d = host.find(a.address);
-    if (!d) {  // vanished from the inventory: still held in the store, flagged there
+    if (!d) continue;  // a companion the store holds that no report ever listed
+    if (host.devices()[*d].gone)  // vanished: still held, flagged in the store
       if (auto it = vanished.find(in.host); it != vanished.end())
         for (auto& v : it->second)
           if (v.device.facts.address == a.address) v.owner = in.id;
-      continue;
-    }
     plan.fit.devices[a.request].push_back(*d);
   }
   if (!in.cells.empty()) {
@@ -66,7 +69,7 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std
       shape.numa->push_back({use.first, use.second});
     }
   }
-  if (auto claimed = fleet.claim(in.id, shape, plan); !claimed)
+  if (auto claimed = fleet.claim(in.id, shape, plan, true); !claimed)
     return std::move(std::move(claimed).error().within("reloading instance " + in.id));
   return ok_status();
 }
@@ -312,9 +315,12 @@ Status Controller::delete_server(const std::string& id, WriteBatch* defer_into) 
     if (!moved) return std::move(moved).error();
     return ok_status();
   }
-  const std::string host = fleet_->host(rec->host).name();
+  const HostInventory& inventory = fleet_->host(rec->host);
+  const std::string host = inventory.name();
+  // The store drops the vanished devices it held: rebuild the host to drop them here too.
+  const bool held_gone = std::any_of(rec->devices.begin(), rec->devices.end(), [&](DeviceIndex d) { return inventory.devices()[d].gone; });
   if (auto st = defer_into ? defer_into->release(id) : store_.release(id); !st) return st;
-  if (auto st = fleet_->free(id); !st) return rebuild_host(host);
+  if (auto st = fleet_->free(id); !st || held_gone) return rebuild_host(host);
   ++generation_[host];
   return ok_status();
 }

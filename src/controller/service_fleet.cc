@@ -30,7 +30,7 @@ namespace {
 HostSummary summary_of(const HostInventory& h) {
   HostSummary s;
   s.name = h.name();
-  s.devices = h.devices().size();
+  s.devices = h.present_devices();
   for (const auto& d : h.devices()) s.allow_listed += d.pool.has_value() ? 1 : 0;
   s.free = h.free_devices();
   s.vcpus_used = h.used_vcpus();
@@ -139,7 +139,8 @@ Result<HostDetail> Service::show_host(const Principal&, const std::string& name)
       for (const auto& c : h.cells())
         out.numa->push_back({c.id, c.cpus, c.memory_mb, c.used_cpus, c.used_memory_mb, h.free_devices_on_cell(c.id)});
     }
-    for (uint32_t d = 0; d < h.devices().size(); ++d) out.devices.push_back(device_view_locked(*hi, d, false));
+    for (uint32_t d = 0; d < h.devices().size(); ++d)
+      if (!h.devices()[d].gone) out.devices.push_back(device_view_locked(*hi, d, false));
     if (auto v = controller_->vanished().find(name); v != controller_->vanished().end())
       for (const auto& gone : v->second) out.devices.push_back(vanished_view(name, gone));
     return out;
@@ -163,6 +164,7 @@ Result<std::vector<DeviceView>> Service::list_devices(const Principal&, const De
       const HostInventory& h = f.host(hi);
       for (uint32_t d = 0; d < h.devices().size(); ++d) {
         const Device& dev = h.devices()[d];
+        if (dev.gone) continue;  // listed below, as its host last reported it
         if (filter.owner) {
           const InstanceRecord* o = dev.owner ? f.instance_at(*dev.owner) : nullptr;
           if (!o || o->id != *filter.owner) continue;
@@ -189,7 +191,7 @@ Result<DeviceView> Service::show_device(const Principal&, const std::string& hos
     auto hi = f.find_host(host);
     if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(host));
     auto di = f.host(*hi).find(address);
-    if (!di) {
+    if (!di || f.host(*hi).devices()[*di].gone) {
       if (auto v = controller_->vanished().find(host); v != controller_->vanished().end())
         for (const auto& gone : v->second)
           if (gone.device.facts.address == address) return vanished_view(host, gone);

@@ -30,6 +30,11 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
     ServerDevice sd;
     sd.address = dev.address;
     sd.type = dev.type;
+    if (dev.gone) {  // held, but gone from the host's reports: listed, flagged, left out of the XML
+      sd.vanished = true;
+      out.devices.push_back(std::move(sd));
+      continue;
+    }
     sd.numa_node = dev.numa_node;
     if (dev.pool && dev.type == DeviceType::Vf) {
       const DeviceClass& dc = fleet.classes().get(h.pools()[*dev.pool].class_id);
@@ -42,16 +47,6 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
     }
     out.devices.push_back(std::move(sd));
   }
-  // Held devices gone from the host's reports: listed, flagged, and left out of the XML.
-  if (auto v = controller_->vanished().find(h.name()); v != controller_->vanished().end())
-    for (const auto& gone : v->second)
-      if (gone.owner == id) {
-        ServerDevice sd;
-        sd.address = gone.device.facts.address;
-        sd.type = gone.device.facts.type();
-        sd.vanished = true;
-        out.devices.push_back(std::move(sd));
-      }
   return out;
 }
 

@@ -194,7 +194,7 @@ std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
   return out;
 }
 
-Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan) {
+Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, bool restore) {
   if (instances_.count(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   if (plan.host >= hosts_.size()) return Error(ErrorCode::NotFound, "no such host");
   if (plan.fit.devices.size() != shape.pci.size()) return Error(ErrorCode::Internal, "plan does not match the requests");
@@ -218,7 +218,7 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
   std::vector<DeviceIndex> wanted;
   for (const auto& r : plan.fit.devices) wanted.insert(wanted.end(), r.begin(), r.end());
   std::vector<PoolDelta> deltas;
-  auto taken = host.claim(wanted, slot, deltas);
+  auto taken = host.claim(wanted, slot, deltas, restore);
   if (!taken) {
     host.unreserve(shape.vcpus, shape.memory_mb, rec.cell_use);
     free_slots_.push_back(slot);

@@ -66,8 +66,9 @@ class Fleet {
   // Every host where the boot would succeed now, in name order; claims nothing.
   std::vector<HostIndex> query(const InstanceShape& shape) const;
 
-  // Claims what the plan names for instance `id`, all or nothing.
-  Result<const InstanceRecord*> claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan);
+  // Claims what the plan names for instance `id`, all or nothing. `restore`: an
+  // instance the store already holds is taken back (see HostInventory::claim).
+  Result<const InstanceRecord*> claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, bool restore = false);
   // Frees everything the instance holds; NotFound if it holds nothing.
   Status free(const std::string& id);
 

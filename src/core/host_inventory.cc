@@ -20,7 +20,8 @@ std::string at_device(size_t i) { return "devices[" + std::to_string(i) + "]"; }
 
 Result<HostInventory> HostInventory::build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
                                            const std::vector<DeviceFacts>& facts, const DeviceSpecList& specs,
-                                           ClassRegistry& classes) {
+                                           ClassRegistry& classes, const std::vector<bool>& gone) {
+  const auto is_gone = [&](size_t i) { return i < gone.size() && gone[i]; };
   HostInventory h;
   h.name_ = std::move(name);
   if (numa) {
@@ -68,6 +69,7 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
   std::unordered_map<std::string, DeviceIndex> by_devname;
   for (size_t i = 0; i < facts.size(); ++i) {
     const auto& f = facts[i];
+    if (is_gone(i)) continue;  // as last reported: checked then
     if (f.physfn) {
       if (f.sriov_totalvfs > 0)
         return std::move(invalid("a VF (it has physfn) cannot also have sriov_totalvfs").within("sriov_totalvfs").within(at_device(i)));
@@ -109,7 +111,12 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     if (f.numa_node) d.numa_node = static_cast<uint16_t>(*f.numa_node);
     d.type = f.type();
     d.bridge = f.is_bridge();
-    if (f.physfn) d.parent = pos[*lookup(*f.physfn)];
+    if (f.physfn)
+      if (auto pf = lookup(*f.physfn)) d.parent = pos[*pf];  // a gone VF's PF may be gone for good
+    if (is_gone(i)) {
+      d.gone = true;
+      continue;  // admitted by no device_spec: never handed out again
+    }
     // First matching device_spec wins and gives the tags.
     for (const auto& spec : specs.specs()) {
       std::optional<DeviceSpec::DevnameTarget> target;
@@ -209,9 +216,30 @@ bool HostInventory::available(DeviceIndex i) const {
   return true;
 }
 
+bool HostInventory::restorable(DeviceIndex i) const {
+  const Device& d = devices_[i];
+  if (d.owner) return false;
+  if (d.gone) return true;  // held before it vanished: its holder keeps it
+  if (!d.pool || (d.type == DeviceType::Pf && d.vfs_in_use > 0) || (d.parent && devices_[*d.parent].owner)) return false;
+  if (d.group)
+    for (DeviceIndex m : groups_[*d.group].endpoints) {
+      if (m == i) continue;
+      const Device& e = devices_[m];
+      if (e.gone ? e.owner.has_value() : !self_claimable(devices_, e)) return false;
+    }
+  return true;
+}
+
+size_t HostInventory::present_devices() const {
+  size_t n = 0;
+  for (const auto& d : devices_) n += d.gone ? 0 : 1;
+  return n;
+}
+
 std::string HostInventory::unavailable_reason(DeviceIndex i) const {
   const Device& d = devices_[i];
   const std::string a = d.address.to_string();
+  if (d.gone) return a + " vanished from the host's reports while held";
   if (!d.pool) return a + " is not admitted by device_spec";
   if (d.owner) return a + " is in use";
   if (d.type == DeviceType::Pf && d.vfs_in_use > 0) return "PF " + a + " has " + std::to_string(d.vfs_in_use) + " VF(s) in use";
@@ -270,13 +298,13 @@ void HostInventory::apply_availability_change(std::span<const DeviceIndex> affec
 }
 
 Result<std::vector<DeviceIndex>> HostInventory::claim(std::span<const DeviceIndex> requested, InstanceSlot owner,
-                                                      std::vector<PoolDelta>& deltas) {
+                                                      std::vector<PoolDelta>& deltas, bool restore) {
   std::vector<DeviceIndex> taken;
   for (DeviceIndex r : requested) {
     if (r >= devices_.size()) return Error(ErrorCode::Internal, "device index out of range");
     if (std::find(taken.begin(), taken.end(), r) != taken.end())
       return Error(ErrorCode::Conflict, devices_[r].address.to_string() + " requested twice");
-    if (!available(r)) return Error(ErrorCode::DeviceHeld, unavailable_reason(r));
+    if (!(restore ? restorable(r) : available(r))) return Error(ErrorCode::DeviceHeld, unavailable_reason(r));
     taken.push_back(r);
   }
   const size_t requested_count = taken.size();

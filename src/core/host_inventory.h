@@ -7,6 +7,9 @@
 //    non-bridge endpoints is usable only if all of them are allow-listed and free,
 //    and they are claimed by the same instance and freed with it (VFIO hands out
 //    whole groups, so splitting one between owners or with the host is unsafe).
+//  - a device that vanished from its host's reports while held is still listed
+//    ("gone"): never admitted, never available, but owned by its holder, so its PF,
+//    its VFs and its group companions stay blocked as if it were present.
 // Free counts are kept per pool and updated incrementally on claim and release, so
 // feasibility checks never walk every device.
 #include <cstdint>
@@ -71,7 +74,8 @@ struct Device {
   PciId product_id;
   std::optional<uint16_t> numa_node;
   DeviceType type = DeviceType::Pci;
-  bool bridge = false;
+  bool bridge : 1 = false;
+  bool gone : 1 = false;  // vanished from the host's reports while held (see above)
   uint16_t vfs_in_use = 0;                 // PFs: VFs currently owned
   OptIndex parent;  // VFs: their PF
   OptIndex group;   // index into groups() if the group has several endpoints
@@ -100,9 +104,12 @@ struct PoolDelta {
 
 class HostInventory {
  public:
+  // `gone`, if not empty, says per device (same order) whether it vanished while
+  // held: such a device takes no device_spec, and the checks that concern the host as
+  // reported now (NUMA cells, devnames, VF counts) pass over it.
   static Result<HostInventory> build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
                                      const std::vector<DeviceFacts>& devices, const DeviceSpecList& specs,
-                                     ClassRegistry& classes);
+                                     ClassRegistry& classes, const std::vector<bool>& gone = {});
 
   const std::string& name() const { return name_; }
   const std::vector<Device>& devices() const { return devices_; }
@@ -124,9 +131,12 @@ class HostInventory {
   std::vector<DeviceIndex> claim_unit(DeviceIndex i) const;
 
   // Claims the devices and their group companions for `owner`, all or nothing.
-  // Returns every device taken (requested ones first, then companions).
+  // Returns every device taken (requested ones first, then companions). `restore`:
+  // an instance the store already holds is taken back, gone devices included.
   Result<std::vector<DeviceIndex>> claim(std::span<const DeviceIndex> requested, InstanceSlot owner,
-                                         std::vector<PoolDelta>& deltas);
+                                         std::vector<PoolDelta>& deltas, bool restore = false);
+  // Devices listed and present (not gone).
+  size_t present_devices() const;
   // Frees devices previously returned by claim for `owner`.
   Status release(std::span<const DeviceIndex> devices, InstanceSlot owner, std::vector<PoolDelta>& deltas);
 
@@ -152,6 +162,9 @@ class HostInventory {
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
                                  std::vector<PoolDelta>& deltas);
   std::vector<DeviceIndex> affected_by(std::span<const DeviceIndex> changed) const;
+  // Whether a restore may take the device: free, and either gone or claimable by the
+  // usual rules but for group companions that are gone (and free).
+  bool restorable(DeviceIndex i) const;
 
   std::string name_;
   std::vector<Device> devices_;  // sorted by address

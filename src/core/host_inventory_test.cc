@@ -180,6 +180,44 @@ TEST(HostInventory, BadInventoriesNameTheDeviceAndField) {
   }
 }
 
+// A device that vanished while held stays listed, gone: only its holder takes it back
+// (a restore), and while it is held its PF, its VFs and its group companions stay blocked.
+TEST(HostInventory, AGoneDeviceIsNeverHandedOutAndItsRelativesStayBlocked) {
+  auto s = parse_scenario(J(std::string(R"({"format": "pcipass-scenario/1", "device_spec": [{"vendor_id": "*"}],
+      "hosts": [{"name": "h", "devices": )") + std::string(kNic) + "}]}"));
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  auto facts = s->hosts[0].devices;
+  facts[1].numa_node = 7;  // as last reported; the host shows no such cell now
+  ClassRegistry classes;
+  std::vector<bool> gone(facts.size(), false);
+  gone[1] = true;  // VF 41:02.0
+  gone[4] = true;  // the GPU's audio function
+  auto built = HostInventory::build("h", std::vector<NumaCellSpec>{{0, 8, 8192, 0}, {1, 8, 8192, 1}}, facts, s->device_spec, classes, gone);
+  ASSERT_TRUE(built.ok()) << built.error().describe();
+  HostInventory& h = *built;
+  const DeviceIndex pf = at(h, "0000:41:00.0"), vf = at(h, "0000:41:02.0"), gpu = at(h, "0000:17:00.0"), audio = at(h, "0000:17:00.1");
+  EXPECT_TRUE(h.devices()[vf].gone);
+  EXPECT_EQ(h.present_devices(), 4u);
+  EXPECT_FALSE(h.available(vf));
+  EXPECT_FALSE(h.devices()[vf].pool.has_value());
+  EXPECT_NE(h.unavailable_reason(vf).find("vanished"), std::string::npos);
+  std::vector<PoolDelta> deltas;
+  EXPECT_FALSE(h.claim(std::vector<DeviceIndex>{vf}, 1, deltas).ok());  // not by a new boot
+  // Its holder takes it back: the PF is blocked, as if the VF were there.
+  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{vf}, 1, deltas, true).ok());
+  EXPECT_FALSE(h.available(pf));
+  EXPECT_NE(h.unavailable_reason(pf).find("1 VF(s) in use"), std::string::npos);
+  // A group with a gone member: its present companion goes with it to its holder, and to
+  // nobody else.
+  EXPECT_FALSE(h.available(gpu));
+  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{gpu}, 2, deltas, true).ok());
+  EXPECT_EQ(h.devices()[audio].owner, OptIndex(2));
+  EXPECT_EQ(pool_free_sum(h), h.free_devices());
+  // Released, the PF is free again.
+  ASSERT_TRUE(h.release(std::vector<DeviceIndex>{vf}, 1, deltas).ok());
+  EXPECT_TRUE(h.available(pf));
+}
+
 TEST(HostInventory, CpuAndMemoryReservations) {
   auto b = build("[]");
   auto& h = b->host.value();

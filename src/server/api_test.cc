@@ -428,6 +428,52 @@ TEST_P(ApiTest, ReportsAreReconciledDevicesVanishAndMove) {
   EXPECT_EQ(c.call("GET", "/v1/capacity").body["fleet"]["vf"]["free"], 2);
 }
 
+// Issue 10's first finding: a held VF vanishes, and its PF must stay blocked; when the VF
+// comes back the report is taken, and a restart rebuilds the same fleet.
+TEST_P(ApiTest, AVanishedHeldVfKeepsItsPfBlockedAndItsReturnIsTaken) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  {
+    Client c(s->port());
+    seed(c);
+  }
+  Client c(s->port());
+  auto vm = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(vm.status, 201) << vm.body.dump();
+  const std::string held = vm.body["devices"][0]["address"];
+  const size_t held_index = static_cast<size_t>(held.back() - '0');
+  Json without = nic_host(2);
+  without["devices"].erase(1 + held_index);
+  ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", without).status, 200);
+  // The PF is not free: one of its VFs is held, if gone.
+  auto pf = c.call("POST", "/v1/servers", Json{{"name", "big"}, {"flavor", "pf.big"}});
+  ASSERT_EQ(pf.status, 409) << pf.body.dump();
+  EXPECT_EQ(pf.body["error"]["code"], "NoValidHost");
+  EXPECT_NE(pf.body["error"]["hosts"][0]["reason"].get<std::string>().find("VF(s) in use"), std::string::npos) << pf.body.dump();
+  auto shown = c.call("GET", "/v1/servers/vm1");
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_EQ(shown.body["devices"][0]["vanished"], true);
+  EXPECT_EQ(c.call("GET", "/v1/hosts/compute-1").body["devices"].size(), 3u);  // 2 present, 1 vanished
+  // Back it comes: the report is taken, and the server holds it as before.
+  auto back = c.call("PUT", "/v1/hosts/compute-1", nic_host(2));
+  ASSERT_EQ(back.status, 200) << back.body.dump();
+  shown = c.call("GET", "/v1/servers/vm1");
+  ASSERT_EQ(shown.status, 200);
+  EXPECT_FALSE(shown.body["devices"][0].contains("vanished"));
+  EXPECT_EQ(c.call("GET", "/v1/devices?status=vanished").body["devices"].size(), 0u);
+  // It vanishes again and its server is deleted: nothing is listed as vanished at once,
+  // and the PF is free.
+  ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", without).status, 200);
+  s.reset();
+  s = start(db(), false);  // a restart rebuilds the same: vm1 holds the gone VF
+  Client again(s->port());
+  EXPECT_EQ(again.call("GET", "/v1/servers/vm1").body["devices"][0]["vanished"], true);
+  EXPECT_EQ(again.call("POST", "/v1/servers", Json{{"name", "big"}, {"flavor", "pf.big"}}).status, 409);
+  ASSERT_EQ(again.call("DELETE", "/v1/servers/vm1").status, 204);
+  EXPECT_EQ(again.call("GET", "/v1/devices?status=vanished").body["devices"].size(), 0u);
+  EXPECT_EQ(again.call("POST", "/v1/servers", Json{{"name", "big"}, {"flavor", "pf.big"}}).status, 201);
+}
+
 TEST_P(ApiTest, TheConfigurationReloadsWithoutRestart) {
   auto s = start(db());
   ASSERT_TRUE(s);
