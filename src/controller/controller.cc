@@ -38,10 +38,22 @@ void Controller::note_vanished(const HostRecord& h, std::map<std::string, std::v
     if (d.vanished) vanished[h.name].push_back({d, ""});
 }
 
-Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std::map<std::string, std::vector<VanishedDevice>>& vanished) {
+namespace {
+// What a rebuild found in the store that breaks a rule, by host and by server.
+void add_problem(std::vector<std::string>& list, std::string line) {
+  if (std::find(list.begin(), list.end(), line) == list.end()) list.push_back(std::move(line));
+}
+}  // namespace
+
+Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std::map<std::string, std::vector<VanishedDevice>>& vanished,
+                                  Problems& problems) {
   auto hi = fleet.find_host(in.host);
-  if (!hi) return Error(ErrorCode::Internal, "instance " + in.id + " is on unknown host " + in.host);
+  if (!hi) {
+    add_problem(problems.servers[in.id], "it is on host " + in.host + ", which the store does not hold");
+    return ok_status();
+  }
   const HostInventory& host = fleet.host(*hi);
+  std::vector<std::string> issues;
   InstanceShape shape;
   shape.vcpus = in.vcpus;
   shape.memory_mb = in.memory_mb;
@@ -53,7 +65,10 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std
   shape.pci.resize(requests);
   for (const auto& a : in.devices) {
     auto d = host.find(a.address);
-    if (!d) continue;  // a companion the store holds that no report ever listed
+    if (!d) {
+      issues.push_back("it holds " + a.address.to_string() + ", which " + in.host + " does not list");
+      continue;
+    }
     if (host.devices()[*d].gone)  // vanished: still held, flagged in the store
       if (auto it = vanished.find(in.host); it != vanished.end())
         for (auto& v : it->second)
@@ -64,14 +79,60 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std
     shape.numa = std::vector<InstanceCell>{};
     for (const auto& [cell_id, use] : in.cells) {
       auto idx = host.cell_index(cell_id);
-      if (!idx) return Error(ErrorCode::Internal, "instance " + in.id + " uses unknown NUMA cell " + std::to_string(cell_id));
+      if (!idx) {
+        issues.push_back("it uses NUMA cell " + std::to_string(cell_id) + ", which " + in.host + " no longer reports");
+        continue;
+      }
       plan.fit.cells.push_back(*idx);
       shape.numa->push_back({use.first, use.second});
     }
   }
-  if (auto claimed = fleet.claim(in.id, shape, plan, true); !claimed)
-    return std::move(std::move(claimed).error().within("reloading instance " + in.id));
+  if (issues.empty() && fleet.claim(in.id, shape, plan, ClaimMode::Restore)) return ok_status();
+  // The store holds it: take it back whatever the rules, and say what it breaks.
+  for (const auto& request : plan.fit.devices)
+    for (DeviceIndex d : request)
+      if (!host.restorable(d))
+        add_problem(problems.devices[{in.host, host.devices()[d].address}], "held by " + in.id + ": " + host.unavailable_reason(d));
+  std::vector<std::string> broken;
+  auto forced = fleet.claim(in.id, shape, plan, ClaimMode::Force, &broken);
+  if (!forced) return std::move(std::move(forced).error().within("restoring instance " + in.id));
+  issues.insert(issues.end(), broken.begin(), broken.end());
+  for (auto& line : issues) {
+    add_problem(problems.hosts[in.host], "server " + in.id + ": " + line);
+    add_problem(problems.servers[in.id], std::move(line));
+  }
   return ok_status();
+}
+
+Result<HostInventory> Controller::inventory_or_empty(const HostRecord& h, Fleet& fleet, Problems& problems) {
+  auto inv = build_inventory(h, fleet);
+  if (inv) return inv;
+  // Unreadable (an older pcipass, an edit by hand): the host is kept, empty and blocked.
+  add_problem(problems.hosts[h.name], "its stored inventory cannot be used: " + inv.error().describe());
+  auto empty = HostInventory::build(h.name, std::nullopt, {}, config_.device_spec, fleet.classes());
+  if (!empty) return std::move(empty).error();
+  return empty;
+}
+
+void Controller::settle_problems(const Problems& found, const std::set<std::string>& hosts_checked,
+                                 const std::set<std::string>& servers_checked) {
+  for (const auto& h : hosts_checked) {
+    host_problems_.erase(h);
+    std::erase_if(device_problems_, [&](const auto& kv) { return kv.first.first == h; });
+  }
+  for (const auto& id : servers_checked) server_problems_.erase(id);
+  for (const auto& [device, lines] : found.devices) device_problems_[device] = lines;
+  for (const auto& [host, lines] : found.hosts) {
+    host_problems_[host] = lines;
+    if (auto hi = fleet_->find_host(host)) fleet_->block_host(*hi, lines.front() + (lines.size() > 1 ? " (and more)" : ""));
+    for (const auto& line : lines)
+      if (log_ && !quiet_ && logged_.insert(host + ": " + line).second) log_("host " + host + " takes no new placements: " + line);
+  }
+  for (const auto& [id, lines] : found.servers) {
+    server_problems_[id] = lines;
+    for (const auto& line : lines)
+      if (log_ && !quiet_ && logged_.insert(id + ": " + line).second) log_("server " + id + ": " + line);
+  }
 }
 
 Status Controller::reload() {
@@ -83,8 +144,9 @@ Status Controller::reload() {
   std::vector<HostInventory> built;
   std::map<std::string, uint64_t> generation;
   std::map<std::string, std::vector<VanishedDevice>> vanished;
+  Problems found;
   for (const auto& h : *hosts) {
-    auto inv = build_inventory(h, *fleet);
+    auto inv = inventory_or_empty(h, *fleet, found);
     if (!inv) return std::move(inv).error();
     note_vanished(h, vanished);
     built.push_back(std::move(*inv));
@@ -92,10 +154,14 @@ Status Controller::reload() {
   }
   if (auto added = fleet->add_hosts(std::move(built)); !added) return std::move(added).error();
   for (const auto& in : *instances)
-    if (auto st = apply_instance(*fleet, in, vanished); !st) return st;
+    if (auto st = apply_instance(*fleet, in, vanished, found); !st) return st;
   fleet_ = std::move(fleet);
   generation_ = std::move(generation);
   vanished_ = std::move(vanished);
+  host_problems_.clear();
+  server_problems_.clear();
+  device_problems_.clear();
+  settle_problems(found, {}, {});
   return ok_status();
 }
 
@@ -104,13 +170,19 @@ Status Controller::rebuild_host(const std::string& name) {
   if (!h) return std::move(h).error();
   auto on = store_.instances_on(name);
   if (!on) return std::move(on).error();
-  auto inv = build_inventory(*h, *fleet_);
+  Problems found;
+  auto inv = inventory_or_empty(*h, *fleet_, found);
   if (!inv) return std::move(inv).error();
   auto evicted = fleet_->replace_host(std::move(*inv));
   if (!evicted) return std::move(evicted).error();
   note_vanished(*h, vanished_);
-  for (const auto& in : *on)
-    if (auto st = apply_instance(*fleet_, in, vanished_); !st) return st;
+  std::set<std::string> servers;
+  for (const auto& in : *on) {
+    servers.insert(in.id);
+    if (auto st = apply_instance(*fleet_, in, vanished_, found); !st) return st;
+  }
+  for (const auto& id : *evicted) servers.insert(id);
+  settle_problems(found, {name}, servers);
   generation_[name] = h->generation;
   return ok_status();
 }
@@ -144,21 +216,39 @@ Result<size_t> Controller::refresh(const std::set<std::string>& unsettled) {
 }
 
 Status Controller::set_config(PciConfig config) {
+  // Tried on a fleet of its own: taken only if the store's servers fit it as they fit
+  // the running one (no problem it would add), else nothing changes.
   PciConfig old = std::move(config_);
+  auto old_fleet = std::move(fleet_);
+  auto old_generation = generation_;
+  auto old_vanished = vanished_;
+  auto old_hosts = host_problems_, old_servers = server_problems_;
+  auto old_devices = device_problems_;
   config_ = std::move(config);
-  flavors_.clear();
-  if (auto st = reload(); !st) {
+  quiet_ = true;
+  auto st = reload();
+  quiet_ = false;
+  std::string added;
+  if (st)
+    for (const auto& [host, lines] : host_problems_)
+      for (const auto& line : lines) {
+        auto was = old_hosts.find(host);
+        if (added.empty() && (was == old_hosts.end() || std::find(was->second.begin(), was->second.end(), line) == was->second.end()))
+          added = host + ": " + line;
+      }
+  if (!st || !added.empty()) {
     config_ = std::move(old);
-    switch (st.error().code()) {
-      case ErrorCode::Busy:
-      case ErrorCode::Unavailable:
-      case ErrorCode::Io:
-      case ErrorCode::Internal: return st;  // the store's trouble, not the configuration's
-      default:  // the fleet the store holds cannot be built under it
-        return Error(ErrorCode::Conflict, "the new configuration does not fit what the store holds, so it was not taken: " +
-                                              st.error().describe());
-    }
+    fleet_ = std::move(old_fleet);
+    generation_ = std::move(old_generation);
+    vanished_ = std::move(old_vanished);
+    host_problems_ = std::move(old_hosts);
+    server_problems_ = std::move(old_servers);
+    device_problems_ = std::move(old_devices);
+    if (!st) return st;  // the store's trouble, not the configuration's
+    return Error(ErrorCode::Conflict, "the new configuration does not fit what the store holds, so it was not taken: " + added);
   }
+  flavors_.clear();
+  settle_problems({host_problems_, server_problems_, device_problems_}, {}, {});  // said now that it is taken
   return ok_status();
 }
 
@@ -311,16 +401,20 @@ Status Controller::delete_server(const std::string& id, WriteBatch* defer_into) 
   const InstanceRecord* rec = fleet_->instance(id);
   if (!rec) {  // the fleet does not know it (another controller booted it, or nobody did)
     if (auto st = store_.release(id); !st) return st;
+    server_problems_.erase(id);
     auto moved = refresh();
     if (!moved) return std::move(moved).error();
     return ok_status();
   }
   const HostInventory& inventory = fleet_->host(rec->host);
   const std::string host = inventory.name();
-  // The store drops the vanished devices it held: rebuild the host to drop them here too.
+  // The store drops the vanished devices it held: rebuild the host to drop them here
+  // too; and a blocked host may be consistent without it: look again.
   const bool held_gone = std::any_of(rec->devices.begin(), rec->devices.end(), [&](DeviceIndex d) { return inventory.devices()[d].gone; });
+  const bool recheck = held_gone || !inventory.blocked().empty() || server_problems_.count(id);
   if (auto st = defer_into ? defer_into->release(id) : store_.release(id); !st) return st;
-  if (auto st = fleet_->free(id); !st || held_gone) return rebuild_host(host);
+  server_problems_.erase(id);
+  if (auto st = fleet_->free(id); !st || recheck) return rebuild_host(host);
   ++generation_[host];
   return ok_status();
 }

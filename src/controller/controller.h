@@ -56,6 +56,10 @@ class Controller {
   static Result<std::unique_ptr<Controller>> open(StateStore& store, PciConfig config);
 
   // Rebuilds the fleet from the store (hosts, then every instance's devices and cells).
+  // It never fails on what the store holds: an instance is taken back whatever the
+  // rules (a forced restore), and a host whose held state breaks a rule is blocked,
+  // with the problem recorded (host_problems(), server_problems()). Only the store's
+  // own failures make it fail.
   Status reload();
   // Brings the fleet in line with the store, rebuilding only the hosts whose
   // generation moved (another controller booted, deleted or took a report); returns
@@ -66,8 +70,9 @@ class Controller {
   // the whole fleet if that fails. Flavors are read again.
   Status rebuild_hosts(const std::set<std::string>& hosts);
   // Replaces the device_spec and aliases; the fleet is rebuilt under the new ones.
-  // On error nothing changes: Conflict when the stored hosts and servers do not fit
-  // the new configuration (a held device it no longer admits), else the store's error.
+  // On error nothing changes: Conflict when the stored servers would break a rule
+  // under it that they do not break now (a held device it no longer admits), else
+  // the store's error.
   Status set_config(PciConfig config);
   const PciConfig& config() const { return config_; }
 
@@ -105,13 +110,33 @@ class Controller {
   const Fleet& fleet() const { return *fleet_; }
   // Vanished allocated devices, by host.
   const std::map<std::string, std::vector<VanishedDevice>>& vanished() const { return vanished_; }
+  // What the store holds that breaks a rule, found by the last rebuild of each host:
+  // per blocked host (it takes no new placements), and per server.
+  const std::map<std::string, std::vector<std::string>>& host_problems() const { return host_problems_; }
+  const std::map<std::string, std::vector<std::string>>& server_problems() const { return server_problems_; }
+  // Per device (host, address): why its holding breaks a rule.
+  const std::map<std::pair<std::string, PciAddress>, std::vector<std::string>>& device_problems() const { return device_problems_; }
+  // Where a new problem is said, once (the server's log).
+  void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
   size_t conflicts_retried() const { return conflicts_; }
 
  private:
   Controller(StateStore& store, PciConfig config) : store_(store), config_(std::move(config)) {}
+  struct Problems {
+    std::map<std::string, std::vector<std::string>> hosts, servers;
+    std::map<std::pair<std::string, PciAddress>, std::vector<std::string>> devices;
+  };
   Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
-  Status apply_instance(Fleet& fleet, const InstanceRecordRow& row,
-                        std::map<std::string, std::vector<VanishedDevice>>& vanished);
+  // The host's inventory, or, when its stored record cannot be used, an empty one
+  // with the problem recorded.
+  Result<HostInventory> inventory_or_empty(const HostRecord& host, Fleet& fleet, Problems& problems);
+  // Takes the instance back into the fleet, forcing it and recording what it breaks
+  // when the rules do not allow it as it is held.
+  Status apply_instance(Fleet& fleet, const InstanceRecordRow& row, std::map<std::string, std::vector<VanishedDevice>>& vanished,
+                        Problems& problems);
+  // Replaces the problems of the hosts and servers just rebuilt by what was found, and
+  // blocks the hosts that have any.
+  void settle_problems(const Problems& found, const std::set<std::string>& hosts, const std::set<std::string>& servers);
   static void note_vanished(const HostRecord& host, std::map<std::string, std::vector<VanishedDevice>>& vanished);
   Status rebuild_host(const std::string& name);
   struct CachedFlavor {
@@ -124,6 +149,11 @@ class Controller {
   std::unique_ptr<Fleet> fleet_;
   std::map<std::string, uint64_t> generation_;
   std::map<std::string, std::vector<VanishedDevice>> vanished_;
+  std::map<std::string, std::vector<std::string>> host_problems_, server_problems_;
+  std::map<std::pair<std::string, PciAddress>, std::vector<std::string>> device_problems_;
+  std::function<void(const std::string&)> log_;
+  std::set<std::string> logged_;  // problems already said
+  bool quiet_ = false;            // a configuration on trial says nothing
   std::map<std::string, CachedFlavor> flavors_;  // parsed under config_: cleared when it changes
   size_t conflicts_ = 0;
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh

@@ -64,12 +64,26 @@ Result<Reconciliation> reconcile(const HostRecord& stored, const std::vector<All
     kept.push_back(std::move(gone));
     out.notes.push_back("device " + address.to_string() + " vanished while allocated; kept allocated and flagged");
   }
-  // A move's target must not stay held by someone else.
-  for (const auto& m : out.moves)
-    if (held_at.count(m.to) &&
-        std::none_of(out.moves.begin(), out.moves.end(), [&](const AddressMove& o) { return o.from == m.to; }))
-      return Error(ErrorCode::Conflict, "device " + m.from.to_string() + " moved to " + m.to.to_string() +
-                                            ", which is allocated to another instance; refusing the report");
+  // A move onto an address another server holds (and keeps) cannot be followed: the
+  // moved device's allocation stays at its old address, flagged vanished; the report
+  // is still the truth about the host.
+  std::vector<AddressMove> followed;
+  for (const auto& m : out.moves) {
+    const bool target_kept = held_at.count(m.to) &&
+                             std::none_of(out.moves.begin(), out.moves.end(), [&](const AddressMove& o) { return o.from == m.to; });
+    if (!target_kept) {
+      followed.push_back(m);
+      continue;
+    }
+    out.notes.push_back("device " + m.from.to_string() + " reappeared at " + m.to.to_string() +
+                        ", which another server holds; it is kept allocated at " + m.from.to_string() + ", flagged vanished");
+    if (auto was = before.find(m.from); was != before.end()) {
+      StoredDevice gone = *was->second;
+      gone.vanished = true;
+      kept.push_back(std::move(gone));
+    }
+  }
+  out.moves = std::move(followed);
   out.record = std::move(report);
   out.record.devices.insert(out.record.devices.end(), kept.begin(), kept.end());
   std::sort(out.record.devices.begin(), out.record.devices.end(),

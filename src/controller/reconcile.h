@@ -4,7 +4,10 @@
 //  - An allocated device that is gone stays on record, flagged vanished: never
 //    silently freed (its holder still has it as far as anyone can tell).
 //  - An allocated device that reappears at another address with the same
-//    fingerprint keeps its identity: the allocation follows it to the new address.
+//    fingerprint keeps its identity: the allocation follows it to the new address,
+//    unless another server holds that address: then it stays, flagged vanished.
+//  - A report is never refused for contradicting what is held (only for being
+//    malformed): it is the truth about the host.
 #include <string>
 #include <vector>
 

@@ -70,6 +70,21 @@ TEST(Reconcile, AMoveOntoADeviceSomeoneElseHoldsIsRefused) {
   EXPECT_EQ(r->moves.size(), 1u);
 }
 
+TEST(Reconcile, AMoveOntoAnAddressAnotherServerKeepsIsNotFollowedAndTheReportIsTaken) {
+  // b's fingerprint now shows at 02.0, which a's holder keeps: b's allocation stays at
+  // 02.1, flagged vanished, and nothing is refused.
+  auto r = reconcile(host({dev("0000:41:02.0", "a"), dev("0000:41:02.1", "b")}), {held("0000:41:02.0"), held("0000:41:02.1")},
+                     host({dev("0000:41:02.0", "b")}));
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_TRUE(r->moves.empty());
+  ASSERT_EQ(r->record.devices.size(), 2u);
+  EXPECT_EQ(r->record.devices[1].facts.address.to_string(), "0000:41:02.1");
+  EXPECT_TRUE(r->record.devices[1].vanished);
+  bool said = false;
+  for (const auto& n : r->notes) said = said || n.find("which another server holds") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST(Reconcile, ADuplicateAddressIsAnErrorAndADuplicateFingerprintFollowsNothing) {
   auto twice = reconcile(host({}), {}, host({dev("0000:41:02.0", "a"), dev("0000:41:02.0", "b")}));
   ASSERT_FALSE(twice.ok());

@@ -55,6 +55,11 @@ Result<std::unique_ptr<Service>> Service::open(StateStore& state, TokenStore& to
   auto c = Controller::open(state, std::move(pci));
   if (!c) return std::move(c).error();
   s->controller_ = std::move(*c);
+  if (s->options_.log) {
+    s->controller_->set_log(s->options_.log);
+    for (const auto& [host, lines] : s->controller_->host_problems())  // found by the start's rebuild
+      for (const auto& line : lines) s->options_.log("host " + host + " takes no new placements: " + line);
+  }
   if (s->options_.retry_pause) s->controller_->set_retry_pause(s->options_.retry_pause);
   Service* self = s.get();
   GroupCommit::Hooks hooks;
@@ -98,6 +103,15 @@ Result<Principal> Service::authenticate(const std::string& secret) {
 size_t Service::host_count() {
   std::lock_guard lock(mu_);
   return controller_->fleet().host_count();
+}
+
+Result<Health> Service::health(const Principal&) {
+  return read<Health>([&]() -> Result<Health> {
+    Health out;
+    for (const auto& [host, lines] : controller_->host_problems()) out.hosts.push_back({host, lines});
+    for (const auto& [id, lines] : controller_->server_problems()) out.servers.push_back({id, lines});
+    return out;
+  });
 }
 
 Result<size_t> Service::refresh() {

@@ -92,6 +92,9 @@ class Service {
   Result<std::vector<TokenInfo>> list_tokens(const Principal& who);
   Status delete_token(const Principal& who, const std::string& name);
 
+  // What the store holds that breaks a rule, and what it blocks.
+  Result<Health> health(const Principal& who);
+
   // Takes in what other controllers changed (see Controller::refresh).
   Result<size_t> refresh();
 

@@ -37,6 +37,10 @@ HostSummary summary_of(const HostInventory& h) {
   s.memory_mb_used = h.used_memory_mb();
   if (h.total_vcpus()) s.vcpus = *h.total_vcpus();
   if (h.total_memory_mb()) s.memory_mb = *h.total_memory_mb();
+  if (!h.blocked().empty()) {
+    s.blocked = h.blocked();
+    s.free = 0;  // nothing is handed out there
+  }
   return s;
 }
 
@@ -75,8 +79,11 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   v.status = !d.pool ? DeviceStatus::NotAllowListed : owner ? DeviceStatus::Allocated : h.available(di) ? DeviceStatus::Available
                                                                                                         : DeviceStatus::Unavailable;
   if (d.bridge) v.status = DeviceStatus::Bridge;
+  if (v.status == DeviceStatus::Available && !h.blocked().empty()) v.status = DeviceStatus::Unavailable;
   if (owner) v.owner = owner->id;
-  if (v.status == DeviceStatus::Unavailable) v.reason = h.unavailable_reason(di);
+  if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
+    v.problems = p->second;
+  if (v.status == DeviceStatus::Unavailable) v.reason = h.blocked().empty() || !h.available(di) ? h.unavailable_reason(di) : "host blocked: " + h.blocked();
   if (d.parent) v.physfn = h.devices()[*d.parent].address;
   std::optional<DeviceView::Detail> more;
   if (detail) more.emplace();
@@ -134,6 +141,7 @@ Result<HostDetail> Service::show_host(const Principal&, const std::string& name)
     HostDetail out;
     out.summary = summary_of(h);
     out.generation = stored->generation;
+    if (auto p = controller_->host_problems().find(name); p != controller_->host_problems().end()) out.problems = p->second;
     if (h.has_numa_data()) {
       out.numa.emplace();
       for (const auto& c : h.cells())
@@ -236,6 +244,8 @@ Result<Capacity> Service::capacity(const Principal&, const std::optional<std::st
           }
       }
       HostCapacity here{h.name(), {}};
+      if (!h.blocked().empty())
+        for (auto& a : per) a.free = 0;  // a blocked host hands nothing out
       for (size_t a = 0; a < aliases.size(); ++a) {
         out.fleet[a].free += per[a].free;
         out.fleet[a].total += per[a].total;

@@ -23,6 +23,8 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   auto settings = parse_pcipass_settings(booted_with);
   if (settings) out.vlan = settings->vlan;
   else out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
+  if (auto p = controller_->server_problems().find(id); p != controller_->server_problems().end())
+    for (const auto& line : p->second) out.notes.push_back("its holding breaks a rule: " + line);
   std::vector<DeviceIndex> ordered = rec->devices;
   std::sort(ordered.begin(), ordered.end());
   for (DeviceIndex d : ordered) {

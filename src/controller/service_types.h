@@ -35,6 +35,7 @@ struct HostSummary {
   std::optional<uint64_t> vcpus;
   uint64_t memory_mb_used = 0;
   std::optional<uint64_t> memory_mb;
+  std::optional<std::string> blocked;  // why it takes no new placements
 };
 
 struct CellView {
@@ -69,6 +70,7 @@ struct DeviceView {
   std::string reason;                 // why unavailable
   std::vector<std::string> aliases;   // the aliases that admit it
   std::optional<PciAddress> physfn;
+  std::vector<std::string> problems;  // why its holding breaks a rule (see Health)
   // With detail (show device):
   struct Detail {
     std::vector<std::pair<std::string, std::optional<std::string>>> tags;  // from its device_spec entry
@@ -85,6 +87,21 @@ struct HostDetail {
   uint64_t generation = 0;
   std::optional<std::vector<CellView>> numa;  // none: the host reports no NUMA data
   std::vector<DeviceView> devices;
+  std::vector<std::string> problems;  // what blocks it
+};
+
+// What the store holds that breaks a rule (a report that contradicts held servers, a
+// configuration they no longer fit, data from an older pcipass): the hosts it blocks
+// (they take no new placements until a rebuild finds them consistent) and the servers
+// whose holdings break it.
+struct Health {
+  struct Entry {
+    std::string name;
+    std::vector<std::string> problems;
+  };
+  std::vector<Entry> hosts;
+  std::vector<Entry> servers;
+  bool ok() const { return hosts.empty() && servers.empty(); }
 };
 
 struct DeviceFilter {

@@ -79,6 +79,7 @@ std::string together_text(const InstanceShape& shape) {
 
 std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
                          const AliasTable& /*aliases*/) {
+  if (!host.blocked().empty()) return "blocked: " + host.blocked();
   if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())
     return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
            std::to_string(shape.vcpus) + " requested";

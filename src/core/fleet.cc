@@ -113,6 +113,7 @@ const InstanceRecord* Fleet::instance(std::string_view id) const {
 }
 
 bool Fleet::quick_reject(HostIndex h, const InstanceShape& shape) const {
+  if (!hosts_[h].blocked().empty()) return true;
   if (!hosts_[h].totals_fit(shape.vcpus, shape.memory_mb)) return true;
   for (size_t i = 0; i < shape.pci.size(); ++i) {
     uint32_t need = 0;
@@ -194,7 +195,8 @@ std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
   return out;
 }
 
-Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, bool restore) {
+Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, ClaimMode mode,
+                                           std::vector<std::string>* broken) {
   if (instances_.count(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
   if (plan.host >= hosts_.size()) return Error(ErrorCode::NotFound, "no such host");
   if (plan.fit.devices.size() != shape.pci.size()) return Error(ErrorCode::Internal, "plan does not match the requests");
@@ -210,7 +212,14 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
     for (size_t i = 0; i < shape.numa->size(); ++i)
       rec.cell_use.push_back({plan.fit.cells[i], {(*shape.numa)[i].vcpus, (*shape.numa)[i].memory_mb}});
   }
-  auto reserved = host.reserve(shape.vcpus, shape.memory_mb, rec.cell_use);
+  const bool force = mode == ClaimMode::Force;
+  if (force && broken) {
+    if (!host.totals_fit(shape.vcpus, shape.memory_mb)) broken->push_back("more vCPUs or memory are held than " + host.name() + " has");
+    for (const auto& [cell, use] : rec.cell_use)
+      if (cell < host.cells().size() && !host.cells()[cell].fits(use.first, use.second))
+        broken->push_back("more is held on NUMA cell " + std::to_string(host.cells()[cell].id) + " than it has");
+  }
+  auto reserved = host.reserve(shape.vcpus, shape.memory_mb, rec.cell_use, force);
   if (!reserved) return std::move(reserved).error();
   InstanceSlot slot;
   if (!free_slots_.empty()) { slot = free_slots_.back(); free_slots_.pop_back(); }
@@ -218,7 +227,7 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
   std::vector<DeviceIndex> wanted;
   for (const auto& r : plan.fit.devices) wanted.insert(wanted.end(), r.begin(), r.end());
   std::vector<PoolDelta> deltas;
-  auto taken = host.claim(wanted, slot, deltas, restore);
+  auto taken = host.claim(wanted, slot, deltas, mode, broken);
   if (!taken) {
     host.unreserve(shape.vcpus, shape.memory_mb, rec.cell_use);
     free_slots_.push_back(slot);
@@ -283,6 +292,7 @@ std::vector<std::string> Fleet::check_invariants() const {
     const HostInventory& host = hosts_[h];
     const auto& devs = host.devices();
     const std::string at = host.name() + ": ";
+    const std::string& blocked = host.blocked();
     // Ownership matches the instance records exactly; no device in two instances.
     std::vector<OptIndex> expected(devs.size());
     uint32_t vcpus = 0;
@@ -307,9 +317,9 @@ std::vector<std::string> Fleet::check_invariants() const {
       const NumaCell& cell = host.cells()[c];
       if (cell.used_cpus != cell_used[c].first || cell.used_memory_mb != cell_used[c].second)
         problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " usage differs from instances");
-      if (!cell.fits(0, 0)) problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " is over capacity");
+      if (!cell.fits(0, 0) && blocked.empty()) problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " is over capacity");
     }
-    if (!host.totals_fit(0, 0)) problems.push_back(at + "over CPU or memory capacity");
+    if (!host.totals_fit(0, 0) && blocked.empty()) problems.push_back(at + "over CPU or memory capacity");
     // PF/VF exclusion and VF-in-use counters.
     for (DeviceIndex d = 0; d < devs.size(); ++d) {
       if (devs[d].type != DeviceType::Pf) continue;
@@ -317,13 +327,14 @@ std::vector<std::string> Fleet::check_invariants() const {
       for (DeviceIndex v : host.vfs_of(d))
         if (devs[v].owner) ++in_use;
       if (in_use != devs[d].vfs_in_use) problems.push_back(at + "PF " + devs[d].address.to_string() + " VF-in-use counter is wrong");
-      if (in_use > 0 && devs[d].owner) problems.push_back(at + "PF " + devs[d].address.to_string() + " and one of its VFs are both in use");
+      if (in_use > 0 && devs[d].owner && blocked.empty())
+        problems.push_back(at + "PF " + devs[d].address.to_string() + " and one of its VFs are both in use");
     }
     // Whole IOMMU groups per owner.
     for (const auto& g : host.groups()) {
       const OptIndex owner = devs[g.endpoints.front()].owner;
       for (DeviceIndex m : g.endpoints)
-        if (devs[m].owner != owner)
+        if (devs[m].owner != owner && blocked.empty())
           problems.push_back(at + "IOMMU group " + std::to_string(g.number) + " is split between owners");
     }
     // Counters equal a recount.

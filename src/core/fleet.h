@@ -66,14 +66,20 @@ class Fleet {
   // Every host where the boot would succeed now, in name order; claims nothing.
   std::vector<HostIndex> query(const InstanceShape& shape) const;
 
-  // Claims what the plan names for instance `id`, all or nothing. `restore`: an
-  // instance the store already holds is taken back (see HostInventory::claim).
-  Result<const InstanceRecord*> claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, bool restore = false);
+  // Claims what the plan names for instance `id`, all or nothing, by `mode` (see
+  // ClaimMode). Force also reserves beyond capacity; `broken` gets what it broke.
+  Result<const InstanceRecord*> claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan,
+                                      ClaimMode mode = ClaimMode::Fresh, std::vector<std::string>* broken = nullptr);
+  // The host takes no new placements (its held state breaks a rule); `reason` says
+  // why, in explanations. Replacing the host (a rebuild) lifts it.
+  void block_host(HostIndex h, std::string reason) { hosts_[h].blocked_ = std::move(reason); }
   // Frees everything the instance holds; NotFound if it holds nothing.
   Status free(const std::string& id);
 
   // No device in two instances, PF/VF exclusion, counters equal a recount, whole
   // IOMMU groups per owner, CPU/memory usage equals the instances'. Empty if all hold.
+  // On a blocked host, the rules a forced restore may break (exclusion, whole groups,
+  // capacity) are its known problems, not checked here; the bookkeeping is.
   std::vector<std::string> check_invariants() const;
 
   // Bytes of scheduler state (hosts, pools, devices, indexes), for the benchmark.

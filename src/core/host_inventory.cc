@@ -82,9 +82,6 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
         return std::move(invalid("PF " + f.physfn->to_string() + " has more VFs listed than its sriov_totalvfs (" +
                                  std::to_string(facts[*pf].sriov_totalvfs) + ")").within("physfn").within(at_device(i)));
     }
-    if (f.numa_node && h.has_numa_data_ && !h.cell_index(*f.numa_node))
-      return std::move(invalid("numa_node " + std::to_string(*f.numa_node) + " is not one of this host's NUMA cells")
-                           .within("numa_node").within(at_device(i)));
     if (f.numa_node && *f.numa_node > 0xfffe)
       return std::move(invalid("numa_node out of range").within("numa_node").within(at_device(i)));
     if (!f.devname.empty()) {
@@ -298,24 +295,42 @@ void HostInventory::apply_availability_change(std::span<const DeviceIndex> affec
 }
 
 Result<std::vector<DeviceIndex>> HostInventory::claim(std::span<const DeviceIndex> requested, InstanceSlot owner,
-                                                      std::vector<PoolDelta>& deltas, bool restore) {
+                                                      std::vector<PoolDelta>& deltas, ClaimMode mode,
+                                                      std::vector<std::string>* broken) {
+  const bool force = mode == ClaimMode::Force;
+  auto note = [&](std::string why) {
+    if (broken) broken->push_back(std::move(why));
+  };
   std::vector<DeviceIndex> taken;
   for (DeviceIndex r : requested) {
     if (r >= devices_.size()) return Error(ErrorCode::Internal, "device index out of range");
-    if (std::find(taken.begin(), taken.end(), r) != taken.end())
+    if (std::find(taken.begin(), taken.end(), r) != taken.end()) {
+      if (force) continue;
       return Error(ErrorCode::Conflict, devices_[r].address.to_string() + " requested twice");
-    if (!(restore ? restorable(r) : available(r))) return Error(ErrorCode::DeviceHeld, unavailable_reason(r));
+    }
+    const bool ok = mode == ClaimMode::Fresh ? available(r) : restorable(r);
+    if (!ok) {
+      if (!force) return Error(ErrorCode::DeviceHeld, unavailable_reason(r));
+      if (devices_[r].owner) {  // never two holders: the other keeps it
+        note(devices_[r].address.to_string() + " is held by another server too; left to it");
+        continue;
+      }
+      note(unavailable_reason(r));
+    }
     taken.push_back(r);
   }
   const size_t requested_count = taken.size();
   for (size_t k = 0; k < requested_count; ++k)
     for (DeviceIndex m : claim_unit(taken[k]))
-      if (std::find(taken.begin(), taken.end(), m) == taken.end()) taken.push_back(m);
+      if (std::find(taken.begin(), taken.end(), m) == taken.end() && !devices_[m].owner) taken.push_back(m);
   // A PF and one of its VFs cannot go together, even to one instance.
   for (DeviceIndex t : taken)
-    if (devices_[t].parent && std::find(taken.begin(), taken.end(), *devices_[t].parent) != taken.end())
-      return Error(ErrorCode::Conflict, "VF " + devices_[t].address.to_string() + " and its PF " +
-                                            devices_[*devices_[t].parent].address.to_string() + " cannot be claimed together");
+    if (devices_[t].parent && std::find(taken.begin(), taken.end(), *devices_[t].parent) != taken.end()) {
+      std::string why = "VF " + devices_[t].address.to_string() + " and its PF " + devices_[*devices_[t].parent].address.to_string() +
+                        (force ? " are both held" : " cannot be claimed together");
+      if (!force) return Error(ErrorCode::Conflict, std::move(why));
+      note(std::move(why));
+    }
   auto affected = affected_by(taken);
   std::vector<bool> before(affected.size());
   for (size_t k = 0; k < affected.size(); ++k) before[k] = devices_[affected[k]].pool && available(affected[k]);
@@ -343,14 +358,15 @@ Status HostInventory::release(std::span<const DeviceIndex> devices, InstanceSlot
 }
 
 Status HostInventory::reserve(uint32_t vcpus, uint64_t memory_mb,
-                              std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use) {
-  if (!totals_fit(vcpus, memory_mb)) return Error(ErrorCode::Conflict, "not enough vCPUs or memory left on " + name_);
+                              std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use, bool force) {
+  if (!force && !totals_fit(vcpus, memory_mb)) return Error(ErrorCode::Conflict, "not enough vCPUs or memory left on " + name_);
   for (const auto& [cell, use] : cell_use) {
     if (cell >= cells_.size()) return Error(ErrorCode::Internal, "cell index out of range");
     uint32_t cpus = use.first;
     uint64_t mem = use.second;
     // Several instance cells may not share a host cell (Nova maps them 1:1), so each fits alone.
-    if (!cells_[cell].fits(cpus, mem)) return Error(ErrorCode::Conflict, "NUMA cell " + std::to_string(cells_[cell].id) + " is full");
+    if (!force && !cells_[cell].fits(cpus, mem))
+      return Error(ErrorCode::Conflict, "NUMA cell " + std::to_string(cells_[cell].id) + " is full");
   }
   used_vcpus_ += vcpus;
   used_memory_mb_ += memory_mb;

@@ -12,6 +12,11 @@
 //    its VFs and its group companions stay blocked as if it were present.
 // Free counts are kept per pool and updated incrementally on claim and release, so
 // feasibility checks never walk every device.
+//
+// What the store holds is always taken back, rules or not (a forced restore), because
+// a report about the hardware is the truth about the host; a host whose held state
+// breaks a rule that way is blocked: it takes no new placements until it is rebuilt
+// consistent (see Fleet::block_host).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,6 +71,11 @@ struct NumaCell {
 
 using DeviceIndex = uint32_t;
 using InstanceSlot = uint32_t;
+
+// How a claim treats the rules: a new boot (Fresh) takes only available devices; a
+// Restore takes back what the store holds, gone devices included; Force takes every
+// requested device nobody else holds, whatever the rules, and names what it broke.
+enum class ClaimMode { Fresh, Restore, Force };
 
 // Scheduler state of one device; kept small (see bench: bytes per device).
 struct Device {
@@ -130,13 +140,18 @@ class HostInventory {
   // The devices that claiming `i` takes: its group's endpoints, or itself.
   std::vector<DeviceIndex> claim_unit(DeviceIndex i) const;
 
-  // Claims the devices and their group companions for `owner`, all or nothing.
-  // Returns every device taken (requested ones first, then companions). `restore`:
-  // an instance the store already holds is taken back, gone devices included.
+  // Claims the devices and their group companions for `owner`, all or nothing (but
+  // Force, which skips a device another instance holds). Returns every device taken
+  // (requested ones first, then companions); with Force, `broken` gets one line per
+  // rule the claim breaks.
   Result<std::vector<DeviceIndex>> claim(std::span<const DeviceIndex> requested, InstanceSlot owner,
-                                         std::vector<PoolDelta>& deltas, bool restore = false);
+                                         std::vector<PoolDelta>& deltas, ClaimMode mode = ClaimMode::Fresh,
+                                         std::vector<std::string>* broken = nullptr);
   // Devices listed and present (not gone).
   size_t present_devices() const;
+  // Whether a restore may take the device: free, and either gone or claimable by the
+  // usual rules but for group companions that are gone (and free).
+  bool restorable(DeviceIndex i) const;
   // Frees devices previously returned by claim for `owner`.
   Status release(std::span<const DeviceIndex> devices, InstanceSlot owner, std::vector<PoolDelta>& deltas);
 
@@ -150,7 +165,9 @@ class HostInventory {
            (!total_memory_mb_ || used_memory_mb_ + memory_mb <= *total_memory_mb_);
   }
   // Reserves CPUs and memory; `cell_use` is empty for instances without NUMA topology.
-  Status reserve(uint32_t vcpus, uint64_t memory_mb, std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use);
+  // `force`: even beyond the host's or a cell's capacity (a forced restore).
+  Status reserve(uint32_t vcpus, uint64_t memory_mb, std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use,
+                 bool force = false);
   void unreserve(uint32_t vcpus, uint64_t memory_mb, std::span<const std::pair<size_t, std::pair<uint32_t, uint64_t>>> cell_use);
 
   // Free allow-listed devices per NUMA cell (all classes), for cell ordering.
@@ -158,15 +175,17 @@ class HostInventory {
   uint32_t free_devices() const { return free_total_; }
   size_t memory_bytes() const;
 
+  // Why the host takes no new placements (empty: it does); set by Fleet::block_host.
+  const std::string& blocked() const { return blocked_; }
+
  private:
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
                                  std::vector<PoolDelta>& deltas);
   std::vector<DeviceIndex> affected_by(std::span<const DeviceIndex> changed) const;
-  // Whether a restore may take the device: free, and either gone or claimable by the
-  // usual rules but for group companions that are gone (and free).
-  bool restorable(DeviceIndex i) const;
 
+  friend class Fleet;
   std::string name_;
+  std::string blocked_;
   std::vector<Device> devices_;  // sorted by address
   std::vector<Pool> pools_;
   std::vector<IommuGroup> groups_;

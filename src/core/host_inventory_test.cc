@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/host_fit.h"
 #include "core/test_support.h"
 
 namespace pcipass {
@@ -166,8 +167,6 @@ TEST(HostInventory, BadInventoriesNameTheDeviceAndField) {
            {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0"},
            {"address": "0000:41:02.1", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0"}])",
        "devices[2].physfn", "more VFs listed than its sriov_totalvfs"},
-      {R"([{"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 3}])", "devices[0].numa_node",
-       "not one of this host's NUMA cells"},
       {R"([{"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "devname": "eth0"},
            {"address": "0000:41:00.1", "vendor_id": "8086", "product_id": "1572", "devname": "eth0"}])", "devices[1].devname",
        "also used by devices[0]"},
@@ -178,6 +177,20 @@ TEST(HostInventory, BadInventoriesNameTheDeviceAndField) {
     EXPECT_EQ(b->host.error().where(), c.where);
     EXPECT_NE(b->host.error().message().find(c.message), std::string::npos) << b->host.error().message();
   }
+}
+
+// Firmware reports NUMA nodes without CPUs (memory-only or accelerator nodes): a device on
+// one is taken, as Nova takes it, and is local to none of the host's cells.
+TEST(HostInventory, ADeviceOnANodeWithoutCpusIsTakenAndLocalToNoCell) {
+  auto b = build(R"([{"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 3}])");
+  ASSERT_TRUE(b->host.ok()) << b->host.error().describe();
+  const HostInventory& h = *b->host;
+  EXPECT_TRUE(h.available(0));
+  EXPECT_EQ(h.free_devices_on_cell(0) + h.free_devices_on_cell(1), 0u);
+  EXPECT_FALSE(numa_allows(h, NumaPolicy::Required, {0}, h.devices()[0].numa_node));
+  EXPECT_FALSE(numa_allows(h, NumaPolicy::Legacy, {0}, h.devices()[0].numa_node));
+  EXPECT_TRUE(numa_allows(h, NumaPolicy::Preferred, {0}, h.devices()[0].numa_node));
+  EXPECT_TRUE(numa_allows(h, NumaPolicy::Required, {}, h.devices()[0].numa_node));  // no NUMA topology asked for
 }
 
 // A device that vanished while held stays listed, gone: only its holder takes it back
@@ -204,13 +217,13 @@ TEST(HostInventory, AGoneDeviceIsNeverHandedOutAndItsRelativesStayBlocked) {
   std::vector<PoolDelta> deltas;
   EXPECT_FALSE(h.claim(std::vector<DeviceIndex>{vf}, 1, deltas).ok());  // not by a new boot
   // Its holder takes it back: the PF is blocked, as if the VF were there.
-  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{vf}, 1, deltas, true).ok());
+  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{vf}, 1, deltas, ClaimMode::Restore).ok());
   EXPECT_FALSE(h.available(pf));
   EXPECT_NE(h.unavailable_reason(pf).find("1 VF(s) in use"), std::string::npos);
   // A group with a gone member: its present companion goes with it to its holder, and to
   // nobody else.
   EXPECT_FALSE(h.available(gpu));
-  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{gpu}, 2, deltas, true).ok());
+  ASSERT_TRUE(h.claim(std::vector<DeviceIndex>{gpu}, 2, deltas, ClaimMode::Restore).ok());
   EXPECT_EQ(h.devices()[audio].owner, OptIndex(2));
   EXPECT_EQ(pool_free_sum(h), h.free_devices());
   // Released, the PF is free again.

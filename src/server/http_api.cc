@@ -95,6 +95,7 @@ void HttpApi::mount(httplib::Server& http) {
   route(http, "DELETE", R"(/v1/servers/([^/]+))", false, &HttpApi::delete_server);
   route(http, "GET", "/v1/explain", false, &HttpApi::explain);
   route(http, "GET", "/v1/capacity", false, &HttpApi::capacity);
+  route(http, "GET", "/v1/health", false, &HttpApi::health);
   route(http, "POST", "/v1/tokens", false, &HttpApi::create_token);
   route(http, "GET", "/v1/tokens", false, &HttpApi::list_tokens);
   route(http, "DELETE", R"(/v1/tokens/([^/]+))", false, &HttpApi::delete_token);
@@ -188,6 +189,8 @@ Reply HttpApi::capacity(const httplib::Request& req, const Principal& who) {
   if (!host) return error_reply(host.error());
   return answer(service_.capacity(who, *host), capacity_json);
 }
+
+Reply HttpApi::health(const httplib::Request&, const Principal& who) { return answer(service_.health(who), health_json); }
 
 Reply HttpApi::create_token(const httplib::Request& req, const Principal& who) {
   auto request = new_token(req.body);

@@ -47,6 +47,7 @@ class HttpApi {
   Reply delete_server(const httplib::Request&, const Principal&);
   Reply explain(const httplib::Request&, const Principal&);
   Reply capacity(const httplib::Request&, const Principal&);
+  Reply health(const httplib::Request&, const Principal&);
   Reply create_token(const httplib::Request&, const Principal&);
   Reply list_tokens(const httplib::Request&, const Principal&);
   Reply delete_token(const httplib::Request&, const Principal&);

@@ -22,7 +22,8 @@ Json summary_json(const HostSummary& h) {
           {"vcpus_used", h.vcpus_used},
           {"memory_mb_used", h.memory_mb_used},
           {"vcpus", or_null(h.vcpus)},
-          {"memory_mb", or_null(h.memory_mb)}};
+          {"memory_mb", or_null(h.memory_mb)},
+          {"blocked", or_null(h.blocked)}};
 }
 
 // A device's facts as its host reported them, in the report's own format.
@@ -63,6 +64,7 @@ Json host_json(const HostDetail& host) {
     j["numa"] = nullptr;
   }
   j["devices"] = devices_json(host.devices)["devices"];
+  j["problems"] = host.problems;
   return j;
 }
 
@@ -87,6 +89,7 @@ Json device_json(const DeviceView& d) {
   }
   j["aliases"] = d.aliases;
   if (d.physfn) j["physfn"] = d.physfn->to_string();
+  if (!d.problems.empty()) j["problems"] = d.problems;
   if (!d.detail) return j;
   j["vfs"] = addresses(d.detail->vfs);
   if (d.detail->vfs_in_use) j["vfs_in_use"] = *d.detail->vfs_in_use;
@@ -197,6 +200,15 @@ Json capacity_json(const Capacity& c) {
     hosts.push_back({{"host", h.host}, {"aliases", by_alias}});
   }
   return {{"fleet", fleet}, {"hosts", hosts}};
+}
+
+Json health_json(const Health& h) {
+  auto entries = [](const std::vector<Health::Entry>& list, const char* key) {
+    Json out = Json::array();
+    for (const auto& e : list) out.push_back({{key, e.name}, {"problems", e.problems}});
+    return out;
+  };
+  return {{"status", h.ok() ? "ok" : "degraded"}, {"blocked_hosts", entries(h.hosts, "host")}, {"servers", entries(h.servers, "id")}};
 }
 
 Json issued_token_json(const IssuedToken& t) {

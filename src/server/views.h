@@ -23,6 +23,7 @@ Result<Json> server_json(const ServerView& server);
 Json servers_json(const std::vector<ServerSummary>& servers);
 Json explanation_json(const Explanation& e);
 Json capacity_json(const Capacity& c);
+Json health_json(const Health& h);
 Json issued_token_json(const IssuedToken& t);
 Json tokens_json(const std::vector<TokenInfo>& tokens);
 
