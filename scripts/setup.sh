@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpq-dev postgresql-15
-  libcpp-httplib-dev libssl-dev
+  libcpp-httplib-dev libboost1.74-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3
   pci.ids pciutils

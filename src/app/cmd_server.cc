@@ -1,5 +1,4 @@
 // pcipass server: the controller's REST API (docs/api.md) over one Store.
-#include <httplib.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -17,6 +16,7 @@
 #include "adapters/system/system_clock.h"
 #include "controller/service.h"
 #include "server/http_api.h"
+#include "server/http_server.h"
 
 namespace pcipass::app {
 namespace {
@@ -27,6 +27,8 @@ struct ServerArgs {
   std::string listen = "127.0.0.1:8774";
   uint32_t refresh_ms = 1000;
   size_t max_body = 8u << 20;
+  size_t max_connections = 10000;
+  size_t workers = 0;  // max(8, CPUs)
   std::optional<std::string> bootstrap_token_file;
 };
 
@@ -107,16 +109,19 @@ int run_server(const ServerArgs& args) {
   for (int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  httplib::Server http;
-  api.mount(http);
-  int port = where->second;
-  if (port == 0) port = http.bind_to_any_port(where->first);
-  else if (!http.bind_to_port(where->first, port)) port = -1;
-  if (port <= 0) {
-    std::cerr << "pcipass server: cannot listen on " << args.listen << "\n";
+  server::HttpServerOptions http_options;
+  http_options.address = where->first;
+  http_options.port = static_cast<uint16_t>(where->second);
+  http_options.max_body_bytes = args.max_body;
+  http_options.max_connections = args.max_connections;
+  http_options.workers = args.workers;
+  auto http = server::HttpServer::start(
+      http_options, [&api](const server::HttpRequest& r) { return api.handle(r); }, api.error_bodies());
+  if (!http) {
+    std::cerr << "pcipass server: " << http.error().describe() << "\n";
     return kExitInvalidInput;
   }
-  std::cout << "pcipass server: listening on http://" << where->first << ":" << port << "/v1 (" << args.db << ")" << std::endl;
+  std::cout << "pcipass server: listening on http://" << where->first << ":" << (*http)->port() << "/v1 (" << args.db << ")" << std::endl;
 
   std::atomic<bool> stopping{false};
   std::mutex m;
@@ -145,20 +150,14 @@ int run_server(const ServerArgs& args) {
       }
       stopping = true;
       wake.notify_all();
-      http.stop();
       return;
     }
   });
-  const bool served = http.listen_after_bind();
-  if (!stopping) {  // the listener failed by itself: release the signal thread
-    stopping = true;
-    wake.notify_all();
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
-  }
   signal_thread.join();
+  (*http)->stop();
   refresher.join();
   std::cout << "pcipass server: stopped" << std::endl;
-  return served || stopping ? kExitOk : kExitInternal;
+  return kExitOk;
 }
 
 }  // namespace
@@ -175,6 +174,12 @@ void register_server(CLI::App& app, int& exit_code) {
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--refresh-ms", args->refresh_ms, "how often to take in other controllers' changes")->capture_default_str()->check(CLI::Range(10u, 3600000u));
   cmd->add_option("--max-body", args->max_body, "largest request body accepted, in bytes")->capture_default_str()->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--max-connections", args->max_connections, "open connections at most; one more is answered 503 and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  cmd->add_option("--workers", args->workers, "threads that answer requests (connections need none); 0: max(8, the CPUs)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1024}));
   cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,
                   "if the database has no token yet, create an admin token and write it to this file (mode 0600)");
   cmd->callback([cmd, args, &exit_code] {

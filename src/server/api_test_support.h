@@ -88,7 +88,7 @@ inline std::string sha256_hex(const std::string& secret) { return OpenSslSecrets
 // One controller: a store handle, the service, and its REST API on a loopback port.
 class Running {
  public:
-  Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20)
+  Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20, HttpServerOptions options = {})
       : store_(std::move(store)), config_(config.string()) {
     EXPECT_TRUE(store_->migrate().ok());
     auto service = Service::open(*store_, *store_, &config_, secrets_, clock_);
@@ -98,17 +98,21 @@ class Running {
     }
     service_ = std::move(*service);
     api_ = std::make_unique<HttpApi>(*service_, HttpOptions{max_body});
-    api_->mount(http_);
-    port_ = http_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    options.max_body_bytes = max_body;
+    auto http = HttpServer::start(options, [api = api_.get()](const HttpRequest& r) { return api->handle(r); }, api_->error_bodies());
+    if (!http) {
+      ADD_FAILURE() << http.error().describe();
+      return;
+    }
+    http_ = std::move(*http);
+    port_ = http_->port();
   }
   ~Running() {
-    http_.stop();
-    if (thread_.joinable()) thread_.join();
+    if (http_) http_->stop();
   }
   int port() const { return port_; }
   Store& store() { return *store_; }
+  HttpServer& http() { return *http_; }
   Service& service() { return *service_; }
 
  private:
@@ -118,9 +122,8 @@ class Running {
   SystemClock clock_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<HttpApi> api_;
-  httplib::Server http_;
+  std::unique_ptr<HttpServer> http_;
   int port_ = 0;
-  std::thread thread_;
 };
 
 struct Answer {
@@ -167,7 +170,7 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
     config_ = scratch() / (test_name() + "-" + GetParam().name + ".conf");
     std::ofstream(config_) << kConfig;
   }
-  std::unique_ptr<Running> start(const std::string& db, bool fresh = true, size_t max_body = 1 << 20) {
+  std::unique_ptr<Running> start(const std::string& db, bool fresh = true, size_t max_body = 1 << 20, HttpServerOptions options = {}) {
     auto store = GetParam().open(db, fresh);
     if (!store) return nullptr;
     if (fresh) {
@@ -176,7 +179,7 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
       EXPECT_TRUE(store->create_token({"reader", sha256_hex(kReader), "reader", ""}).ok());
       EXPECT_TRUE(store->create_token({"agent-1", sha256_hex(kAgent), "agent", "compute-1"}).ok());
     }
-    return std::make_unique<Running>(std::move(store), config_, max_body);
+    return std::make_unique<Running>(std::move(store), config_, max_body, options);
   }
   std::string db() const { return "a_" + test_name(); }
   fs::path config_;

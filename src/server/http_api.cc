@@ -1,7 +1,5 @@
 #include "server/http_api.h"
 
-#include <httplib.h>
-
 #include "server/requests.h"
 #include "server/views.h"
 
@@ -17,7 +15,7 @@ Reply answer(const Result<T>& r, View&& view, int status = 200) {
 
 Reply no_content(const Status& st) { return st ? Reply{204, Json()} : error_reply(st.error()); }
 
-Query query_of(const httplib::Request& req) { return Query(req.params.begin(), req.params.end()); }
+const Query& query_of(const HttpRequest& req) { return req.query; }
 
 }  // namespace
 
@@ -31,125 +29,155 @@ std::optional<std::string> bearer_token(std::string_view header) {
   return std::string(t);
 }
 
-void HttpApi::route(httplib::Server& http, const char* method, const char* pattern, bool open, Handler handler) {
-  auto serve = [this, open, handler](const httplib::Request& req, httplib::Response& res) {
-    Reply reply;
-    try {
-      Principal who;
-      std::optional<Error> refused;
-      if (!open) {
-        const std::string header = req.get_header_value("Authorization");
-        auto secret = bearer_token(header);
-        if (header.empty()) refused = Error(ErrorCode::Unauthenticated, "missing bearer token (Authorization: Bearer ...)");
-        else if (!secret) refused = Error(ErrorCode::Unauthenticated, "malformed Authorization header: expected 'Bearer <token>'");
-        else if (auto p = service_.authenticate(*secret); !p) refused = std::move(p).error();
-        else who = std::move(*p);
-      }
-      reply = refused ? error_reply(*refused) : (this->*handler)(req, who);
-    } catch (const std::exception& e) {
-      reply = error_reply(Error(ErrorCode::Internal, std::string("internal error: ") + e.what()));
+HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), options_(options) {
+  route("GET", "/v1", true, &HttpApi::version);
+  route("GET", "/v1/hosts", false, &HttpApi::list_hosts);
+  route("PUT", "/v1/hosts/{}", false, &HttpApi::put_host);
+  route("GET", "/v1/hosts/{}", false, &HttpApi::show_host);
+  route("GET", "/v1/devices", false, &HttpApi::list_devices);
+  route("GET", "/v1/hosts/{}/devices/{}", false, &HttpApi::show_device);
+  route("GET", "/v1/aliases", false, &HttpApi::list_aliases);
+  route("GET", "/v1/config", false, &HttpApi::show_config);
+  route("POST", "/v1/config/reload", false, &HttpApi::reload_config);
+  route("POST", "/v1/flavors", false, &HttpApi::create_flavor);
+  route("GET", "/v1/flavors", false, &HttpApi::list_flavors);
+  route("GET", "/v1/flavors/{}", false, &HttpApi::show_flavor);
+  route("PATCH", "/v1/flavors/{}", false, &HttpApi::update_flavor);
+  route("POST", "/v1/servers", false, &HttpApi::create_server);
+  route("GET", "/v1/servers", false, &HttpApi::list_servers);
+  route("GET", "/v1/servers/{}", false, &HttpApi::show_server);
+  route("DELETE", "/v1/servers/{}", false, &HttpApi::delete_server);
+  route("GET", "/v1/explain", false, &HttpApi::explain);
+  route("GET", "/v1/capacity", false, &HttpApi::capacity);
+  route("GET", "/v1/health", false, &HttpApi::health);
+  route("POST", "/v1/tokens", false, &HttpApi::create_token);
+  route("GET", "/v1/tokens", false, &HttpApi::list_tokens);
+  route("DELETE", "/v1/tokens/{}", false, &HttpApi::delete_token);
+}
+
+void HttpApi::route(const char* method, const char* pattern, bool open, Handler handler) {
+  Route r{method, {}, open, handler};
+  std::string_view rest(pattern);
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the '/'
+    const size_t slash = rest.find('/');
+    r.segments.emplace_back(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  }
+  routes_.push_back(std::move(r));
+}
+
+namespace {
+HttpResponse to_http(const Reply& reply) {
+  HttpResponse out;
+  out.status = reply.status;
+  if (reply.status != 204) out.body = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (reply.status == 401) out.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return out;
+}
+}  // namespace
+
+HttpErrorBodies HttpApi::error_bodies() const {
+  return {[](int status, const std::string& message) {
+    const char* code = status == 413 ? "PayloadTooLarge" : status == 431 ? "HeadersTooLarge" : status == 400 ? "InvalidArgument"
+                       : status == 503 ? "Unavailable" : status >= 500 ? "Internal" : "HttpError";
+    return to_http(transport_error(status, code, message));
+  }};
+}
+
+HttpResponse HttpApi::handle(const HttpRequest& request) {
+  std::vector<std::string> segments;
+  std::string_view rest(request.path);
+  while (!rest.empty() && rest.front() == '/') {
+    rest.remove_prefix(1);
+    const size_t slash = rest.find('/');
+    segments.push_back(url_decode(rest.substr(0, slash), false));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  }
+  bool path_known = false;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    Call call{request, {}};
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      if (r.segments[i] == "{}") call.params.push_back(segments[i]);
+      else match = r.segments[i] == segments[i];
     }
-    if (reply.status == 401) res.set_header("WWW-Authenticate", "Bearer");
-    res.status = reply.status;
-    if (reply.status != 204) res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
-  };
-  const std::string m = method;
-  if (m == "GET") http.Get(pattern, serve);
-  else if (m == "POST") http.Post(pattern, serve);
-  else if (m == "PUT") http.Put(pattern, serve);
-  else if (m == "PATCH") http.Patch(pattern, serve);
-  else if (m == "DELETE") http.Delete(pattern, serve);
+    if (!match) continue;
+    path_known = true;
+    if (r.method != request.method) continue;
+    return to_http(serve(r, call));
+  }
+  if (path_known) return to_http(transport_error(405, "MethodNotAllowed", request.method + " is not allowed on " + request.path));
+  return to_http(transport_error(404, "NotFound", "no such resource: " + request.method + " " + request.path));
 }
 
-void HttpApi::mount(httplib::Server& http) {
-  http.set_payload_max_length(options_.max_body_bytes);
-  http.set_keep_alive_max_count(100000);
-  http.set_tcp_nodelay(true);
-  const size_t limit = options_.max_body_bytes;
-  http.set_error_handler(httplib::Server::HandlerWithResponse([limit](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    Reply r = res.status == 413   ? transport_error(413, "PayloadTooLarge", "request body is larger than " + std::to_string(limit) + " bytes")
-              : res.status == 404 ? transport_error(404, "NotFound", "no such resource: " + req.method + " " + req.path)
-              : res.status == 405 ? transport_error(405, "MethodNotAllowed", req.method + " is not allowed on " + req.path)
-                                  : transport_error(res.status, "HttpError", "HTTP error " + std::to_string(res.status));
-    res.set_content(r.body.dump() + "\n", "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  const char* host = R"(/v1/hosts/([^/]+))";
-  route(http, "GET", "/v1", true, &HttpApi::version);
-  route(http, "GET", "/v1/hosts", false, &HttpApi::list_hosts);
-  route(http, "PUT", host, false, &HttpApi::put_host);
-  route(http, "GET", host, false, &HttpApi::show_host);
-  route(http, "GET", "/v1/devices", false, &HttpApi::list_devices);
-  route(http, "GET", R"(/v1/hosts/([^/]+)/devices/([^/]+))", false, &HttpApi::show_device);
-  route(http, "GET", "/v1/aliases", false, &HttpApi::list_aliases);
-  route(http, "GET", "/v1/config", false, &HttpApi::show_config);
-  route(http, "POST", "/v1/config/reload", false, &HttpApi::reload_config);
-  route(http, "POST", "/v1/flavors", false, &HttpApi::create_flavor);
-  route(http, "GET", "/v1/flavors", false, &HttpApi::list_flavors);
-  route(http, "GET", R"(/v1/flavors/([^/]+))", false, &HttpApi::show_flavor);
-  route(http, "PATCH", R"(/v1/flavors/([^/]+))", false, &HttpApi::update_flavor);
-  route(http, "POST", "/v1/servers", false, &HttpApi::create_server);
-  route(http, "GET", "/v1/servers", false, &HttpApi::list_servers);
-  route(http, "GET", R"(/v1/servers/([^/]+))", false, &HttpApi::show_server);
-  route(http, "DELETE", R"(/v1/servers/([^/]+))", false, &HttpApi::delete_server);
-  route(http, "GET", "/v1/explain", false, &HttpApi::explain);
-  route(http, "GET", "/v1/capacity", false, &HttpApi::capacity);
-  route(http, "GET", "/v1/health", false, &HttpApi::health);
-  route(http, "POST", "/v1/tokens", false, &HttpApi::create_token);
-  route(http, "GET", "/v1/tokens", false, &HttpApi::list_tokens);
-  route(http, "DELETE", R"(/v1/tokens/([^/]+))", false, &HttpApi::delete_token);
+Reply HttpApi::serve(const Route& r, const Call& call) {
+  try {
+    Principal who;
+    if (!r.open) {
+      auto secret = bearer_token(call.http.authorization);
+      if (call.http.authorization.empty()) return error_reply(Error(ErrorCode::Unauthenticated, "missing bearer token (Authorization: Bearer ...)"));
+      if (!secret) return error_reply(Error(ErrorCode::Unauthenticated, "malformed Authorization header: expected 'Bearer <token>'"));
+      auto p = service_.authenticate(*secret);
+      if (!p) return error_reply(p.error());
+      who = std::move(*p);
+    }
+    return (this->*r.handler)(call, who);
+  } catch (const std::exception& e) {
+    return error_reply(Error(ErrorCode::Internal, std::string("internal error: ") + e.what()));
+  }
 }
 
-Reply HttpApi::version(const httplib::Request&, const Principal&) { return {200, version_json(service_.host_count())}; }
+Reply HttpApi::version(const Call&, const Principal&) { return {200, version_json(service_.host_count())}; }
 
-Reply HttpApi::put_host(const httplib::Request& req, const Principal& who) {
-  auto report = host_report(req.body, req.matches[1]);
+Reply HttpApi::put_host(const Call& call, const Principal& who) {
+  auto report = host_report(call.http.body, call.params[0]);
   if (!report) return error_reply(report.error());
   auto r = service_.report_host(who, std::move(*report));
   return answer(r, report_json, r && r->created ? 201 : 200);
 }
 
-Reply HttpApi::list_hosts(const httplib::Request&, const Principal& who) { return answer(service_.list_hosts(who), hosts_json); }
+Reply HttpApi::list_hosts(const Call&, const Principal& who) { return answer(service_.list_hosts(who), hosts_json); }
 
-Reply HttpApi::show_host(const httplib::Request& req, const Principal& who) { return answer(service_.show_host(who, req.matches[1]), host_json); }
+Reply HttpApi::show_host(const Call& call, const Principal& who) { return answer(service_.show_host(who, call.params[0]), host_json); }
 
-Reply HttpApi::list_devices(const httplib::Request& req, const Principal& who) {
-  auto filter = device_filter(query_of(req));
+Reply HttpApi::list_devices(const Call& call, const Principal& who) {
+  auto filter = device_filter(query_of(call.http));
   if (!filter) return error_reply(filter.error());
   return answer(service_.list_devices(who, *filter), devices_json);
 }
 
-Reply HttpApi::show_device(const httplib::Request& req, const Principal& who) {
-  auto address = PciAddress::parse(req.matches[2].str());
+Reply HttpApi::show_device(const Call& call, const Principal& who) {
+  auto address = PciAddress::parse(call.params[1]);
   if (!address) return error_reply(std::move(address).error().within("address"));
-  return answer(service_.show_device(who, req.matches[1], *address), device_json);
+  return answer(service_.show_device(who, call.params[0], *address), device_json);
 }
 
-Reply HttpApi::list_aliases(const httplib::Request&, const Principal& who) { return answer(service_.list_aliases(who), aliases_json); }
+Reply HttpApi::list_aliases(const Call&, const Principal& who) { return answer(service_.list_aliases(who), aliases_json); }
 
-Reply HttpApi::show_config(const httplib::Request&, const Principal& who) { return answer(service_.show_config(who), config_json); }
+Reply HttpApi::show_config(const Call&, const Principal& who) { return answer(service_.show_config(who), config_json); }
 
-Reply HttpApi::reload_config(const httplib::Request&, const Principal& who) { return answer(service_.reload_config(who), config_json); }
+Reply HttpApi::reload_config(const Call&, const Principal& who) { return answer(service_.reload_config(who), config_json); }
 
-Reply HttpApi::create_flavor(const httplib::Request& req, const Principal& who) {
-  auto flavor = new_flavor(req.body);
+Reply HttpApi::create_flavor(const Call& call, const Principal& who) {
+  auto flavor = new_flavor(call.http.body);
   if (!flavor) return error_reply(flavor.error());
   return answer(service_.create_flavor(who, std::move(*flavor)), flavor_json, 201);
 }
 
-Reply HttpApi::list_flavors(const httplib::Request&, const Principal& who) { return answer(service_.list_flavors(who), flavors_json); }
+Reply HttpApi::list_flavors(const Call&, const Principal& who) { return answer(service_.list_flavors(who), flavors_json); }
 
-Reply HttpApi::show_flavor(const httplib::Request& req, const Principal& who) { return answer(service_.show_flavor(who, req.matches[1]), flavor_json); }
+Reply HttpApi::show_flavor(const Call& call, const Principal& who) { return answer(service_.show_flavor(who, call.params[0]), flavor_json); }
 
-Reply HttpApi::update_flavor(const httplib::Request& req, const Principal& who) {
-  auto update = flavor_update(req.body, req.matches[1]);
+Reply HttpApi::update_flavor(const Call& call, const Principal& who) {
+  auto update = flavor_update(call.http.body, call.params[0]);
   if (!update) return error_reply(update.error());
   return answer(service_.update_flavor(who, *update), flavor_json);
 }
 
-Reply HttpApi::create_server(const httplib::Request& req, const Principal& who) {
-  auto request = new_server(req.body);
+Reply HttpApi::create_server(const Call& call, const Principal& who) {
+  auto request = new_server(call.http.body);
   if (!request) return error_reply(request.error());
   auto placed = service_.create_server(who, *request);
   if (!placed) return error_reply(placed.error());
@@ -158,24 +186,24 @@ Reply HttpApi::create_server(const httplib::Request& req, const Principal& who) 
   return {201, std::move(*j)};
 }
 
-Reply HttpApi::list_servers(const httplib::Request& req, const Principal& who) {
-  auto host = query_value(query_of(req), "host", {"host"});
+Reply HttpApi::list_servers(const Call& call, const Principal& who) {
+  auto host = query_value(query_of(call.http), "host", {"host"});
   if (!host) return error_reply(host.error());
   return answer(service_.list_servers(who, *host), servers_json);
 }
 
-Reply HttpApi::show_server(const httplib::Request& req, const Principal& who) {
-  auto shown = service_.show_server(who, req.matches[1]);
+Reply HttpApi::show_server(const Call& call, const Principal& who) {
+  auto shown = service_.show_server(who, call.params[0]);
   if (!shown) return error_reply(shown.error());
   auto j = server_json(*shown);
   if (!j) return error_reply(j.error());
   return {200, std::move(*j)};
 }
 
-Reply HttpApi::delete_server(const httplib::Request& req, const Principal& who) { return no_content(service_.delete_server(who, req.matches[1])); }
+Reply HttpApi::delete_server(const Call& call, const Principal& who) { return no_content(service_.delete_server(who, call.params[0])); }
 
-Reply HttpApi::explain(const httplib::Request& req, const Principal& who) {
-  const auto q = query_of(req);
+Reply HttpApi::explain(const Call& call, const Principal& who) {
+  const auto q = query_of(call.http);
   auto flavor = query_value(q, "flavor", {"flavor", "host"});
   if (!flavor) return error_reply(flavor.error());
   if (!*flavor) return error_reply(std::move(invalid("explain needs ?flavor=NAME").within("flavor")));
@@ -184,22 +212,22 @@ Reply HttpApi::explain(const httplib::Request& req, const Principal& who) {
   return answer(service_.explain(who, **flavor, *host), explanation_json);
 }
 
-Reply HttpApi::capacity(const httplib::Request& req, const Principal& who) {
-  auto host = query_value(query_of(req), "host", {"host"});
+Reply HttpApi::capacity(const Call& call, const Principal& who) {
+  auto host = query_value(query_of(call.http), "host", {"host"});
   if (!host) return error_reply(host.error());
   return answer(service_.capacity(who, *host), capacity_json);
 }
 
-Reply HttpApi::health(const httplib::Request&, const Principal& who) { return answer(service_.health(who), health_json); }
+Reply HttpApi::health(const Call&, const Principal& who) { return answer(service_.health(who), health_json); }
 
-Reply HttpApi::create_token(const httplib::Request& req, const Principal& who) {
-  auto request = new_token(req.body);
+Reply HttpApi::create_token(const Call& call, const Principal& who) {
+  auto request = new_token(call.http.body);
   if (!request) return error_reply(request.error());
   return answer(service_.create_token(who, *request), issued_token_json, 201);
 }
 
-Reply HttpApi::list_tokens(const httplib::Request&, const Principal& who) { return answer(service_.list_tokens(who), tokens_json); }
+Reply HttpApi::list_tokens(const Call&, const Principal& who) { return answer(service_.list_tokens(who), tokens_json); }
 
-Reply HttpApi::delete_token(const httplib::Request& req, const Principal& who) { return no_content(service_.delete_token(who, req.matches[1])); }
+Reply HttpApi::delete_token(const Call& call, const Principal& who) { return no_content(service_.delete_token(who, call.params[0])); }
 
 }  // namespace pcipass::server

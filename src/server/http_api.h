@@ -1,15 +1,14 @@
 #pragma once
 // The REST API under /v1 (docs/api.md) over a Service: routing, the bearer token, body
-// parsing and views, and nothing else. Every answer is JSON; every error has the body
-// of error_reply(). GET /v1 (version discovery) is the one call without a token.
+// parsing and views, and nothing else; HttpServer carries the bytes. Every answer is
+// JSON; every error has the body of error_reply(). GET /v1 (version discovery) is the
+// one call without a token.
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "controller/service.h"
-
-namespace httplib {
-class Server;
-struct Request;
-}  // namespace httplib
+#include "server/http_server.h"
 
 namespace pcipass::server {
 
@@ -21,39 +20,56 @@ struct HttpOptions {
 
 class HttpApi {
  public:
-  HttpApi(Service& service, HttpOptions options) : service_(service), options_(options) {}
-  void mount(httplib::Server& http);
+  HttpApi(Service& service, HttpOptions options);
+  // The HttpServer's handler: one request, one answer.
+  HttpResponse handle(const HttpRequest& request);
+  // What the HttpServer answers for what it refuses itself.
+  HttpErrorBodies error_bodies() const;
+  const HttpOptions& options() const { return options_; }
 
  private:
-  using Handler = Reply (HttpApi::*)(const httplib::Request&, const Principal&);
-  void route(httplib::Server& http, const char* method, const char* pattern, bool open, Handler handler);
+  // A matched request: the path's `{}` segments, decoded, in order.
+  struct Call {
+    const HttpRequest& http;
+    std::vector<std::string> params;
+  };
+  using Handler = Reply (HttpApi::*)(const Call&, const Principal&);
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;  // "{}" matches any one segment
+    bool open;                          // answered without a token
+    Handler handler;
+  };
+  void route(const char* method, const char* pattern, bool open, Handler handler);
+  Reply serve(const Route& route, const Call& call);
 
-  Reply version(const httplib::Request&, const Principal&);
-  Reply put_host(const httplib::Request&, const Principal&);
-  Reply list_hosts(const httplib::Request&, const Principal&);
-  Reply show_host(const httplib::Request&, const Principal&);
-  Reply list_devices(const httplib::Request&, const Principal&);
-  Reply show_device(const httplib::Request&, const Principal&);
-  Reply list_aliases(const httplib::Request&, const Principal&);
-  Reply show_config(const httplib::Request&, const Principal&);
-  Reply reload_config(const httplib::Request&, const Principal&);
-  Reply create_flavor(const httplib::Request&, const Principal&);
-  Reply list_flavors(const httplib::Request&, const Principal&);
-  Reply show_flavor(const httplib::Request&, const Principal&);
-  Reply update_flavor(const httplib::Request&, const Principal&);
-  Reply create_server(const httplib::Request&, const Principal&);
-  Reply list_servers(const httplib::Request&, const Principal&);
-  Reply show_server(const httplib::Request&, const Principal&);
-  Reply delete_server(const httplib::Request&, const Principal&);
-  Reply explain(const httplib::Request&, const Principal&);
-  Reply capacity(const httplib::Request&, const Principal&);
-  Reply health(const httplib::Request&, const Principal&);
-  Reply create_token(const httplib::Request&, const Principal&);
-  Reply list_tokens(const httplib::Request&, const Principal&);
-  Reply delete_token(const httplib::Request&, const Principal&);
+  Reply version(const Call&, const Principal&);
+  Reply put_host(const Call&, const Principal&);
+  Reply list_hosts(const Call&, const Principal&);
+  Reply show_host(const Call&, const Principal&);
+  Reply list_devices(const Call&, const Principal&);
+  Reply show_device(const Call&, const Principal&);
+  Reply list_aliases(const Call&, const Principal&);
+  Reply show_config(const Call&, const Principal&);
+  Reply reload_config(const Call&, const Principal&);
+  Reply create_flavor(const Call&, const Principal&);
+  Reply list_flavors(const Call&, const Principal&);
+  Reply show_flavor(const Call&, const Principal&);
+  Reply update_flavor(const Call&, const Principal&);
+  Reply create_server(const Call&, const Principal&);
+  Reply list_servers(const Call&, const Principal&);
+  Reply show_server(const Call&, const Principal&);
+  Reply delete_server(const Call&, const Principal&);
+  Reply explain(const Call&, const Principal&);
+  Reply capacity(const Call&, const Principal&);
+  Reply health(const Call&, const Principal&);
+  Reply create_token(const Call&, const Principal&);
+  Reply list_tokens(const Call&, const Principal&);
+  Reply delete_token(const Call&, const Principal&);
 
   Service& service_;
   HttpOptions options_;
+  std::vector<Route> routes_;
 };
 
 // The token of an "Authorization: Bearer <token>" header value; nullopt if malformed.

@@ -1,0 +1,88 @@
+#pragma once
+// The HTTP/1.1 server under the REST API (Boost.Beast on Boost.Asio): one I/O
+// thread serves every connection without blocking, and requests are answered on a
+// bounded pool of worker threads, so a handler that waits (a write waiting for its
+// batch's commit) never holds up I/O, and thousands of open connections cost no
+// thread each. What a client cannot take away from the others:
+//  - a connection must send its request headers within header_timeout of opening
+//    (or, on a kept-alive connection, of the previous answer: idle_timeout), and its
+//    body within body_timeout after them; a slow or silent one is closed;
+//  - an answer must be taken within write_timeout;
+//  - at most max_connections are open; one more is answered 503 and closed;
+//  - headers over 16 KiB, a body over max_body_bytes (413), or a malformed request
+//    (400) get a JSON error and the connection is closed.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+
+namespace pcipass::server {
+
+struct HttpRequest {
+  std::string method;  // GET, POST, ...
+  std::string path;    // as sent (percent-encoded), without the query: the router decodes segments
+  std::multimap<std::string, std::string> query;  // percent-decoded
+  std::string authorization;                      // the Authorization header, or empty
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;  // JSON, or empty for 204
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port
+  // Threads that run handlers; 0: max(8, the CPUs). A handler that writes waits
+  // for its batch's commit, so writes in flight (and the batch) are at most this.
+  size_t workers = 0;
+  size_t max_connections = 10000;
+  size_t max_body_bytes = 8u << 20;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds write_timeout{30000};
+};
+
+// Answers for what the server refuses itself (body too large, malformed, too many
+// connections); the API supplies them so that they read like its own errors.
+struct HttpErrorBodies {
+  std::function<HttpResponse(int status, const std::string& message)> make;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Binds and starts serving; InvalidArgument when the address cannot be used.
+  static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, Handler handler, HttpErrorBodies errors);
+  ~HttpServer();  // stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Stops accepting, closes every connection and waits for the threads.
+  void stop();
+  // Open connections now (for tests and metrics).
+  size_t connections() const;
+
+  struct Impl;  // the I/O context, acceptor, workers and sessions (http_server.cc)
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+};
+
+// Percent-decoding of a path segment or query component ('+' is a space in a query).
+std::string url_decode(std::string_view text, bool plus_is_space);
+
+}  // namespace pcipass::server
