@@ -133,6 +133,31 @@ TEST_P(ApiTest, PcipassVlanMustBeAVlanIdAndIsCheckedWhereFlavorsAreWritten) {
   EXPECT_EQ(c.call("GET", "/v1/flavors/v").status, 404);
 }
 
+// Issue 10: JSON leaves duplicate keys undefined; every body refuses them, naming the
+// key's path, and nothing is written.
+TEST_P(ApiTest, DuplicateKeysInABodyAreRefusedWithTheirPath) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  auto flavor = c.call("POST", "/v1/flavors",
+                       std::string(R"({"name": "d", "vcpus": 1, "memory_mb": 512, "extra_specs": {"pcipass:vlan": "5", "pcipass:vlan": "6"}})"));
+  EXPECT_EQ(flavor.status, 400) << flavor.body.dump();
+  EXPECT_EQ(flavor.body["error"].value("field", ""), "extra_specs.pcipass:vlan") << flavor.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/flavors/d").status, 404);
+  auto boot = c.call("POST", "/v1/servers", std::string(R"({"name": "x", "flavor": "vf.small", "name": "y"})"));
+  EXPECT_EQ(boot.status, 400) << boot.body.dump();
+  EXPECT_EQ(boot.body["error"].value("field", ""), "name") << boot.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/servers/x").status, 404);
+  EXPECT_EQ(c.call("GET", "/v1/servers/y").status, 404);
+  std::string host = nic_host(2).dump();
+  host.replace(host.find("\"vendor_id\""), 0, R"("numa_node": 0, )");  // the first device's numa_node, twice
+  auto report = c.call("PUT", "/v1/hosts/compute-9", host);
+  EXPECT_EQ(report.status, 400) << report.body.dump();
+  EXPECT_EQ(report.body["error"].value("field", ""), "devices[0].numa_node") << report.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/hosts/compute-9").status, 404);
+}
+
 TEST_P(ApiTest, TokensAndRolesAreCheckedOnEveryEndpoint) {
   auto s = start(db());
   ASSERT_TRUE(s);

@@ -38,8 +38,10 @@ class Builder : public nlohmann::json_sax<Json> {
     keys.reserve(f.value.members().size());
     for (const auto& m : f.value.members()) keys.push_back(m.first);
     std::sort(keys.begin(), keys.end());
-    if (auto d = std::adjacent_find(keys.begin(), keys.end()); d != keys.end())
+    if (auto d = std::adjacent_find(keys.begin(), keys.end()); d != keys.end()) {
+      where_ = join_path(path_here(), std::string(*d));
       return fail("duplicate key " + quote(*d) + " in a JSON object");
+    }
     return add(std::move(f.value));
   }
   bool start_array(std::size_t) override {
@@ -60,6 +62,7 @@ class Builder : public nlohmann::json_sax<Json> {
 
   std::optional<ConfigValue> root;
   std::string error_;
+  std::string where_;  // the JSON path of a semantic error
   std::size_t error_position_ = 0;
   bool semantic_error_ = false;
   bool syntax_ = false;  // error_ is about a token at error_position_
@@ -78,6 +81,14 @@ class Builder : public nlohmann::json_sax<Json> {
     if (top.value.is_array()) top.value.mutable_items().push_back(std::move(v));
     else top.value.mutable_members().emplace_back(std::move(top.key), std::move(v));
     return true;
+  }
+  static std::string join_path(std::string path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+  // Where the value being built goes: "devices[2]", "flavor.extra_specs", "" for the root.
+  std::string path_here() const {
+    std::string path;
+    for (const Frame& f : frames_)
+      path = f.value.is_array() ? path + "[" + std::to_string(f.value.items().size()) + "]" : join_path(path, f.key);
+    return path;
   }
   bool fail(std::string message) {
     error_ = std::move(message);
@@ -98,7 +109,11 @@ Result<ConfigValue> parse_json(std::string_view text) {
     return invalid(std::string("invalid JSON: ") + e.what());
   }
   if (ok && builder.root) return std::move(*builder.root);
-  if (builder.semantic_error_) return invalid(builder.error_);
+  if (builder.semantic_error_) {
+    Error e = invalid(builder.error_);
+    if (!builder.where_.empty()) e.within(builder.where_);
+    return e;
+  }
   size_t line = 1, column = 1;
   for (size_t i = 0; i + 1 < builder.error_position_ && i < text.size(); ++i) {
     if (text[i] == '\n') { ++line; column = 1; }

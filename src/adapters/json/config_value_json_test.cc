@@ -39,6 +39,14 @@ TEST(ParseJson, DuplicateKeysAreRejected) {
   auto v = parse_json(R"({"hosts": [], "hosts": []})");
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.error().message(), "duplicate key \"hosts\" in a JSON object");
+  EXPECT_EQ(v.error().where(), "hosts");
+  // The path names the duplicated key wherever it is.
+  auto nested = parse_json(R"({"devices": [{"a": 1}, {"x": {"k": 1, "b": 2, "k": 3}}]})");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().where(), "devices[1].x.k");
+  auto in_array = parse_json(R"([[], [{"z": 1, "z": 1}]])");
+  ASSERT_FALSE(in_array.ok());
+  EXPECT_EQ(in_array.error().where(), "[1][0].z");
 }
 
 TEST(ExpandDeviceSpecStrings, ParsesStringEntriesAndNamesBadOnes) {
