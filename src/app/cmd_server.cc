@@ -28,7 +28,7 @@ struct ServerArgs {
   uint32_t refresh_ms = 1000;
   size_t max_body = 8u << 20;
   size_t max_connections = 10000;
-  size_t workers = 0;  // max(8, CPUs)
+  size_t threads = 0;  // max(8, CPUs)
   std::optional<std::string> bootstrap_token_file;
 };
 
@@ -114,7 +114,7 @@ int run_server(const ServerArgs& args) {
   http_options.port = static_cast<uint16_t>(where->second);
   http_options.max_body_bytes = args.max_body;
   http_options.max_connections = args.max_connections;
-  http_options.workers = args.workers;
+  http_options.threads = args.threads;
   auto http = server::HttpServer::start(
       http_options, [&api](const server::HttpRequest& r) { return api.handle(r); }, api.error_bodies());
   if (!http) {
@@ -177,7 +177,7 @@ void register_server(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-connections", args->max_connections, "open connections at most; one more is answered 503 and closed")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
-  cmd->add_option("--workers", args->workers, "threads that answer requests (connections need none); 0: max(8, the CPUs)")
+  cmd->add_option("--threads", args->threads, "event loops that serve connections, one thread each (each serves many); 0: max(8, the CPUs)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{0}, size_t{1024}));
   cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,

@@ -42,37 +42,41 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
 }
 
 namespace {
-size_t worker_count(size_t asked) {
+size_t thread_count(size_t asked) {
   return asked > 0 ? asked : std::max<size_t>(8, std::thread::hardware_concurrency());
 }
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpServerOptions o, Handler h, HttpErrorBodies e)
-      : options(std::move(o)), handler(std::move(h)), errors(std::move(e)), acceptor(io), workers(worker_count(options.workers)) {}
+  Impl(HttpServerOptions o, Handler h, HttpErrorBodies e) : options(std::move(o)), handler(std::move(h)), errors(std::move(e)) {
+    for (size_t i = 0; i < thread_count(options.threads); ++i) loops.push_back(std::make_unique<net::io_context>(1));
+  }
+  // The loop that serves the next connection, in turn.
+  net::io_context& next_loop() { return *loops[next++ % loops.size()]; }
   void accept();
   void refuse(tcp::socket socket);
 
   HttpServerOptions options;
   Handler handler;
   HttpErrorBodies errors;
-  // Before io: sessions still queued there count themselves out when it goes.
+  // Before the loops: sessions still queued there count themselves out when they go.
   std::atomic<size_t> open{0};
   std::atomic<bool> stopped{false};
-  // One thread runs every socket and timer (so no locking inside Asio, and a
-  // session needs no strand); measured faster than two on the HTTP benchmark.
-  net::io_context io{1};
-  tcp::acceptor acceptor;
-  net::thread_pool workers;
+  // The acceptor has a loop and thread of its own, so that connections are taken,
+  // and refused over the cap, while every serving loop is in a handler. Each loop
+  // is run by one thread (no locking inside Asio, no strands).
+  net::io_context accept_loop{1};
+  tcp::acceptor acceptor{accept_loop};
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  size_t next = 0;  // used by the accept loop only
   std::vector<std::thread> threads;
 };
 
 namespace {
 
-// One connection: read a request (deadlines armed), hand it to a worker, write the
-// answer, and again while the client keeps the connection alive. Everything of a
-// session but its handler runs on the I/O thread; the timer closes the socket when
-// a deadline passes.
+// One connection: read a request (deadlines armed), answer it, write the answer,
+// and again while the client keeps the connection alive. All of it runs on the
+// connection's loop; the timer closes the socket when a deadline passes.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server) : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server) {}
@@ -140,16 +144,16 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.authorization = std::string(message[http::field::authorization]);
     request.body = std::move(message.body());
-    // The handler may wait (a write waits for its batch): a worker runs it, never I/O.
-    net::post(server_.workers, [self = shared_from_this(), request = std::move(request)] {
-      HttpResponse response;
-      try {
-        response = self->server_.handler(request);
-      } catch (const std::exception& e) {
-        response = self->server_.errors.make(500, std::string("internal error: ") + e.what());
-      }
-      net::post(self->server_.io, [self, response = std::move(response)]() mutable { self->write(std::move(response), false); });
-    });
+    // On this connection's loop: a write's wait for its batch holds up the loop's
+    // other connections for that long (a commit), never their reading and writing
+    // while they are slow or idle.
+    HttpResponse response;
+    try {
+      response = server_.handler(request);
+    } catch (const std::exception& e) {
+      response = server_.errors.make(500, std::string("internal error: ") + e.what());
+    }
+    write(std::move(response), false);
   }
 
   // A request the server refuses itself: answered, then the connection is closed.
@@ -203,7 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(io, [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_loop(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopped) return;
     if (!ec) {
       beast::error_code ignored;
@@ -212,7 +216,8 @@ void HttpServer::Impl::accept() {
         refuse(std::move(socket));
       } else {
         ++open;
-        std::make_shared<Session>(std::move(socket), *this)->start();
+        auto loop = socket.get_executor();
+        net::post(loop, [session = std::make_shared<Session>(std::move(socket), *this)] { session->start(); });
       }
     }
     accept();
@@ -238,7 +243,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   beast::error_code ec;
   auto address = net::ip::make_address(impl->options.address, ec);
   if (ec) {  // a name, such as localhost
-    tcp::resolver resolver(impl->io);
+    tcp::resolver resolver(impl->accept_loop);
     auto found = resolver.resolve(impl->options.address, "", ec);
     if (ec || found.empty()) return invalid("cannot listen on " + impl->options.address + ": " + (ec ? ec.message() : "no address"));
     address = found.begin()->endpoint().address();
@@ -253,21 +258,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
   server->port_ = server->impl_->acceptor.local_endpoint().port();
   server->impl_->accept();
-  for (size_t i = 0; i < 1; ++i)
-    server->impl_->threads.emplace_back([io = &server->impl_->io] { io->run(); });
+  server->impl_->threads.emplace_back([io = &server->impl_->accept_loop] { io->run(); });
+  for (auto& loop : server->impl_->loops)
+    server->impl_->threads.emplace_back([io = loop.get()] {
+      auto busy = net::make_work_guard(*io);  // runs until stopped, with or without connections
+      io->run();
+    });
   return server;
 }
 
 void HttpServer::stop() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
-  beast::error_code ignored;
-  net::post(impl_->io, [impl = impl_.get()] {
-    beast::error_code e;
-    impl->acceptor.close(e);
+  net::post(impl_->accept_loop, [impl = impl_.get()] {
+    beast::error_code ignored;
+    impl->acceptor.close(ignored);
   });
-  impl_->io.stop();
-  for (auto& t : impl_->threads) t.join();
-  impl_->workers.join();  // handlers already running finish; their answers are dropped with the I/O
+  impl_->accept_loop.stop();
+  for (auto& loop : impl_->loops) loop->stop();
+  for (auto& t : impl_->threads) t.join();  // a handler running now finishes; its answer is dropped
 }
 
 HttpServer::~HttpServer() { stop(); }
