@@ -47,6 +47,27 @@ check "unreachable: exit 7" 7 "cannot reach" -- $P host list --url http://127.0.
 check "server delete" 0 "" -- $P server delete r1
 check "config show" 0 "pcipass.conf" -- $P config show
 
+# Under a low open-file limit the connection cap is lowered to fit, with a warning, and a
+# connection beyond it is refused in order (503), not left waiting unaccepted.
+if [ "$STORE" = sqlite ]; then
+  ( ulimit -n 200 && exec $P server --listen 127.0.0.1:0 --db "sqlite:$work/fd.db" --bootstrap-admin-token-file "$work/fd.token" ) >"$work/fd.log" 2>&1 &
+  FD_PID=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/fd.log" && break; sleep 0.05; done
+  check "a low open-file limit lowers the connection cap, saying so" 0 "at most 136 connections (not 10000)" -- cat "$work/fd.log"
+  fd_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/fd.log" | head -1)
+  check "one connection over the lowered cap is answered 503" 0 "136 held, then 503" -- python3 - "${fd_url##*:}" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(136)]
+time.sleep(0.3)
+extra = socket.create_connection(("127.0.0.1", port))
+extra.settimeout(5)
+answer = extra.recv(4096).decode()
+print(f"{len(held)} held, then {answer.split()[1] if answer else 'nothing'}")
+PY
+  kill "$FD_PID"; wait "$FD_PID" 2>/dev/null
+fi
+
 # SIGKILL under load, restart on the same database.
 $P flavor create vf1 --vcpus 1 --ram 512 --property pci_passthrough:alias=nic-vf:1 >/dev/null
 for w in 1 2; do

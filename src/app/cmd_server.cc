@@ -1,5 +1,6 @@
 // pcipass server: the controller's REST API (docs/api.md) over one Store.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -68,6 +69,29 @@ Status bootstrap_admin(TokenStore& store, Secrets& secrets, const std::string& f
   return store.create_token({"admin", secrets.digest(*secret), "admin", ""});
 }
 
+// Descriptors kept for the store, the configuration and the listener.
+constexpr rlim_t kSpareDescriptors = 64;
+
+// The connection cap that the process's open-file limit allows: the soft limit is
+// raised to the hard one if that is needed, and the cap lowered (with a warning) if even
+// that is too few, so that one connection too many is refused in order rather than
+// left unaccepted.
+size_t connection_cap(size_t wanted) {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return wanted;
+  const rlim_t need = static_cast<rlim_t>(wanted) + kSpareDescriptors;
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < need) {
+    rlimit raised = r;
+    raised.rlim_cur = r.rlim_max == RLIM_INFINITY ? need : std::min(r.rlim_max, need);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) r = raised;
+  }
+  if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= need) return wanted;
+  const size_t cap = r.rlim_cur > kSpareDescriptors * 2 ? static_cast<size_t>(r.rlim_cur - kSpareDescriptors) : static_cast<size_t>(r.rlim_cur / 2);
+  std::cerr << "pcipass server: the open-file limit is " << r.rlim_cur << ": at most " << cap << " connections (not " << wanted
+            << "); raise `ulimit -n` (LimitNOFILE= under systemd) for more" << std::endl;
+  return std::max<size_t>(1, cap);
+}
+
 int run_server(const ServerArgs& args) {
   auto where = split_listen(args.listen);
   if (!where) {
@@ -113,7 +137,7 @@ int run_server(const ServerArgs& args) {
   http_options.address = where->first;
   http_options.port = static_cast<uint16_t>(where->second);
   http_options.max_body_bytes = args.max_body;
-  http_options.max_connections = args.max_connections;
+  http_options.max_connections = connection_cap(args.max_connections);
   http_options.threads = args.threads;
   auto http = server::HttpServer::start(
       http_options, [&api](const server::HttpRequest& r) { return api.handle(r); }, api.error_bodies());

@@ -62,12 +62,14 @@ struct HttpServer::Impl {
   // Before the loops: sessions still queued there count themselves out when they go.
   std::atomic<size_t> open{0};
   std::atomic<bool> stopped{false};
+  // Each loop is run by one thread (no locking inside Asio, no strands).
+  std::vector<std::unique_ptr<net::io_context>> loops;
   // The acceptor has a loop and thread of its own, so that connections are taken,
-  // and refused over the cap, while every serving loop is in a handler. Each loop
-  // is run by one thread (no locking inside Asio, no strands).
+  // and refused over the cap, while every serving loop is in a handler. After the
+  // loops: its pending accept holds a socket of one of them, so it goes first.
   net::io_context accept_loop{1};
   tcp::acceptor acceptor{accept_loop};
-  std::vector<std::unique_ptr<net::io_context>> loops;
+  net::steady_timer accept_pause{accept_loop};
   size_t next = 0;  // used by the accept loop only
   std::vector<std::thread> threads;
 };
@@ -209,16 +211,23 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::accept() {
   acceptor.async_accept(next_loop(), [this](beast::error_code ec, tcp::socket socket) {
     if (stopped) return;
-    if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      if (open.load() >= options.max_connections) {
-        refuse(std::move(socket));
-      } else {
-        ++open;
-        auto loop = socket.get_executor();
-        net::post(loop, [session = std::make_shared<Session>(std::move(socket), *this)] { session->start(); });
-      }
+    if (ec) {
+      // Out of descriptors (or another transient failure): the pending connection stays
+      // in the backlog; try again shortly rather than spinning on the same error.
+      accept_pause.expires_after(std::chrono::milliseconds(50));
+      accept_pause.async_wait([this](beast::error_code e) {
+        if (!e && !stopped) accept();
+      });
+      return;
+    }
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (open.load() >= options.max_connections) {
+      refuse(std::move(socket));
+    } else {
+      ++open;
+      auto loop = socket.get_executor();
+      net::post(loop, [session = std::make_shared<Session>(std::move(socket), *this)] { session->start(); });
     }
     accept();
   });
@@ -272,6 +281,7 @@ void HttpServer::stop() {
   net::post(impl_->accept_loop, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_pause.cancel();
   });
   impl_->accept_loop.stop();
   for (auto& loop : impl_->loops) loop->stop();
