@@ -47,6 +47,31 @@ check "unreachable: exit 7" 7 "cannot reach" -- $P host list --url http://127.0.
 check "server delete" 0 "" -- $P server delete r1
 check "config show" 0 "pcipass.conf" -- $P config show
 
+# nova.conf lines Nova 26 accepts start the server; what cannot work is said in its log,
+# at start and on reload, and per host (Nova's remote_managed start-time checks).
+if [ "$STORE" = sqlite ]; then
+  mkdir -p "$work/nova26"
+  cat >"$work/nova26/nova.conf" <<'CONF'
+[pci]
+device_spec = {"vendor_id": "8086", "product_id": "154c", "trusted": "maybe"}
+device_spec = {"devname": "ens9f9", "remote_managed": "true"}
+alias = {"name": "QuickAssist", "capability_type": "pci", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}
+alias = {"name": "anyvf", "device_type": "type-VF", "vendor_id": "15b3", "vendor_id": "8086"}
+CONF
+  main_pid=$SERVER_PID; main_url=$PCIPASS_URL; main_token=$PCIPASS_TOKEN_FILE
+  start_server "$work/nova26" --config "$work/nova26/nova.conf" --db "sqlite:$work/nova26/p.db" || exit 1
+  check "Nova 26 lines: the alias no device can serve is named at start" 0 'configuration warning: '"$work"'/nova26/nova.conf: alias "QuickAssist" is unusable' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: a repeated key is named with its line" 0 'nova.conf:5: [pci] alias: key "vendor_id" is given more than once' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: alias list says which alias is unusable" 0 "False" -- bash -c "$P alias list --json | python3 -c 'import json,sys; print({a[\"name\"]: a[\"usable\"] for a in json.load(sys.stdin)[\"aliases\"]}[\"QuickAssist\"])'"
+  $P host import "$ROOT/examples/fleet.json" >/dev/null
+  check "Nova 26 lines: a remote_managed devname not on a host is logged per host" 0 'host nfv-0: device_spec[1]: remote_managed entry names devname "ens9f9", which is not on this host' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: the host shows it and still takes placements" 0 "[] 1" -- bash -c "$P host show nfv-0 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"problems\"], len(d[\"config_findings\"]))'"
+  $P config reload >/dev/null
+  check "Nova 26 lines: warnings are logged again on reload" 0 "configuration warning (reload): " -- cat "$work/nova26/server.log"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=$main_pid; PCIPASS_URL=$main_url; PCIPASS_TOKEN_FILE=$main_token; export PCIPASS_URL PCIPASS_TOKEN_FILE
+fi
+
 # Under a low open-file limit the connection cap is lowered to fit, with a warning, and a
 # connection beyond it is refused in order (503), not left waiting unaccepted.
 if [ "$STORE" = sqlite ]; then

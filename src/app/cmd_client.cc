@@ -223,7 +223,7 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* alias = app.add_subcommand("alias", "[pci] alias entries of the server's configuration (client)");
   alias->require_subcommand(1);
   leaf(alias, "list", "List aliases")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/aliases", nullptr, [](const Json& b) { print_objects(b["aliases"], {"name", "device_type", "numa_policy", "specs"}); });
+    exit_code = perform(*a, "GET", "/v1/aliases", nullptr, [](const Json& b) { print_objects(b["aliases"], {"name", "device_type", "numa_policy", "usable", "specs"}); });
   });
 
   auto* flavor = app.add_subcommand("flavor", "Flavors: vCPUs, memory and extra specs such as pci_passthrough:alias (client)");

@@ -114,6 +114,11 @@ Result<HostInventory> Controller::inventory_or_empty(const HostRecord& h, Fleet&
   return empty;
 }
 
+void Controller::set_log(std::function<void(const std::string&)> log) {
+  log_ = std::move(log);
+  if (log_) settle_problems({host_problems_, server_problems_, device_problems_}, {}, {});
+}
+
 void Controller::settle_problems(const Problems& found, const std::set<std::string>& hosts_checked,
                                  const std::set<std::string>& servers_checked) {
   for (const auto& h : hosts_checked) {
@@ -132,6 +137,18 @@ void Controller::settle_problems(const Problems& found, const std::set<std::stri
     server_problems_[id] = lines;
     for (const auto& line : lines)
       if (log_ && !quiet_ && logged_.insert(id + ": " + line).second) log_("server " + id + ": " + line);
+  }
+  if (!log_ || quiet_) return;
+  // What the configuration gets wrong about a host's devices: said once, blocks nothing.
+  auto say_findings = [&](const HostInventory& h) {
+    for (const auto& line : h.config_findings())
+      if (logged_.insert(h.name() + ": " + line).second) log_("host " + h.name() + ": " + line);
+  };
+  if (hosts_checked.empty()) {
+    for (HostIndex i = 0; i < fleet_->host_count(); ++i) say_findings(fleet_->host(i));
+  } else {
+    for (const auto& name : hosts_checked)
+      if (auto hi = fleet_->find_host(name)) say_findings(fleet_->host(*hi));
   }
 }
 

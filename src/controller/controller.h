@@ -116,8 +116,8 @@ class Controller {
   const std::map<std::string, std::vector<std::string>>& server_problems() const { return server_problems_; }
   // Per device (host, address): why its holding breaks a rule.
   const std::map<std::pair<std::string, PciAddress>, std::vector<std::string>>& device_problems() const { return device_problems_; }
-  // Where a new problem is said, once (the server's log).
-  void set_log(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+  // Where a new problem is said, once (the server's log); what is known already is said now.
+  void set_log(std::function<void(const std::string&)> log);
   size_t conflicts_retried() const { return conflicts_; }
 
  private:

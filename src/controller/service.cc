@@ -56,9 +56,8 @@ Result<std::unique_ptr<Service>> Service::open(StateStore& state, TokenStore& to
   if (!c) return std::move(c).error();
   s->controller_ = std::move(*c);
   if (s->options_.log) {
-    s->controller_->set_log(s->options_.log);
-    for (const auto& [host, lines] : s->controller_->host_problems())  // found by the start's rebuild
-      for (const auto& line : lines) s->options_.log("host " + host + " takes no new placements: " + line);
+    for (const auto& w : s->config_warnings_) s->options_.log("configuration warning: " + w);
+    s->controller_->set_log(s->options_.log);  // says what the start's rebuild found
   }
   if (s->options_.retry_pause) s->controller_->set_retry_pause(s->options_.retry_pause);
   Service* self = s.get();
@@ -136,6 +135,8 @@ Status Service::reload_config_locked() {
   if (!loaded) return std::move(loaded).error();
   if (auto st = controller_->set_config({std::move(loaded->device_spec), std::move(loaded->aliases)}); !st) return st;
   config_warnings_ = std::move(loaded->warnings);
+  if (options_.log)
+    for (const auto& w : config_warnings_) options_.log("configuration warning (reload): " + w);
   return ok_status();
 }
 

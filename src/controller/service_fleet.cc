@@ -90,7 +90,7 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (d.pool) {
     const DeviceClass& dc = f.classes().get(h.pools()[*d.pool].class_id);
     for (const auto& a : f.aliases().aliases())
-      if (a.admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable)) v.aliases.push_back(a.name);
+      if (a.admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags)) v.aliases.push_back(a.name);
     if (more)
       for (const auto& t : dc.tags) more->tags.emplace_back(t.key, t.value);
   }
@@ -142,6 +142,7 @@ Result<HostDetail> Service::show_host(const Principal&, const std::string& name)
     out.summary = summary_of(h);
     out.generation = stored->generation;
     if (auto p = controller_->host_problems().find(name); p != controller_->host_problems().end()) out.problems = p->second;
+    out.config_findings = h.config_findings();
     if (h.has_numa_data()) {
       out.numa.emplace();
       for (const auto& c : h.cells())
@@ -238,7 +239,7 @@ Result<Capacity> Service::capacity(const Principal&, const std::optional<std::st
       for (const auto& pool : h.pools()) {
         const DeviceClass& dc = f.classes().get(pool.class_id);
         for (size_t a = 0; a < aliases.size(); ++a)
-          if (aliases[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable)) {
+          if (aliases[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags)) {
             per[a].free += pool.free;
             per[a].total += pool.members.size();
           }

@@ -88,6 +88,7 @@ struct HostDetail {
   std::optional<std::vector<CellView>> numa;  // none: the host reports no NUMA data
   std::vector<DeviceView> devices;
   std::vector<std::string> problems;  // what blocks it
+  std::vector<std::string> config_findings;  // what Nova would not start on (HostInventory::config_findings)
 };
 
 // What the store holds that breaks a rule (a report that contradicts held servers, a

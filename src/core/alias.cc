@@ -1,11 +1,33 @@
 #include "core/alias.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/device_spec.h"
 #include "core/hex.h"
 
 namespace pcipass {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Nova compares request values with pool tags case-insensitively.
+bool has_tag(const std::vector<Tag>& tags, std::string_view key, std::string_view value) {
+  for (const auto& t : tags)
+    if (t.key == key) return t.value && lower(*t.value) == value;
+  return false;
+}
+
+// Characters, as jsonschema counts a string's length (UTF-8 continuation bytes do not count).
+size_t code_points(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+}
+
+}  // namespace
 
 const char* to_string(NumaPolicy policy) {
   switch (policy) {
@@ -25,15 +47,17 @@ std::optional<NumaPolicy> parse_numa_policy(std::string_view text) {
   return std::nullopt;
 }
 
-bool Alias::admits(PciId vendor, PciId product, DeviceType type,
-                   const std::optional<std::string>& live_migratable) const {
+bool Alias::admits(PciId vendor, PciId product, DeviceType type, const std::optional<std::string>& live_migratable,
+                   const std::vector<Tag>& tags) const {
   if (device_type ? *device_type != type : type == DeviceType::Pf) return false;
   for (const auto& s : specs) {
-    if (s.vendor_id != vendor || s.product_id != product) continue;
+    if (s.never) continue;
+    if ((s.vendor_id && *s.vendor_id != vendor) || (s.product_id && *s.product_id != product)) continue;
     if (s.live_migratable) {
       const char* want = *s.live_migratable ? "true" : "false";
       if (!live_migratable || *live_migratable != want) continue;
     }
+    if (s.capability_type && !has_tag(tags, "capability_type", *s.capability_type)) continue;
     return true;
   }
   return false;
@@ -48,10 +72,20 @@ struct ParsedEntry {
   std::optional<NumaPolicy> numa_policy;
 };
 
-Result<PciId> parse_alias_id(const ConfigValue& v) {
-  auto id = v.is_string() ? PciId::parse(v.as_string()) : Result<PciId>(invalid(""));
-  if (!id) return invalid("must be exactly 4 hex digits, got " + v.to_json());
-  return *id;
+// Nova's pattern ^[0-9a-fA-F]{4}$ under re.search also lets "8086\n" through (Python's
+// $ matches before a final newline); such an id then equals no device's id.
+Result<PciId> parse_alias_id(const ConfigValue& v, std::optional<std::string>& never, std::string_view key) {
+  if (v.is_string()) {
+    std::string_view text = v.as_string();
+    const bool newline = text.size() == 5 && text.back() == '\n';
+    if (newline) text.remove_suffix(1);
+    if (auto id = PciId::parse(text)) {
+      if (newline && !never)
+        never = std::string(key) + " " + v.to_json() + " ends in a newline, so (as in Nova) it equals no device's id";
+      return *id;
+    }
+  }
+  return invalid("must be exactly 4 hex digits, got " + v.to_json());
 }
 
 Result<ParsedEntry> parse_entry(const ConfigValue& v, std::vector<std::string>& warnings) {
@@ -64,19 +98,26 @@ Result<ParsedEntry> parse_entry(const ConfigValue& v, std::vector<std::string>& 
   const ConfigValue* name = v.find("name");
   if (!name) return invalid("alias has no name");
   if (!name->is_string()) return std::move(invalid("alias name must be a string").within("name"));
+  // Nova checks the length before it strips the name.
+  const size_t length = code_points(name->as_string());
+  if (length == 0 || length > 256) return std::move(invalid("alias name must be 1 to 256 characters").within("name"));
   e.name = std::string(trim(name->as_string()));
-  if (e.name.empty() || e.name.size() > 256)
-    return std::move(invalid("alias name must be 1 to 256 characters").within("name"));
-  const ConfigValue* vendor = v.find("vendor_id");
-  const ConfigValue* product = v.find("product_id");
-  if (!vendor || !product)
-    return invalid("The PCI alias " + e.name + " does not have vendor_id and product_id fields set (both are required)");
-  auto vid = parse_alias_id(*vendor);
-  if (!vid) return std::move(std::move(vid).error().within("vendor_id"));
-  auto pid = parse_alias_id(*product);
-  if (!pid) return std::move(std::move(pid).error().within("product_id"));
-  e.spec.vendor_id = *vid;
-  e.spec.product_id = *pid;
+  const std::string shown = e.name.empty() ? name->to_json() : quote(e.name);
+  if (e.name.empty())
+    warnings.push_back("alias " + shown + " has a name of only spaces, which Nova strips to nothing: no flavor "
+                       "can ask for it");
+  for (const char* key : {"vendor_id", "product_id"}) {
+    const ConfigValue* id = v.find(key);
+    if (!id) {
+      warnings.push_back("alias " + shown + " has no " + key + ": like Nova 26 it matches devices of any " +
+                         (std::string_view(key) == "vendor_id" ? "vendor" : "product") +
+                         " that a device_spec admits (Nova 2025.2 refuses such an alias)");
+      continue;
+    }
+    auto parsed = parse_alias_id(*id, e.spec.never, key);
+    if (!parsed) return std::move(std::move(parsed).error().within(key));
+    (std::string_view(key) == "vendor_id" ? e.spec.vendor_id : e.spec.product_id) = *parsed;
+  }
   if (const ConfigValue* t = v.find("device_type")) {
     std::string s = t->is_string() ? t->as_string() : "";
     if (s == "type-PCI") e.device_type = DeviceType::Pci;
@@ -93,8 +134,11 @@ Result<ParsedEntry> parse_entry(const ConfigValue& v, std::vector<std::string>& 
     e.numa_policy = policy;
   }
   if (const ConfigValue* c = v.find("capability_type")) {
-    return std::move(invalid("capability_type " + c->to_json() + " is rejected: in Nova an alias with capability_type "
-                             "never matches any device; remove the key").within("capability_type"));
+    if (!c->is_string() || c->as_string() != "pci")
+      return std::move(invalid("must be \"pci\" (the only value Nova allows), got " + c->to_json()).within("capability_type"));
+    e.spec.capability_type = "pci";
+    warnings.push_back("alias " + shown + ": capability_type is no device property; as in Nova, this alternative "
+                       "matches only devices whose device_spec entry has the tag \"capability_type\": \"pci\"");
   }
   if (const ConfigValue* lm = v.find("live_migratable")) {
     std::optional<bool> b;
@@ -115,6 +159,11 @@ Result<ParsedEntry> parse_entry(const ConfigValue& v, std::vector<std::string>& 
 
 }  // namespace
 
+namespace {
+// Nova: an alias without numa_policy has the legacy one.
+NumaPolicy effective(const std::optional<NumaPolicy>& p) { return p.value_or(NumaPolicy::Legacy); }
+}  // namespace
+
 Result<AliasTable> AliasTable::parse(const ConfigValue& list, std::vector<std::string>& warnings) {
   if (!list.is_array()) return invalid(std::string("alias must be a list, got ") + kind_name(list.kind()));
   AliasTable table;
@@ -131,6 +180,7 @@ Result<AliasTable> AliasTable::parse(const ConfigValue& list, std::vector<std::s
       a.device_type = entry->device_type;
       a.numa_policy = entry->numa_policy;
       a.source_indexes.push_back(i);
+      if (a.name.empty()) a.unusable = "its name is empty after Nova strips the spaces, so no flavor can ask for it";
       table.aliases_.push_back(std::move(a));
       continue;
     }
@@ -142,7 +192,7 @@ Result<AliasTable> AliasTable::parse(const ConfigValue& list, std::vector<std::s
       return std::move(invalid(std::string("Device type mismatch for alias '") + entry->name + "': " +
                                nova_type_name(*entry->device_type) + " here, " + nova_type_name(*existing->device_type) +
                                " in " + first).within(where));
-    if (existing->numa_policy != entry->numa_policy) {
+    if (effective(existing->numa_policy) != effective(entry->numa_policy)) {
       auto show = [](const std::optional<NumaPolicy>& p) { return p ? std::string(to_string(*p)) : std::string("unset"); };
       return std::move(invalid("NUMA policy mismatch for alias '" + entry->name + "': " + show(entry->numa_policy) +
                                " here, " + show(existing->numa_policy) + " in " + first).within(where));
@@ -151,6 +201,38 @@ Result<AliasTable> AliasTable::parse(const ConfigValue& list, std::vector<std::s
     existing->source_indexes.push_back(i);
   }
   return table;
+}
+
+void AliasTable::mark_unusable(const DeviceSpecList& specs, std::vector<std::string>& warnings) {
+  // Whether some device_spec entry that can admit a device tags it key=value.
+  auto tagged = [&](std::string_view key, std::string_view value) {
+    return std::any_of(specs.specs().begin(), specs.specs().end(), [&](const DeviceSpec& s) {
+      if (s.never_matches()) return false;
+      auto v = s.tag(key);
+      return v && lower(*v) == value;
+    });
+  };
+  for (auto& a : aliases_) {
+    if (a.unusable) {
+      warnings.push_back("alias " + quote(a.name) + " is unusable: " + *a.unusable);
+      continue;
+    }
+    if (specs.empty()) continue;  // nothing is allow-listed at all: not this alias's fault
+    std::vector<std::string> reasons;
+    for (const auto& s : a.specs) {
+      if (s.never) reasons.push_back(*s.never);
+      else if (s.capability_type && !tagged("capability_type", *s.capability_type))
+        reasons.push_back("capability_type \"" + *s.capability_type + "\" is a tag no device_spec entry has");
+      else if (s.live_migratable && !tagged("live_migratable", *s.live_migratable ? "true" : "false"))
+        reasons.push_back(std::string("live_migratable ") + (*s.live_migratable ? "true" : "false") +
+                          " is a tag no device_spec entry has");
+    }
+    if (reasons.size() < a.specs.size()) continue;
+    std::string why;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r;
+    a.unusable = "no device can match it: " + why;
+    warnings.push_back("alias " + quote(a.name) + " is unusable: " + *a.unusable);
+  }
 }
 
 const Alias* AliasTable::find(std::string_view name) const {

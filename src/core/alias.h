@@ -9,6 +9,7 @@
 
 #include "core/config_value.h"
 #include "core/device.h"
+#include "core/device_spec.h"
 #include "core/pci_id.h"
 
 namespace pcipass {
@@ -17,11 +18,17 @@ enum class NumaPolicy : uint8_t { Legacy, Required, Preferred, Socket };
 const char* to_string(NumaPolicy policy);
 std::optional<NumaPolicy> parse_numa_policy(std::string_view text);
 
-// One alternative of an alias.
+// One alternative of an alias. What Nova 26 accepts is accepted: an id it leaves out
+// matches any (Zed allows aliases without vendor_id/product_id); capability_type is
+// matched, as Nova matches every key of the request, against the device_spec tag of
+// that name; an id Nova's pattern lets through but that equals no device's id
+// ("8086\n") makes the alternative match nothing, with `never` saying why.
 struct AliasSpec {
-  PciId vendor_id;
-  PciId product_id;
+  std::optional<PciId> vendor_id;   // nullopt: any vendor
+  std::optional<PciId> product_id;  // nullopt: any product
   std::optional<bool> live_migratable;
+  std::optional<std::string> capability_type;  // lower case; needs the same device_spec tag
+  std::optional<std::string> never;            // why this alternative matches no device
 };
 
 struct Alias {
@@ -30,9 +37,14 @@ struct Alias {
   std::optional<DeviceType> device_type;  // nullopt: type-PCI or type-VF, never a PF
   std::optional<NumaPolicy> numa_policy;  // nullopt: legacy unless the flavor overrides
   std::vector<size_t> source_indexes;     // positions in the alias list, for messages
+  // Set when no device can ever serve it under the configuration (every alternative
+  // matches nothing, see mark_unusable_aliases): flavors naming it find no host.
+  std::optional<std::string> unusable;
 
-  // Whether a device of this kind, with this live_migratable tag, can serve the alias.
-  bool admits(PciId vendor, PciId product, DeviceType type, const std::optional<std::string>& live_migratable) const;
+  // Whether a device of this kind, with this live_migratable tag and these device_spec
+  // tags, can serve the alias.
+  bool admits(PciId vendor, PciId product, DeviceType type, const std::optional<std::string>& live_migratable,
+              const std::vector<Tag>& tags = {}) const;
 };
 
 class AliasTable {
@@ -42,6 +54,10 @@ class AliasTable {
   const std::vector<Alias>& aliases() const { return aliases_; }
   // Index of an alias in aliases(), stable for the table's lifetime.
   std::optional<size_t> index_of(std::string_view name) const;
+  // Marks the aliases no device allowed by `specs` can serve and says why in
+  // `warnings`: alternatives whose ids can match nothing, whose capability_type or
+  // live_migratable no device_spec entry tags, or aliases no flavor can name.
+  void mark_unusable(const DeviceSpecList& specs, std::vector<std::string>& warnings);
 
  private:
   std::vector<Alias> aliases_;

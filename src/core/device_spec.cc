@@ -222,8 +222,11 @@ Result<DeviceSpec> DeviceSpec::parse(const ConfigValue& value, std::vector<std::
     } else if (key == "address") {
       address = &v;
     } else if (key == "devname") {
-      if (!v.is_string()) return in_key(invalid(std::string("expected a netdev name string, got ") + kind_name(v.kind())));
-      if (!v.as_string().empty()) spec.devname_ = v.as_string();
+      // Nova formats any value into the sysfs path it looks up: a number names a netdev too.
+      if (!v.is_string() && !v.is_integer())
+        return in_key(invalid(std::string("expected a netdev name string, got ") + kind_name(v.kind())));
+      const std::string name = v.is_string() ? v.as_string() : v.to_json();
+      if (!name.empty()) spec.devname_ = name;
     } else if (key == "resource_class") {
       if (!v.is_string()) return in_key(invalid(std::string("expected a string, got ") + kind_name(v.kind())));
       spec.placement_tags_.push_back({key, normalize_resource_class(v.as_string())});
@@ -242,23 +245,33 @@ Result<DeviceSpec> DeviceSpec::parse(const ConfigValue& value, std::vector<std::
     } else {
       Tag tag{key, std::nullopt};
       bool boolean_tag = std::find(kBooleanTags.begin(), kBooleanTags.end(), key) != kBooleanTags.end();
-      if (v.is_object() || v.is_array())
-        return in_key(invalid("a tag value must be a string, number, boolean or null, got " + std::string(kind_name(v.kind()))));
-      if (boolean_tag) {
+      if (v.is_object() || v.is_array()) {
+        // Nova 26 keeps such a value in the pool's key, where no request ever asks for it.
+        tag.value = v.to_json();
+        warnings.push_back("tag " + quote(key) + " has a JSON " + kind_name(v.kind()) + " value; as in Nova it only "
+                           "separates these devices' pools (kept as the text " + v.to_json() + "): no request matches on it");
+      } else if (boolean_tag) {
         std::optional<bool> b;
         if (v.is_bool()) b = v.as_bool();
         else if (v.is_string()) b = parse_bool_like(v.as_string());
         else if (v.is_integer() && (v.as_integer() == 0 || v.as_integer() == 1)) b = v.as_integer() == 1;
-        if (!b)
-          return in_key(invalid("Cannot parse tag '" + key + "': Unrecognized value " + v.to_json() +
-                                ", acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"));
-        tag.value = *b ? "true" : "false";
-        if (key == "one_time_use" && *b)
-          return in_key(invalid("one_time_use=true requires [pci] report_in_placement (Placement), which pcipass does not use"));
-        if (key == "remote_managed" && *b) {
-          spec.remote_managed_ = true;
-          warnings.push_back("remote_managed=true devices need a VPD card serial number that the inventory does not "
-                             "carry, so this entry admits no device (as in Nova without VPD)");
+        if (!b) {
+          // Nova 26 takes any value (remote_managed is read by bool_from_string: false);
+          // kept as it is, no request for the tag asks for it.
+          tag.value = v.is_string() ? v.as_string() : v.to_json();
+          warnings.push_back("tag " + quote(key) + " has the value " + v.to_json() + ", which is not boolean-like "
+                             "(yes/no/true/false/1/0/on/off/t/f/y/n): kept as it is, as Nova 26 does" +
+                             (key == "remote_managed" ? ", which reads it as false" : "") + "; no request asks for it");
+        } else {
+          tag.value = *b ? "true" : "false";
+          if (key == "one_time_use" && *b)
+            warnings.push_back("one_time_use=true needs Nova's Placement reporting, which pcipass does not do: the "
+                               "device is not withheld after use (Nova 26 knows no such key and keeps it as a tag)");
+          if (key == "remote_managed" && *b) {
+            spec.remote_managed_ = true;
+            warnings.push_back("remote_managed=true devices need a VPD card serial number that the inventory does not "
+                               "carry, so this entry admits no device (as in Nova without VPD)");
+          }
         }
       } else if (v.is_string()) {
         tag.value = v.as_string();
@@ -322,6 +335,51 @@ Result<DeviceSpecList> DeviceSpecList::parse(const ConfigValue& list, std::vecto
     if (!spec) return std::move(std::move(spec).error().within("[" + std::to_string(i) + "]"));
     for (auto& w : local) warnings.push_back("[" + std::to_string(i) + "]: " + w);
     out.specs_.push_back(std::move(*spec));
+  }
+  return out;
+}
+
+std::vector<std::string> remote_managed_findings(const DeviceSpecList& specs, const std::vector<DeviceFacts>& devices) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < specs.specs().size(); ++i) {
+    const DeviceSpec& spec = specs.specs()[i];
+    if (!spec.never_matches()) continue;  // only remote_managed=true entries are checked
+    const std::string entry = "device_spec[" + std::to_string(i) + "]";
+    const DeviceFacts* named = nullptr;
+    if (spec.devname()) {
+      for (const auto& d : devices)
+        if (d.devname == *spec.devname()) named = &d;
+      if (!named) {
+        out.push_back(entry + ": remote_managed entry names devname " + quote(*spec.devname()) +
+                      ", which is not on this host (Nova's nova-compute does not start: PciDeviceRemoteManagedNotPresent)");
+        continue;
+      }
+    } else if (auto address = spec.exact_address()) {
+      for (const auto& d : devices)
+        if (d.address == *address) named = &d;
+    }
+    if (!named || named->type() != DeviceType::Pf) continue;
+    const DeviceFacts& pf = *named;
+    std::optional<PciId> vf_product;
+    for (const auto& d : devices)
+      if (d.physfn && *d.physfn == pf.address) vf_product = d.product_id;
+    const bool vendor_fits = !spec.vendor_id() || *spec.vendor_id() == pf.vendor_id;
+    const auto& product = spec.product_id();
+    const std::string pf_text = "PF " + pf.address.to_string() + " (" + pf.vendor_id.to_string() + ":" + pf.product_id.to_string() + ")";
+    if (product && vf_product && *product == *vf_product && vendor_fits) continue;  // its VFs, as meant
+    if ((!product || *product == pf.product_id) && vendor_fits) {
+      out.push_back(entry + ": remote_managed entry names " + pf_text + " with ids that match the PF itself; a "
+                    "remote-managed PF is not supported: give the VF product id" +
+                    (vf_product ? " (" + vf_product->to_string() + ")" : std::string()) +
+                    " (Nova's nova-compute does not start: PciDeviceInvalidPFRemoteManaged)");
+      continue;
+    }
+    if (!vendor_fits || vf_product) {
+      out.push_back(entry + ": remote_managed entry's VF ids " + (spec.vendor_id() ? spec.vendor_id()->to_string() : "*") +
+                    ":" + (product ? product->to_string() : "*") + " do not belong to " + pf_text +
+                    (vf_product ? ", whose VFs are " + pf.vendor_id.to_string() + ":" + vf_product->to_string() : std::string()) +
+                    " (Nova's nova-compute does not start: PciConfigInvalidSpec)");
+    }
   }
   return out;
 }

@@ -53,6 +53,10 @@ class DeviceSpec {
   bool matches(const DeviceFacts& device, const std::optional<DevnameTarget>& devname_target) const;
 
   const std::optional<std::string>& devname() const { return devname_; }
+  const std::optional<PciId>& vendor_id() const { return vendor_; }    // nullopt: any
+  const std::optional<PciId>& product_id() const { return product_; }  // nullopt: any
+  // The one address the spec names, if its address pattern is fully concrete.
+  std::optional<PciAddress> exact_address() const { return address_ ? address_->exact() : std::nullopt; }
   // Tags that form the pool key: every tag except resource_class and traits.
   const std::vector<Tag>& pool_tags() const { return pool_tags_; }
   std::optional<std::string> tag(std::string_view key) const;
@@ -80,6 +84,14 @@ class DeviceSpecList {
  private:
   std::vector<DeviceSpec> specs_;
 };
+
+// Nova's start-time checks of remote_managed=true entries against one host's devices
+// (nova-compute refuses to start on each): a devname that is not on the host; an entry
+// that names a PF (by address or devname) and would match the PF itself rather than
+// only its VFs; VF ids that cannot belong to the named PF. Each finding names the
+// entry ("device_spec[2]: ..."). The VF product id is read from the PF's listed VFs;
+// with none listed, a specific product id other than the PF's is not checked.
+std::vector<std::string> remote_managed_findings(const DeviceSpecList& specs, const std::vector<DeviceFacts>& devices);
 
 // Nova's boolean-like parsing (oslo strutils): yes/no/true/false/1/0/on/off/t/f/y/n.
 std::optional<bool> parse_bool_like(std::string_view text);

@@ -43,11 +43,14 @@ Supply supply_for(const HostInventory& host, const PciRequest& req, const AliasC
 std::string request_text(const PciRequest& r) { return r.alias_name + ":" + std::to_string(r.count); }
 
 // The first request that cannot be met on its own, or "" if each can.
-std::string single_request_shortfall(const HostInventory& host, const InstanceShape& shape,
-                                     const AliasClassMatrix& matrix, const std::vector<size_t>& cells) {
+std::string single_request_shortfall(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
+                                     const AliasTable& aliases, const std::vector<size_t>& cells) {
   for (const PciRequest& r : shape.pci) {
     Supply s = supply_for(host, r, matrix, cells);
-    if (s.matching == 0) return "no device for alias " + r.alias_name;
+    if (s.matching == 0) {
+      const Alias& alias = aliases.aliases()[r.alias_index];
+      return "no device for alias " + r.alias_name + (alias.unusable ? " (the alias is unusable: " + *alias.unusable + ")" : "");
+    }
     if (s.free < r.count) {
       std::string text = "alias " + r.alias_name + ": " + std::to_string(s.free) + " of " + std::to_string(r.count) +
                          " free (" + std::to_string(s.matching) + " on host)";
@@ -78,7 +81,7 @@ std::string together_text(const InstanceShape& shape) {
 }  // namespace
 
 std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
-                         const AliasTable& /*aliases*/) {
+                         const AliasTable& aliases) {
   if (!host.blocked().empty()) return "blocked: " + host.blocked();
   if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())
     return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
@@ -87,7 +90,7 @@ std::string explain_host(const HostInventory& host, const InstanceShape& shape, 
     return "memory: " + std::to_string(host.used_memory_mb()) + " of " + std::to_string(*host.total_memory_mb()) +
            " MB in use, " + std::to_string(shape.memory_mb) + " MB requested";
   if (!shape.numa) {
-    std::string single = single_request_shortfall(host, shape, matrix, {});
+    std::string single = single_request_shortfall(host, shape, matrix, aliases, {});
     if (!single.empty()) return single;
     return "aliases " + together_text(shape) + " cannot be met together: they compete for the same devices, or for a "
            "PF and its VFs";
@@ -113,13 +116,13 @@ std::string explain_host(const HostInventory& host, const InstanceShape& shape, 
            " with room for " + std::to_string(inst.front().vcpus) + " vCPUs and " + std::to_string(inst.front().memory_mb) +
            " MB" + (inst.size() == 1 ? "" : " each") + " (free: " + free_text + ")";
   }
-  std::string single = single_request_shortfall(host, shape, matrix, {});
+  std::string single = single_request_shortfall(host, shape, matrix, aliases, {});
   if (!single.empty()) return single;
   for (const auto& cells : placements) {
-    std::string s = single_request_shortfall(host, shape, matrix, cells);
+    std::string s = single_request_shortfall(host, shape, matrix, aliases, cells);
     if (!s.empty() && placements.size() == 1) return s;
   }
-  std::string first = single_request_shortfall(host, shape, matrix, placements.front());
+  std::string first = single_request_shortfall(host, shape, matrix, aliases, placements.front());
   if (!first.empty())
     return first + (placements.size() > 1 ? " (and on every other NUMA placement with room)" : "");
   return "aliases " + together_text(shape) + " cannot be met together on any NUMA placement with room";

@@ -18,7 +18,7 @@ void Fleet::register_new_classes() {
     std::vector<uint32_t> admitted_by;
     for (size_t a = 0; a < aliases_.aliases().size(); ++a) {
       // Devices tagged remote_managed=true never reach pools (see DeviceSpec::never_matches).
-      bool ok = aliases_.aliases()[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable);
+      bool ok = aliases_.aliases()[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags);
       matrix_.admits[a][c] = ok ? 1 : 0;
       if (ok) admitted_by.push_back(static_cast<uint32_t>(a));
     }

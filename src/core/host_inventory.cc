@@ -141,6 +141,15 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     }
   }
 
+  const bool remote_managed = std::any_of(specs.specs().begin(), specs.specs().end(),
+                                          [](const DeviceSpec& s) { return s.never_matches(); });
+  if (remote_managed) {
+    std::vector<DeviceFacts> present;  // what vanished is not on the host now
+    for (size_t i = 0; i < facts.size(); ++i)
+      if (!is_gone(i)) present.push_back(facts[i]);
+    h.config_findings_ = remote_managed_findings(specs, present);
+  }
+
   // PF -> VF lists.
   for (size_t i = 0; i < h.devices_.size(); ++i) {
     if (h.devices_[i].type != DeviceType::Pf) continue;

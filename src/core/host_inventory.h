@@ -177,6 +177,10 @@ class HostInventory {
 
   // Why the host takes no new placements (empty: it does); set by Fleet::block_host.
   const std::string& blocked() const { return blocked_; }
+  // What the configuration gets wrong about this host's devices that Nova would refuse
+  // to start on (see remote_managed_findings); nothing it affects is handed out anyway,
+  // so the host keeps taking placements.
+  const std::vector<std::string>& config_findings() const { return config_findings_; }
 
  private:
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
@@ -186,6 +190,7 @@ class HostInventory {
   friend class Fleet;
   std::string name_;
   std::string blocked_;
+  std::vector<std::string> config_findings_;
   std::vector<Device> devices_;  // sorted by address
   std::vector<Pool> pools_;
   std::vector<IommuGroup> groups_;

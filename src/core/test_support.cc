@@ -21,7 +21,11 @@ struct Parser {
     if (!eat('"')) fail("expected string");
     std::string out;
     while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\' && i + 1 < s.size()) { out += s[i + 1]; i += 2; }
+      if (s[i] == '\\' && i + 1 < s.size()) {
+        const char e = s[i + 1];
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+        i += 2;
+      }
       else out += s[i++];
     }
     if (i >= s.size()) fail("unterminated string");

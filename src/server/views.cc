@@ -65,6 +65,7 @@ Json host_json(const HostDetail& host) {
   }
   j["devices"] = devices_json(host.devices)["devices"];
   j["problems"] = host.problems;
+  j["config_findings"] = host.config_findings;
   return j;
 }
 
@@ -115,14 +116,19 @@ Json aliases_json(const std::vector<Alias>& aliases) {
   for (const auto& a : aliases) {
     Json specs = Json::array();
     for (const auto& s : a.specs) {
-      Json spec{{"vendor_id", s.vendor_id.to_string()}, {"product_id", s.product_id.to_string()}};
+      Json spec{{"vendor_id", s.vendor_id ? Json(s.vendor_id->to_string()) : Json("*")},
+                {"product_id", s.product_id ? Json(s.product_id->to_string()) : Json("*")}};
       if (s.live_migratable) spec["live_migratable"] = *s.live_migratable;
+      if (s.capability_type) spec["capability_type"] = *s.capability_type;
+      if (s.never) spec["matches_nothing"] = *s.never;
       specs.push_back(spec);
     }
     out.push_back({{"name", a.name},
                    {"device_type", a.device_type ? Json(nova_type_name(*a.device_type)) : Json(nullptr)},
                    {"numa_policy", a.numa_policy ? Json(to_string(*a.numa_policy)) : Json(nullptr)},
-                   {"specs", specs}});
+                   {"specs", specs},
+                   {"usable", !a.unusable},
+                   {"unusable_reason", a.unusable ? Json(*a.unusable) : Json(nullptr)}});
   }
   return {{"aliases", out}};
 }

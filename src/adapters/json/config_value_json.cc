@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 
 namespace pcipass {
@@ -34,6 +35,7 @@ class Builder : public nlohmann::json_sax<Json> {
   bool end_object() override {
     Frame f = std::move(frames_.back());
     frames_.pop_back();
+    if (duplicates_) return add(last_value_wins(std::move(f.value)));
     std::vector<std::string_view> keys;
     keys.reserve(f.value.members().size());
     for (const auto& m : f.value.members()) keys.push_back(m.first);
@@ -61,6 +63,7 @@ class Builder : public nlohmann::json_sax<Json> {
   }
 
   std::optional<ConfigValue> root;
+  std::vector<std::string>* duplicates_ = nullptr;  // set: Python's rule instead of an error
   std::string error_;
   std::string where_;  // the JSON path of a semantic error
   std::size_t error_position_ = 0;
@@ -82,6 +85,21 @@ class Builder : public nlohmann::json_sax<Json> {
     else top.value.mutable_members().emplace_back(std::move(top.key), std::move(v));
     return true;
   }
+  // A key given again keeps its first place and takes the later value (Python's dict).
+  ConfigValue last_value_wins(ConfigValue object) {
+    ConfigValue out = ConfigValue::object();
+    std::map<std::string, size_t> at;
+    for (auto& [key, value] : object.mutable_members()) {
+      if (auto it = at.find(key); it != at.end()) {
+        out.mutable_members()[it->second].second = std::move(value);
+        duplicates_->push_back(join_path(path_here(), key));
+        continue;
+      }
+      at.emplace(key, out.members().size());
+      out.mutable_members().emplace_back(key, std::move(value));
+    }
+    return out;
+  }
   static std::string join_path(std::string path, const std::string& key) { return path.empty() ? key : path + "." + key; }
   // Where the value being built goes: "devices[2]", "flavor.extra_specs", "" for the root.
   std::string path_here() const {
@@ -98,10 +116,20 @@ class Builder : public nlohmann::json_sax<Json> {
   std::vector<Frame> frames_;
 };
 
+Result<ConfigValue> parse_json_impl(std::string_view text, std::vector<std::string>* duplicates);
+
 }  // namespace
 
-Result<ConfigValue> parse_json(std::string_view text) {
+Result<ConfigValue> parse_json(std::string_view text) { return parse_json_impl(text, nullptr); }
+
+Result<ConfigValue> parse_json_last_key_wins(std::string_view text, std::vector<std::string>& duplicates) {
+  return parse_json_impl(text, &duplicates);
+}
+
+namespace {
+Result<ConfigValue> parse_json_impl(std::string_view text, std::vector<std::string>* duplicates) {
   Builder builder;
+  builder.duplicates_ = duplicates;
   bool ok = false;
   try {
     ok = Json::sax_parse(text.begin(), text.end(), &builder);
@@ -123,6 +151,8 @@ Result<ConfigValue> parse_json(std::string_view text) {
     return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + builder.error_);
   return invalid("invalid JSON: " + builder.error_);
 }
+
+}  // namespace
 
 nlohmann::ordered_json to_json(const ConfigValue& v) {
   switch (v.kind()) {

@@ -5,12 +5,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/config_value.h"
 
 namespace pcipass {
 
 Result<ConfigValue> parse_json(std::string_view text);
+// As Python's json.loads reads nova.conf's JSON values: a key given twice keeps its
+// first place and its last value; the JSON path of each such key is appended to
+// `duplicates`.
+Result<ConfigValue> parse_json_last_key_wins(std::string_view text, std::vector<std::string>& duplicates);
 nlohmann::ordered_json to_json(const ConfigValue& value);
 
 // Scenario files may give a device_spec entry as a string holding one JSON object

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -35,6 +36,23 @@ Error relocate(Error e, const std::vector<Origin>& origins, const std::string& s
   return out;
 }
 
+// A device_spec warning "[k]: ..." names entry k of the combined list: it is given the
+// line that entry came from.
+std::string located_warning(const std::string& w, const std::vector<Origin>& origins, const std::string& source) {
+  if (w.size() > 4 && w.front() == '[') {
+    const auto close = w.find("]: ");
+    size_t k = 0;
+    bool digits = close != std::string::npos && close > 1;
+    for (size_t i = 1; digits && i < close; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(w[i])) || k > origins.size()) digits = false;
+      else k = k * 10 + static_cast<size_t>(w[i] - '0');
+    }
+    if (digits && k < origins.size())
+      return source + ":" + std::to_string(origins[k].line) + ": " + origins[k].option + ": " + w.substr(close + 3);
+  }
+  return source + ": " + w;
+}
+
 }  // namespace
 
 Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::string& source) {
@@ -54,8 +72,12 @@ Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::st
     if (e.key != "device_spec" && e.key != "alias")
       out.warnings.push_back(where + ": " + option + " is deprecated; use [pci] " + (is_spec ? "device_spec" : "alias"));
     if (e.value.empty()) continue;  // Nova's default: no entries
-    auto value = parse_json(e.value);
+    std::vector<std::string> duplicates;
+    auto value = parse_json_last_key_wins(e.value, duplicates);
     if (!value) return std::move(std::move(value).error().within(where + " " + option));
+    for (const auto& key : duplicates)
+      out.warnings.push_back(where + ": " + option + ": key " + quote(key) + " is given more than once; as in Nova, the "
+                             "last value is used");
     if (is_spec) {
       // One entry is an object or a list of objects (Nova accepts both).
       if (value->is_array()) {
@@ -80,9 +102,10 @@ Result<NovaPciConfig> parse_nova_pci_config(std::string_view text, const std::st
   if (!spec_list) return relocate(std::move(spec_list).error(), spec_origin, source);
   auto alias_table = AliasTable::parse(ConfigValue::array(std::move(aliases)), warnings);
   if (!alias_table) return relocate(std::move(alias_table).error(), alias_origin, source);
+  alias_table->mark_unusable(*spec_list, warnings);
   out.device_spec = std::move(*spec_list);
   out.aliases = std::move(*alias_table);
-  for (auto& w : warnings) out.warnings.push_back(source + ": " + w);
+  for (auto& w : warnings) out.warnings.push_back(located_warning(w, spec_origin, source));
   return out;
 }
 
