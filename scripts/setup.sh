@@ -6,7 +6,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libsqlite3-dev libpq-dev postgresql-15
   libcpp-httplib-dev libboost1.74-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 python3-nova
   pci.ids pciutils
   qemu-system-x86 busybox-static cpio kmod
   libvirt-clients libxml2-utils

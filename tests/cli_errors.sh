@@ -23,5 +23,12 @@ check quiet 0 '"summary"' -- "$pcipass" simulate -q "$tmp/warn.json"
 out=$("$pcipass" simulate -q "$tmp/warn.json" 2>&1)
 case "$out" in *warning*) echo "FAIL quiet: still warns"; failed=$((failed+1)) ;; *) passed=$((passed+1)) ;; esac
 check version 0 "pcipass 0.1.0" -- "$pcipass" --version
+# config check: a file read as the server reads it, without a server.
+printf '[pci]\ndevice_spec = {"vendor_id": "8086"}\nalias = {"name": "q", "capability_type": "pci", "vendor_id": "8086", "product_id": "0443"}\n' > "$tmp/nova.conf"
+check config-check-warns 0 'warning: '"$tmp"'/nova.conf: alias "q" is unusable' -- "$pcipass" config check "$tmp/nova.conf"
+check config-check-json 0 '"usable": false' -- "$pcipass" config check --json "$tmp/nova.conf"
+printf '[pci]\ndevice_spec = {"vendor_id": "8086"}\nalias = {"name": "q", "vendor_id": "zz"}\n' > "$tmp/bad.conf"
+check config-check-bad-line 2 "bad.conf:3 [pci] alias.vendor_id" -- "$pcipass" config check "$tmp/bad.conf"
+check config-check-directory 2 "is a directory" -- "$pcipass" config check "$tmp"
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,6 +12,7 @@
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "adapters/json/config_value_json.h"
+#include "adapters/json/nova_conf.h"
 #include "core/config_value.h"
 #include "core/host_report.h"
 
@@ -125,6 +126,32 @@ Result<Json> properties(const std::vector<std::string>& props) {
   return out;
 }
 
+}  // namespace
+
+namespace {
+int check_config_file(const std::string& path, bool as_json) {
+  auto loaded = load_nova_pci_config(path);
+  if (!loaded) {
+    std::cerr << "pcipass config check: " << loaded.error().describe() << "\n";
+    return kExitInvalidInput;
+  }
+  Json aliases = Json::array();
+  size_t unusable = 0;
+  for (const auto& al : loaded->aliases.aliases()) {
+    aliases.push_back({{"name", al.name}, {"usable", !al.unusable}, {"unusable_reason", al.unusable ? Json(*al.unusable) : Json(nullptr)}});
+    if (al.unusable) ++unusable;
+  }
+  if (as_json) {
+    std::cout << Json{{"config_file", path}, {"device_spec_entries", loaded->device_spec.specs().size()}, {"aliases", aliases},
+                      {"warnings", loaded->warnings}}.dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  std::cout << path << ": " << loaded->device_spec.specs().size() << " device_spec entries, " << aliases.size()
+            << " aliases (" << unusable << " unusable)\n";
+  for (const auto& w : loaded->warnings) std::cout << "warning: " << w << "\n";
+  return kExitOk;
+}
 }  // namespace
 
 void register_client(CLI::App& app, int& exit_code) {
@@ -334,6 +361,14 @@ void register_client(CLI::App& app, int& exit_code) {
   leaf(config, "reload", "Make the server re-read its --config file")->callback([a, &exit_code] {
     exit_code = perform(*a, "POST", "/v1/config/reload", nullptr, [](const Json& b) { print_fields(b); });
   });
+  // Local: reads a file as `pcipass server --config` would, without a server.
+  auto* check = config->add_subcommand("check", "Read a nova.conf-style file as the server would: its warnings, and "
+                                                "exit 2 if the server would not start on it (local, no server)");
+  auto check_file = std::make_shared<std::string>();
+  auto check_json = std::make_shared<bool>(false);
+  check->add_option("file", *check_file, "configuration file ([pci] device_spec and alias lines)")->required();
+  check->add_flag("--json", *check_json, "print JSON");
+  check->callback([check_file, check_json, &exit_code] { exit_code = check_config_file(*check_file, *check_json); });
 }
 
 }  // namespace pcipass::app

@@ -145,7 +145,8 @@ Result<AddressPattern> AddressPattern::parse(const ConfigValue& value, std::vect
     static constexpr std::array<uint32_t, 4> maxima = {0xffff, 0xff, 0x1f, 7};
     for (const auto& [key, v] : value.members())
       if (std::find(names.begin(), names.end(), key) == names.end())
-        return std::move(invalid("unknown address field (allowed: domain, bus, slot, function)").within(key));
+        warnings.push_back("address field " + quote(key) + " is not one of domain, bus, slot, function: ignored, as Nova "
+                           "ignores it");
     std::array<std::optional<uint32_t>, 4> concrete;
     bool all_concrete = true;
     for (size_t i = 0; i < 4; ++i) {

@@ -99,11 +99,15 @@ TEST(DeviceSpecRegex, MatchesCharacterClassesAsPrefixLikeNova) {
   EXPECT_FALSE(admits(anchored, "0000:41:00.0"));
 }
 
-TEST(DeviceSpecRegex, RejectsInvalidRegexUnknownFieldsAndLists) {
+TEST(DeviceSpecRegex, RejectsInvalidRegexAndListsAndIgnoresUnknownFieldsLikeNova) {
   auto star = spec_error(R"({"address": {"bus": "*"}})");
   EXPECT_EQ(star.where(), "address.bus");
   EXPECT_NE(star.message().find("invalid regular expression"), std::string::npos);
-  EXPECT_NE(spec_error(R"({"address": {"buss": "41"}})").message().find("unknown address field"), std::string::npos);
+  std::vector<std::string> w;
+  auto typo = spec(R"({"address": {"buss": "41", "slot": "00"}})", &w);
+  ASSERT_EQ(w.size(), 2u);  // the ignored field, and the unanchored slot
+  EXPECT_NE(w[0].find("address field \"buss\" is not one of domain, bus, slot, function: ignored"), std::string::npos) << w[0];
+  EXPECT_TRUE(admits(typo, "0000:42:00.0"));  // any bus, as in Nova
   EXPECT_NE(spec_error(R"({"address": ["0000:41:00.0"]})").message().find("must be a string (glob) or an object"),
             std::string::npos);
 }
