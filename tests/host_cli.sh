@@ -21,6 +21,8 @@ check bind-override-only 0 "would run 1 step:
 check bind-short-address 2 "41:02.0: required full DDDD:BB:SS.F PCI address" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 41:02.0
 check bind-unknown 2 "no such PCI device on this host" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:99:00.0
 check bind-group 2 "which is not in the request" -- "$pcipass" bind --dry-run --sysfs-root "$fx/gpu-audio-group" 0000:17:00.1
+check bind-pf-with-vf-in-use 2 "its VF 0000:41:02.3 is bound to vfio-pci" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.0
+check bind-pf-forced-says-vfs-go 0 "0000:41:00.0 leaves its driver: its" -- "$pcipass" bind --dry-run --force --sysfs-root "$fx/sriov-nic" 0000:41:00.0
 check bind-critical 2 "carries the default route (eno1)" -- "$pcipass" bind --dry-run --sysfs-root "$fx/shared-critical-group" 0000:02:00.0
 check bind-no-driver 2 "modprobe vfio-pci first" -- "$pcipass" bind --dry-run --sysfs-root "$fx/no-iommu" 0000:00:03.0
 check unbind-plan 0 "give 0000:41:02.3 back to its host driver" -- "$pcipass" unbind --dry-run --restore --sysfs-root "$fx/sriov-nic" 0000:41:02.3
@@ -35,6 +37,9 @@ check apply-plan 0 "devices the new VFs bring are matched again" -- "$pcipass" a
 check apply-drift 1 "drift: PF 0000:41:00.1 has 0 VFs, the config wants 2" -- "$pcipass" apply --drift --sysfs-root "$fx/sriov-nic" "$tmp/host.json"
 printf '{"format": "pcipass-host/1", "passthrough": [{"address": "41:02.0"}]}\n' > "$tmp/short.json"
 check apply-short-address 2 "passthrough[0].address: required full DDDD:BB:SS.F PCI address" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/short.json"
+printf '{"format": "pcipass-host/1", "passthrough": [{"address": "0000:41:02.0"}, {"vendor_id": "15b3", "product_id": "1018"}]}\n' > "$tmp/missing.json"
+check apply-missing-device 2 "passthrough[1]: no 15b3:1018 device on this host" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/missing.json"
+check apply-missing-device-drift 1 "no 15b3:1018 device on this host" -- "$pcipass" apply --drift --sysfs-root "$fx/sriov-nic" "$tmp/missing.json"
 printf '{"format": "pcipass-host/1", "passthrough": [}\n' > "$tmp/bad.json"
 check apply-bad-json 2 "invalid JSON at line 1" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/bad.json"
 echo "host cli: $passed passed, $failed failed"

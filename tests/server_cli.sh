@@ -33,6 +33,7 @@ check "server show" 0 "r1" -- $P server show r1
 check "server show --domain-xml" 0 "<domain type='kvm'>" -- $P server show r1 --domain-xml
 check "device list --owner" 0 "allocated" -- $P device list --owner r1
 check "device show: relatives and group" 0 "vfs" -- $P device show nfv-0 0000:41:00.0
+check "device show: a PF's VF counts" 0 "64 8" -- bash -c "$P device show nfv-0 0000:41:00.0 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"sriov_totalvfs\"], d[\"sriov_numvfs\"])'"
 check "capacity" 0 "(fleet)" -- $P capacity
 $P flavor create gpu-nic --vcpus 8 --ram 65536 --property "pci_passthrough:alias=gpu:1, nic-vf:1" >/dev/null
 check "no valid host: exit 5, reasons per host" 5 "gpu-0: no device for alias nic-vf" -- $P server create bad --flavor gpu-nic

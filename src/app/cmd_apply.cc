@@ -61,6 +61,13 @@ int run_apply(const ApplyArgs& args) {
     std::fprintf(stderr, "pcipass apply: %s\n", bind.error().describe().c_str());
     return kExitInvalidInput;
   }
+  // A declared device that is not here, and that no VFs about to be made can bring, makes
+  // the host unable to match the config: refused before anything runs.
+  if (auto missing = missing_passthrough(*config, now); !missing.empty() && sriov->steps.empty()) {
+    for (const auto& m : missing) std::fprintf(stderr, "pcipass apply: %s\n", m.c_str());
+    std::fprintf(stderr, "pcipass apply: refused: the host cannot match the config (see pcipass discover)\n");
+    return kExitInvalidInput;
+  }
   std::printf("plan:\n");
   size_t number = print_plan(*sriov, args.dry_run, 1, false);
   number += print_plan(*bind, args.dry_run, number + 1, false);

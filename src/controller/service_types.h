@@ -74,7 +74,8 @@ struct DeviceView {
   // With detail (show device):
   struct Detail {
     std::vector<std::pair<std::string, std::optional<std::string>>> tags;  // from its device_spec entry
-    std::vector<PciAddress> vfs;
+    std::vector<PciAddress> vfs;         // its VFs, vanished ones included
+    std::optional<uint32_t> sriov_numvfs;  // PFs: VFs reported now (sriov_totalvfs is in `reported`)
     std::optional<uint32_t> vfs_in_use;  // PFs
     std::optional<IommuGroupView> iommu_group;
     std::optional<StoredDevice> reported;  // the host's report of it (class, devname, fingerprint)

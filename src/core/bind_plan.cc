@@ -63,6 +63,13 @@ Result<std::vector<const DeviceState*>> expand(const std::vector<PciAddress>& re
     if (d->host_critical && !o.force)
       return Error(ErrorCode::Conflict, a.to_string() + ": refused, the host depends on it (" + *d->host_critical +
                                             "); use --force if you are sure");
+    // Leaving its driver removes a PF's VFs (as `sriov` changing the count does).
+    if (d->driver != o.driver && !o.force)
+      for (const auto& [vf, driver] : d->vfs)
+        if (driver == std::optional<std::string>("vfio-pci"))
+          return Error(ErrorCode::Conflict, a.to_string() + ": refused, its VF " + vf.to_string() +
+                                                " is bound to vfio-pci and may be in use by a VM, and binding the PF "
+                                                "removes its VFs; unbind the VF or use --force");
     for (PciAddress m : d->group) {
       const DeviceState* member = lookup(state, m);
       if (!member) return Error(ErrorCode::Internal, m.to_string() + ": group member missing from the host state");
@@ -111,6 +118,8 @@ Result<BindPlan> plan_bind(const std::vector<PciAddress>& requested, const std::
       override_step.undo.push_back(attr(base + "driver_override", d->driver_override ? *d->driver_override : "\n"));
       if (d->driver && !bound) override_step.undo.push_back(attr(kProbe, a));  // the host driver binds back
       plan.steps.push_back(std::move(override_step));
+      if (!bound && !d->vfs.empty())
+        plan.notes.push_back(a + " leaves its driver: its " + std::to_string(d->vfs.size()) + " VF(s) will be removed");
       // 2. release it from its current driver.
       if (d->driver && !bound) {
         PlanStep unbind;

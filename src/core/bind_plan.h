@@ -42,12 +42,14 @@ struct DeviceState {
   std::optional<std::string> host_critical;    // why the host depends on it
   std::vector<PciAddress> group;               // IOMMU group members (incl. itself); empty: no IOMMU group
   std::optional<std::string> persisted;        // content of /etc/driverctl.d/pci-ADDR, if any
+  // A PF's VFs and their drivers: they disappear when the PF leaves its driver.
+  std::vector<std::pair<PciAddress, std::optional<std::string>>> vfs;
 };
 
 struct BindOptions {
   std::string driver = "vfio-pci";
   bool persist = false;   // driverctl-compatible /etc/driverctl.d file + udev rule for /dev/vfio
-  bool force = false;     // allow host-critical devices and partial groups
+  bool force = false;     // allow host-critical devices, partial groups and PFs whose VFs are in use
   std::string vfio_group = "kvm";
   std::string vfio_mode = "0660";
 };

@@ -62,13 +62,19 @@ Result<BindPlan> plan_apply_sriov(const HostConfig& config, const SysfsReader& s
   return all;
 }
 
+std::vector<std::string> missing_passthrough(const HostConfig& config, const Discovery& discovery) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < config.passthrough.size(); ++i) {
+    const auto& w = config.passthrough[i];
+    if (!on_host(w, discovery)) out.push_back("passthrough[" + std::to_string(i) + "]: no " + w.describe() + " device on this host");
+  }
+  return out;
+}
+
 Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sysfs, const Discovery& discovery) {
   auto wanted = matched_devices(config, discovery);
   BindPlan plan;
-  for (size_t i = 0; i < config.passthrough.size(); ++i) {
-    const auto& w = config.passthrough[i];
-    if (!on_host(w, discovery)) plan.notes.push_back("passthrough[" + std::to_string(i) + "]: no " + w.describe() + " device on this host");
-  }
+  plan.notes = missing_passthrough(config, discovery);
   if (wanted.empty()) return plan;
   auto state = read_device_states(sysfs, discovery, find_host_critical(sysfs, discovery));
   std::optional<std::string> rule;
@@ -95,7 +101,15 @@ ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWrit
     out.rollback_errors = first.rollback_errors;
     return out;
   }
-  auto bind = plan_apply_bind(config, sysfs, discover(sysfs));
+  const Discovery after = discover(sysfs);
+  Result<BindPlan> bind = BindPlan{};
+  if (auto missing = missing_passthrough(config, after); !missing.empty()) {
+    std::string all;
+    for (const auto& m : missing) all += (all.empty() ? "" : "; ") + m;
+    bind = Error(ErrorCode::NotFound, all);
+  } else {
+    bind = plan_apply_bind(config, sysfs, after);
+  }
   if (!bind) {
     out.failure = std::move(bind).error();
     out.rollback_errors = undo_all(out.sriov, writer, sysfs);

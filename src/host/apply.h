@@ -24,7 +24,11 @@ struct ApplyOutcome {
   bool rolled_back = true;
   std::vector<std::string> rollback_errors;
 };
-// Runs both phases; a failure in either undoes everything done.
+// The declared passthrough devices the host does not have, one line each
+// ("passthrough[1]: no 8086:154c device on this host").
+std::vector<std::string> missing_passthrough(const HostConfig& config, const Discovery& discovery);
+// Runs both phases; a failure in either undoes everything done. A declared device still
+// missing once the VFs are made is a failure (NotFound).
 ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer);
 
 // Differences between the host and the config, one line each (empty: in line).

@@ -90,6 +90,22 @@ TEST(Apply, AFailedBindPhaseUndoesTheVfPhase) {
   EXPECT_FALSE(h.reader.exists("etc/udev/rules.d/71-pcipass-sriov.rules"));
 }
 
+// A declared device that is still not there once the VFs are made: nothing stays done.
+TEST(Apply, ADeclaredDeviceStillMissingAfterTheVfPhaseFailsAndUndoesIt) {
+  Host h;
+  HostConfig c = config(R"({"format": "pcipass-host/1", "sriov": [{"pf": "0000:41:00.1", "vfs": 2, "autoprobe": false}],
+                            "passthrough": [{"vendor_id": "8086", "product_id": "154c"}, {"vendor_id": "15b3", "product_id": "1018"}]})");
+  ApplyOutcome out = apply(c, h.reader, h.kernel);
+  ASSERT_TRUE(out.failure.has_value());
+  EXPECT_EQ(out.failure->code(), ErrorCode::NotFound);
+  EXPECT_NE(out.failure->message().find("passthrough[1]: no 15b3:1018 device on this host"), std::string::npos) << out.failure->describe();
+  EXPECT_TRUE(out.rolled_back);
+  for (const auto& dev : discover(h.reader).devices) {
+    if (dev.address.to_string() == "0000:41:00.1") EXPECT_EQ(dev.sriov_numvfs, std::optional<uint32_t>(0));
+    if (dev.address.to_string() == "0000:41:02.0") EXPECT_EQ(dev.driver, std::optional<std::string>("iavf"));
+  }
+}
+
 TEST(HostConfig, BadInputNamesThePath) {
   struct Case { const char* json; const char* where; const char* message; };
   const Case cases[] = {

@@ -1,5 +1,6 @@
 #include "host/binding.h"
 
+#include <algorithm>
 #include <map>
 
 namespace pcipass {
@@ -18,6 +19,10 @@ std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Disc
     if (auto it = why.find(d.address); it != why.end()) s.host_critical = it->second;
     s.group = d.iommu_group_members;
     if (auto p = sysfs.read(driverctl_path(d.address))) s.persisted = *p;
+    for (PciAddress vf : d.virtfns) {
+      auto it = std::find_if(discovery.devices.begin(), discovery.devices.end(), [&](const DiscoveredDevice& x) { return x.address == vf; });
+      s.vfs.emplace_back(vf, it == discovery.devices.end() ? std::nullopt : it->driver);
+    }
     out.push_back(std::move(s));
   }
   return out;

@@ -73,6 +73,24 @@ TEST(Binding, BindsAVfToVfioPciByDriverOverride) {
   EXPECT_EQ(again->notes[0], "0000:41:02.0 is already bound to vfio-pci");
 }
 
+// Binding a PF takes it from its driver, which removes its VFs: refused while one is on
+// vfio-pci (as `sriov` refuses a count change then), and said when it goes ahead.
+TEST(Binding, APfWhoseVfIsOnVfioPciIsRefusedUnlessForced) {
+  Host h("sriov-nic");
+  auto refused = h.bind({"0000:41:00.0"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), ErrorCode::Conflict);
+  EXPECT_NE(refused.error().message().find("its VF 0000:41:02.3 is bound to vfio-pci"), std::string::npos)
+      << refused.error().describe();
+  BindOptions force;
+  force.force = true;
+  auto forced = h.bind({"0000:41:00.0"}, force);
+  ASSERT_TRUE(forced.ok()) << forced.error().describe();
+  bool said = false;
+  for (const auto& n : forced->notes) said = said || n.find("0000:41:00.0 leaves its driver: its") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST(Binding, UnbindRestoreGivesTheDeviceBackToItsDriver) {
   Host h("sriov-nic");
   ASSERT_TRUE(h.run(*h.bind({"0000:41:02.1"})).ok());

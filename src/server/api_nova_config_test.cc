@@ -93,6 +93,6 @@ TEST_P(ApiNovaConfigTest, EveryLineNova26AcceptsStartsTheServerAndWhatCannotWork
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Stores, ApiNovaConfigTest, ::testing::Values(Backend{"sqlite", open_sqlite}, Backend{"postgres", open_pg}),
-                         [](const auto& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Backend>& p) { return p.param.name; });
 
 }  // namespace pcipass::server

@@ -152,6 +152,7 @@ TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdleAndTheCapRefusesInOrder) {
   // A request line that never ends is closed after the header deadline.
   const int loris = connect_to(s->port());
   ::send(loris, "GET /v1/hos", 11, MSG_NOSIGNAL);
+  EXPECT_FALSE(closed_within(loris, 300));  // not before its time (checked at once: a loaded machine is slow)
   // So is a kept-alive connection that stays idle.
   const int idle = connect_to(s->port());
   const std::string get = "GET /v1 HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -161,7 +162,6 @@ TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdleAndTheCapRefusesInOrder) {
   const int mute = connect_to(s->port());
   const std::string put = "PUT /v1/hosts/x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{";
   ::send(mute, put.data(), put.size(), MSG_NOSIGNAL);
-  EXPECT_FALSE(closed_within(loris, 300));  // not before its time
   EXPECT_TRUE(closed_within(loris, 2000));
   EXPECT_TRUE(closed_within(idle, 2000));
   EXPECT_TRUE(closed_within(mute, 2000));
@@ -171,7 +171,7 @@ TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdleAndTheCapRefusesInOrder) {
   // Over the cap: one more connection is told why, and closed.
   std::vector<int> held;
   for (int i = 0; i < 20; ++i) held.push_back(connect_to(s->port()));
-  for (int k = 0; k < 50 && s->http().connections() < 20; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int k = 0; k < 500 && s->http().connections() < 20; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(s->http().connections(), 20u);
   const int extra = connect_to(s->port());
   const std::string refused = read_for(extra, 2000);
@@ -181,7 +181,7 @@ TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdleAndTheCapRefusesInOrder) {
   ::close(extra);
   for (int fd : held) ::close(fd);
   // Once they are gone, the server takes connections again.
-  for (int k = 0; k < 100 && s->http().connections() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int k = 0; k < 500 && s->http().connections() > 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(Client(s->port()).call("GET", "/v1").status, 200);
 }
 

@@ -94,6 +94,7 @@ Json device_json(const DeviceView& d) {
   if (!d.detail) return j;
   j["vfs"] = addresses(d.detail->vfs);
   if (d.detail->vfs_in_use) j["vfs_in_use"] = *d.detail->vfs_in_use;
+  if (d.detail->sriov_numvfs) j["sriov_numvfs"] = *d.detail->sriov_numvfs;  // VFs enabled now (reported)
   if (const auto& g = d.detail->iommu_group)
     j["iommu_group"] = {{"number", g->number}, {"endpoints", addresses(g->endpoints)}, {"assignable", g->assignable}};
   if (d.detail->reported) {
@@ -101,6 +102,7 @@ Json device_json(const DeviceView& d) {
     j["class_code"] = facts["class_code"];
     j["devname"] = facts["devname"];
     j["fingerprint"] = facts["fingerprint"];
+    if (d.detail->reported->facts.sriov_totalvfs > 0) j["sriov_totalvfs"] = d.detail->reported->facts.sriov_totalvfs;
   }
   return j;
 }
