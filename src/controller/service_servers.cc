@@ -38,6 +38,13 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
       continue;
     }
     sd.numa_node = dev.numa_node;
+    if (dev.type == DeviceType::Pf) {
+      auto vfs = h.vfs_of(d);
+      const auto enabled = std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex v) { return !h.devices()[v].gone; });
+      if (enabled > 0)
+        out.notes.push_back("PF " + dev.address.to_string() + " has " + std::to_string(enabled) +
+                            " VF(s) enabled on the host: handing the PF to the guest removes them");
+    }
     if (dev.pool && dev.type == DeviceType::Vf) {
       const DeviceClass& dc = fleet.classes().get(h.pools()[*dev.pool].class_id);
       sd.network_interface = std::any_of(dc.tags.begin(), dc.tags.end(), [](const Tag& t) { return t.key == "physical_network"; });

@@ -252,6 +252,27 @@ std::string random_devices(std::mt19937& rng) {
   return out + "]";
 }
 
+// Issue 11: of two identical PFs, the one without VFs enabled is handed out, so a later
+// VF request still fits (taking the other first would remove its VFs).
+TEST(HostFit, APfWithoutVfsGoesBeforeOneWithVfs) {
+  auto h = make_host(R"([
+    {"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "sriov_totalvfs": 8, "numa_node": 0},
+    {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0", "numa_node": 0},
+    {"address": "0000:41:02.1", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0", "numa_node": 0},
+    {"address": "0000:41:02.2", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0", "numa_node": 0},
+    {"address": "0000:41:02.3", "vendor_id": "8086", "product_id": "154c", "physfn": "0000:41:00.0", "numa_node": 0},
+    {"address": "0000:42:00.0", "vendor_id": "8086", "product_id": "1572", "sriov_totalvfs": 8, "numa_node": 0}])");
+  auto pf = fit_pci(*h->host, shape(*h, "pf:1"), h->matrix, {}, false);
+  ASSERT_TRUE(pf.has_value());
+  ASSERT_EQ(pf->devices[0].size(), 1u);
+  EXPECT_EQ(addr(*h, pf->devices[0][0]), "0000:42:00.0");
+  std::vector<PoolDelta> deltas;
+  ASSERT_TRUE(h->host->claim(pf->devices[0], 1, deltas).ok());
+  auto vf = fit_pci(*h->host, shape(*h, "vf:1"), h->matrix, {}, false);
+  ASSERT_TRUE(vf.has_value());
+  EXPECT_EQ(addr(*h, vf->devices[0][0]), "0000:41:02.0");
+}
+
 TEST(HostFit, MatchesBruteForceOnRandomSmallHosts) {
   std::mt19937 rng(12345);
   const char* names[] = {"pf", "vf", "vfany", "gpu", "loose"};
@@ -288,6 +309,18 @@ TEST(HostFit, MatchesBruteForceOnRandomSmallHosts) {
           ASSERT_TRUE(h->matrix.get(s.pci[r].alias_index, h->host->pools()[*dev.pool].class_id));
           ASSERT_TRUE(numa_allows(*h->host, s.pci[r].policy, cells, dev.numa_node));
           all.push_back(d);
+        }
+      }
+      // PF choice keeps capacity: no PF of the same pool with fewer VFs enabled could
+      // have been taken instead (free, not chosen, none of its VFs chosen).
+      auto enabled = [&](DeviceIndex pf) { return h->host->vfs_of(pf).size(); };
+      for (DeviceIndex d : all) {
+        const auto& dev = h->host->devices()[d];
+        if (dev.type != DeviceType::Pf) continue;
+        for (DeviceIndex e : h->host->pools()[*dev.pool].members) {
+          if (e == d || !h->host->available(e) || std::find(all.begin(), all.end(), e) != all.end()) continue;
+          if (std::any_of(all.begin(), all.end(), [&](DeviceIndex x) { return h->host->devices()[x].parent == e; })) continue;
+          ASSERT_GE(enabled(e), enabled(d)) << "trial " << trial << " " << list << ": took " << addr(*h, d) << " over " << addr(*h, e);
         }
       }
       std::vector<PoolDelta> ignore;
