@@ -13,6 +13,9 @@ cat >"$work/pci.conf" <<'CONF'
 device_spec = {"vendor_id": "8086"}
 alias = {"name": "pf", "vendor_id": "8086", "product_id": "1572", "device_type": "type-PF"}
 alias = {"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type": "type-VF"}
+device_spec = {"vendor_id": "144d"}
+alias = {"name": "igb", "vendor_id": "8086", "product_id": "1533", "device_type": "type-PCI"}
+alias = {"name": "nvme", "vendor_id": "144d", "product_id": "a808", "device_type": "type-PCI"}
 CONF
 start_server "$work" --config "$work/pci.conf" --db "sqlite:$work/p.db" || exit 1
 "$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-fx --role agent --host fixture-1 >"$work/agent.token"
@@ -60,5 +63,26 @@ check "deleting frees both" 0 "" -- "$PCIPASS" server delete vm-vf
 check "and the moved PF" 0 "" -- "$PCIPASS" server delete vm-pf
 check "capacity is whole again" 0 "fixture-1  pf     2     2" -- "$PCIPASS" capacity --host fixture-1
 
+# Host truth (issue 11): what the agent's check finds is honoured, with the reason.
+# A host without an active IOMMU takes no passthrough placement.
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-noiommu --role agent --host noiommu-1 >"$work/noiommu.token"
+check "an agent on a host without IOMMU reports" 0 "reported 2 devices of noiommu-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/noiommu.token" --host noiommu-1 --sysfs-root "$ROOT/testdata/sysfs/no-iommu" --once
+"$PCIPASS" flavor create igb1 --vcpus 1 --ram 512 --property pci_passthrough:alias=igb:1 >/dev/null
+"$PCIPASS" flavor create nvme1 --vcpus 1 --ram 512 --property pci_passthrough:alias=nvme:1 >/dev/null
+check "no passthrough placement there, saying why and how to fix it" 5 "host noiommu-1 cannot do passthrough: iommu: no IOMMU is active" -- \
+  "$PCIPASS" server create vm-noiommu --flavor igb1 --host noiommu-1
+check "its device is listed unavailable with the reason" 0 "the host cannot do passthrough" -- \
+  "$PCIPASS" device show noiommu-1 0000:00:03.0
+# The default-route NIC, its IOMMU group companion and the root filesystem's NVMe are withheld.
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-crit --role agent --host crit-1 >"$work/crit.token"
+check "an agent on a host with host-critical devices reports" 0 "reported 4 devices of crit-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/crit.token" --host crit-1 --sysfs-root "$ROOT/testdata/sysfs/shared-critical-group" --once
+check "the default-route NIC is withheld" 0 "the host depends on it: carries the default route (eno1)" -- \
+  "$PCIPASS" device show crit-1 0000:02:00.0
+check "so is its IOMMU group companion" 0 "IOMMU group 20 also holds 0000:02:00.0: the host depends on it" -- \
+  "$PCIPASS" device show crit-1 0000:03:00.0
+check "and the root NVMe: no valid host, naming it" 5 "0000:04:00.0: the host depends on it: holds the root filesystem" -- \
+  "$PCIPASS" server create vm-nvme --flavor nvme1 --host crit-1
 echo "agent_fixture: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

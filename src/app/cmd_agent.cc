@@ -17,6 +17,7 @@
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "host/discovery.h"
+#include "host/host_facts.h"
 #include "core/host_report.h"
 
 namespace pcipass::app {
@@ -31,14 +32,6 @@ struct AgentArgs {
   uint32_t poll_s = 10;
   bool once = false;
 };
-
-// The report of what discovery found, in the one host-report format.
-HostReport report_of(const Discovery& d) {
-  HostReport r;
-  if (!d.numa.empty()) r.numa = d.numa;
-  for (const auto& dev : d.devices) r.devices.push_back({dev.facts(), dev.fingerprint});
-  return r;
-}
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
 void on_signal(int) { g_stop = 1; }
@@ -68,7 +61,8 @@ int run_agent(const AgentArgs& args) {
   uint32_t backoff = 1;
   while (!g_stop) {
     const Discovery d = discover(sysfs);
-    const nlohmann::ordered_json report = to_json(host_report_value(report_of(d)));
+    const auto critical = find_host_critical(sysfs, d);
+    const nlohmann::ordered_json report = to_json(host_report_value(host_report_of(d, critical, check_readiness(sysfs, d, critical))));
     const std::string body = report.dump();
     const auto now = std::chrono::steady_clock::now();
     const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);

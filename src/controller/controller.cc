@@ -27,7 +27,11 @@ Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fl
     facts.push_back(d.facts);
     gone.push_back(d.vanished);
   }
-  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes(), gone);
+  // What the agent said the host cannot do (each problem names its fix).
+  std::string unready;
+  if (h.platform)
+    for (const auto& p : h.platform->problems) unready += (unready.empty() ? "" : "; ") + p;
+  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes(), gone, unready);
   if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
   return inv;
 }

@@ -79,6 +79,8 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   v.status = !d.pool ? DeviceStatus::NotAllowListed : owner ? DeviceStatus::Allocated : h.available(di) ? DeviceStatus::Available
                                                                                                         : DeviceStatus::Unavailable;
   if (d.bridge) v.status = DeviceStatus::Bridge;
+  // Admitted by device_spec but withheld by what its host said: unavailable, saying why.
+  if (!d.pool && !h.withheld_reason(di).empty()) v.status = owner ? DeviceStatus::Allocated : DeviceStatus::Unavailable;
   if (v.status == DeviceStatus::Available && !h.blocked().empty()) v.status = DeviceStatus::Unavailable;
   if (owner) v.owner = owner->id;
   if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
@@ -147,6 +149,7 @@ Result<HostDetail> Service::show_host(const Principal&, const std::string& name)
     out.generation = stored->generation;
     if (auto p = controller_->host_problems().find(name); p != controller_->host_problems().end()) out.problems = p->second;
     out.config_findings = h.config_findings();
+    out.platform = stored->platform;
     if (h.has_numa_data()) {
       out.numa.emplace();
       for (const auto& c : h.cells())

@@ -90,6 +90,7 @@ struct HostDetail {
   std::vector<DeviceView> devices;
   std::vector<std::string> problems;  // what blocks it
   std::vector<std::string> config_findings;  // what Nova would not start on (HostInventory::config_findings)
+  std::optional<HostPlatform> platform;      // as its agent last said (nullopt: it did not)
 };
 
 // What the store holds that breaks a rule (a report that contradicts held servers, a

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/pci_address.h"
 #include "core/pci_id.h"
@@ -25,6 +26,9 @@ struct DeviceFacts {
   std::optional<PciAddress> physfn;
   std::string devname;                 // netdev name, may be empty
   std::optional<uint32_t> iommu_group; // nullopt: alone in its group
+  // Why the host itself depends on it ("carries the default route (eno1)"), as its agent
+  // judged; nullopt: it does not, or the agent did not say (an older agent).
+  std::optional<std::string> host_use;
 
   DeviceType type() const {
     if (physfn) return DeviceType::Vf;
@@ -33,6 +37,17 @@ struct DeviceFacts {
   }
   // PCI base class 0x06 (bridge): bridges never count as group companions.
   bool is_bridge() const { return class_code && ((*class_code >> 16) & 0xff) == 0x06; }
+};
+
+// Whether a host can do passthrough at all, as its agent's `check` judged it. Each
+// problem is what is wrong and how to fix it; none: ready. An older agent sends nothing
+// (nullopt), and such a host is taken as ready, as before.
+struct HostPlatform {
+  std::optional<bool> iommu;                // an IOMMU is active
+  std::optional<bool> interrupt_remapping;  // remapped (IR-) interrupts seen
+  std::optional<bool> vfio;                 // vfio, vfio_pci and vfio_iommu_type1 available
+  std::vector<std::string> problems;
+  bool operator==(const HostPlatform&) const = default;
 };
 
 inline const char* nova_type_name(DeviceType type) {

@@ -45,17 +45,30 @@ std::string request_text(const PciRequest& r) { return r.alias_name + ":" + std:
 // The first request that cannot be met on its own, or "" if each can.
 std::string single_request_shortfall(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
                                      const AliasTable& aliases, const std::vector<size_t>& cells) {
+  // The devices of this kind the host withholds, and why (the first one).
+  auto withheld = [&](const Alias& alias) {
+    size_t n = 0;
+    std::string first;
+    for (DeviceIndex d = 0; d < host.devices().size(); ++d) {
+      const Device& dev = host.devices()[d];
+      if (dev.pool || !alias.admits(dev.vendor_id, dev.product_id, dev.type, std::nullopt)) continue;
+      auto why = host.withheld_reason(d);
+      if (why.empty()) continue;
+      if (n++ == 0) first = dev.address.to_string() + ": " + why;
+    }
+    return n == 0 ? std::string() : "; " + std::to_string(n) + " withheld (" + first + (n > 1 ? ", ..." : "") + ")";
+  };
   for (const PciRequest& r : shape.pci) {
     Supply s = supply_for(host, r, matrix, cells);
-    if (s.matching == 0) {
-      const Alias& alias = aliases.aliases()[r.alias_index];
-      return "no device for alias " + r.alias_name + (alias.unusable ? " (the alias is unusable: " + *alias.unusable + ")" : "");
-    }
+    const Alias& alias = aliases.aliases()[r.alias_index];
+    if (s.matching == 0)
+      return "no device for alias " + r.alias_name + (alias.unusable ? " (the alias is unusable: " + *alias.unusable + ")" : "") +
+             withheld(alias);
     if (s.free < r.count) {
       std::string text = "alias " + r.alias_name + ": " + std::to_string(s.free) + " of " + std::to_string(r.count) +
                          " free (" + std::to_string(s.matching) + " on host)";
       if (!s.blocker.empty()) text += "; " + s.blocker;
-      return text;
+      return text + withheld(alias);
     }
     if (s.allowed < r.count) {
       // Where the free devices the policy rules out are, e.g. "2 free on node 0".
@@ -83,6 +96,7 @@ std::string together_text(const InstanceShape& shape) {
 std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
                          const AliasTable& aliases) {
   if (!host.blocked().empty()) return "blocked: " + host.blocked();
+  if (!shape.pci.empty() && !host.unready().empty()) return "host " + host.name() + " cannot do passthrough: " + host.unready();
   if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())
     return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
            std::to_string(shape.vcpus) + " requested";

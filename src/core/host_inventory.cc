@@ -20,7 +20,7 @@ std::string at_device(size_t i) { return "devices[" + std::to_string(i) + "]"; }
 
 Result<HostInventory> HostInventory::build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
                                            const std::vector<DeviceFacts>& facts, const DeviceSpecList& specs,
-                                           ClassRegistry& classes, const std::vector<bool>& gone) {
+                                           ClassRegistry& classes, const std::vector<bool>& gone, std::string_view unready) {
   const auto is_gone = [&](size_t i) { return i < gone.size() && gone[i]; };
   HostInventory h;
   h.name_ = std::move(name);
@@ -123,6 +123,14 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       }
       if (!spec.matches(f, target)) continue;
       if (d.bridge) break;  // bridges are never handed to guests
+      if (!unready.empty()) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
+        break;
+      }
+      if (f.host_use) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host depends on it: " + *f.host_use);
+        break;
+      }
       DeviceClass c{f.vendor_id, f.product_id, d.type, spec.pool_tags(), spec.tag("live_migratable")};
       uint32_t class_id = classes.intern(c);
       auto key = std::make_tuple(class_id, d.numa_node ? static_cast<int32_t>(*d.numa_node) : -1,
@@ -141,6 +149,8 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     }
   }
 
+  h.unready_ = std::string(unready);
+  std::sort(h.withheld_.begin(), h.withheld_.end());
   const bool remote_managed = std::any_of(specs.specs().begin(), specs.specs().end(),
                                           [](const DeviceSpec& s) { return s.never_matches(); });
   if (remote_managed) {
@@ -242,10 +252,16 @@ size_t HostInventory::present_devices() const {
   return n;
 }
 
+std::string HostInventory::withheld_reason(DeviceIndex i) const {
+  auto it = std::lower_bound(withheld_.begin(), withheld_.end(), i, [](const auto& w, DeviceIndex x) { return w.first < x; });
+  return it != withheld_.end() && it->first == i ? it->second : std::string();
+}
+
 std::string HostInventory::unavailable_reason(DeviceIndex i) const {
   const Device& d = devices_[i];
   const std::string a = d.address.to_string();
   if (d.gone) return a + " vanished from the host's reports while held";
+  if (auto why = withheld_reason(i); !why.empty()) return a + ": " + why;
   if (!d.pool) return a + " is not admitted by device_spec";
   if (d.owner) return a + " is in use";
   if (d.type == DeviceType::Pf && d.vfs_in_use > 0) return "PF " + a + " has " + std::to_string(d.vfs_in_use) + " VF(s) in use";
@@ -254,9 +270,12 @@ std::string HostInventory::unavailable_reason(DeviceIndex i) const {
     const IommuGroup& g = groups_[*d.group];
     for (DeviceIndex m : g.endpoints) {
       if (m == i) continue;
-      if (!devices_[m].pool)
+      if (!devices_[m].pool) {
+        if (auto why = withheld_reason(m); !why.empty())
+          return a + ": IOMMU group " + std::to_string(g.number) + " also holds " + devices_[m].address.to_string() + ": " + why;
         return a + ": IOMMU group " + std::to_string(g.number) + " also holds " + devices_[m].address.to_string() +
                ", which device_spec does not admit";
+      }
       if (!self_claimable(devices_, devices_[m]))
         return a + ": IOMMU group " + std::to_string(g.number) + " companion " + devices_[m].address.to_string() + " is busy";
     }

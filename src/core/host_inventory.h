@@ -117,9 +117,14 @@ class HostInventory {
   // `gone`, if not empty, says per device (same order) whether it vanished while
   // held: such a device takes no device_spec, and the checks that concern the host as
   // reported now (NUMA cells, devnames, VF counts) pass over it.
+  // Host truth from its agent: a device whose facts say the host depends on it
+  // (host_use), and every device when `unready` says why the host cannot do passthrough
+  // at all, is withheld: admitted by no pool, so never offered, and its IOMMU group
+  // companions are not either (see withheld_reason).
   static Result<HostInventory> build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
                                      const std::vector<DeviceFacts>& devices, const DeviceSpecList& specs,
-                                     ClassRegistry& classes, const std::vector<bool>& gone = {});
+                                     ClassRegistry& classes, const std::vector<bool>& gone = {},
+                                     std::string_view unready = {});
 
   const std::string& name() const { return name_; }
   const std::vector<Device>& devices() const { return devices_; }
@@ -181,6 +186,10 @@ class HostInventory {
   // to start on (see remote_managed_findings); nothing it affects is handed out anyway,
   // so the host keeps taking placements.
   const std::vector<std::string>& config_findings() const { return config_findings_; }
+  // Why a device a device_spec admits is withheld by what the host said (empty: it is
+  // not); and why the whole host cannot do passthrough (empty: it can, or did not say).
+  std::string withheld_reason(DeviceIndex i) const;
+  const std::string& unready() const { return unready_; }
 
  private:
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
@@ -191,6 +200,8 @@ class HostInventory {
   std::string name_;
   std::string blocked_;
   std::vector<std::string> config_findings_;
+  std::string unready_;
+  std::vector<std::pair<DeviceIndex, std::string>> withheld_;  // by index
   std::vector<Device> devices_;  // sorted by address
   std::vector<Pool> pools_;
   std::vector<IommuGroup> groups_;

@@ -41,13 +41,13 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
   for (const auto& [key, value] : v.members()) {
     static const std::set<std::string_view> kFields = [] {
       std::set<std::string_view> all{"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                     "physfn", "devname", "iommu_group", "fingerprint"};
+                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use"};
       all.insert(kDiscoveryFields.begin(), kDiscoveryFields.end());
       return all;
     }();
     if (!kFields.count(key))
       return at(invalid("unknown key in a device (allowed: address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, "
-                        "physfn, devname, iommu_group, fingerprint, and what discover adds)"),
+                        "physfn, devname, iommu_group, fingerprint, host_use, and what discover adds)"),
                 key);
   }
   for (const char* required : {"address", "vendor_id", "product_id"})
@@ -94,6 +94,12 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
     if (!group) return at(std::move(group).error(), "iommu_group");
     d.iommu_group = static_cast<uint32_t>(*group);
   }
+  if (const ConfigValue* u = optional_member(v, "host_use")) {
+    auto text = read_string(*u);
+    if (!text) return at(std::move(text).error(), "host_use");
+    if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters saying why the host uses it"), "host_use");
+    d.host_use = *text;
+  }
   if (const ConfigValue* f = optional_member(v, "fingerprint")) {
     auto text = read_string(*f);
     if (!text) return at(std::move(text).error(), "fingerprint");
@@ -134,10 +140,49 @@ Result<std::vector<NumaCellSpec>> parse_numa_cells(const ConfigValue& v) {
   return cells;
 }
 
+Result<HostPlatform> parse_host_platform(const ConfigValue& v) {
+  if (!v.is_object()) return invalid(std::string("expected an object, got ") + kind_name(v.kind()));
+  if (auto keys = reject_unknown_keys(v, {"iommu", "interrupt_remapping", "vfio", "problems"}, "platform"); !keys)
+    return std::move(keys).error();
+  HostPlatform out;
+  for (auto [key, field] : {std::pair{"iommu", &out.iommu}, std::pair{"interrupt_remapping", &out.interrupt_remapping},
+                            std::pair{"vfio", &out.vfio}}) {
+    const ConfigValue* b = optional_member(v, key);
+    if (!b) continue;
+    if (!b->is_bool()) return at(invalid("expected true, false or null, got " + b->to_json()), key);
+    *field = b->as_bool();
+  }
+  if (const ConfigValue* p = optional_member(v, "problems")) {
+    if (!p->is_array()) return at(invalid("expected a list of texts"), "problems");
+    if (p->items().size() > 64) return at(invalid("at most 64 problems"), "problems");
+    for (size_t i = 0; i < p->items().size(); ++i) {
+      const ConfigValue& t = p->items()[i];
+      if (!t.is_string() || t.as_string().empty() || t.as_string().size() > 1024 || t.as_string().find('\n') != std::string::npos)
+        return at(at(invalid("expected a text of 1 to 1024 characters on one line"), idx(i)), "problems");
+      out.problems.push_back(t.as_string());
+    }
+  }
+  return out;
+}
+
+ConfigValue host_platform_value(const std::optional<HostPlatform>& p) {
+  if (!p) return ConfigValue::null();
+  auto flag = [](const std::optional<bool>& b) { return b ? ConfigValue::boolean(*b) : ConfigValue::null(); };
+  std::vector<ConfigValue> problems;
+  for (const auto& t : p->problems) problems.push_back(ConfigValue::string(t));
+  return ConfigValue::object({{"iommu", flag(p->iommu)}, {"interrupt_remapping", flag(p->interrupt_remapping)},
+                              {"vfio", flag(p->vfio)}, {"problems", ConfigValue::array(std::move(problems))}});
+}
+
 Result<HostReport> parse_host_report(const ConfigValue& v) {
   if (!v.is_object()) return std::move(invalid(std::string("a host report must be an object, got ") + kind_name(v.kind())).within("body"));
-  if (auto keys = reject_unknown_keys(v, {"numa", "devices"}, "a host report"); !keys) return std::move(keys).error();
+  if (auto keys = reject_unknown_keys(v, {"numa", "devices", "platform"}, "a host report"); !keys) return std::move(keys).error();
   HostReport out;
+  if (const ConfigValue* platform = optional_member(v, "platform")) {
+    auto parsed = parse_host_platform(*platform);
+    if (!parsed) return at(std::move(parsed).error(), "platform");
+    out.platform = std::move(*parsed);
+  }
   if (const ConfigValue* numa = optional_member(v, "numa")) {
     auto cells = parse_numa_cells(*numa);
     if (!cells) return at(std::move(cells).error(), "numa");
@@ -173,6 +218,7 @@ ConfigValue reported_device_value(const ReportedDevice& device) {
   m.emplace_back("devname", f.devname.empty() ? ConfigValue::null() : ConfigValue::string(f.devname));
   m.emplace_back("iommu_group", number(f.iommu_group));
   m.emplace_back("fingerprint", device.fingerprint.empty() ? ConfigValue::null() : ConfigValue::string(device.fingerprint));
+  m.emplace_back("host_use", f.host_use ? ConfigValue::string(*f.host_use) : ConfigValue::null());
   return ConfigValue::object(std::move(m));
 }
 
@@ -190,7 +236,8 @@ ConfigValue numa_cells_value(const std::optional<std::vector<NumaCellSpec>>& num
 ConfigValue host_report_value(const HostReport& report) {
   std::vector<ConfigValue> devices;
   for (const auto& d : report.devices) devices.push_back(reported_device_value(d));
-  return ConfigValue::object({{"numa", numa_cells_value(report.numa)}, {"devices", ConfigValue::array(std::move(devices))}});
+  return ConfigValue::object({{"numa", numa_cells_value(report.numa)}, {"devices", ConfigValue::array(std::move(devices))},
+                              {"platform", host_platform_value(report.platform)}});
 }
 
 }  // namespace pcipass

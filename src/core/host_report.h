@@ -5,7 +5,9 @@
 // server shows. Field names are the scenario format's (../shared/scenario-format.md):
 //   {"numa": [{"id", "cpus", "memory_mb", "socket"}] | null,
 //    "devices": [{"address", "vendor_id", "product_id", "class_code", "numa_node",
-//                 "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint"}]}
+//                 "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint",
+//                 "host_use"}],
+//    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text]} | null}
 // Every device field but address, vendor_id and product_id may be absent or null.
 // What discovery adds beside them (kDiscoveryFields: the driver, names, netdevs, ...)
 // is accepted and ignored, so discover's output can be reported or pasted into a
@@ -31,6 +33,7 @@ struct ReportedDevice {
 struct HostReport {
   std::optional<std::vector<NumaCellSpec>> numa;  // nullopt: the host shows no NUMA nodes
   std::vector<ReportedDevice> devices;
+  std::optional<HostPlatform> platform;           // nullopt: not said (an older agent)
 };
 
 // The device fields discovery prints that a report does not carry.
@@ -38,6 +41,8 @@ extern const std::initializer_list<std::string_view> kDiscoveryFields;
 
 Result<ReportedDevice> parse_reported_device(const ConfigValue& device);
 Result<std::vector<NumaCellSpec>> parse_numa_cells(const ConfigValue& cells);
+Result<HostPlatform> parse_host_platform(const ConfigValue& platform);
+ConfigValue host_platform_value(const std::optional<HostPlatform>& platform);
 // {"numa", "devices"}: `devices` is required (a list), `numa` may be null or absent.
 Result<HostReport> parse_host_report(const ConfigValue& report);
 

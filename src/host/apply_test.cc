@@ -101,8 +101,12 @@ TEST(Apply, ADeclaredDeviceStillMissingAfterTheVfPhaseFailsAndUndoesIt) {
   EXPECT_NE(out.failure->message().find("passthrough[1]: no 15b3:1018 device on this host"), std::string::npos) << out.failure->describe();
   EXPECT_TRUE(out.rolled_back);
   for (const auto& dev : discover(h.reader).devices) {
-    if (dev.address.to_string() == "0000:41:00.1") EXPECT_EQ(dev.sriov_numvfs, std::optional<uint32_t>(0));
-    if (dev.address.to_string() == "0000:41:02.0") EXPECT_EQ(dev.driver, std::optional<std::string>("iavf"));
+    if (dev.address.to_string() == "0000:41:00.1") {
+      EXPECT_EQ(dev.sriov_numvfs, std::optional<uint32_t>(0));
+    }
+    if (dev.address.to_string() == "0000:41:02.0") {
+      EXPECT_EQ(dev.driver, std::optional<std::string>("iavf"));
+    }
   }
 }
 

@@ -45,6 +45,7 @@ struct HostRecord {
   uint64_t generation = 0;                       // set by the store
   std::optional<std::vector<NumaCellSpec>> numa;  // nullopt: one unlimited cell
   std::vector<StoredDevice> devices;
+  std::optional<HostPlatform> platform;           // nullopt: its agent did not say
 };
 
 struct FlavorRecord {

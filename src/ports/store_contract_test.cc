@@ -81,6 +81,30 @@ TEST_P(StoreContract, HostsRoundTripAndEveryReportBumpsTheGeneration) {
   EXPECT_EQ((*all)[0].name, "compute-0");  // by name
 }
 
+// What the agent judged about its host (issue 11) is kept as said, and "not said" stays
+// distinct from "ready".
+TEST_P(StoreContract, HostFactsRoundTrip) {
+  auto s = open();
+  HostRecord h = sample_host("compute-1");
+  ASSERT_TRUE(s->put_host(h).ok());
+  auto plain = s->host("compute-1");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->platform.has_value());
+  EXPECT_FALSE(plain->devices[0].facts.host_use.has_value());
+  h.platform = HostPlatform{false, std::nullopt, true, {"iommu: no IOMMU is active; enable VT-d", "second problem"}};
+  h.devices[0].facts.host_use = "carries the default route (ens1f0)";
+  ASSERT_TRUE(s->put_host(h).ok());
+  auto back = s->host("compute-1");
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->platform.has_value());
+  EXPECT_EQ(*back->platform, *h.platform);
+  EXPECT_EQ(back->devices[0].facts.host_use, h.devices[0].facts.host_use);
+  EXPECT_FALSE(back->devices[1].facts.host_use.has_value());
+  h.platform = HostPlatform{true, true, true, {}};
+  ASSERT_TRUE(s->put_host(h).ok());
+  EXPECT_EQ(s->hosts()->front().platform, h.platform);
+}
+
 TEST_P(StoreContract, Flavors) {
   auto s = open();
   FlavorRecord f{"vf.small", 4, 4096, {{"pci_passthrough:alias", "vf:1"}, {"hw:numa_nodes", "1"}}};

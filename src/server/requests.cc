@@ -35,6 +35,7 @@ Result<HostRecord> host_report(const std::string& text, const std::string& host)
   HostRecord out;
   out.name = host;
   out.numa = std::move(report->numa);
+  out.platform = std::move(report->platform);
   for (auto& d : report->devices) out.devices.push_back({std::move(d.facts), std::move(d.fingerprint), false});
   return out;
 }

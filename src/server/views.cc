@@ -66,6 +66,7 @@ Json host_json(const HostDetail& host) {
   j["devices"] = devices_json(host.devices)["devices"];
   j["problems"] = host.problems;
   j["config_findings"] = host.config_findings;
+  j["platform"] = to_json(host_platform_value(host.platform));
   return j;
 }
 

@@ -8,14 +8,29 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
-  auto hs = run(s, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = $1" : "SELECT name, generation, has_numa FROM hosts ORDER BY name",
-                params, "hosts");
+#define PCIPASS_HOST_COLUMNS \
+  "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
+  "platform_problems FROM hosts "
+  auto hs = run(s, only ? PCIPASS_HOST_COLUMNS "WHERE name = $1" : PCIPASS_HOST_COLUMNS "ORDER BY name", params, "hosts");
+#undef PCIPASS_HOST_COLUMNS
   if (!hs) return std::move(hs).error();
   for (int i = 0; i < hs->rows(); ++i) {
     HostRecord h;
     h.name = hs->text(i, 0);
     h.generation = static_cast<uint64_t>(hs->integer(i, 1));
     if (hs->boolean(i, 2)) h.numa = std::vector<NumaCellSpec>{};
+    if (hs->boolean(i, 3)) {
+      auto flag = [&](int c) { return hs->null(i, c) ? std::nullopt : std::optional<bool>(hs->boolean(i, c)); };
+      HostPlatform p{flag(4), flag(5), flag(6), {}};
+      const std::string problems = hs->text(i, 7);
+      for (size_t start = 0; start < problems.size();) {
+        size_t end = problems.find('\n', start);
+        if (end == std::string::npos) end = problems.size();
+        p.problems.push_back(problems.substr(start, end - start));
+        start = end + 1;
+      }
+      h.platform = std::move(p);
+    }
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
@@ -31,9 +46,9 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   }
   auto devs = run(s,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished FROM devices WHERE host = $1 ORDER BY host, address"
+                         "iommu_group, fingerprint, vanished, host_use FROM devices WHERE host = $1 ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address",
+                         "iommu_group, fingerprint, vanished, host_use FROM devices ORDER BY host, address",
                   params, "hosts");
   if (!devs) return std::move(devs).error();
   for (int i = 0; i < devs->rows(); ++i) {
@@ -57,6 +72,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     d.facts.iommu_group = devs->optional<uint32_t>(i, 9);
     d.fingerprint = devs->text(i, 10);
     d.vanished = devs->boolean(i, 11);
+    if (!devs->null(i, 12)) d.facts.host_use = devs->text(i, 12);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;

@@ -9,6 +9,16 @@
 #include "adapters/store_postgres/pg_session.h"
 
 namespace pcipass {
+namespace {
+pg::Param flag_param(const std::optional<bool>& b) { return b ? pg::Param(std::string(*b ? "true" : "false")) : std::nullopt; }
+// A platform's problems, one per line (the report refuses a problem with a newline).
+std::string join_problems(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+}  // namespace
+
 
 // migrations/NNNN_*.sql and migrations/functions.sql, embedded at build time.
 extern const EmbeddedSql kPgMigrations[];
@@ -180,10 +190,18 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
   auto up = run(*session_,
-                "INSERT INTO hosts (name, generation, has_numa) VALUES ($1, 1, $2) "
-                "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa "
-                "RETURNING generation",
-                {h.name, std::string(h.numa ? "true" : "false")}, what);
+                "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, "
+                "platform_vfio, platform_problems) VALUES ($1, 1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa, "
+                "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
+                "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
+                "platform_problems = excluded.platform_problems RETURNING generation",
+                {h.name, std::string(h.numa ? "true" : "false"), std::string(h.platform ? "true" : "false"),
+                 flag_param(h.platform ? h.platform->iommu : std::nullopt),
+                 flag_param(h.platform ? h.platform->interrupt_remapping : std::nullopt),
+                 flag_param(h.platform ? h.platform->vfio : std::nullopt),
+                 h.platform ? join_problems(h.platform->problems) : std::string()},
+                what);
   if (!up) {
     if (up.error().code() == ErrorCode::Conflict)
       return Error(ErrorCode::HostMoved, "host " + h.name + " was created concurrently; read it and report again");
@@ -219,7 +237,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       return std::move(r).error();
   }
   if (!h.devices.empty()) {
-    std::vector<std::vector<Param>> cols(12);
+    std::vector<std::vector<Param>> cols(13);
     for (const auto& d : h.devices) {
       const auto& f = d.facts;
       cols[0].push_back(f.address.to_string());
@@ -233,13 +251,15 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       cols[8].push_back(num(f.iommu_group));
       cols[9].push_back(d.fingerprint);
       cols[10].push_back(std::string(d.vanished ? "true" : "false"));
+      cols[11].push_back(f.host_use ? Param(*f.host_use) : std::nullopt);
     }
     std::vector<Param> params{h.name};
-    for (size_t i = 0; i < 11; ++i) params.push_back(text_array(cols[i]));
+    for (size_t i = 0; i < 12; ++i) params.push_back(text_array(cols[i]));
     auto r = run(*session_,
                  "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                 "devname, iommu_group, fingerprint, vanished) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], "
-                 "$5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::boolean[])",
+                 "devname, iommu_group, fingerprint, vanished, host_use) SELECT $1, * FROM unnest($2::text[], $3::text[], "
+                 "$4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], "
+                 "$12::boolean[], $13::text[])",
                  params, what);
     if (!r) {
       if (r.error().code() == ErrorCode::Conflict) return invalid("host " + h.name + " reports one address twice");

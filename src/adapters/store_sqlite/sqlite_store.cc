@@ -11,6 +11,26 @@
 #include "adapters/store_sqlite/sqlite_stmt.h"
 
 namespace pcipass {
+namespace {
+// A platform's problems, one per line (the report refuses a problem with a newline).
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+}  // namespace
+
 
 using sqlite::sql_error;
 using sqlite::Stmt;
@@ -123,10 +143,20 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
       return Error(ErrorCode::HostMoved, "host " + h.name + " changed since it was read (generation " + std::to_string(now) +
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
-  Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa) VALUES (?, 1, ?) "
-               "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa");
+  Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, "
+               "platform_interrupt_remapping, platform_vfio, platform_problems) VALUES (?, 1, ?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa, "
+               "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
+               "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
+               "platform_problems = excluded.platform_problems");
   PCIPASS_SQL_OK(up, "put host");
-  up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0});
+  up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0}).bind(3, int64_t{h.platform ? 1 : 0});
+  if (h.platform) {
+    up.bind(4, h.platform->iommu).bind(5, h.platform->interrupt_remapping).bind(6, h.platform->vfio);
+    up.bind(7, join_lines(h.platform->problems));
+  } else {
+    up.bind_null(4).bind_null(5).bind_null(6).bind(7, std::string());
+  }
   if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
   // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the unique key.
   Stmt park(db_, cache_, "UPDATE allocations SET address = 'moving:' || ? WHERE host = ? AND address = ?");
@@ -155,7 +185,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     }
   }
   Stmt dev(db_, cache_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                "devname, iommu_group, fingerprint, vanished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "devname, iommu_group, fingerprint, vanished, host_use) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
     const auto& f = d.facts;
@@ -164,6 +194,8 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     if (f.physfn) dev.bind(8, f.physfn->to_string());
     else dev.bind_null(8);
     dev.bind(9, f.devname).bind(10, f.iommu_group).bind(11, d.fingerprint).bind(12, int64_t{d.vanished ? 1 : 0});
+    if (f.host_use) dev.bind(13, *f.host_use);
+    else dev.bind_null(13);
     if (dev.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return invalid("host " + h.name + " reports one address twice");
       return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
@@ -182,7 +214,11 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
 Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only) {
   std::vector<HostRecord> out;
   std::map<std::string, size_t> index;
-  Stmt hs(db_, cache_, only ? "SELECT name, generation, has_numa FROM hosts WHERE name = ?" : "SELECT name, generation, has_numa FROM hosts ORDER BY name");
+#define PCIPASS_HOST_COLUMNS \
+  "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
+  "platform_problems FROM hosts "
+  Stmt hs(db_, cache_, only ? PCIPASS_HOST_COLUMNS "WHERE name = ?" : PCIPASS_HOST_COLUMNS "ORDER BY name");
+#undef PCIPASS_HOST_COLUMNS
   PCIPASS_SQL_OK(hs, "hosts");
   if (only) hs.bind(1, *only);
   while (hs.step() == SQLITE_ROW) {
@@ -190,6 +226,10 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     h.name = hs.text(0);
     h.generation = static_cast<uint64_t>(hs.integer(1));
     if (hs.integer(2)) h.numa = std::vector<NumaCellSpec>{};
+    if (hs.integer(3)) {
+      auto flag = [&](int c) { return hs.null(c) ? std::nullopt : std::optional<bool>(hs.integer(c) != 0); };
+      h.platform = HostPlatform{flag(4), flag(5), flag(6), split_lines(hs.text(7))};
+    }
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
@@ -204,9 +244,9 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
   Stmt devs(db_, cache_, only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished FROM devices WHERE host = ? ORDER BY host, address"
+                               "iommu_group, fingerprint, vanished, host_use FROM devices WHERE host = ? ORDER BY host, address"
                              : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished FROM devices ORDER BY host, address");
+                               "iommu_group, fingerprint, vanished, host_use FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   if (only) devs.bind(1, *only);
   while (devs.step() == SQLITE_ROW) {
@@ -230,6 +270,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     d.facts.iommu_group = devs.optional<uint32_t>(9);
     d.fingerprint = devs.text(10);
     d.vanished = devs.integer(11) != 0;
+    if (!devs.null(12)) d.facts.host_use = devs.text(12);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;
