@@ -62,6 +62,10 @@ class DeviceSpec {
   std::optional<std::string> tag(std::string_view key) const;
   // remote_managed=true needs a VPD serial the inventory cannot express: never matches.
   bool never_matches() const { return remote_managed_; }
+  // "pcipass_release_host_use": true: the operator hands out what this entry admits even
+  // where the host's agent says the host depends on it (a deliberate act, logged per host;
+  // never a pool tag, so it does not split pools).
+  bool releases_host_use() const { return release_host_use_; }
   const std::string& source() const { return source_; }
 
  private:
@@ -71,6 +75,7 @@ class DeviceSpec {
   std::vector<Tag> pool_tags_;       // sorted by key
   std::vector<Tag> placement_tags_;  // resource_class, traits (normalised, informational)
   bool remote_managed_ = false;
+  bool release_host_use_ = false;
   std::string source_;
 };
 

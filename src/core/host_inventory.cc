@@ -127,10 +127,13 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
         break;
       }
-      if (f.host_use) {
+      if (f.host_use && !spec.releases_host_use()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host depends on it: " + *f.host_use);
         break;
       }
+      if (f.host_use)
+        h.config_findings_.push_back(f.address.to_string() + " is offered although the host depends on it (" + *f.host_use +
+                                     "): released by pcipass_release_host_use in device_spec");
       DeviceClass c{f.vendor_id, f.product_id, d.type, spec.pool_tags(), spec.tag("live_migratable")};
       uint32_t class_id = classes.intern(c);
       auto key = std::make_tuple(class_id, d.numa_node ? static_cast<int32_t>(*d.numa_node) : -1,
@@ -157,7 +160,7 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     std::vector<DeviceFacts> present;  // what vanished is not on the host now
     for (size_t i = 0; i < facts.size(); ++i)
       if (!is_gone(i)) present.push_back(facts[i]);
-    h.config_findings_ = remote_managed_findings(specs, present);
+    for (auto& line : remote_managed_findings(specs, present)) h.config_findings_.push_back(std::move(line));
   }
 
   // PF -> VF lists.

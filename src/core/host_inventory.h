@@ -182,9 +182,10 @@ class HostInventory {
 
   // Why the host takes no new placements (empty: it does); set by Fleet::block_host.
   const std::string& blocked() const { return blocked_; }
-  // What the configuration gets wrong about this host's devices that Nova would refuse
-  // to start on (see remote_managed_findings); nothing it affects is handed out anyway,
-  // so the host keeps taking placements.
+  // What the configuration does on this host that its operator must hear of: what Nova
+  // would refuse to start on (see remote_managed_findings; nothing it affects is handed
+  // out anyway, so the host keeps taking placements), and devices released although the
+  // host depends on them (pcipass_release_host_use). Logged once each.
   const std::vector<std::string>& config_findings() const { return config_findings_; }
   // Why a device a device_spec admits is withheld by what the host said (empty: it is
   // not); and why the whole host cannot do passthrough (empty: it can, or did not say).

@@ -109,6 +109,18 @@ TEST_P(ApiHostTruthTest, ADeviceTheHostDependsOnIsWithheldWithItsGroup) {
       << boot.body.dump();
   // The VFs of the withheld PF are not its group: they are still offered.
   EXPECT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "vf.small"}}).status, 201);
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/vm1").status, 204);
+  // Released deliberately by the operator: offered, and said on the host (and in the log).
+  std::ofstream(config_) << "[pci]\ndevice_spec = {\"address\": \"0000:41:00.0\", \"pcipass_release_host_use\": true}\n"
+                         << std::string(kConfig).substr(6);
+  auto reload = c.call("POST", "/v1/config/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body.dump();
+  EXPECT_TRUE(mentions(c.call("GET", "/v1/config").body["warnings"], "pcipass_release_host_use"));
+  EXPECT_TRUE(mentions(c.call("GET", "/v1/hosts/compute-1").body["config_findings"],
+                       "0000:41:00.0 is offered although the host depends on it (carries the default route (ens1f0))"));
+  auto released = c.call("POST", "/v1/servers", Json{{"name", "big"}, {"flavor", "pf.big"}});
+  ASSERT_EQ(released.status, 201) << released.body.dump();
+  EXPECT_EQ(released.body["devices"].size(), 2u);  // with its IOMMU group companion
 }
 
 }  // namespace
