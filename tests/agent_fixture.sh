@@ -84,5 +84,18 @@ check "so is its IOMMU group companion" 0 "IOMMU group 20 also holds 0000:02:00.
   "$PCIPASS" device show crit-1 0000:03:00.0
 check "and the root NVMe: no valid host, naming it" 5 "0000:04:00.0: the host depends on it: holds the root filesystem" -- \
   "$PCIPASS" server create vm-nvme --flavor nvme1 --host crit-1
+# A VF whose network interface is up on the host: it is withheld, and so is its PF
+# (handing the PF out would remove the VF).
+cp -a "$ROOT/testdata/sysfs/sriov-nic" "$work/tree-up"
+up_dev=$(readlink -f "$work/tree-up/sys/class/net/ens1f0v0")
+echo up >"$up_dev/operstate"
+up_vf=$(basename "$(dirname "$(dirname "$up_dev")")")
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-up --role agent --host vfup-1 >"$work/up.token"
+check "an agent on a host using a VF reports" 0 "reported 7 devices of vfup-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/up.token" --host vfup-1 --sysfs-root "$work/tree-up" --once
+check "the VF in use by the host is withheld" 0 "its network interface ens1f0v0 is up on the host" -- \
+  "$PCIPASS" device show vfup-1 "$up_vf"
+check "and so is its PF" 0 "its VF $up_vf is used by the host" -- "$PCIPASS" device show vfup-1 0000:41:00.0
+check "a PF request takes the other PF" 0 "0000:41:00.1" -- "$PCIPASS" server create vm-up --flavor pf1 --host vfup-1
 echo "agent_fixture: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

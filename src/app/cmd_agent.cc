@@ -62,7 +62,7 @@ int run_agent(const AgentArgs& args) {
   while (!g_stop) {
     const Discovery d = discover(sysfs);
     const auto critical = find_host_critical(sysfs, d);
-    const nlohmann::ordered_json report = to_json(host_report_value(host_report_of(d, critical, check_readiness(sysfs, d, critical))));
+    const nlohmann::ordered_json report = to_json(host_report_value(host_report_of(sysfs, d, critical, check_readiness(sysfs, d, critical))));
     const std::string body = report.dump();
     const auto now = std::chrono::steady_clock::now();
     const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);

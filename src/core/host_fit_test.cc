@@ -243,12 +243,14 @@ std::string random_devices(std::mt19937& rng) {
     int vfs = static_cast<int>(rng() % 4);
     for (int v = 0; v < vfs; ++v)
       add(R"({"address": "0000:4)" + std::to_string(p) + ":02." + std::to_string(v) + R"(", "vendor_id": "8086", "product_id": ")" +
-          (rng() % 2 ? "154c" : "1889") + R"(", "physfn": ")" + pf + R"(", "numa_node": )" + node + "}");
+          (rng() % 2 ? "154c" : "1889") + R"(", "physfn": ")" + pf + R"(", "numa_node": )" + node +
+          (rng() % 8 == 0 ? R"(, "host_use": "its network interface is up on the host")" : "") + "}");
   }
   int pcis = static_cast<int>(rng() % 3);
   for (int i = 0; i < pcis; ++i)
     add(R"({"address": "0000:1)" + std::to_string(i) + R"(:00.0", "vendor_id": ")" + (rng() % 2 ? "10de" : "8086") +
-        R"(", "product_id": ")" + (rng() % 2 ? "2330" : "154c") + R"(", "numa_node": )" + numa() + "}");
+        R"(", "product_id": ")" + (rng() % 2 ? "2330" : "154c") + R"(", "numa_node": )" + numa() +
+        (rng() % 8 == 0 ? R"(, "host_use": "holds the root filesystem")" : "") + "}");
   return out + "]";
 }
 
@@ -306,6 +308,10 @@ TEST(HostFit, MatchesBruteForceOnRandomSmallHosts) {
         for (DeviceIndex d : fit->devices[r]) {
           const auto& dev = h->host->devices()[d];
           ASSERT_TRUE(h->host->available(d));
+          // Host truth: nothing the host depends on, and no PF one of whose VFs it uses.
+          ASSERT_TRUE(h->host->withheld_reason(d).empty()) << "trial " << trial;
+          for (DeviceIndex vf : h->host->vfs_of(d))
+            ASSERT_NE(h->host->withheld_reason(vf).rfind("the host depends on it", 0), 0u) << "trial " << trial << ": took the PF of a used VF";
           ASSERT_TRUE(h->matrix.get(s.pci[r].alias_index, h->host->pools()[*dev.pool].class_id));
           ASSERT_TRUE(numa_allows(*h->host, s.pci[r].policy, cells, dev.numa_node));
           all.push_back(d);

@@ -92,6 +92,11 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     }
   }
 
+  // PFs one of whose VFs the host uses (a VF with host_use): withheld themselves.
+  std::map<PciAddress, std::pair<PciAddress, std::string>> host_used_vf;
+  for (size_t i = 0; i < facts.size(); ++i)
+    if (facts[i].physfn && facts[i].host_use && !is_gone(i)) host_used_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].host_use});
+
   // Devices are stored in address order: pool members come out sorted, and lookups
   // by address are a binary search.
   std::vector<DeviceIndex> pos(facts.size());
@@ -125,6 +130,12 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       if (d.bridge) break;  // bridges are never handed to guests
       if (!unready.empty()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
+        break;
+      }
+      if (auto vf = host_used_vf.find(f.address); vf != host_used_vf.end() && !spec.releases_host_use()) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "its VF " + vf->second.first.to_string() +
+                                                                   " is used by the host: " + vf->second.second +
+                                                                   " (handing the PF out would remove it)");
         break;
       }
       if (f.host_use && !spec.releases_host_use()) {

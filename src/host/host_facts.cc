@@ -19,13 +19,31 @@ HostPlatform platform_of(const Readiness& readiness) {
   return p;
 }
 
-HostReport host_report_of(const Discovery& d, const std::vector<CriticalDevice>& critical, const Readiness& readiness) {
+namespace {
+// A VF the host itself uses: on a host driver, with a network interface that is up.
+std::optional<std::string> vf_host_use(const SysfsReader& sysfs, const DiscoveredDevice& dev) {
+  if (!dev.physfn || !dev.driver || *dev.driver == "vfio-pci") return std::nullopt;
+  for (const auto& n : dev.netdevs) {
+    auto state = sysfs.read("sys/class/net/" + n + "/operstate");
+    if (!state) continue;
+    std::string s = *state;
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    if (s == "up") return "its network interface " + n + " is up on the host (driver " + *dev.driver + ")";
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+HostReport host_report_of(const SysfsReader& sysfs, const Discovery& d, const std::vector<CriticalDevice>& critical,
+                          const Readiness& readiness) {
   HostReport r;
   if (!d.numa.empty()) r.numa = d.numa;
   for (const auto& dev : d.devices) {
     ReportedDevice rd{dev.facts(), dev.fingerprint};
     for (const auto& c : critical)
       if (c.address == dev.address) rd.facts.host_use = c.why.substr(0, 1024);
+    if (!rd.facts.host_use)
+      if (auto used = vf_host_use(sysfs, dev)) rd.facts.host_use = used->substr(0, 1024);
     r.devices.push_back(std::move(rd));
   }
   r.platform = platform_of(readiness);

@@ -15,8 +15,10 @@ namespace pcipass {
 // are set from their items.
 HostPlatform platform_of(const Readiness& readiness);
 
-// The report of a host: its devices (each with host_use when the host depends on it),
-// its NUMA cells and its platform.
-HostReport host_report_of(const Discovery& discovery, const std::vector<CriticalDevice>& critical, const Readiness& readiness);
+// The report of a host: its devices (each with host_use when the host depends on it:
+// a host-critical device, or a VF on a host driver whose network interface is up), its
+// NUMA cells and its platform.
+HostReport host_report_of(const SysfsReader& sysfs, const Discovery& discovery, const std::vector<CriticalDevice>& critical,
+                          const Readiness& readiness);
 
 }  // namespace pcipass
