@@ -17,12 +17,6 @@ Json two_pf_host() {
   return h;
 }
 
-bool mentions(const Json& lines, const std::string& text) {
-  for (const auto& l : lines)
-    if (l.is_string() && l.get<std::string>().find(text) != std::string::npos) return true;
-  return false;
-}
-
 TEST_P(ApiHostTruthTest, APfRequestTakesTheIdlePfSoALaterVfRequestStillFits) {
   auto s = start(db());
   ASSERT_TRUE(s);

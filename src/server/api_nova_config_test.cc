@@ -10,12 +10,6 @@ using namespace testing_api;
 
 using ApiNovaConfigTest = ApiTest;
 
-bool mentions(const Json& lines, const std::string& text) {
-  for (const auto& l : lines)
-    if (l.is_string() && l.get<std::string>().find(text) != std::string::npos) return true;
-  return false;
-}
-
 // Lines Nova 26.2.2 takes (its own unit tests' aliases carry capability_type "pci"):
 // an alias without ids, capability_type, a key given twice, a list-valued tag, a
 // trusted value that is not boolean-like, one_time_use, legacy next to an unset policy.

@@ -10,12 +10,6 @@ using namespace testing_api;
 
 using ApiStateTest = ApiTest;
 
-bool mentions(const Json& lines, const std::string& text) {
-  for (const auto& l : lines)
-    if (l.is_string() && l.get<std::string>().find(text) != std::string::npos) return true;
-  return false;
-}
-
 // A report changes a held VF's product id, so that no device_spec admits it any more.
 TEST_P(ApiStateTest, AReportThatContradictsAHeldDeviceIsTakenAndBlocksTheHostUntilItIsConsistent) {
   auto s = start(db());

@@ -185,6 +185,13 @@ class ApiTest : public ::testing::TestWithParam<Backend> {
   fs::path config_;
 };
 
+// Whether one of a JSON list's texts contains `text`.
+inline bool mentions(const Json& lines, const std::string& text) {
+  for (const auto& l : lines)
+    if (l.is_string() && l.get<std::string>().find(text) != std::string::npos) return true;
+  return false;
+}
+
 inline void seed(Client& c) {
   ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", nic_host(2)).status, 201);
   ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf.small"}, {"vcpus", 2}, {"memory_mb", 2048},
