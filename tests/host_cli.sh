@@ -13,6 +13,8 @@ check discover-not-sysfs 2 "does not exist" -- "$pcipass" discover --sysfs-root 
 check check-ready 0 "ready for PCI passthrough" -- "$pcipass" check --sysfs-root "$fx/sriov-nic"
 check check-no-iommu 1 "no IOMMU is active on this machine" -- "$pcipass" check --sysfs-root "$fx/no-iommu"
 check check-json 1 '"ready": false' -- "$pcipass" check --json --sysfs-root "$fx/no-iommu"
+check discover-json-host-truth 0 '"host_use": "carries the default route (eno1)"' -- "$pcipass" discover --json --sysfs-root "$fx/shared-critical-group"
+check discover-json-platform 0 '"iommu": false' -- "$pcipass" discover --json --sysfs-root "$fx/no-iommu"
 check bind-plan 0 "2. unbind 0000:41:02.0 from iavf" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:02.0
 check bind-persist-plan 0 "persist vfio-pci for 0000:41:02.0 (driverctl-compatible etc/driverctl.d/pci-0000:41:02.0)" -- \
   "$pcipass" bind --dry-run --persist --sysfs-root "$fx/sriov-nic" 0000:41:02.0

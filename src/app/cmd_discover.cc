@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "app/discovery_json.h"
+#include "host/host_facts.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "app/commands.h"
 #include "host/discovery.h"
@@ -56,7 +57,8 @@ int run_discover(const DiscoverArgs& args) {
   char host[256] = "localhost";
   if (args.sysfs_root == "/") gethostname(host, sizeof host - 1);
   if (args.json) {
-    std::cout << discovery_json(d, host) << "\n";
+    const auto critical = find_host_critical(sysfs, d);
+    std::cout << discovery_json(d, host_report_of(sysfs, d, critical, check_readiness(sysfs, d, critical)), host) << "\n";
     return kExitOk;
   }
   std::printf("%-12s  %-6s  %-9s  %-12s %-4s %-5s %s\n", "ADDRESS", "CLASS", "ID", "DRIVER", "NUMA", "GROUP", "DEVICE");

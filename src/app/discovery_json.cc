@@ -10,8 +10,8 @@ namespace pcipass::app {
 
 using Json = nlohmann::ordered_json;
 
-static Json device_json(const DiscoveredDevice& d) {
-  Json j = to_json(reported_device_value({d.facts(), d.fingerprint}));
+static Json device_json(const DiscoveredDevice& d, const ReportedDevice& reported) {
+  Json j = to_json(reported_device_value(reported));
   // Discovery-only fields (simulate accepts and ignores them).
   if (d.sriov_numvfs) j["sriov_numvfs"] = *d.sriov_numvfs;
   j["subsystem_vendor_id"] = d.subsystem_vendor_id.to_string();
@@ -40,13 +40,15 @@ static Json device_json(const DiscoveredDevice& d) {
   return j;
 }
 
-std::string discovery_json(const Discovery& d, const std::string& host_name) {
+std::string discovery_json(const Discovery& d, const HostReport& report, const std::string& host_name) {
   Json j;
   j["name"] = host_name;
   j["numa"] = to_json(numa_cells_value(d.numa.empty() ? std::nullopt : std::optional<std::vector<NumaCellSpec>>(d.numa)));
   Json devices = Json::array();
-  for (const auto& dev : d.devices) devices.push_back(device_json(dev));
+  for (size_t i = 0; i < d.devices.size(); ++i)
+    devices.push_back(device_json(d.devices[i], i < report.devices.size() ? report.devices[i] : ReportedDevice{d.devices[i].facts(), d.devices[i].fingerprint}));
   j["devices"] = devices;
+  j["platform"] = to_json(host_platform_value(report.platform));
   Json skipped = Json::array();
   for (const auto& s : d.skipped) skipped.push_back({{"what", s.what}, {"reason", s.reason}});
   j["skipped"] = skipped;
