@@ -99,10 +99,9 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (!more) return v;
   for (DeviceIndex vf : h.vfs_of(di)) more->vfs.push_back(h.devices()[vf].address);
   if (d.type == DeviceType::Pf) {
-    auto vfs = h.vfs_of(di);
-    more->sriov_numvfs = static_cast<uint32_t>(std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex vf) { return !h.devices()[vf].gone; }));
+    more->sriov_numvfs = h.enabled_vfs(di);
+    more->vfs_in_use = d.vfs_in_use;
   }
-  if (d.type == DeviceType::Pf) more->vfs_in_use = d.vfs_in_use;
   if (d.group) {
     const IommuGroup& g = h.groups()[*d.group];
     IommuGroupView group{g.number, {}, g.assignable};

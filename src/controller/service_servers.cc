@@ -39,8 +39,7 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
     }
     sd.numa_node = dev.numa_node;
     if (dev.type == DeviceType::Pf) {
-      auto vfs = h.vfs_of(d);
-      const auto enabled = std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex v) { return !h.devices()[v].gone; });
+      const uint32_t enabled = h.enabled_vfs(d);
       if (enabled > 0)
         out.notes.push_back("PF " + dev.address.to_string() + " has " + std::to_string(enabled) +
                             " VF(s) enabled on the host: handing the PF to the guest removes them");

@@ -187,10 +187,6 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
   // Concrete devices: lowest addresses first, preferring companions of groups already taken;
   // of PFs, those with fewest VFs enabled first (a PF handed out loses its VFs, so idle
   // PFs go before ones whose VFs a later request could use).
-  auto enabled_vfs = [&](DeviceIndex pf) {
-    auto vfs = host.vfs_of(pf);
-    return std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex v) { return !devices[v].gone; });
-  };
   auto withheld = [&](DeviceIndex d) {
     for (size_t f = 0; f < contested.size(); ++f) {
       if (best_as_vfs[f] && d == contested[f]) return true;
@@ -209,7 +205,7 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
       std::vector<DeviceIndex> pfs;
       if (!pool.members.empty() && devices[pool.members.front()].type == DeviceType::Pf) {
         pfs = pool.members;
-        std::stable_sort(pfs.begin(), pfs.end(), [&](DeviceIndex a, DeviceIndex b) { return enabled_vfs(a) < enabled_vfs(b); });
+        std::stable_sort(pfs.begin(), pfs.end(), [&](DeviceIndex a, DeviceIndex b) { return host.enabled_vfs(a) < host.enabled_vfs(b); });
         order = &pfs;
       }
       for (int pass = 0; pass < 2 && want > 0; ++pass) {

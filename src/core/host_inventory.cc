@@ -221,6 +221,11 @@ std::optional<DeviceIndex> HostInventory::find(PciAddress address) const {
   return std::nullopt;
 }
 
+uint32_t HostInventory::enabled_vfs(DeviceIndex pf) const {
+  auto vfs = vfs_of(pf);
+  return static_cast<uint32_t>(std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex v) { return !devices_[v].gone; }));
+}
+
 std::span<const DeviceIndex> HostInventory::vfs_of(DeviceIndex pf) const {
   for (const auto& pc : pf_children_)
     if (pc.pf == pf) return std::span<const DeviceIndex>(vf_list_).subspan(pc.offset, pc.count);

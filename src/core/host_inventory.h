@@ -142,6 +142,8 @@ class HostInventory {
   std::string unavailable_reason(DeviceIndex i) const;
   // The VFs of a PF (empty for others).
   std::span<const DeviceIndex> vfs_of(DeviceIndex pf) const;
+  // A PF's VFs as its host reports them now (vanished ones left out).
+  uint32_t enabled_vfs(DeviceIndex pf) const;
   // The devices that claiming `i` takes: its group's endpoints, or itself.
   std::vector<DeviceIndex> claim_unit(DeviceIndex i) const;
 

@@ -165,6 +165,23 @@ Result<HostPlatform> parse_host_platform(const ConfigValue& v) {
   return out;
 }
 
+std::string platform_problems_text(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += (out.empty() ? "" : "\n") + p;
+  return out;
+}
+
+std::vector<std::string> platform_problems_from_text(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 ConfigValue host_platform_value(const std::optional<HostPlatform>& p) {
   if (!p) return ConfigValue::null();
   auto flag = [](const std::optional<bool>& b) { return b ? ConfigValue::boolean(*b) : ConfigValue::null(); };

@@ -42,6 +42,10 @@ extern const std::initializer_list<std::string_view> kDiscoveryFields;
 Result<ReportedDevice> parse_reported_device(const ConfigValue& device);
 Result<std::vector<NumaCellSpec>> parse_numa_cells(const ConfigValue& cells);
 Result<HostPlatform> parse_host_platform(const ConfigValue& platform);
+// A platform's problems as one text, one per line (how the stores keep them; a report
+// refuses a problem with a newline), and back.
+std::string platform_problems_text(const std::vector<std::string>& problems);
+std::vector<std::string> platform_problems_from_text(std::string_view text);
 ConfigValue host_platform_value(const std::optional<HostPlatform>& platform);
 // {"numa", "devices"}: `devices` is required (a list), `numa` may be null or absent.
 Result<HostReport> parse_host_report(const ConfigValue& report);

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "core/host_report.h"
+
 namespace pcipass::pg {
 
 Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only) {
@@ -21,15 +23,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     if (hs->boolean(i, 2)) h.numa = std::vector<NumaCellSpec>{};
     if (hs->boolean(i, 3)) {
       auto flag = [&](int c) { return hs->null(i, c) ? std::nullopt : std::optional<bool>(hs->boolean(i, c)); };
-      HostPlatform p{flag(4), flag(5), flag(6), {}};
-      const std::string problems = hs->text(i, 7);
-      for (size_t start = 0; start < problems.size();) {
-        size_t end = problems.find('\n', start);
-        if (end == std::string::npos) end = problems.size();
-        p.problems.push_back(problems.substr(start, end - start));
-        start = end + 1;
-      }
-      h.platform = std::move(p);
+      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs->text(i, 7))};
     }
     index[h.name] = out.size();
     out.push_back(std::move(h));

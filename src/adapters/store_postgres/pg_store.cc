@@ -1,5 +1,7 @@
 #include "adapters/store_postgres/pg_store.h"
 
+#include "core/host_report.h"
+
 #include <algorithm>
 #include <random>
 
@@ -11,12 +13,6 @@
 namespace pcipass {
 namespace {
 pg::Param flag_param(const std::optional<bool>& b) { return b ? pg::Param(std::string(*b ? "true" : "false")) : std::nullopt; }
-// A platform's problems, one per line (the report refuses a problem with a newline).
-std::string join_problems(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
-  return out;
-}
 }  // namespace
 
 
@@ -200,7 +196,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
                  flag_param(h.platform ? h.platform->iommu : std::nullopt),
                  flag_param(h.platform ? h.platform->interrupt_remapping : std::nullopt),
                  flag_param(h.platform ? h.platform->vfio : std::nullopt),
-                 h.platform ? join_problems(h.platform->problems) : std::string()},
+                 h.platform ? platform_problems_text(h.platform->problems) : std::string()},
                 what);
   if (!up) {
     if (up.error().code() == ErrorCode::Conflict)

@@ -1,5 +1,7 @@
 #include "adapters/store_sqlite/sqlite_store.h"
 
+#include "core/host_report.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -11,26 +13,6 @@
 #include "adapters/store_sqlite/sqlite_stmt.h"
 
 namespace pcipass {
-namespace {
-// A platform's problems, one per line (the report refuses a problem with a newline).
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
-  return out;
-}
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-}  // namespace
-
 
 using sqlite::sql_error;
 using sqlite::Stmt;
@@ -153,7 +135,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
   up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0}).bind(3, int64_t{h.platform ? 1 : 0});
   if (h.platform) {
     up.bind(4, h.platform->iommu).bind(5, h.platform->interrupt_remapping).bind(6, h.platform->vfio);
-    up.bind(7, join_lines(h.platform->problems));
+    up.bind(7, platform_problems_text(h.platform->problems));
   } else {
     up.bind_null(4).bind_null(5).bind_null(6).bind(7, std::string());
   }
@@ -228,7 +210,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     if (hs.integer(2)) h.numa = std::vector<NumaCellSpec>{};
     if (hs.integer(3)) {
       auto flag = [&](int c) { return hs.null(c) ? std::nullopt : std::optional<bool>(hs.integer(c) != 0); };
-      h.platform = HostPlatform{flag(4), flag(5), flag(6), split_lines(hs.text(7))};
+      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs.text(7))};
     }
     index[h.name] = out.size();
     out.push_back(std::move(h));
