@@ -16,6 +16,7 @@ alias = {"name": "vf", "vendor_id": "8086", "product_id": "154c", "device_type":
 device_spec = {"vendor_id": "144d"}
 alias = {"name": "igb", "vendor_id": "8086", "product_id": "1533", "device_type": "type-PCI"}
 alias = {"name": "nvme", "vendor_id": "144d", "product_id": "a808", "device_type": "type-PCI"}
+alias = {"name": "ixgbe", "vendor_id": "8086", "product_id": "10fb", "device_type": "type-PCI"}
 CONF
 start_server "$work" --config "$work/pci.conf" --db "sqlite:$work/p.db" || exit 1
 "$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-fx --role agent --host fixture-1 >"$work/agent.token"
@@ -97,5 +98,19 @@ check "the VF in use by the host is withheld" 0 "its network interface ens1f0v0 
   "$PCIPASS" device show vfup-1 "$up_vf"
 check "and so is its PF" 0 "its VF $up_vf is used by the host" -- "$PCIPASS" device show vfup-1 0000:41:00.0
 check "a PF request takes the other PF" 0 "0000:41:00.1" -- "$PCIPASS" server create vm-up --flavor pf1 --host vfup-1
+# A host that uses its NICs through a bond, a bridge, Open vSwitch and addresses, and its
+# drives for filesystems and swap: only the one free NIC is placed.
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-uses --role agent --host uses-1 >"$work/uses.token"
+check "an agent on a host using its devices reports" 0 "reported 9 devices of uses-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/uses.token" --host uses-1 --sysfs-root "$ROOT/testdata/sysfs/host-uses" --once
+"$PCIPASS" flavor create ixgbe1 --vcpus 1 --ram 512 --property pci_passthrough:alias=ixgbe:1 >/dev/null
+check "the free NIC is placed" 0 "0000:09:00.0" -- "$PCIPASS" server create vm-uses --flavor ixgbe1 --host uses-1
+check "then no valid host, naming the bond member" 5 "0000:01:00.0: the host depends on it: carries the default route (bond0 over eth0)" -- \
+  "$PCIPASS" server create vm-uses-2 --flavor ixgbe1 --host uses-1
+check "the device list gives each reason: the bridge port" 0 "is a port of bridge br0 on the host (ens2)" -- "$PCIPASS" device list --host uses-1
+check "the Open vSwitch port" 0 "is an Open vSwitch port on the host (ens3)" -- "$PCIPASS" device list --host uses-1
+check "the addressed NIC" 0 "is addressed on the host (IPv6 2001:db8::4 on ens4)" -- "$PCIPASS" device list --host uses-1
+check "the drive under a mounted filesystem" 0 "holds the mounted filesystem /var/lib/libvirt/images" -- "$PCIPASS" device list --host uses-1
+check "the swap drive" 0 "holds active swap (/dev/nvme1n1p1)" -- "$PCIPASS" device list --host uses-1
 echo "agent_fixture: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

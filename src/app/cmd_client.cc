@@ -180,7 +180,7 @@ void register_client(CLI::App& app, int& exit_code) {
     exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["name"]), nullptr, [](const Json& b) {
       print_fields(b, {"devices"});
       std::cout << "\n";
-      print_objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases"});
+      print_objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
     });
   });
 
@@ -236,7 +236,7 @@ void register_client(CLI::App& app, int& exit_code) {
     exit_code = perform(*a, "GET",
                         "/v1/devices" + query({{"host", (*s)["host"]}, {"alias", (*s)["alias"]}, {"status", (*s)["status"]}, {"owner", (*s)["owner"]}}),
                         nullptr, [](const Json& b) {
-                          print_objects(b["devices"], {"host", "address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases"});
+                          print_objects(b["devices"], {"host", "address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
                         });
   });
   auto* device_show = leaf(device, "show", "Show a device with its PF/VF relatives and IOMMU group");

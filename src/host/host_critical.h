@@ -1,7 +1,9 @@
 #pragma once
 // Devices the host itself depends on, which must never be handed to a VM without
-// --force: the NIC(s) carrying a default route, the controller(s) under the root
-// filesystem, and the boot VGA device.
+// --force: the NIC(s) under a default route, an IPv4 route or a global IPv6 address
+// (through bonds, VLANs and bridges to the PCI functions beneath), a bond member, bridge
+// or Open vSwitch port, the controller(s) under any mounted filesystem or active swap
+// partition (through device-mapper and MD), and the boot VGA device.
 #include <string>
 #include <vector>
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "adapters/sysfs/posix_sysfs_reader.h"
 
 namespace pcipass {
@@ -82,6 +84,26 @@ TEST(Readiness, HostCriticalDevicesAreFound) {
   EXPECT_NE(g.fix.find("ACS"), std::string::npos);
   EXPECT_EQ(c.item("group 21").status, CheckStatus::Warn);
   EXPECT_TRUE(c.readiness.ready());  // the platform is ready; only those groups are not assignable
+}
+
+// Each way a host uses a device that an operator forgets, found and said in words.
+TEST(Readiness, EveryWayTheHostUsesADeviceIsFound) {
+  auto c = check("host-uses");
+  std::map<std::string, std::string> why;
+  for (const auto& d : c.critical) why[d.address.to_string()] = d.why;
+  const std::map<std::string, std::string> want = {
+      {"0000:01:00.0", "carries the default route (bond0 over eth0); is a member of bond bond0 on the host (eth0)"},
+      {"0000:01:00.1", "carries the default route (bond0 over eth1); is a member of bond bond0 on the host (eth1)"},
+      {"0000:02:00.0", "is a port of bridge br0 on the host (ens2)"},
+      {"0000:03:00.0", "is an Open vSwitch port on the host (ens3)"},
+      {"0000:04:00.0", "is addressed on the host (IPv6 2001:db8::4 on ens4)"},
+      {"0000:05:00.0", "is addressed on the host (IPv4 route 192.168.16.0/24 on ens5)"},
+      {"0000:06:00.0", "holds the root filesystem (/dev/nvme0n1p1); holds the mounted filesystem /var/lib/libvirt/images (/dev/nvme0n1p2)"},
+      {"0000:07:00.0", "holds active swap (/dev/nvme1n1p1)"},
+  };
+  EXPECT_EQ(why, want);  // 0000:09:00.0 is up with only a link-local address: free
+  EXPECT_EQ(c.item("group 16").status, CheckStatus::Ok);
+  EXPECT_EQ(c.item("group 15").status, CheckStatus::Warn);
 }
 
 TEST(Readiness, BootVgaIsHostCritical) {

@@ -208,13 +208,71 @@ def shared_critical_group():
     t.device("0000:03:00.0", "8086", "1533", "020000", parent="0000:00:1d.0", numa=0, driver="igb", group=20,
              netdev="eno2", mac="00:25:90:00:00:02")
     t.write("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-            "eno2\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+            "eno1\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
             "eno1\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
     # The root filesystem lives on an NVMe drive in its own group.
     nvme = t.device("0000:04:00.0", "144d", "a808", "010802", parent="0000:00:1d.0", numa=0, driver="nvme", group=21)
     t.write(f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2/partition", "2\n")
     t.rel_link("sys/class/block/nvme0n1p2", f"{nvme}/nvme/nvme0/nvme0n1/nvme0n1p2")
     t.write("proc/mounts", "/dev/nvme0n1p2 / ext4 rw,relatime 0 0\nproc /proc proc rw 0 0\n")
+
+
+def host_uses():
+    """A host that uses its devices in the ways an operator forgets: a bond carrying the
+    default route, a bridge port, an Open vSwitch port, an IPv6-addressed NIC, a NIC with
+    an IPv4 address, /var on its own NVMe drive, swap on another; and one free NIC."""
+    t = Tree("host-uses")
+    t.iommu_on()
+    t.numa([(4, 16777216, 0)])
+    nics = {"0000:01:00.0": "eth0", "0000:01:00.1": "eth1", "0000:02:00.0": "ens2", "0000:03:00.0": "ens3",
+            "0000:04:00.0": "ens4", "0000:05:00.0": "ens5", "0000:09:00.0": "ens9"}
+    base = {}
+    for i, (addr, name) in enumerate(nics.items()):
+        base[name] = t.device(addr, "8086", "10fb", "020000", numa=0, driver="ixgbe", group=10 + i,
+                              netdev=name, mac=f"00:1b:21:00:00:0{i}")
+        t.write(f"{base[name]}/net/{name}/operstate", "up\n")
+
+    def upper(kind_dir, name, lowers):
+        dev = f"sys/devices/virtual/net/{name}"
+        t.write(f"{dev}/address", "00:1b:21:00:00:aa\n")
+        t.write(f"{dev}/operstate", "up\n")
+        t.rel_link(f"sys/class/net/{name}", dev)
+        for low in lowers:
+            t.rel_link(f"{dev}/lower_{low}", f"{base[low]}/net/{low}")
+            t.rel_link(f"{base[low]}/net/{low}/master", dev)
+            t.rel_link(f"{base[low]}/net/{low}/upper_{name}", dev)
+        if kind_dir:
+            t.write(f"{dev}/{kind_dir}/.keep", "")
+    upper("bonding", "bond0", ["eth0", "eth1"])
+    upper("bridge", "br0", ["ens2"])
+    upper(None, "ovs-system", ["ens3"])
+    t.write("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            "bond0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+            "bond0\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+            "ens5\t0010A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n")
+    t.write("proc/net/if_inet6",
+            "fe80000000000000021b21fffe000009 05 40 20 80     ens9\n"
+            "20010db8000000000000000000000004 04 40 00 80     ens4\n"
+            "00000000000000000000000000000001 01 80 10 80       lo\n")
+    for n, addr in ((0, "0000:06:00.0"), (1, "0000:07:00.0")):
+        nvme = t.device(addr, "144d", "a808", "010802", numa=0, driver="nvme", group=20 + n)
+        t.write(f"{nvme}/nvme/nvme{n}/nvme{n}n1/nvme{n}n1p1/partition", "1\n")
+        t.rel_link(f"sys/class/block/nvme{n}n1p1", f"{nvme}/nvme/nvme{n}/nvme{n}n1/nvme{n}n1p1")
+        t.rel_link(f"sys/class/block/nvme{n}n1", f"{nvme}/nvme/nvme{n}/nvme{n}n1")
+    # The root filesystem says /dev/root, as on hosts booted with root=/dev/...: only its
+    # major:minor in mountinfo leads to the drive. proc/mounts is not read when mountinfo is there.
+    nvme0 = t.path_of["0000:06:00.0"]
+    t.write(f"{nvme0}/nvme/nvme0/nvme0n1/nvme0n1p2/partition", "2\n")
+    t.rel_link("sys/class/block/nvme0n1p2", f"{nvme0}/nvme/nvme0/nvme0n1/nvme0n1p2")
+    t.rel_link("sys/dev/block/259:1", f"{nvme0}/nvme/nvme0/nvme0n1/nvme0n1p1")
+    t.write("proc/self/mountinfo",
+            "22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
+            "23 22 0:21 / /proc rw,nosuid shared:12 - proc proc rw\n"
+            "24 22 0:22 / /run rw,nosuid shared:2 - tmpfs tmpfs rw\n"
+            "30 22 259:2 / /var/lib/libvirt/images rw,relatime shared:5 - xfs /dev/nvme0n1p2 rw\n")
+    t.write("proc/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\n")
+    t.write("proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+            "/dev/nvme1n1p1                          partition\t8388604\t\t0\t\t-2\n")
 
 
 def no_iommu():
@@ -227,6 +285,6 @@ def no_iommu():
 
 
 if __name__ == "__main__":
-    for build in (gpu_audio_group, sriov_nic, behind_bridge, two_socket, shared_critical_group, no_iommu):
+    for build in (gpu_audio_group, sriov_nic, behind_bridge, two_socket, shared_critical_group, host_uses, no_iommu):
         build()
     print("fixtures written under", HERE, file=sys.stderr)
