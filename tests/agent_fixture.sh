@@ -98,6 +98,22 @@ check "the VF in use by the host is withheld" 0 "its network interface ens1f0v0 
   "$PCIPASS" device show vfup-1 "$up_vf"
 check "and so is its PF" 0 "its VF $up_vf is used by the host" -- "$PCIPASS" device show vfup-1 0000:41:00.0
 check "a PF request takes the other PF" 0 "0000:41:00.1" -- "$PCIPASS" server create vm-up --flavor pf1 --host vfup-1
+# A VF on vfio-pci that a VM outside pcipass holds open (its VFIO group among a
+# process's open files): it is withheld, and so is its PF.
+cp -a "$ROOT/testdata/sysfs/sriov-nic" "$work/tree-open"
+mkdir -p "$work/tree-open/proc/4242/fd"
+echo qemu-system-x86 >"$work/tree-open/proc/4242/comm"
+ln -s /dev/vfio/53 "$work/tree-open/proc/4242/fd/27"
+"$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-open --role agent --host vfopen-1 >"$work/open.token"
+check "an agent on a host with an open VFIO device reports" 0 "reported 7 devices of vfopen-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/open.token" --host vfopen-1 --sysfs-root "$work/tree-open" --once
+check "the open VF is withheld, naming the process" 0 "it is in use on the host: its VFIO device is open by qemu-system-x86 (pid 4242)" -- \
+  "$PCIPASS" device show vfopen-1 0000:41:02.3
+check "and so is its PF" 0 "its VF 0000:41:02.3 is in use on the host" -- "$PCIPASS" device show vfopen-1 0000:41:00.0
+check "a PF request takes the other PF" 0 "0000:41:00.1" -- "$PCIPASS" server create vm-open --flavor pf1 --host vfopen-1
+check "and a second finds none, saying why" 5 "its VF 0000:41:02.3 is in use on the host" -- \
+  "$PCIPASS" server create vm-open-2 --flavor pf1 --host vfopen-1
+
 # A host that uses its NICs through a bond, a bridge, Open vSwitch and addresses, and its
 # drives for filesystems and swap: only the one free NIC is placed.
 "$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-uses --role agent --host uses-1 >"$work/uses.token"
@@ -110,7 +126,10 @@ check "then no valid host, naming the bond member" 5 "0000:01:00.0: the host dep
 check "the device list gives each reason: the bridge port" 0 "is a port of bridge br0 on the host (ens2)" -- "$PCIPASS" device list --host uses-1
 check "the Open vSwitch port" 0 "is an Open vSwitch port on the host (ens3)" -- "$PCIPASS" device list --host uses-1
 check "the addressed NIC" 0 "is addressed on the host (IPv6 2001:db8::4 on ens4)" -- "$PCIPASS" device list --host uses-1
-check "the drive under a mounted filesystem" 0 "holds the mounted filesystem /var/lib/libvirt/images" -- "$PCIPASS" device list --host uses-1
+check "the device list cuts a long reason short" 0 "0000:06:00.0: the host depends on it: holds the root filesystem (/dev/nvme0n1p1); holds the moun ..." -- \
+  "$PCIPASS" device list --host uses-1
+check "device show gives it whole: the drive under a mounted filesystem" 0 "holds the mounted filesystem /var/lib/libvirt/images (/dev/nvme0n1p2)" -- \
+  "$PCIPASS" device show uses-1 0000:06:00.0
 check "the swap drive" 0 "holds active swap (/dev/nvme1n1p1)" -- "$PCIPASS" device list --host uses-1
 echo "agent_fixture: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -79,6 +79,15 @@ void print_objects(const Json& list, const std::vector<std::string>& columns) {
     for (const auto& c : columns) row.push_back(o.contains(c) ? cell(o[c]) : "-");
     rows.push_back(std::move(row));
   }
+  // A reason is a sentence: a table shows its start, `show` and --json the whole.
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == "reason")
+      for (auto& row : rows)
+        if (row[c].size() > 100) {
+          size_t n = 96;
+          while (n > 0 && (static_cast<unsigned char>(row[c][n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 character
+          row[c] = row[c].substr(0, n) + " ...";
+        }
   print_table(columns, rows);
 }
 

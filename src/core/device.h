@@ -29,6 +29,10 @@ struct DeviceFacts {
   // Why the host itself depends on it ("carries the default route (eno1)"), as its agent
   // judged; nullopt: it does not, or the agent did not say (an older agent).
   std::optional<std::string> host_use;
+  // Who holds its VFIO group or device file open ("qemu-system-x86 (pid 4242)"), as its
+  // agent saw: the device is in use by a VM, pcipass's or not. nullopt: nobody, or the
+  // agent did not say.
+  std::optional<std::string> vfio_user;
 
   DeviceType type() const {
     if (physfn) return DeviceType::Vf;

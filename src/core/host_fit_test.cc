@@ -244,7 +244,8 @@ std::string random_devices(std::mt19937& rng) {
     for (int v = 0; v < vfs; ++v)
       add(R"({"address": "0000:4)" + std::to_string(p) + ":02." + std::to_string(v) + R"(", "vendor_id": "8086", "product_id": ")" +
           (rng() % 2 ? "154c" : "1889") + R"(", "physfn": ")" + pf + R"(", "numa_node": )" + node +
-          (rng() % 8 == 0 ? R"(, "host_use": "its network interface is up on the host")" : "") + "}");
+          (rng() % 8 == 0 ? R"(, "host_use": "its network interface is up on the host")" : "") +
+          (rng() % 10 == 0 ? R"x(, "vfio_user": "qemu-system-x86 (pid 7)")x" : "") + "}");
   }
   int pcis = static_cast<int>(rng() % 3);
   for (int i = 0; i < pcis; ++i)

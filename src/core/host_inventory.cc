@@ -92,10 +92,14 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     }
   }
 
-  // PFs one of whose VFs the host uses (a VF with host_use): withheld themselves.
-  std::map<PciAddress, std::pair<PciAddress, std::string>> host_used_vf;
-  for (size_t i = 0; i < facts.size(); ++i)
-    if (facts[i].physfn && facts[i].host_use && !is_gone(i)) host_used_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].host_use});
+  // PFs one of whose VFs the host uses (a VF with host_use) or a VM holds open (a VF
+  // with vfio_user): withheld themselves.
+  std::map<PciAddress, std::pair<PciAddress, std::string>> host_used_vf, open_vf;
+  for (size_t i = 0; i < facts.size(); ++i) {
+    if (!facts[i].physfn || is_gone(i)) continue;
+    if (facts[i].host_use) host_used_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].host_use});
+    if (facts[i].vfio_user) open_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].vfio_user});
+  }
 
   // Devices are stored in address order: pool members come out sorted, and lookups
   // by address are a binary search.
@@ -130,6 +134,17 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       if (d.bridge) break;  // bridges are never handed to guests
       if (!unready.empty()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
+        break;
+      }
+      // Open by a process: no configuration releases it (the kernel gives a group to one opener).
+      if (f.vfio_user) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "it is in use on the host: its VFIO device is open by " + *f.vfio_user);
+        break;
+      }
+      if (auto vf = open_vf.find(f.address); vf != open_vf.end()) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "its VF " + vf->second.first.to_string() +
+                                                                   " is in use on the host: its VFIO device is open by " +
+                                                                   vf->second.second + " (handing the PF out would remove it)");
         break;
       }
       if (auto vf = host_used_vf.find(f.address); vf != host_used_vf.end() && !spec.releases_host_use()) {

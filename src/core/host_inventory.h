@@ -118,9 +118,10 @@ class HostInventory {
   // held: such a device takes no device_spec, and the checks that concern the host as
   // reported now (NUMA cells, devnames, VF counts) pass over it.
   // Host truth from its agent: a device whose facts say the host depends on it
-  // (host_use), and every device when `unready` says why the host cannot do passthrough
-  // at all, is withheld: admitted by no pool, so never offered, and its IOMMU group
-  // companions are not either (see withheld_reason).
+  // (host_use) or that a process holds open (vfio_user), a PF one of whose VFs is either,
+  // and every device when `unready` says why the host cannot do passthrough at all, is
+  // withheld: admitted by no pool, so never offered, and its IOMMU group companions are
+  // not either (see withheld_reason). pcipass_release_host_use releases host_use only.
   static Result<HostInventory> build(std::string name, const std::optional<std::vector<NumaCellSpec>>& numa,
                                      const std::vector<DeviceFacts>& devices, const DeviceSpecList& specs,
                                      ClassRegistry& classes, const std::vector<bool>& gone = {},

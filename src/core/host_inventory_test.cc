@@ -231,6 +231,29 @@ TEST(HostInventory, AGoneDeviceIsNeverHandedOutAndItsRelativesStayBlocked) {
   EXPECT_TRUE(h.available(pf));
 }
 
+// A VF some process holds open through VFIO (a VM, pcipass's or not) is withheld, and so
+// is its PF; unlike host_use, no device_spec key releases it.
+TEST(HostInventory, AnOpenVfAndItsPfAreWithheldWhateverTheSpecSays) {
+  const std::string devices = R"x([
+    {"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 4},
+    {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0",
+     "vfio_user": "qemu-system-x86 (pid 4242)"},
+    {"address": "0000:41:02.1", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"}])x";
+  for (const char* spec : {R"([{"vendor_id": "*"}])", R"([{"vendor_id": "*", "pcipass_release_host_use": true}])"}) {
+    auto b = build(devices, spec);
+    ASSERT_TRUE(b->host.ok()) << b->host.error().describe();
+    const auto& h = *b->host;
+    EXPECT_FALSE(h.available(at(h, "0000:41:02.0")));
+    EXPECT_FALSE(h.available(at(h, "0000:41:00.0")));
+    EXPECT_TRUE(h.available(at(h, "0000:41:02.1")));
+    EXPECT_EQ(h.unavailable_reason(at(h, "0000:41:02.0")),
+              "0000:41:02.0: it is in use on the host: its VFIO device is open by qemu-system-x86 (pid 4242)");
+    EXPECT_EQ(h.unavailable_reason(at(h, "0000:41:00.0")),
+              "0000:41:00.0: its VF 0000:41:02.0 is in use on the host: its VFIO device is open by qemu-system-x86 (pid 4242) "
+              "(handing the PF out would remove it)");
+  }
+}
+
 TEST(HostInventory, CpuAndMemoryReservations) {
   auto b = build("[]");
   auto& h = b->host.value();

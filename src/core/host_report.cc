@@ -41,13 +41,13 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
   for (const auto& [key, value] : v.members()) {
     static const std::set<std::string_view> kFields = [] {
       std::set<std::string_view> all{"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use"};
+                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user"};
       all.insert(kDiscoveryFields.begin(), kDiscoveryFields.end());
       return all;
     }();
     if (!kFields.count(key))
       return at(invalid("unknown key in a device (allowed: address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, "
-                        "physfn, devname, iommu_group, fingerprint, host_use, and what discover adds)"),
+                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, and what discover adds)"),
                 key);
   }
   for (const char* required : {"address", "vendor_id", "product_id"})
@@ -99,6 +99,12 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
     if (!text) return at(std::move(text).error(), "host_use");
     if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters saying why the host uses it"), "host_use");
     d.host_use = *text;
+  }
+  if (const ConfigValue* u = optional_member(v, "vfio_user")) {
+    auto text = read_string(*u);
+    if (!text) return at(std::move(text).error(), "vfio_user");
+    if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters naming who holds it open"), "vfio_user");
+    d.vfio_user = *text;
   }
   if (const ConfigValue* f = optional_member(v, "fingerprint")) {
     auto text = read_string(*f);
@@ -236,6 +242,7 @@ ConfigValue reported_device_value(const ReportedDevice& device) {
   m.emplace_back("iommu_group", number(f.iommu_group));
   m.emplace_back("fingerprint", device.fingerprint.empty() ? ConfigValue::null() : ConfigValue::string(device.fingerprint));
   m.emplace_back("host_use", f.host_use ? ConfigValue::string(*f.host_use) : ConfigValue::null());
+  m.emplace_back("vfio_user", f.vfio_user ? ConfigValue::string(*f.vfio_user) : ConfigValue::null());
   return ConfigValue::object(std::move(m));
 }
 

@@ -2,21 +2,7 @@
 # Topology (run-guest.sh): 00:02.0 e1000e; 01:00.0 NVMe PF with up to 4 VFs behind a root
 # port; 02:00.0 e1000e; 81:00.0 e1000e behind a NUMA-node-1 expander; ICH9 functions
 # 00:1f.0/.2/.3 share one IOMMU group. Exit status = number of failed checks.
-fails=0
-checks=0
-pass() { checks=$((checks + 1)); echo "PASS: $1"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $1"; }
-drv() { l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null); [ -n "$l" ] && basename "$l" || echo none; }
-run() {  # run WANT_RC DESCRIPTION COMMAND... : output in /tmp/out
-  want=$1; desc=$2; shift 2
-  echo "+ $*"
-  "$@" > /tmp/out 2>&1
-  rc=$?
-  cat /tmp/out
-  if [ "$rc" = "$want" ]; then pass "$desc (exit $rc)"; else fail "$desc: exit $rc, expected $want"; fi
-}
-has() { if grep -q -- "$2" /tmp/out; then pass "$1"; else fail "$1: output lacks '$2'"; fi; }
-is() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2', expected '$3'"; fi; }
+. /e2e/bin/guest-lib.sh
 
 PF=0000:01:00.0
 VF0=0000:01:00.1
@@ -103,6 +89,35 @@ run 1 "apply --drift sees a hand-made change" pcipass apply --drift /tmp/host.js
 has "drift names the NIC" "0000:81:00.0 is bound to no driver, the config wants vfio-pci"
 run 0 "apply repairs it" pcipass apply /tmp/host.json
 is "NIC back on vfio-pci" "$(drv $NIC)" vfio-pci
+
+echo "== the controller honours what the agent finds (issue 11)"
+# The NVMe PF now has 2 VFs; VF 0 is on vfio-pci. A VM outside pcipass (here a process
+# holding its VFIO group open) uses it: the PF must not be taken whole.
+g=$(basename "$(readlink /sys/bus/pci/devices/$VF0/iommu_group)")
+sleep 600 3<>/dev/vfio/$g &
+HOLDER=$!
+cat > /tmp/pci.conf <<'CONF'
+[pci]
+device_spec = {"vendor_id": "1b36"}
+alias = {"name": "nvme-pf", "vendor_id": "1b36", "device_type": "type-PF"}
+alias = {"name": "nvme-vf", "vendor_id": "1b36", "device_type": "type-VF"}
+CONF
+start_controller /tmp/pci.conf
+run 0 "the agent reports the guest" report
+pcipass flavor create pf1 --vcpus 1 --ram 256 --property pci_passthrough:alias=nvme-pf:1 >/dev/null
+pcipass flavor create vf1 --vcpus 1 --ram 256 --property pci_passthrough:alias=nvme-vf:1 >/dev/null
+run 0 "the open VF is withheld, naming its holder" pcipass device show guest $VF0
+has "the reason names the process" "its VFIO device is open by sleep (pid $HOLDER)"
+run 5 "the PF whose VF is in use is not taken whole" pcipass server create vm-pf --flavor pf1
+has "no valid host says why" "its VF $VF0 is in use on the host"
+run 0 "a VF request takes the idle VF" pcipass server create vm-vf --flavor vf1
+has "the idle VF" "0000:01:00.2"
+kill $HOLDER; wait $HOLDER 2>/dev/null
+run 0 "the agent reports the VF closed" report
+run 0 "delete the VF server" pcipass server delete vm-vf
+run 0 "now the PF is placed" pcipass server create vm-pf --flavor pf1
+has "the boot says the VFs go" "2 VF(s) enabled on the host"
+kill $SERVER_PID 2>/dev/null
 
 echo "RESULT: $fails failed of $checks checks"
 exit $fails

@@ -21,6 +21,8 @@
 #   MEM=1G SMP=2          guest memory / CPUs (SMP>=2 needed for the 2 NUMA nodes)
 #   TIMEOUT=300           seconds before QEMU is killed
 #   TOPOLOGY=default|none default: see qemu_topology() below; none: only QEMU_EXTRA
+#   IOMMU=on|off          off: no emulated IOMMU and intel_iommu=off, a host that
+#                         cannot do passthrough                          (default on)
 #   QEMU_EXTRA="..."      extra QEMU args (word-split), appended after the topology
 #   APPEND="..."          extra kernel command line
 #   E2E_MODULES="..."     modules loaded by /init (default: vfio vfio_iommu_type1 vfio_pci nvme e1000e)
@@ -44,6 +46,7 @@ MEM="${MEM:-1G}"
 SMP="${SMP:-2}"
 TIMEOUT="${TIMEOUT:-300}"
 TOPOLOGY="${TOPOLOGY:-default}"
+IOMMU="${IOMMU:-on}"
 QEMU="${QEMU:-qemu-system-x86_64}"
 
 if [ -z "${KVER:-}" ]; then
@@ -103,9 +106,9 @@ qemu_topology() {
       -numa "node,nodeid=1,cpus=1-$((SMP - 1)),memdev=mem1"
     )
   fi
+  # the IOMMU must come before the PCI devices
+  [ "$IOMMU" = on ] && TOPO+=(-device intel-iommu,intremap=on)
   TOPO+=(
-    # the IOMMU must come before the PCI devices
-    -device intel-iommu,intremap=on
     -netdev hubport,id=hp0,hubid=0
     -netdev hubport,id=hp1,hubid=0
     -netdev hubport,id=hp2,hubid=0
@@ -128,7 +131,7 @@ TOPO=()
 EXTRA=(${QEMU_EXTRA:-})
 
 if [ -n "${DEBUG:-}" ]; then verbosity="earlyprintk=serial,ttyS0,115200 ignore_loglevel"; else verbosity="quiet loglevel=4"; fi
-cmdline="console=ttyS0,115200 intel_iommu=on iommu=pt panic=-1 $verbosity rdinit=/init ${APPEND:-}"
+cmdline="console=ttyS0,115200 intel_iommu=$IOMMU iommu=pt panic=-1 $verbosity rdinit=/init ${APPEND:-}"
 
 cmd=("$QEMU" "${machine[@]}" "${cpu[@]}" -smp "$SMP" -m "$MEM"
      -nodefaults -no-user-config -display none -monitor none -no-reboot

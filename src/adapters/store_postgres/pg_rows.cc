@@ -40,9 +40,9 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   }
   auto devs = run(s,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use FROM devices WHERE host = $1 ORDER BY host, address"
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices WHERE host = $1 ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use FROM devices ORDER BY host, address",
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices ORDER BY host, address",
                   params, "hosts");
   if (!devs) return std::move(devs).error();
   for (int i = 0; i < devs->rows(); ++i) {
@@ -67,6 +67,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     d.fingerprint = devs->text(i, 10);
     d.vanished = devs->boolean(i, 11);
     if (!devs->null(i, 12)) d.facts.host_use = devs->text(i, 12);
+    if (!devs->null(i, 13)) d.facts.vfio_user = devs->text(i, 13);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;

@@ -1,0 +1,3 @@
+-- Who holds a device's VFIO group or device file open, as its agent saw (a VM, pcipass's
+-- or not); NULL: nobody, or an older agent that did not say.
+ALTER TABLE devices ADD COLUMN vfio_user TEXT;
