@@ -114,6 +114,17 @@ check "a PF request takes the other PF" 0 "0000:41:00.1" -- "$PCIPASS" server cr
 check "and a second finds none, saying why" 5 "its VF 0000:41:02.3 is in use on the host" -- \
   "$PCIPASS" server create vm-open-2 --flavor pf1 --host vfopen-1
 
+# A persisted override whose address now holds another device: the agent's report
+# carries check's warning, and the host shows it; nothing is withheld for it.
+mkdir -p "$work/tree-open/etc/udev/rules.d"
+echo '# pcipass-bind address=0000:41:00.1 driver=vfio-pci ids=1b36:0010 subsystem=1af4:1100 driverctl=yes fingerprint=slot:9.0' \
+  >"$work/tree-open/etc/udev/rules.d/69-pcipass-bind.rules"
+mkdir -p "$work/tree-open/etc/driverctl.d"; echo vfio-pci >"$work/tree-open/etc/driverctl.d/pci-0000:41:00.1"
+check "the agent reports the warning" 0 "reported 7 devices of vfopen-1" -- \
+  "$PCIPASS" agent --server "$PCIPASS_URL" --token-file "$work/open.token" --host vfopen-1 --sysfs-root "$work/tree-open" --once
+check "the host shows it" 0 "0000:41:00.1: persisted for vfio-pci as 1b36:0010 (subsystem 1af4:1100), but 8086:1572 (subsystem 8086:0000) sits there now; pcipass's rule does not bind it, but driverctl's etc/driverctl.d/pci-0000:41:00.1 will bind it to vfio-pci at the next boot" -- \
+  "$PCIPASS" host show vfopen-1 --json
+
 # A host that uses its NICs through a bond, a bridge, Open vSwitch and addresses, and its
 # drives for filesystems and swap: only the one free NIC is placed.
 "$PCIPASS" token create --db "sqlite:$work/p.db" --name agent-uses --role agent --host uses-1 >"$work/uses.token"

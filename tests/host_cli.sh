@@ -16,8 +16,12 @@ check check-json 1 '"ready": false' -- "$pcipass" check --json --sysfs-root "$fx
 check discover-json-host-truth 0 '"host_use": "carries the default route (eno1)"' -- "$pcipass" discover --json --sysfs-root "$fx/shared-critical-group"
 check discover-json-platform 0 '"iommu": false' -- "$pcipass" discover --json --sysfs-root "$fx/no-iommu"
 check bind-plan 0 "2. unbind 0000:41:02.0 from iavf" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:02.0
-check bind-persist-plan 0 "persist vfio-pci for 0000:41:02.0 (driverctl-compatible etc/driverctl.d/pci-0000:41:02.0)" -- \
+check bind-persist-plan 0 "persist vfio-pci for 0000:41:02.0 (etc/udev/rules.d/69-pcipass-bind.rules: at boot, only while each address holds the same device)" -- \
   "$pcipass" bind --dry-run --persist --sysfs-root "$fx/sriov-nic" 0000:41:02.0
+check bind-persist-driverctl-plan 0 "persist vfio-pci for 0000:41:02.0 (driverctl-compatible etc/driverctl.d/pci-0000:41:02.0)" -- \
+  "$pcipass" bind --dry-run --persist --driverctl --sysfs-root "$fx/sriov-nic" 0000:41:02.0
+check bind-driverctl-needs-persist 2 "--driverctl requires --persist" -- "$pcipass" bind --dry-run --driverctl --sysfs-root "$fx/sriov-nic" 0000:41:02.0
+check bind-help-states-the-risk 0 "RISK: driverctl binds by address alone" -- "$pcipass" bind --help
 check bind-override-only 0 "would run 1 step:
   1. set driver_override of 0000:41:02.3 to vfio-pci" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:02.3
 check bind-short-address 2 "41:02.0: required full DDDD:BB:SS.F PCI address" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic" 41:02.0
@@ -44,5 +48,36 @@ check apply-missing-device 2 "passthrough[1]: no 15b3:1018 device on this host" 
 check apply-missing-device-drift 1 "no 15b3:1018 device on this host" -- "$pcipass" apply --drift --sysfs-root "$fx/sriov-nic" "$tmp/missing.json"
 printf '{"format": "pcipass-host/1", "passthrough": [}\n' > "$tmp/bad.json"
 check apply-bad-json 2 "invalid JSON at line 1" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/bad.json"
+# Persisted overrides after a re-enumeration: pcipass's record for an address that is now
+# empty (its device, by VPD serial, sits at 0000:41:00.1) and for an address that now
+# holds another device; driverctl's address-only file on the host's own NIC.
+cp -a "$fx/sriov-nic" "$tmp/moved"
+mkdir -p "$tmp/moved/etc/udev/rules.d"
+cat >"$tmp/moved/etc/udev/rules.d/69-pcipass-bind.rules" <<'RULES'
+# pcipass-bind address=0000:43:00.1 driver=vfio-pci ids=8086:1572 subsystem=8086:0000 driverctl=yes fingerprint=vpd:8086:1572:SN1234567.1
+# pcipass-bind address=0000:41:00.0 driver=vfio-pci ids=1b36:0010 subsystem=1af4:1100 driverctl=no fingerprint=path:/sys/x
+RULES
+check check-flags-a-moved-device 0 "0000:43:00.1: persisted for vfio-pci as 8086:1572 (subsystem 8086:0000), but no device is at that address now; pcipass's rule does not bind it; the device it was written for is at 0000:41:00.1 now: \`pcipass bind --rekey\` moves the override there" -- \
+  "$pcipass" check --sysfs-root "$tmp/moved"
+check check-flags-another-device-at-the-address 0 "0000:41:00.0: persisted for vfio-pci as 1b36:0010 (subsystem 1af4:1100), but 8086:1572 (subsystem 8086:0000) sits there now" -- \
+  "$pcipass" check --sysfs-root "$tmp/moved"
+check discover-ignores-a-rule-for-another-device 0 "0000:41:00.0  020000  8086:1572  i40e" -- "$pcipass" discover --sysfs-root "$tmp/moved"
+check agent-report-carries-the-warnings 0 '"persistence: 0000:43:00.1: persisted for vfio-pci' -- "$pcipass" discover --json --sysfs-root "$tmp/moved"
+check rekey-plan 0 "0000:43:00.1 moved to 0000:41:00.1: re-keying its vfio-pci binding" -- "$pcipass" bind --rekey --dry-run --sysfs-root "$tmp/moved"
+check rekey-plan-moves-the-record 0 "persist vfio-pci for 0000:41:00.1, forget 0000:43:00.1" -- "$pcipass" bind --rekey --dry-run --sysfs-root "$tmp/moved"
+check rekey-takes-no-address 2 "--rekey takes no addresses" -- "$pcipass" bind --rekey --dry-run --sysfs-root "$tmp/moved" 0000:41:00.1
+check rekey-nothing 0 "nothing to re-key" -- "$pcipass" bind --rekey --dry-run --sysfs-root "$fx/sriov-nic"
+check forget-a-record-without-touching-the-device 0 "forget the persisted binding of 0000:41:00.0" -- \
+  "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/moved" 0000:41:00.0
+check forget-touches-no-device 0 "would run 1 step:" -- "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/moved" 0000:41:00.0
+check forget-an-empty-address 0 "forget the persisted binding of 0000:43:00.1" -- \
+  "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/moved" 0000:43:00.1
+check bind-needs-an-address 2 "no device given" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic"
+cp -a "$fx/shared-critical-group" "$tmp/dctl"
+mkdir -p "$tmp/dctl/etc/driverctl.d"; echo vfio-pci >"$tmp/dctl/etc/driverctl.d/pci-0000:02:00.0"
+check check-flags-driverctl-on-the-hosts-nic 0 "etc/driverctl.d/pci-0000:02:00.0 binds 0000:02:00.0 to vfio-pci at boot by address alone, but the host depends on 8086:1533 (subsystem 0000:0000) there now (carries the default route (eno1))" -- \
+  "$pcipass" check --sysfs-root "$tmp/dctl"
+check forget-driverctls-file 0 "remove driverctl's persistent override etc/driverctl.d/pci-0000:02:00.0" -- \
+  "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/dctl" 0000:02:00.0
 echo "host cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

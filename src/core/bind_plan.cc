@@ -94,17 +94,53 @@ Result<std::vector<const DeviceState*>> expand(const std::vector<PciAddress>& re
   return out;
 }
 
+PersistedBinding binding_of(const DeviceState& d, const BindOptions& o) {
+  return PersistedBinding{d.address, o.driver, d.vendor_id, d.device_id, d.subsystem_vendor_id, d.subsystem_device_id, o.driverctl,
+                          d.fingerprint};
+}
+
 }  // namespace
 
+PlanStep bind_rules_step(std::string description, const std::vector<PersistedBinding>& bindings,
+                         const std::optional<std::string>& current) {
+  PlanStep s;
+  s.description = std::move(description);
+  if (bindings.empty()) s.apply.push_back({Kind::RemoveFile, std::string(kBindRules), ""});
+  else s.apply.push_back({Kind::WriteFile, std::string(kBindRules), render_bind_rules(bindings)});
+  if (current) s.undo.push_back({Kind::WriteFile, std::string(kBindRules), *current});
+  else s.undo.push_back({Kind::RemoveFile, std::string(kBindRules), ""});
+  return s;
+}
+
 Result<BindPlan> plan_bind(const std::vector<PciAddress>& requested, const std::vector<DeviceState>& state,
-                           const BindOptions& o, bool driver_loaded, const std::optional<std::string>& current_udev_rule) {
+                           const BindOptions& o, bool driver_loaded, const PersistenceFiles& files) {
+  const std::optional<std::string>& current_udev_rule = files.vfio_rule;
   if (requested.empty()) return invalid("no device given");
+  const BindRules rules = parse_bind_rules(files.bind_rules.value_or(""));
+  if (o.persist && !rules.problems.empty())
+    return Error(ErrorCode::Conflict, "refused: " + rules.problems.front() + "; fix or remove the record first (persisting rewrites the file)");
+  std::vector<PersistedBinding> bindings = rules.bindings;
+  std::vector<std::string> newly_persisted, forgotten;
+  BindPlan plan;
+  for (PciAddress gone : o.forget) {
+    if (binding_at(bindings, gone)) {
+      bindings = without_binding(std::move(bindings), gone);
+      forgotten.push_back(gone.to_string());
+    }
+    for (const auto& [a, content] : files.driverctl)
+      if (a == gone) {
+        PlanStep forget;
+        forget.description = "remove driverctl's override " + driverctl_path(a) + " (the device is no longer there)";
+        forget.apply.push_back({Kind::RemoveFile, driverctl_path(a), ""});
+        forget.undo.push_back({Kind::WriteFile, driverctl_path(a), content});
+        plan.steps.push_back(std::move(forget));
+      }
+  }
   if (!driver_loaded)
     return Error(ErrorCode::Unavailable, "driver " + o.driver + " is not loaded (no sys/bus/pci/drivers/" + o.driver +
                                              "): modprobe " + o.driver + " first");
   auto devices = expand(requested, state, o);
   if (!devices) return std::move(devices).error();
-  BindPlan plan;
   for (const DeviceState* d : *devices) {
     const std::string a = d->address.to_string();
     const std::string base = kDevices + a + "/";
@@ -139,7 +175,26 @@ Result<BindPlan> plan_bind(const std::vector<PciAddress>& requested, const std::
     } else {
       plan.notes.push_back(a + " is already bound to " + o.driver);
     }
-    if (o.persist && d->persisted != o.driver + "\n") plan.steps.push_back(persist_step(*d, o.driver));
+    if (o.persist) {
+      const PersistedBinding b = binding_of(*d, o);
+      const PersistedBinding* now = binding_at(bindings, d->address);
+      if (!now || !(*now == b)) {
+        bindings = with_binding(std::move(bindings), b);
+        newly_persisted.push_back(a);
+      }
+    }
+    if (o.persist && o.driverctl && d->persisted != o.driver + "\n") plan.steps.push_back(persist_step(*d, o.driver));
+  }
+  if (!newly_persisted.empty() || !forgotten.empty()) {
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out;
+    };
+    std::string what = newly_persisted.empty() ? "" : "persist " + o.driver + " for " + join(newly_persisted);
+    if (!forgotten.empty()) what += (what.empty() ? "forget " : ", forget ") + join(forgotten);
+    plan.steps.push_back(bind_rules_step(what + " (" + std::string(kBindRules) + ": at boot, only while each address holds the same device)",
+                                         bindings, files.bind_rules));
   }
   if (o.persist && o.driver == "vfio-pci" && current_udev_rule != vfio_udev_rule(o)) {
     PlanStep rule;
@@ -153,13 +208,46 @@ Result<BindPlan> plan_bind(const std::vector<PciAddress>& requested, const std::
 }
 
 Result<BindPlan> plan_unbind(const std::vector<PciAddress>& requested, const std::vector<DeviceState>& state,
-                             const UnbindOptions& o) {
+                             const UnbindOptions& o, const PersistenceFiles& files) {
   if (requested.empty()) return invalid("no device given");
   BindPlan plan;
+  const BindRules rules = parse_bind_rules(files.bind_rules.value_or(""));
+  std::vector<PersistedBinding> bindings = rules.bindings;
+  std::string forgotten;
+  for (PciAddress a : requested)
+    if (binding_at(bindings, a)) {
+      if (!rules.problems.empty())
+        return Error(ErrorCode::Conflict, "refused: " + rules.problems.front() + "; fix or remove the record first (forgetting " +
+                                              a.to_string() + " rewrites the file)");
+      bindings = without_binding(std::move(bindings), a);
+      forgotten += (forgotten.empty() ? "" : ", ") + a.to_string();
+    }
+  // The persistent overrides go first, so a failure there leaves the devices untouched.
+  if (!forgotten.empty())
+    plan.steps.push_back(bind_rules_step("forget the persisted binding of " + forgotten + " (" + std::string(kBindRules) + ")",
+                                         bindings, files.bind_rules));
   std::set<PciAddress> seen;
+  if (o.persisted_only) {  // the device at the address, if any, is left as it is
+    for (PciAddress a : requested) {
+      if (!seen.insert(a).second) continue;
+      bool found = binding_at(rules.bindings, a) != nullptr;
+      for (const auto& [at, content] : files.driverctl)
+        if (at == a) {
+          found = true;
+          PlanStep forget;
+          forget.description = "remove driverctl's persistent override " + driverctl_path(a);
+          forget.apply.push_back({Kind::RemoveFile, driverctl_path(a), ""});
+          forget.undo.push_back({Kind::WriteFile, driverctl_path(a), content});
+          plan.steps.push_back(std::move(forget));
+        }
+      if (!found) plan.notes.push_back(a.to_string() + " has no persisted override");
+    }
+    return plan;
+  }
   for (PciAddress a : requested) {
     const DeviceState* d = lookup(state, a);
-    if (!d) return Error(ErrorCode::NotFound, a.to_string() + ": no such PCI device on this host");
+    if (!d) return Error(ErrorCode::NotFound, a.to_string() + ": no such PCI device on this host (--persisted-only forgets what is "
+                                                              "persisted for an address without touching any device)");
     if (!seen.insert(a).second) continue;
     const std::string s = a.to_string();
     const std::string base = kDevices + s + "/";
@@ -195,7 +283,8 @@ Result<BindPlan> plan_unbind(const std::vector<PciAddress>& requested, const std
       probe.apply.push_back(attr(kProbe, s));
       plan.steps.push_back(std::move(probe));
     }
-    if (!d->driver && !d->driver_override && !d->persisted && !o.restore) plan.notes.push_back(s + " has no driver and no override");
+    if (!d->driver && !d->driver_override && !d->persisted && !binding_at(rules.bindings, a) && !o.restore)
+      plan.notes.push_back(s + " has no driver and no override");
   }
   return plan;
 }

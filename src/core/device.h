@@ -51,6 +51,9 @@ struct HostPlatform {
   std::optional<bool> interrupt_remapping;  // remapped (IR-) interrupts seen
   std::optional<bool> vfio;                 // vfio, vfio_pci and vfio_iommu_type1 available
   std::vector<std::string> problems;
+  // What `check` warns of that does not stop passthrough (no interrupt remapping, a
+  // persisted override that no longer fits its address): shown, never withheld for.
+  std::vector<std::string> warnings;
   bool operator==(const HostPlatform&) const = default;
 };
 

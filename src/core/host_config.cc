@@ -28,17 +28,17 @@ Result<PciAddress> full_address(const ConfigValue& v) {
 
 Result<HostConfig> parse_host_config(const ConfigValue& root) {
   if (!root.is_object()) return invalid(std::string("a host config must be a JSON object, got ") + kind_name(root.kind()));
-  auto keys = reject_unknown_keys(root, {"format", "sriov", "passthrough", "persist", "force", "vfio"}, "a host config");
+  auto keys = reject_unknown_keys(root, {"format", "sriov", "passthrough", "persist", "driverctl", "force", "vfio"}, "a host config");
   if (!keys) return std::move(keys).error();
   const ConfigValue* format = root.find("format");
   if (!format || !format->is_string() || format->as_string() != kHostConfigFormat)
     return at(invalid("expected \"" + std::string(kHostConfigFormat) + "\""), {"format"});
   HostConfig c;
-  for (const char* flag : {"persist", "force"})
+  for (auto [flag, field] : {std::pair{"persist", &c.persist}, std::pair{"driverctl", &c.driverctl}, std::pair{"force", &c.force}})
     if (const ConfigValue* v = root.find(flag)) {
       auto b = read_bool(*v);
       if (!b) return at(std::move(b).error(), {flag});
-      (std::string(flag) == "persist" ? c.persist : c.force) = *b;
+      *field = *b;
     }
   if (const ConfigValue* vfio = root.find("vfio")) {
     if (!vfio->is_object()) return at(invalid("expected an object with group and mode"), {"vfio"});

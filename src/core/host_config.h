@@ -29,7 +29,8 @@ struct PassthroughWanted {
 struct HostConfig {
   std::vector<SriovWanted> sriov;
   std::vector<PassthroughWanted> passthrough;
-  bool persist = true;
+  bool persist = true;     // pcipass's id-keyed udev rules
+  bool driverctl = false;  // with persist: driverctl's address-only files too
   bool force = false;
   std::string vfio_group = "kvm";
   std::string vfio_mode = "0660";

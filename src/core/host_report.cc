@@ -148,7 +148,7 @@ Result<std::vector<NumaCellSpec>> parse_numa_cells(const ConfigValue& v) {
 
 Result<HostPlatform> parse_host_platform(const ConfigValue& v) {
   if (!v.is_object()) return invalid(std::string("expected an object, got ") + kind_name(v.kind()));
-  if (auto keys = reject_unknown_keys(v, {"iommu", "interrupt_remapping", "vfio", "problems"}, "platform"); !keys)
+  if (auto keys = reject_unknown_keys(v, {"iommu", "interrupt_remapping", "vfio", "problems", "warnings"}, "platform"); !keys)
     return std::move(keys).error();
   HostPlatform out;
   for (auto [key, field] : {std::pair{"iommu", &out.iommu}, std::pair{"interrupt_remapping", &out.interrupt_remapping},
@@ -158,14 +158,16 @@ Result<HostPlatform> parse_host_platform(const ConfigValue& v) {
     if (!b->is_bool()) return at(invalid("expected true, false or null, got " + b->to_json()), key);
     *field = b->as_bool();
   }
-  if (const ConfigValue* p = optional_member(v, "problems")) {
-    if (!p->is_array()) return at(invalid("expected a list of texts"), "problems");
-    if (p->items().size() > 64) return at(invalid("at most 64 problems"), "problems");
+  for (auto [key, list] : {std::pair{"problems", &out.problems}, std::pair{"warnings", &out.warnings}}) {
+    const ConfigValue* p = optional_member(v, key);
+    if (!p) continue;
+    if (!p->is_array()) return at(invalid("expected a list of texts"), key);
+    if (p->items().size() > 64) return at(invalid(std::string("at most 64 ") + key), key);
     for (size_t i = 0; i < p->items().size(); ++i) {
       const ConfigValue& t = p->items()[i];
       if (!t.is_string() || t.as_string().empty() || t.as_string().size() > 1024 || t.as_string().find('\n') != std::string::npos)
-        return at(at(invalid("expected a text of 1 to 1024 characters on one line"), idx(i)), "problems");
-      out.problems.push_back(t.as_string());
+        return at(at(invalid("expected a text of 1 to 1024 characters on one line"), idx(i)), key);
+      list->push_back(t.as_string());
     }
   }
   return out;
@@ -191,10 +193,13 @@ std::vector<std::string> platform_problems_from_text(std::string_view text) {
 ConfigValue host_platform_value(const std::optional<HostPlatform>& p) {
   if (!p) return ConfigValue::null();
   auto flag = [](const std::optional<bool>& b) { return b ? ConfigValue::boolean(*b) : ConfigValue::null(); };
-  std::vector<ConfigValue> problems;
-  for (const auto& t : p->problems) problems.push_back(ConfigValue::string(t));
+  auto texts = [](const std::vector<std::string>& list) {
+    std::vector<ConfigValue> out;
+    for (const auto& t : list) out.push_back(ConfigValue::string(t));
+    return ConfigValue::array(std::move(out));
+  };
   return ConfigValue::object({{"iommu", flag(p->iommu)}, {"interrupt_remapping", flag(p->interrupt_remapping)},
-                              {"vfio", flag(p->vfio)}, {"problems", ConfigValue::array(std::move(problems))}});
+                              {"vfio", flag(p->vfio)}, {"problems", texts(p->problems)}, {"warnings", texts(p->warnings)}});
 }
 
 Result<HostReport> parse_host_report(const ConfigValue& v) {

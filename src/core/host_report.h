@@ -7,7 +7,7 @@
 //    "devices": [{"address", "vendor_id", "product_id", "class_code", "numa_node",
 //                 "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint",
 //                 "host_use", "vfio_user"}],
-//    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text]} | null}
+//    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text], "warnings": [text]} | null}
 // Every device field but address, vendor_id and product_id may be absent or null.
 // What discovery adds beside them (kDiscoveryFields: the driver, names, netdevs, ...)
 // is accepted and ignored, so discover's output can be reported or pasted into a

@@ -19,6 +19,7 @@ bool on_host(const PassthroughWanted& w, const Discovery& discovery) {
 BindOptions bind_options(const HostConfig& c) {
   BindOptions o;
   o.persist = c.persist;
+  o.driverctl = c.driverctl;
   o.force = c.force;
   o.vfio_group = c.vfio_group;
   o.vfio_mode = c.vfio_mode;
@@ -77,10 +78,8 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   plan.notes = missing_passthrough(config, discovery);
   if (wanted.empty()) return plan;
   auto state = read_device_states(sysfs, discovery, find_host_critical(sysfs, discovery));
-  std::optional<std::string> rule;
-  if (auto r = sysfs.read(std::string(kVfioUdevRule))) rule = *r;
   const BindOptions o = bind_options(config);
-  auto bind = plan_bind(wanted, state, o, sysfs.exists("sys/bus/pci/drivers/" + o.driver), rule);
+  auto bind = plan_bind(wanted, state, o, sysfs.exists("sys/bus/pci/drivers/" + o.driver), read_persistence_files(sysfs));
   if (!bind) return std::move(bind).error();
   for (auto& n : plan.notes) bind->notes.push_back(std::move(n));
   return bind;
@@ -147,19 +146,27 @@ std::vector<std::string> find_drift(const HostConfig& config, const SysfsReader&
   std::set<PciAddress> wanted_set(wanted.begin(), wanted.end());
   for (PciAddress a : wanted)  // IOMMU-group companions go to vfio-pci with them
     for (PciAddress m : by_address[a]->iommu_group_members) wanted_set.insert(m);
+  const BindRules rules = parse_bind_rules(sysfs.read(std::string(kBindRules), 1 << 20).value_or(""));
+  for (const auto& p : rules.problems) drift.push_back(p);
   for (PciAddress a : wanted) {
     const DiscoveredDevice& d = *by_address[a];
     if (d.driver != std::optional<std::string>("vfio-pci"))
       drift.push_back(a.to_string() + " is bound to " + d.driver.value_or("no driver") + ", the config wants vfio-pci");
     else if (d.driver_override != std::optional<std::string>("vfio-pci"))
       drift.push_back(a.to_string() + " is on vfio-pci without a driver_override (a re-probe would move it)");
-    if (config.persist && sysfs.read(driverctl_path(a)).value_or("") != "vfio-pci\n")
-      drift.push_back(a.to_string() + " is not persisted (" + driverctl_path(a) + ")");
+    const PersistedBinding* b = binding_at(rules.bindings, a);
+    if (config.persist && (!b || b->driver != "vfio-pci"))
+      drift.push_back(a.to_string() + " is not persisted (" + std::string(kBindRules) + ")");
+    else if (config.persist && !b->same_ids(d.vendor_id, d.product_id, d.subsystem_vendor_id, d.subsystem_device_id))
+      drift.push_back(a.to_string() + " is persisted for another device (" + std::string(kBindRules) + ")");
+    if (config.persist && config.driverctl && sysfs.read(driverctl_path(a)).value_or("") != "vfio-pci\n")
+      drift.push_back(a.to_string() + " is not persisted for driverctl (" + driverctl_path(a) + ")");
   }
   for (const auto& d : discovery.devices) {
     if (wanted_set.count(d.address)) continue;
     const bool overridden = d.driver_override == std::optional<std::string>("vfio-pci");
-    const bool persisted = sysfs.read(driverctl_path(d.address)).value_or("") == "vfio-pci\n";
+    const PersistedBinding* b = binding_at(rules.bindings, d.address);
+    const bool persisted = sysfs.read(driverctl_path(d.address)).value_or("") == "vfio-pci\n" || (b && b->driver == "vfio-pci");
     if (overridden || persisted)
       drift.push_back(d.address.to_string() + " is set to vfio-pci" + (persisted ? " (persisted)" : "") + " but not in the config");
   }

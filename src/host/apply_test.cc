@@ -50,7 +50,9 @@ TEST(Apply, CreatesVfsThenBindsEverythingMatchingAndIsIdempotent) {
     }
   EXPECT_EQ(on_vfio, 6u);  // 4 VFs of 41:00.0 + 2 new ones of 41:00.1
   EXPECT_TRUE(h.reader.exists("etc/udev/rules.d/71-pcipass-sriov.rules"));
-  EXPECT_TRUE(h.reader.exists("etc/driverctl.d/pci-0000:41:02.0"));
+  EXPECT_TRUE(binding_at(parse_bind_rules(h.reader.read(std::string(kBindRules)).value()).bindings,
+                         PciAddress::parse("0000:41:02.0").value()));
+  EXPECT_FALSE(h.reader.exists("etc/driverctl.d/pci-0000:41:02.0"));
   auto drift = find_drift(c, h.reader, d);
   EXPECT_TRUE(drift.empty()) << drift.front();
   EXPECT_TRUE(plan_apply_sriov(c, h.reader, d)->steps.empty());

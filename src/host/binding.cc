@@ -5,6 +5,18 @@
 
 namespace pcipass {
 
+PersistenceFiles read_persistence_files(const SysfsReader& sysfs) {
+  PersistenceFiles f;
+  if (auto r = sysfs.read(std::string(kVfioUdevRule))) f.vfio_rule = *r;
+  if (auto r = sysfs.read(std::string(kBindRules), 1 << 20)) f.bind_rules = *r;
+  if (auto files = sysfs.list("etc/driverctl.d"))
+    for (const auto& name : *files)
+      if (name.rfind("pci-", 0) == 0)
+        if (auto a = PciAddress::parse(std::string_view(name).substr(4)))
+          if (auto content = sysfs.read("etc/driverctl.d/" + name)) f.driverctl.emplace_back(*a, *content);
+  return f;
+}
+
 std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Discovery& discovery,
                                             const std::vector<CriticalDevice>& critical) {
   std::map<PciAddress, std::string> why;
@@ -18,6 +30,11 @@ std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Disc
     s.bridge = d.is_bridge();
     if (auto it = why.find(d.address); it != why.end()) s.host_critical = it->second;
     s.group = d.iommu_group_members;
+    s.vendor_id = d.vendor_id;
+    s.device_id = d.product_id;
+    s.subsystem_vendor_id = d.subsystem_vendor_id;
+    s.subsystem_device_id = d.subsystem_device_id;
+    s.fingerprint = d.fingerprint;
     if (auto p = sysfs.read(driverctl_path(d.address))) s.persisted = *p;
     for (PciAddress vf : d.virtfns) {
       auto it = std::find_if(discovery.devices.begin(), discovery.devices.end(), [&](const DiscoveredDevice& x) { return x.address == vf; });

@@ -28,12 +28,10 @@ struct Host {
     return read_device_states(reader, d, find_host_critical(reader, d));
   }
   Result<BindPlan> bind(std::vector<std::string> addresses, BindOptions o = {}) const {
-    std::optional<std::string> rule;
-    if (auto r = reader.read(std::string(kVfioUdevRule))) rule = *r;
-    return plan_bind(parse(addresses), state(), o, reader.exists("sys/bus/pci/drivers/" + o.driver), rule);
+    return plan_bind(parse(addresses), state(), o, reader.exists("sys/bus/pci/drivers/" + o.driver), read_persistence_files(reader));
   }
   Result<BindPlan> unbind(std::vector<std::string> addresses, UnbindOptions o = {}) const {
-    return plan_unbind(parse(addresses), state(), o);
+    return plan_unbind(parse(addresses), state(), o, read_persistence_files(reader));
   }
   static std::vector<PciAddress> parse(const std::vector<std::string>& a) {
     std::vector<PciAddress> out;
@@ -45,6 +43,7 @@ struct Host {
     return std::string(trim(reader.read("sys/bus/pci/devices/" + a + "/driver_override").value_or(std::string("?"))));
   }
   bool exists(const std::string& p) const { return reader.exists(p); }
+  void write(const std::string& p, const std::string& content) { ASSERT_TRUE(kernel.write_file(p, content).ok()); }
 
   fs::path scratch;
   testing::FakeKernel kernel;
@@ -155,22 +154,61 @@ TEST(Binding, RefusesWhenTheDriverIsNotLoaded) {
   EXPECT_EQ(plan.error().message(), "driver vfio-pci is not loaded (no sys/bus/pci/drivers/vfio-pci): modprobe vfio-pci first");
 }
 
-TEST(Binding, PersistWritesWhatDriverctlWritesAndUnbindRemovesIt) {
+TEST(Binding, PersistWritesAnIdKeyedRuleAndUnbindRemovesIt) {
   Host h("sriov-nic");
   BindOptions o;
   o.persist = true;
   o.vfio_group = "libvirt-qemu";
   auto ex = h.run(*h.bind({"0000:41:02.0"}, o));
   ASSERT_TRUE(ex.ok()) << ex.failure->describe();
-  EXPECT_EQ(h.reader.read("etc/driverctl.d/pci-0000:41:02.0").value(), "vfio-pci\n");
+  EXPECT_FALSE(h.exists("etc/driverctl.d/pci-0000:41:02.0"));  // address-only: only on request
+  const std::string rules = h.reader.read(std::string(kBindRules)).value();
+  EXPECT_NE(rules.find("# pcipass-bind address=0000:41:02.0 driver=vfio-pci ids=8086:154c subsystem=8086:0000 driverctl=no "
+                       "fingerprint=vf:vpd:8086:1572:SN1234567.0#0\n"),
+            std::string::npos) << rules;
+  EXPECT_NE(rules.find("KERNEL==\"0000:41:02.0\", ATTR{vendor}==\"0x8086\", ATTR{device}==\"0x154c\", "
+                       "ATTR{subsystem_vendor}==\"0x8086\", ATTR{subsystem_device}==\"0x0000\", ATTR{driver_override}=\"vfio-pci\""),
+            std::string::npos) << rules;
   EXPECT_EQ(h.reader.read(std::string(kVfioUdevRule)).value(),
             "# Written by pcipass: VFIO group devices for the VM manager.\nSUBSYSTEM==\"vfio\", GROUP=\"libvirt-qemu\", MODE=\"0660\"\n");
-  // A second bind with --persist changes nothing.
+  // A second bind with --persist changes nothing; a second device joins the same file.
   auto again = h.bind({"0000:41:02.0"}, o);
   EXPECT_TRUE(again->steps.empty());
+  ASSERT_TRUE(h.run(*h.bind({"0000:41:02.1"}, o)).ok());
+  EXPECT_EQ(parse_bind_rules(h.reader.read(std::string(kBindRules)).value()).bindings.size(), 2u);
+  ASSERT_TRUE(h.run(*h.unbind({"0000:41:02.0"}, {.restore = true})).ok());
+  auto left = parse_bind_rules(h.reader.read(std::string(kBindRules)).value());
+  ASSERT_EQ(left.bindings.size(), 1u);
+  EXPECT_EQ(left.bindings[0].address.to_string(), "0000:41:02.1");
+  EXPECT_EQ(h.kernel.driver_of("0000:41:02.0"), std::optional<std::string>("iavf"));
+  ASSERT_TRUE(h.run(*h.unbind({"0000:41:02.1"}, {.restore = true})).ok());
+  EXPECT_FALSE(h.exists(std::string(kBindRules)));  // the last one removes the file
+}
+
+TEST(Binding, DriverctlCompatibilityWritesItsFileToo) {
+  Host h("sriov-nic");
+  BindOptions o;
+  o.persist = true;
+  o.driverctl = true;
+  ASSERT_TRUE(h.run(*h.bind({"0000:41:02.0"}, o)).ok());
+  EXPECT_EQ(h.reader.read("etc/driverctl.d/pci-0000:41:02.0").value(), "vfio-pci\n");
+  EXPECT_TRUE(parse_bind_rules(h.reader.read(std::string(kBindRules)).value()).bindings.at(0).driverctl);
   ASSERT_TRUE(h.run(*h.unbind({"0000:41:02.0"}, {.restore = true})).ok());
   EXPECT_FALSE(h.exists("etc/driverctl.d/pci-0000:41:02.0"));
-  EXPECT_EQ(h.kernel.driver_of("0000:41:02.0"), std::optional<std::string>("iavf"));
+  EXPECT_FALSE(h.exists(std::string(kBindRules)));
+}
+
+TEST(Binding, AnUnreadableRecordIsRefusedRatherThanLost) {
+  Host h("sriov-nic");
+  h.write(std::string(kBindRules), "# pcipass-bind address=0000:41:02.7 driver=vfio-pci ids=8086\n");
+  BindOptions o;
+  o.persist = true;
+  auto plan = h.bind({"0000:41:02.0"}, o);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), ErrorCode::Conflict);
+  EXPECT_NE(plan.error().message().find("69-pcipass-bind.rules line 1: ids: expected VVVV:DDDD"), std::string::npos)
+      << plan.error().message();
+  EXPECT_TRUE(h.bind({"0000:41:02.0"}).ok());  // without --persist the file is not touched
 }
 
 TEST(Binding, PersistenceFailureUndoesTheBind) {
@@ -181,7 +219,7 @@ TEST(Binding, PersistenceFailureUndoesTheBind) {
   auto ex = h.run(*h.bind({"0000:41:02.0"}, o));
   ASSERT_FALSE(ex.ok());
   EXPECT_TRUE(ex.rolled_back);
-  EXPECT_FALSE(h.exists("etc/driverctl.d/pci-0000:41:02.0"));
+  EXPECT_FALSE(h.exists(std::string(kBindRules)));
   EXPECT_EQ(h.kernel.driver_of("0000:41:02.0"), std::optional<std::string>("iavf"));
 }
 

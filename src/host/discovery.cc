@@ -1,5 +1,7 @@
 #include "host/discovery.h"
 
+#include "core/bind_persistence.h"
+
 #include <algorithm>
 #include <map>
 
@@ -274,6 +276,11 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
       if (std::binary_search(overrides->begin(), overrides->end(), file))
         if (auto text = sysfs.read("etc/driverctl.d/" + file)) d.persisted_override = trimmed(*text);
     }
+  if (auto text = sysfs.read(std::string(kBindRules), 1 << 20))  // pcipass's own: only for the device it was written for
+    for (const auto& b : parse_bind_rules(*text).bindings)
+      for (auto& d : out.devices)
+        if (d.address == b.address && b.same_ids(d.vendor_id, d.product_id, d.subsystem_vendor_id, d.subsystem_device_id))
+          d.persisted_override = b.driver;
   if (pci_ids_text) {
     std::set<std::pair<PciId, PciId>> wanted;
     for (const auto& d : out.devices) wanted.insert({d.vendor_id, d.product_id});

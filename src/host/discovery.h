@@ -22,7 +22,7 @@ struct DiscoveredDevice {
   std::optional<std::string> vendor_name, product_name, subsystem_name;  // from pci.ids
   std::optional<std::string> driver;
   std::optional<std::string> driver_override;
-  std::optional<std::string> persisted_override;  // driverctl's etc/driverctl.d/pci-ADDR (ours or its)
+  std::optional<std::string> persisted_override;  // pcipass's bind rule for it (ids match), else driverctl's file
   std::optional<uint32_t> numa_node;
   std::optional<uint32_t> iommu_group;
   std::vector<PciAddress> iommu_group_members;  // including this device

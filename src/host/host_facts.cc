@@ -14,12 +14,12 @@ HostPlatform platform_of(const Readiness& readiness) {
     if (item.name == "iommu") p.iommu = ok;
     else if (item.name == "interrupt-remapping") p.interrupt_remapping = item.status == CheckStatus::Ok;
     else if (item.name == "vfio-modules") p.vfio = ok;
-    if (ok || item.name.rfind("group", 0) == 0) continue;  // a group's trouble is per device, not the host's
+    if (item.status == CheckStatus::Ok || item.name.rfind("group", 0) == 0) continue;  // a group's trouble is per device
     std::string line = item.name + ": " + item.detail + (item.fix.empty() ? "" : "; fix: " + item.fix);
     for (auto& c : line)
       if (c == '\n') c = ' ';
     if (line.size() > 1024) line.resize(1024);
-    p.problems.push_back(std::move(line));
+    (ok ? p.warnings : p.problems).push_back(std::move(line));
   }
   return p;
 }

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "core/hex.h"
+#include "host/binding.h"
+#include "host/persistence.h"
 
 namespace pcipass {
 
@@ -153,6 +155,8 @@ Readiness check_readiness(const SysfsReader& sysfs, const Discovery& discovery, 
   for (const auto& c : critical)
     if (!by_address.count(c.address) || !by_address[c.address]->iommu_group)
       add("host-device " + c.address.to_string(), CheckStatus::Ok, c.address.to_string() + " " + c.why + " (never assigned without --force)");
+  for (const auto& f : persistence_findings(read_persistence_files(sysfs), discovery, critical))
+    add("persistence", CheckStatus::Warn, f.text, "");
   return r;
 }
 

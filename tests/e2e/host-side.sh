@@ -57,12 +57,55 @@ is "the NIC is back on e1000e" "$(drv $NIC2)" e1000e
 is "its driver_override is cleared" "$(cat /sys/bus/pci/devices/$NIC2/driver_override)" "(null)"
 
 echo "== persist"
+RULES=/etc/udev/rules.d/69-pcipass-bind.rules
 run 0 "bind --persist" pcipass bind --persist --vfio-group root $NIC
-is "driverctl file" "$(cat /etc/driverctl.d/pci-$NIC)" vfio-pci
+if grep -q "KERNEL==\"$NIC\", ATTR{vendor}==\"0x8086\", ATTR{device}==\"0x10d3\"" $RULES; then pass "the rule is keyed by address and ids"; else fail "no id-keyed rule"; cat $RULES; fi
+if [ ! -e "/etc/driverctl.d/pci-$NIC" ]; then pass "no driverctl file without --driverctl"; else fail "a driverctl file was written"; fi
 if grep -q 'SUBSYSTEM=="vfio", GROUP="root", MODE="0660"' /etc/udev/rules.d/70-pcipass-vfio.rules; then pass "udev rule"; else fail "udev rule"; fi
+# As after a reboot: the host driver has the NIC, the kernel has no override. Real udev
+# replays the add events, and pcipass's rule binds it again.
+echo $NIC > /sys/bus/pci/drivers/vfio-pci/unbind; echo > /sys/bus/pci/devices/$NIC/driver_override; echo $NIC > /sys/bus/pci/drivers_probe
+is "the NIC is on e1000e, as after a reboot" "$(drv $NIC)" e1000e
+# A record for the NVMe PF's address that says an e1000e NIC sat there (a re-enumeration):
+grep "$NIC" $RULES | sed "s/$NIC/$PF/g" >> $RULES
+ln -sf /e2e/bin/udevadm /tmp/systemd-udevd
+if /tmp/systemd-udevd --daemon --resolve-names=never 2>/tmp/udevd.err; then
+  udevadm trigger --action=add --subsystem-match=pci && udevadm settle --timeout=30
+  is "udev's add event binds the NIC by pcipass's rule" "$(drv $NIC)" vfio-pci
+  is "the rule whose ids do not fit leaves the PF alone" "$(drv $PF)" nvme
+  udevadm control --exit
+else
+  fail "systemd-udevd did not start: $(cat /tmp/udevd.err)"
+fi
+run 0 "check" pcipass check
+has "check flags the record whose address now holds another device" "$PF: persisted for vfio-pci as 8086:10d3"
+has "and names the device there now" "but 1b36:0010"
+run 0 "unbind --persisted-only forgets it, touching no device" pcipass unbind --persisted-only $PF
+is "the PF stays on nvme" "$(drv $PF)" nvme
 run 0 "unbind --restore forgets the override" pcipass unbind --restore $NIC
-if [ ! -e "/etc/driverctl.d/pci-$NIC" ]; then pass "driverctl file removed"; else fail "driverctl file still there"; fi
+if [ ! -e "$RULES" ]; then pass "the rules file went with the last binding"; else fail "rules file still there"; cat $RULES; fi
 is "the NIC is back on e1000e" "$(drv $NIC)" e1000e
+run 0 "bind --persist --driverctl" pcipass bind --persist --driverctl $NIC
+is "driverctl file" "$(cat /etc/driverctl.d/pci-$NIC)" vfio-pci
+run 0 "unbind --restore" pcipass unbind --restore $NIC
+if [ ! -e "/etc/driverctl.d/pci-$NIC" ]; then pass "driverctl file removed"; else fail "driverctl file still there"; fi
+
+echo "== rekey: a persisted binding follows its device to a new address (by fingerprint)"
+# NIC2 sits in hotplug slot 2 (its fingerprint). Its record is moved to 0000:05:00.0, as if
+# the bus had been renumbered since, and the NIC is on its host driver, as after that boot.
+run 0 "bind --persist NIC2" pcipass bind --persist $NIC2
+sed -i "s/$NIC2/0000:05:00.0/g" $RULES
+echo $NIC2 > /sys/bus/pci/drivers/vfio-pci/unbind; echo > /sys/bus/pci/devices/$NIC2/driver_override; echo $NIC2 > /sys/bus/pci/drivers_probe
+run 0 "check" pcipass check
+has "check says where the device went" "the device it was written for is at $NIC2 now"
+run 0 "bind --rekey" pcipass bind --rekey
+has "it says what moved" "0000:05:00.0 moved to $NIC2"
+is "NIC2 is bound again" "$(drv $NIC2)" vfio-pci
+if grep -q "address=$NIC2 driver=vfio-pci" $RULES && ! grep -q "0000:05:00.0" $RULES; then pass "the record moved"; else fail "the record did not move"; cat $RULES; fi
+run 0 "bind --rekey again: nothing to do" pcipass bind --rekey
+has "nothing to re-key" "nothing to re-key"
+run 0 "unbind --restore NIC2" pcipass unbind --restore $NIC2
+is "NIC2 back on e1000e" "$(drv $NIC2)" e1000e
 
 echo "== remove the VFs"
 run 0 "unbind the VF" pcipass unbind $VF0

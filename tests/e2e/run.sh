@@ -11,6 +11,8 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
   echo "e2e: SKIPPED: qemu-system-x86_64 is not installed and QEMU cannot run here (scripts/setup.sh installs qemu-system-x86)"
   exit 0
 fi
+udevadm=$(command -v udevadm || echo /bin/udevadm)
+[ -x "$udevadm" ] || { echo "e2e: FAILED: udevadm is missing (scripts/setup.sh installs udev)"; exit 1; }
 for tool in busybox cpio modprobe depmod; do
   command -v "$tool" >/dev/null || { echo "e2e: FAILED: $tool is missing (scripts/setup.sh installs busybox-static cpio kmod)"; exit 1; }
 done
@@ -19,7 +21,7 @@ done
 guest() {
   local script="$1"; shift
   local log; log="$(mktemp)"
-  env "$@" QUIET=1 LOG="$log" KROOT="$kdir" TIMEOUT="${E2E_TIMEOUT:-240}" "$here/run-guest.sh" "$here/$script" "$pcipass" "$here/guest-lib.sh"
+  env "$@" QUIET=1 LOG="$log" KROOT="$kdir" TIMEOUT="${E2E_TIMEOUT:-240}" "$here/run-guest.sh" "$here/$script" "$pcipass" "$here/guest-lib.sh" "$udevadm"
   local rc=$?
   sed -n '/E2E_TEST_BEGIN/,/E2E_TEST_END/p' "$log" | tr -d '\r'
   rm -f "$log"

@@ -12,7 +12,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems FROM hosts "
+  "platform_problems, platform_warnings FROM hosts "
   auto hs = run(s, only ? PCIPASS_HOST_COLUMNS "WHERE name = $1" : PCIPASS_HOST_COLUMNS "ORDER BY name", params, "hosts");
 #undef PCIPASS_HOST_COLUMNS
   if (!hs) return std::move(hs).error();
@@ -23,7 +23,8 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     if (hs->boolean(i, 2)) h.numa = std::vector<NumaCellSpec>{};
     if (hs->boolean(i, 3)) {
       auto flag = [&](int c) { return hs->null(i, c) ? std::nullopt : std::optional<bool>(hs->boolean(i, c)); };
-      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs->text(i, 7))};
+      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs->text(i, 7)),
+                                platform_problems_from_text(hs->text(i, 8))};
     }
     index[h.name] = out.size();
     out.push_back(std::move(h));

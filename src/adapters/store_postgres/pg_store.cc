@@ -187,16 +187,17 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
   }
   auto up = run(*session_,
                 "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, "
-                "platform_vfio, platform_problems) VALUES ($1, 1, $2, $3, $4, $5, $6, $7) "
+                "platform_vfio, platform_problems, platform_warnings) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) "
                 "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa, "
                 "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
                 "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
-                "platform_problems = excluded.platform_problems RETURNING generation",
+                "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings RETURNING generation",
                 {h.name, std::string(h.numa ? "true" : "false"), std::string(h.platform ? "true" : "false"),
                  flag_param(h.platform ? h.platform->iommu : std::nullopt),
                  flag_param(h.platform ? h.platform->interrupt_remapping : std::nullopt),
                  flag_param(h.platform ? h.platform->vfio : std::nullopt),
-                 h.platform ? platform_problems_text(h.platform->problems) : std::string()},
+                 h.platform ? platform_problems_text(h.platform->problems) : std::string(),
+                 h.platform ? platform_problems_text(h.platform->warnings) : std::string()},
                 what);
   if (!up) {
     if (up.error().code() == ErrorCode::Conflict)

@@ -126,18 +126,18 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
   Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, "
-               "platform_interrupt_remapping, platform_vfio, platform_problems) VALUES (?, 1, ?, ?, ?, ?, ?, ?) "
+               "platform_interrupt_remapping, platform_vfio, platform_problems, platform_warnings) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) "
                "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa, "
                "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
                "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
-               "platform_problems = excluded.platform_problems");
+               "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings");
   PCIPASS_SQL_OK(up, "put host");
   up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0}).bind(3, int64_t{h.platform ? 1 : 0});
   if (h.platform) {
     up.bind(4, h.platform->iommu).bind(5, h.platform->interrupt_remapping).bind(6, h.platform->vfio);
-    up.bind(7, platform_problems_text(h.platform->problems));
+    up.bind(7, platform_problems_text(h.platform->problems)).bind(8, platform_problems_text(h.platform->warnings));
   } else {
-    up.bind_null(4).bind_null(5).bind_null(6).bind(7, std::string());
+    up.bind_null(4).bind_null(5).bind_null(6).bind(7, std::string()).bind(8, std::string());
   }
   if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
   // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the unique key.
@@ -200,7 +200,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
   std::map<std::string, size_t> index;
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems FROM hosts "
+  "platform_problems, platform_warnings FROM hosts "
   Stmt hs(db_, cache_, only ? PCIPASS_HOST_COLUMNS "WHERE name = ?" : PCIPASS_HOST_COLUMNS "ORDER BY name");
 #undef PCIPASS_HOST_COLUMNS
   PCIPASS_SQL_OK(hs, "hosts");
@@ -212,7 +212,8 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     if (hs.integer(2)) h.numa = std::vector<NumaCellSpec>{};
     if (hs.integer(3)) {
       auto flag = [&](int c) { return hs.null(c) ? std::nullopt : std::optional<bool>(hs.integer(c) != 0); };
-      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs.text(7))};
+      h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs.text(7)),
+                                platform_problems_from_text(hs.text(8))};
     }
     index[h.name] = out.size();
     out.push_back(std::move(h));

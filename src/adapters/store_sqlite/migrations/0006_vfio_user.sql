@@ -1,3 +1,5 @@
+-- What `check` warns of on the host beside its problems (platform.warnings), one per line.
+ALTER TABLE hosts ADD COLUMN platform_warnings TEXT NOT NULL DEFAULT '';
 -- Who holds a device's VFIO group or device file open, as its agent saw (a VM, pcipass's
 -- or not); NULL: nobody, or an older agent that did not say.
 ALTER TABLE devices ADD COLUMN vfio_user TEXT;
