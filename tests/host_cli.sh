@@ -72,6 +72,14 @@ check forget-a-record-without-touching-the-device 0 "forget the persisted bindin
 check forget-touches-no-device 0 "would run 1 step:" -- "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/moved" 0000:41:00.0
 check forget-an-empty-address 0 "forget the persisted binding of 0000:43:00.1" -- \
   "$pcipass" unbind --persisted-only --dry-run --sysfs-root "$tmp/moved" 0000:43:00.1
+printf '{"format": "pcipass-host/1", "passthrough": [{"address": "0000:41:00.0"}]}\n' > "$tmp/stale.json"
+check apply-refuses-an-address-persisted-for-another-device 2 "passthrough[0]: 0000:41:00.0 was persisted for 1b36:0010, but 8086:1572 sits there now (renumbered?)" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$tmp/moved" "$tmp/stale.json"
+printf '{"format": "pcipass-host/1", "passthrough": [{"address": "0000:41:00.1"}]}\n' > "$tmp/follow.json"
+check apply-rekeys-a-moved-device 0 "0000:43:00.1 moved to 0000:41:00.1: its persisted binding follows it" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$tmp/moved" "$tmp/follow.json"
+check apply-rekey-is-one-step 0 "persist vfio-pci for 0000:41:00.1, forget 0000:43:00.1" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$tmp/moved" "$tmp/follow.json"
 check bind-needs-an-address 2 "no device given" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic"
 cp -a "$fx/shared-critical-group" "$tmp/dctl"
 mkdir -p "$tmp/dctl/etc/driverctl.d"; echo vfio-pci >"$tmp/dctl/etc/driverctl.d/pci-0000:02:00.0"

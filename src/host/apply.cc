@@ -1,7 +1,10 @@
 #include "host/apply.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
+
+#include "host/persistence.h"
 
 namespace pcipass {
 namespace {
@@ -77,9 +80,40 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   BindPlan plan;
   plan.notes = missing_passthrough(config, discovery);
   if (wanted.empty()) return plan;
-  auto state = read_device_states(sysfs, discovery, find_host_critical(sysfs, discovery));
-  const BindOptions o = bind_options(config);
-  auto bind = plan_bind(wanted, state, o, sysfs.exists("sys/bus/pci/drivers/" + o.driver), read_persistence_files(sysfs));
+  const auto critical = find_host_critical(sysfs, discovery);
+  auto state = read_device_states(sysfs, discovery, critical);
+  BindOptions o = bind_options(config);
+  const PersistenceFiles files = read_persistence_files(sysfs);
+  const BindRules rules = parse_bind_rules(files.bind_rules.value_or(""));
+  // A config address whose persisted record was written for another device: the bus was
+  // renumbered since, and binding what sits there now could take the wrong device.
+  for (size_t i = 0; i < config.passthrough.size(); ++i) {
+    const auto& w = config.passthrough[i];
+    if (!w.address) continue;
+    const PersistedBinding* b = binding_at(rules.bindings, *w.address);
+    auto here = std::find_if(discovery.devices.begin(), discovery.devices.end(), [&](const auto& d) { return d.address == *w.address; });
+    if (!b || here == discovery.devices.end() ||
+        b->same_ids(here->vendor_id, here->product_id, here->subsystem_vendor_id, here->subsystem_device_id))
+      continue;
+    std::string moved;
+    for (const auto& f : persistence_findings(files, discovery, critical))
+      if (f.address == *w.address && f.moved_to) moved = "; the device it was written for is at " + f.moved_to->to_string() + " now";
+    return Error(ErrorCode::Conflict, "passthrough[" + std::to_string(i) + "]: " + w.address->to_string() + " was persisted for " +
+                                          b->vendor_id.to_string() + ":" + b->device_id.to_string() + ", but " +
+                                          here->vendor_id.to_string() + ":" + here->product_id.to_string() +
+                                          " sits there now (renumbered?)" + moved +
+                                          ": fix the config's address, or forget the record with `pcipass unbind --persisted-only " +
+                                          w.address->to_string() + "`");
+  }
+  // Records whose device moved to an address this config binds are re-keyed: the new
+  // address is persisted, the old one forgotten, in the same step.
+  if (o.persist)
+    for (const auto& f : persistence_findings(files, discovery, critical))
+      if (f.moved_to && std::find(wanted.begin(), wanted.end(), *f.moved_to) != wanted.end()) {
+        o.forget.push_back(f.address);
+        plan.notes.push_back(f.address.to_string() + " moved to " + f.moved_to->to_string() + ": its persisted binding follows it");
+      }
+  auto bind = plan_bind(wanted, state, o, sysfs.exists("sys/bus/pci/drivers/" + o.driver), files);
   if (!bind) return std::move(bind).error();
   for (auto& n : plan.notes) bind->notes.push_back(std::move(n));
   return bind;
