@@ -33,6 +33,9 @@ struct DeviceFacts {
   // agent saw: the device is in use by a VM, pcipass's or not. nullopt: nobody, or the
   // agent did not say.
   std::optional<std::string> vfio_user;
+  // Whether its IOMMU group can be given to a guest at all, as its agent's `check` judged
+  // (false: a member is one the host depends on). nullopt: no group, or not said.
+  std::optional<bool> group_viable;
 
   DeviceType type() const {
     if (physfn) return DeviceType::Vf;

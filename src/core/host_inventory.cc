@@ -1,6 +1,7 @@
 #include "core/host_inventory.h"
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 
 namespace pcipass {
@@ -92,6 +93,14 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
     }
   }
 
+  // IOMMU groups one of whose reported endpoints the host uses: the agent's group_viable
+  // = false is then already explained by that member. Without one (the member is not in
+  // the report), the agent's word withholds the device.
+  std::set<uint32_t> explained_groups;
+  for (size_t i = 0; i < facts.size(); ++i)
+    if (facts[i].iommu_group && !facts[i].is_bridge() && !is_gone(i) && (facts[i].host_use || facts[i].vfio_user))
+      explained_groups.insert(*facts[i].iommu_group);
+
   // PFs one of whose VFs the host uses (a VF with host_use) or a VM holds open (a VF
   // with vfio_user): withheld themselves.
   std::map<PciAddress, std::pair<PciAddress, std::string>> host_used_vf, open_vf;
@@ -155,6 +164,11 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       }
       if (f.host_use && !spec.releases_host_use()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host depends on it: " + *f.host_use);
+        break;
+      }
+      if (f.group_viable == std::optional<bool>(false) && f.iommu_group && !explained_groups.count(*f.iommu_group)) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "its agent judged IOMMU group " + std::to_string(*f.iommu_group) +
+                                                                   " not viable: a member of it is one the host depends on");
         break;
       }
       if (f.host_use)

@@ -254,6 +254,25 @@ TEST(HostInventory, AnOpenVfAndItsPfAreWithheldWhateverTheSpecSays) {
   }
 }
 
+// The agent's group_viable = false withholds a device whose group member the report does
+// not explain; where the member is reported with host_use, its reason is the one given.
+TEST(HostInventory, AnUnviableGroupIsWithheldOnTheAgentsWord) {
+  auto lone = build(R"([
+    {"address": "0000:03:00.0", "vendor_id": "8086", "product_id": "1533", "numa_node": 0, "iommu_group": 20, "group_viable": false},
+    {"address": "0000:05:00.0", "vendor_id": "8086", "product_id": "1533", "numa_node": 0, "iommu_group": 21, "group_viable": true}])");
+  ASSERT_TRUE(lone->host.ok()) << lone->host.error().describe();
+  EXPECT_EQ(lone->host->unavailable_reason(at(*lone->host, "0000:03:00.0")),
+            "0000:03:00.0: its agent judged IOMMU group 20 not viable: a member of it is one the host depends on");
+  EXPECT_TRUE(lone->host->available(at(*lone->host, "0000:05:00.0")));
+  auto both = build(R"x([
+    {"address": "0000:02:00.0", "vendor_id": "8086", "product_id": "1533", "numa_node": 0, "iommu_group": 20, "group_viable": false,
+     "host_use": "carries the default route (eno1)"},
+    {"address": "0000:03:00.0", "vendor_id": "8086", "product_id": "1533", "numa_node": 0, "iommu_group": 20, "group_viable": false}])x");
+  ASSERT_TRUE(both->host.ok());
+  EXPECT_EQ(both->host->unavailable_reason(at(*both->host, "0000:03:00.0")),
+            "0000:03:00.0: IOMMU group 20 also holds 0000:02:00.0: the host depends on it: carries the default route (eno1)");
+}
+
 TEST(HostInventory, CpuAndMemoryReservations) {
   auto b = build("[]");
   auto& h = b->host.value();

@@ -41,13 +41,13 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
   for (const auto& [key, value] : v.members()) {
     static const std::set<std::string_view> kFields = [] {
       std::set<std::string_view> all{"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user"};
+                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user", "group_viable"};
       all.insert(kDiscoveryFields.begin(), kDiscoveryFields.end());
       return all;
     }();
     if (!kFields.count(key))
       return at(invalid("unknown key in a device (allowed: address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, "
-                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, and what discover adds)"),
+                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, group_viable, and what discover adds)"),
                 key);
   }
   for (const char* required : {"address", "vendor_id", "product_id"})
@@ -105,6 +105,10 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
     if (!text) return at(std::move(text).error(), "vfio_user");
     if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters naming who holds it open"), "vfio_user");
     d.vfio_user = *text;
+  }
+  if (const ConfigValue* g = optional_member(v, "group_viable")) {
+    if (!g->is_bool()) return at(invalid("expected true, false or null, got " + g->to_json()), "group_viable");
+    d.group_viable = g->as_bool();
   }
   if (const ConfigValue* f = optional_member(v, "fingerprint")) {
     auto text = read_string(*f);
@@ -248,6 +252,7 @@ ConfigValue reported_device_value(const ReportedDevice& device) {
   m.emplace_back("fingerprint", device.fingerprint.empty() ? ConfigValue::null() : ConfigValue::string(device.fingerprint));
   m.emplace_back("host_use", f.host_use ? ConfigValue::string(*f.host_use) : ConfigValue::null());
   m.emplace_back("vfio_user", f.vfio_user ? ConfigValue::string(*f.vfio_user) : ConfigValue::null());
+  m.emplace_back("group_viable", f.group_viable ? ConfigValue::boolean(*f.group_viable) : ConfigValue::null());
   return ConfigValue::object(std::move(m));
 }
 

@@ -6,7 +6,7 @@
 //   {"numa": [{"id", "cpus", "memory_mb", "socket"}] | null,
 //    "devices": [{"address", "vendor_id", "product_id", "class_code", "numa_node",
 //                 "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint",
-//                 "host_use", "vfio_user"}],
+//                 "host_use", "vfio_user", "group_viable"}],
 //    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text], "warnings": [text]} | null}
 // Every device field but address, vendor_id and product_id may be absent or null.
 // What discovery adds beside them (kDiscoveryFields: the driver, names, netdevs, ...)

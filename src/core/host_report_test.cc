@@ -14,7 +14,7 @@ constexpr std::string_view kDevice = R"({"address": "0000:02:00.0", "vendor_id":
 
 TEST(HostReport, PlatformAndHostUseRoundTrip) {
   auto r = parse_host_report(J(std::string(R"({"devices": [)") + std::string(kDevice) +
-                               R"x(, "host_use": "carries the default route (eno1)", "vfio_user": "qemu-system-x86 (pid 7)"}],
+                               R"x(, "host_use": "carries the default route (eno1)", "vfio_user": "qemu-system-x86 (pid 7)", "group_viable": false}],
       "platform": {"iommu": false, "interrupt_remapping": null, "vfio": true, "problems": ["iommu: none; fix: boot with intel_iommu=on"]}})x"));
   ASSERT_TRUE(r.ok()) << r.error().describe();
   ASSERT_TRUE(r->platform.has_value());
@@ -28,6 +28,8 @@ TEST(HostReport, PlatformAndHostUseRoundTrip) {
   EXPECT_EQ(again->devices[0].facts.host_use, r->devices[0].facts.host_use);
   EXPECT_EQ(r->devices[0].facts.vfio_user, std::optional<std::string>("qemu-system-x86 (pid 7)"));
   EXPECT_EQ(again->devices[0].facts.vfio_user, r->devices[0].facts.vfio_user);
+  EXPECT_EQ(r->devices[0].facts.group_viable, std::optional<bool>(false));
+  EXPECT_EQ(again->devices[0].facts.group_viable, r->devices[0].facts.group_viable);
 }
 
 TEST(HostReport, AnOlderAgentsReportSaysNothing) {
@@ -53,6 +55,7 @@ TEST(HostReport, BadHostFactsNameTheirPath) {
       {dev + R"(, "host_use": 5}]})", "devices[0].host_use"},
       {dev + R"(, "vfio_user": ""}]})", "devices[0].vfio_user"},
       {dev + R"(, "vfio_user": []}]})", "devices[0].vfio_user"},
+      {dev + R"(, "group_viable": "no"}]})", "devices[0].group_viable"},
   };
   for (const auto& c : cases) {
     auto r = parse_host_report(J(c.json));

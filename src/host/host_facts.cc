@@ -81,6 +81,14 @@ HostReport host_report_of(const SysfsReader& sysfs, const Discovery& d, const st
   HostReport r;
   if (!d.numa.empty()) r.numa = d.numa;
   const auto open = vfio_users(sysfs, d);
+  // A group is viable unless one of its endpoints (bridges aside) is one the host depends on.
+  std::map<uint32_t, bool> viable;
+  for (const auto& dev : d.devices)
+    if (dev.iommu_group && !dev.is_bridge()) {
+      auto [it, _] = viable.emplace(*dev.iommu_group, true);
+      for (const auto& c : critical)
+        if (c.address == dev.address) it->second = false;
+    }
   for (const auto& dev : d.devices) {
     ReportedDevice rd{dev.facts(), dev.fingerprint};
     for (const auto& c : critical)
@@ -88,6 +96,7 @@ HostReport host_report_of(const SysfsReader& sysfs, const Discovery& d, const st
     if (!rd.facts.host_use)
       if (auto used = vf_host_use(sysfs, dev)) rd.facts.host_use = used->substr(0, 1024);
     if (auto user = open.find(dev.address); user != open.end()) rd.facts.vfio_user = user->second.substr(0, 1024);
+    if (dev.iommu_group && !dev.is_bridge()) rd.facts.group_viable = viable[*dev.iommu_group];
     r.devices.push_back(std::move(rd));
   }
   r.platform = platform_of(readiness);

@@ -26,7 +26,8 @@ std::map<PciAddress, std::string> vfio_users(const SysfsReader& sysfs, const Dis
 
 // The report of a host: its devices (each with host_use when the host depends on it:
 // a host-critical device, or a VF on a host driver whose network interface is up; and
-// vfio_user when a process holds it open), its NUMA cells and its platform.
+// vfio_user when a process holds it open; group_viable for an endpoint in an IOMMU
+// group: false when a member is one the host depends on), its NUMA cells and platform.
 HostReport host_report_of(const SysfsReader& sysfs, const Discovery& discovery, const std::vector<CriticalDevice>& critical,
                           const Readiness& readiness);
 

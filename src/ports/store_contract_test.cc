@@ -94,6 +94,8 @@ TEST_P(StoreContract, HostFactsRoundTrip) {
   h.platform = HostPlatform{false, std::nullopt, true, {"iommu: no IOMMU is active; enable VT-d", "second problem"}};
   h.devices[0].facts.host_use = "carries the default route (ens1f0)";
   h.devices[1].facts.vfio_user = "qemu-system-x86 (pid 4242)";
+  h.devices[1].facts.group_viable = false;
+  h.devices[0].facts.group_viable = true;
   ASSERT_TRUE(s->put_host(h).ok());
   auto back = s->host("compute-1");
   ASSERT_TRUE(back.ok());
@@ -103,6 +105,9 @@ TEST_P(StoreContract, HostFactsRoundTrip) {
   EXPECT_FALSE(back->devices[1].facts.host_use.has_value());
   EXPECT_EQ(back->devices[1].facts.vfio_user, h.devices[1].facts.vfio_user);
   EXPECT_FALSE(back->devices[0].facts.vfio_user.has_value());
+  EXPECT_EQ(back->devices[0].facts.group_viable, std::optional<bool>(true));
+  EXPECT_EQ(back->devices[1].facts.group_viable, std::optional<bool>(false));
+  EXPECT_FALSE(plain->devices[1].facts.group_viable.has_value());
   h.platform = HostPlatform{true, true, true, {}};
   ASSERT_TRUE(s->put_host(h).ok());
   EXPECT_EQ(s->hosts()->front().platform, h.platform);

@@ -41,9 +41,9 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   }
   auto devs = run(s,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices WHERE host = $1 ORDER BY host, address"
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices WHERE host = $1 ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices ORDER BY host, address",
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices ORDER BY host, address",
                   params, "hosts");
   if (!devs) return std::move(devs).error();
   for (int i = 0; i < devs->rows(); ++i) {
@@ -69,6 +69,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     d.vanished = devs->boolean(i, 11);
     if (!devs->null(i, 12)) d.facts.host_use = devs->text(i, 12);
     if (!devs->null(i, 13)) d.facts.vfio_user = devs->text(i, 13);
+    if (!devs->null(i, 14)) d.facts.group_viable = devs->boolean(i, 14);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;

@@ -234,7 +234,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       return std::move(r).error();
   }
   if (!h.devices.empty()) {
-    std::vector<std::vector<Param>> cols(13);  // one per column but host
+    std::vector<std::vector<Param>> cols(14);  // one per column but host
     for (const auto& d : h.devices) {
       const auto& f = d.facts;
       cols[0].push_back(f.address.to_string());
@@ -250,14 +250,15 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       cols[10].push_back(std::string(d.vanished ? "true" : "false"));
       cols[11].push_back(f.host_use ? Param(*f.host_use) : std::nullopt);
       cols[12].push_back(f.vfio_user ? Param(*f.vfio_user) : std::nullopt);
+      cols[13].push_back(f.group_viable ? Param(std::string(*f.group_viable ? "true" : "false")) : std::nullopt);
     }
     std::vector<Param> params{h.name};
     for (const auto& col : cols) params.push_back(text_array(col));
     auto r = run(*session_,
                  "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user) SELECT $1, * FROM unnest($2::text[], $3::text[], "
+                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable) SELECT $1, * FROM unnest($2::text[], $3::text[], "
                  "$4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], "
-                 "$12::boolean[], $13::text[], $14::text[])",
+                 "$12::boolean[], $13::text[], $14::text[], $15::boolean[])",
                  params, what);
     if (!r) {
       if (r.error().code() == ErrorCode::Conflict) return invalid("host " + h.name + " reports one address twice");

@@ -167,7 +167,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     }
   }
   Stmt dev(db_, cache_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
     const auto& f = d.facts;
@@ -180,6 +180,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     else dev.bind_null(13);
     if (f.vfio_user) dev.bind(14, *f.vfio_user);
     else dev.bind_null(14);
+    dev.bind(15, f.group_viable);
     if (dev.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return invalid("host " + h.name + " reports one address twice");
       return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
@@ -229,9 +230,9 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
   Stmt devs(db_, cache_, only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices WHERE host = ? ORDER BY host, address"
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices WHERE host = ? ORDER BY host, address"
                              : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user FROM devices ORDER BY host, address");
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   if (only) devs.bind(1, *only);
   while (devs.step() == SQLITE_ROW) {
@@ -257,6 +258,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     d.vanished = devs.integer(11) != 0;
     if (!devs.null(12)) d.facts.host_use = devs.text(12);
     if (!devs.null(13)) d.facts.vfio_user = devs.text(13);
+    if (!devs.null(14)) d.facts.group_viable = devs.integer(14) != 0;
     out[it->second].devices.push_back(std::move(d));
   }
   return out;
