@@ -203,7 +203,7 @@ std::optional<HostFit> fit_pci(const HostInventory& host, const InstanceShape& s
       const Pool& pool = pools[used_pools[s]];
       const std::vector<DeviceIndex>* order = &pool.members;  // by address
       std::vector<DeviceIndex> pfs;
-      if (!pool.members.empty() && devices[pool.members.front()].type == DeviceType::Pf) {
+      if (pool.members.size() > 1 && devices[pool.members.front()].type == DeviceType::Pf) {
         pfs = pool.members;
         std::stable_sort(pfs.begin(), pfs.end(), [&](DeviceIndex a, DeviceIndex b) { return host.enabled_vfs(a) < host.enabled_vfs(b); });
         order = &pfs;

@@ -206,11 +206,12 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
   // PF -> VF lists.
   for (size_t i = 0; i < h.devices_.size(); ++i) {
     if (h.devices_[i].type != DeviceType::Pf) continue;
-    PfChildren pc{static_cast<DeviceIndex>(i), static_cast<uint32_t>(h.vf_list_.size()), 0};
+    PfChildren pc{static_cast<DeviceIndex>(i), static_cast<uint32_t>(h.vf_list_.size()), 0, 0};
     for (size_t j = 0; j < h.devices_.size(); ++j)
       if (h.devices_[j].parent == static_cast<DeviceIndex>(i)) {
         h.vf_list_.push_back(static_cast<DeviceIndex>(j));
         ++pc.count;
+        if (!h.devices_[j].gone) ++pc.enabled;
       }
     h.pf_children_.push_back(pc);
   }
@@ -251,13 +252,13 @@ std::optional<DeviceIndex> HostInventory::find(PciAddress address) const {
 }
 
 uint32_t HostInventory::enabled_vfs(DeviceIndex pf) const {
-  auto vfs = vfs_of(pf);
-  return static_cast<uint32_t>(std::count_if(vfs.begin(), vfs.end(), [&](DeviceIndex v) { return !devices_[v].gone; }));
+  auto it = std::lower_bound(pf_children_.begin(), pf_children_.end(), pf, [](const PfChildren& c, DeviceIndex x) { return c.pf < x; });
+  return it != pf_children_.end() && it->pf == pf ? it->enabled : 0;
 }
 
 std::span<const DeviceIndex> HostInventory::vfs_of(DeviceIndex pf) const {
-  for (const auto& pc : pf_children_)
-    if (pc.pf == pf) return std::span<const DeviceIndex>(vf_list_).subspan(pc.offset, pc.count);
+  auto it = std::lower_bound(pf_children_.begin(), pf_children_.end(), pf, [](const PfChildren& c, DeviceIndex x) { return c.pf < x; });
+  if (it != pf_children_.end() && it->pf == pf) return std::span<const DeviceIndex>(vf_list_).subspan(it->offset, it->count);
   return {};
 }
 

@@ -212,7 +212,7 @@ class HostInventory {
   std::vector<NumaCell> cells_;
   bool has_numa_data_ = false;
   // PF -> VFs, as (pf, offset, count) into vf_list_.
-  struct PfChildren { DeviceIndex pf; uint32_t offset; uint32_t count; };
+  struct PfChildren { DeviceIndex pf; uint32_t offset; uint32_t count; uint32_t enabled; };  // by pf
   std::vector<PfChildren> pf_children_;
   std::vector<DeviceIndex> vf_list_;
   std::optional<uint32_t> total_vcpus_;
