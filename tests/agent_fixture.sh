@@ -142,5 +142,13 @@ check "the device list cuts a long reason short" 0 "0000:06:00.0: the host depen
 check "device show gives it whole: the drive under a mounted filesystem" 0 "holds the mounted filesystem /var/lib/libvirt/images (/dev/nvme0n1p2)" -- \
   "$PCIPASS" device show uses-1 0000:06:00.0
 check "the swap drive" 0 "holds active swap (/dev/nvme1n1p1)" -- "$PCIPASS" device list --host uses-1
+# A PF declared fixed (its card cannot be assumed reconfigurable): with VFs it is never
+# handed out whole, and device show says so; without VFs it is, as it is.
+sed -i 's|^device_spec = {"vendor_id": "8086"}$|device_spec = {"vendor_id": "8086", "product_id": "1572", "pcipass_fixed": true}\ndevice_spec = {"vendor_id": "8086"}|' "$work/pci.conf"
+check "the configuration with a fixed PF is taken" 0 "" -- "$PCIPASS" config reload
+check "the fixed PF with VFs is withheld, saying why" 0 "its mode is fixed (pcipass_fixed in device_spec): it keeps its 4 VF(s)" -- \
+  "$PCIPASS" device show fixture-1 0000:41:00.0
+check "device show says it is fixed" 0 "its mode is never changed" -- "$PCIPASS" device show fixture-1 0000:41:00.0
+check "a PF request takes the fixed PF without VFs" 0 "0000:42:00.1" -- "$PCIPASS" server create vm-fixed --flavor pf1 --host fixture-1
 echo "agent_fixture: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

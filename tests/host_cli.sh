@@ -80,6 +80,15 @@ check apply-rekeys-a-moved-device 0 "0000:43:00.1 moved to 0000:41:00.1: its per
   "$pcipass" apply --dry-run --sysfs-root "$tmp/moved" "$tmp/follow.json"
 check apply-rekey-is-one-step 0 "persist vfio-pci for 0000:41:00.1, forget 0000:43:00.1" -- \
   "$pcipass" apply --dry-run --sysfs-root "$tmp/moved" "$tmp/follow.json"
+printf '{"format": "pcipass-host/1", "fixed": ["0000:41:00.0"], "sriov": [{"pf": "0000:41:00.0", "vfs": 8}]}\n' > "$tmp/fixed-sriov.json"
+check apply-never-changes-a-fixed-pfs-vf-count 2 "sriov[0].pf: 0000:41:00.0 is declared fixed (fixed[0]): pcipass never changes its VF count" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/fixed-sriov.json"
+printf '{"format": "pcipass-host/1", "fixed": ["0000:41:00.0"], "passthrough": [{"address": "0000:41:00.0"}], "force": true}\n' > "$tmp/fixed-bind.json"
+check apply-never-binds-a-fixed-pf-with-vfs-whole 2 "0000:41:00.0 is declared fixed (fixed[0]) and has 4 VF(s): binding it whole would remove them" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/fixed-bind.json"
+printf '{"format": "pcipass-host/1", "fixed": ["41:00.0"]}\n' > "$tmp/fixed-short.json"
+check apply-fixed-needs-full-addresses 2 "fixed[0]: required full DDDD:BB:SS.F PCI address" -- \
+  "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/fixed-short.json"
 check bind-needs-an-address 2 "no device given" -- "$pcipass" bind --dry-run --sysfs-root "$fx/sriov-nic"
 cp -a "$fx/shared-critical-group" "$tmp/dctl"
 mkdir -p "$tmp/dctl/etc/driverctl.d"; echo vfio-pci >"$tmp/dctl/etc/driverctl.d/pci-0000:02:00.0"

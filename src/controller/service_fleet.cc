@@ -87,6 +87,7 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
     v.problems = p->second;
   if (v.status == DeviceStatus::Unavailable) v.reason = h.blocked().empty() || !h.available(di) ? h.unavailable_reason(di) : "host blocked: " + h.blocked();
   if (d.parent) v.physfn = h.devices()[*d.parent].address;
+  v.fixed = h.fixed(di);
   std::optional<DeviceView::Detail> more;
   if (detail) more.emplace();
   if (d.pool) {

@@ -71,6 +71,7 @@ struct DeviceView {
   std::vector<std::string> aliases;   // the aliases that admit it
   std::optional<PciAddress> physfn;
   std::vector<std::string> problems;  // why its holding breaks a rule (see Health)
+  bool fixed = false;                  // its mode is never changed (pcipass_fixed)
   // With detail (show device):
   struct Detail {
     std::vector<std::pair<std::string, std::optional<std::string>>> tags;  // from its device_spec entry

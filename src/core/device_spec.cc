@@ -33,10 +33,10 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-constexpr std::array<std::string_view, 13> kKnownKeys = {
+constexpr std::array<std::string_view, 14> kKnownKeys = {
     "address", "devname", "vendor_id", "product_id", "physical_network", "trusted",
     "remote_managed", "resource_class", "traits", "managed", "live_migratable", "one_time_use",
-    "pcipass_release_host_use"};
+    "pcipass_release_host_use", "pcipass_fixed"};
 constexpr std::array<std::string_view, 5> kBooleanTags = {"trusted", "remote_managed", "managed",
                                                           "live_migratable", "one_time_use"};
 
@@ -236,6 +236,10 @@ Result<DeviceSpec> DeviceSpec::parse(const ConfigValue& value, std::vector<std::
       if (*b)
         warnings.push_back("pcipass_release_host_use: devices this entry admits are handed out even where the host "
                            "depends on them (each such device is logged)");
+    } else if (key == "pcipass_fixed") {
+      std::optional<bool> b = v.is_bool() ? std::optional<bool>(v.as_bool()) : v.is_string() ? parse_bool_like(v.as_string()) : std::nullopt;
+      if (!b) return in_key(invalid("expected true or false, got " + v.to_json()));
+      spec.fixed_ = *b;
     } else if (key == "resource_class") {
       if (!v.is_string()) return in_key(invalid(std::string("expected a string, got ") + kind_name(v.kind())));
       spec.placement_tags_.push_back({key, normalize_resource_class(v.as_string())});

@@ -66,6 +66,11 @@ class DeviceSpec {
   // where the host's agent says the host depends on it (a deliberate act, logged per host;
   // never a pool tag, so it does not split pools).
   bool releases_host_use() const { return release_host_use_; }
+  // "pcipass_fixed": true: the card is in a configuration that cannot be assumed to be
+  // reconfigurable (the Nova PF spec's words). pcipass never changes a PF's mode: a PF
+  // this entry admits that has VFs enabled is never handed out whole (that would remove
+  // them), and pcipass creates no VFs on one without. Never a pool tag.
+  bool fixed() const { return fixed_; }
   const std::string& source() const { return source_; }
 
  private:
@@ -76,6 +81,7 @@ class DeviceSpec {
   std::vector<Tag> placement_tags_;  // resource_class, traits (normalised, informational)
   bool remote_managed_ = false;
   bool release_host_use_ = false;
+  bool fixed_ = false;
   std::string source_;
 };
 

@@ -1,5 +1,6 @@
 #include "core/host_config.h"
 
+#include <map>
 #include <set>
 
 namespace pcipass {
@@ -28,7 +29,7 @@ Result<PciAddress> full_address(const ConfigValue& v) {
 
 Result<HostConfig> parse_host_config(const ConfigValue& root) {
   if (!root.is_object()) return invalid(std::string("a host config must be a JSON object, got ") + kind_name(root.kind()));
-  auto keys = reject_unknown_keys(root, {"format", "sriov", "passthrough", "persist", "driverctl", "force", "vfio"}, "a host config");
+  auto keys = reject_unknown_keys(root, {"format", "sriov", "passthrough", "fixed", "persist", "driverctl", "force", "vfio"}, "a host config");
   if (!keys) return std::move(keys).error();
   const ConfigValue* format = root.find("format");
   if (!format || !format->is_string() || format->as_string() != kHostConfigFormat)
@@ -57,6 +58,18 @@ Result<HostConfig> parse_host_config(const ConfigValue& root) {
       c.vfio_mode = *s;
     }
   }
+  // PFs whose mode pcipass never changes: no VF count set, never bound whole while they have VFs.
+  std::map<PciAddress, size_t> fixed_at;
+  if (const ConfigValue* list = root.find("fixed")) {
+    if (!list->is_array()) return at(invalid("expected a list of PF addresses"), {"fixed"});
+    for (size_t i = 0; i < list->items().size(); ++i) {
+      const std::string idx = "[" + std::to_string(i) + "]";
+      auto a = full_address(list->items()[i]);
+      if (!a) return at(std::move(a).error(), {"fixed", idx});
+      if (!fixed_at.emplace(*a, i).second) return at(invalid(a->to_string() + " is listed twice"), {"fixed", idx});
+      c.fixed.push_back(*a);
+    }
+  }
   std::set<PciAddress> pfs;
   if (const ConfigValue* list = root.find("sriov")) {
     if (!list->is_array()) return at(invalid("expected a list"), {"sriov"});
@@ -72,6 +85,10 @@ Result<HostConfig> parse_host_config(const ConfigValue& root) {
       auto a = full_address(*pf);
       if (!a) return at(std::move(a).error(), {"sriov", idx, "pf"});
       if (!pfs.insert(*a).second) return at(invalid(a->to_string() + " is listed twice"), {"sriov", idx, "pf"});
+      if (auto f = fixed_at.find(*a); f != fixed_at.end())
+        return at(invalid(a->to_string() + " is declared fixed (fixed[" + std::to_string(f->second) +
+                          "]): pcipass never changes its VF count"),
+                  {"sriov", idx, "pf"});
       w.pf = *a;
       const ConfigValue* vfs = e.find("vfs");
       if (!vfs) return at(invalid("missing vfs"), {"sriov", idx});

@@ -29,6 +29,7 @@ struct PassthroughWanted {
 struct HostConfig {
   std::vector<SriovWanted> sriov;
   std::vector<PassthroughWanted> passthrough;
+  std::vector<PciAddress> fixed;  // PFs whose mode pcipass never changes (see DeviceSpec::fixed)
   bool persist = true;     // pcipass's id-keyed udev rules
   bool driverctl = false;  // with persist: driverctl's address-only files too
   bool force = false;

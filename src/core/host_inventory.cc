@@ -104,8 +104,10 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
   // PFs one of whose VFs the host uses (a VF with host_use) or a VM holds open (a VF
   // with vfio_user): withheld themselves.
   std::map<PciAddress, std::pair<PciAddress, std::string>> host_used_vf, open_vf;
+  std::map<PciAddress, uint32_t> vfs_enabled;
   for (size_t i = 0; i < facts.size(); ++i) {
     if (!facts[i].physfn || is_gone(i)) continue;
+    ++vfs_enabled[*facts[i].physfn];
     if (facts[i].host_use) host_used_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].host_use});
     if (facts[i].vfio_user) open_vf.emplace(*facts[i].physfn, std::pair{facts[i].address, *facts[i].vfio_user});
   }
@@ -141,6 +143,7 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       }
       if (!spec.matches(f, target)) continue;
       if (d.bridge) break;  // bridges are never handed to guests
+      if (spec.fixed()) h.fixed_.push_back(static_cast<DeviceIndex>(k));
       if (!unready.empty()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
         break;
@@ -154,6 +157,11 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "its VF " + vf->second.first.to_string() +
                                                                    " is in use on the host: its VFIO device is open by " +
                                                                    vf->second.second + " (handing the PF out would remove it)");
+        break;
+      }
+      if (auto n = vfs_enabled.find(f.address); spec.fixed() && d.type == DeviceType::Pf && n != vfs_enabled.end()) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "its mode is fixed (pcipass_fixed in device_spec): it keeps its " +
+                                                                   std::to_string(n->second) + " VF(s), so it is never handed out whole");
         break;
       }
       if (auto vf = host_used_vf.find(f.address); vf != host_used_vf.end() && !spec.releases_host_use()) {

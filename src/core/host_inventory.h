@@ -194,6 +194,8 @@ class HostInventory {
   // not); and why the whole host cannot do passthrough (empty: it can, or did not say).
   std::string withheld_reason(DeviceIndex i) const;
   const std::string& unready() const { return unready_; }
+  // Admitted by a device_spec entry with pcipass_fixed: its mode is never changed.
+  bool fixed(DeviceIndex i) const { return std::binary_search(fixed_.begin(), fixed_.end(), i); }
 
  private:
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
@@ -206,6 +208,7 @@ class HostInventory {
   std::vector<std::string> config_findings_;
   std::string unready_;
   std::vector<std::pair<DeviceIndex, std::string>> withheld_;  // by index
+  std::vector<DeviceIndex> fixed_;                             // sorted
   std::vector<Device> devices_;  // sorted by address
   std::vector<Pool> pools_;
   std::vector<IommuGroup> groups_;

@@ -273,6 +273,29 @@ TEST(HostInventory, AnUnviableGroupIsWithheldOnTheAgentsWord) {
             "0000:03:00.0: IOMMU group 20 also holds 0000:02:00.0: the host depends on it: carries the default route (eno1)");
 }
 
+// pcipass_fixed: a PF with VFs enabled is never handed out whole (that would change its
+// mode); one without VFs is, as it is; the VFs of a fixed PF are offered.
+TEST(HostInventory, AFixedPfKeepsItsMode) {
+  const char* devices = R"([
+    {"address": "0000:41:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 4},
+    {"address": "0000:41:02.0", "vendor_id": "8086", "product_id": "154c", "numa_node": 0, "physfn": "0000:41:00.0"},
+    {"address": "0000:42:00.0", "vendor_id": "8086", "product_id": "1572", "numa_node": 0, "sriov_totalvfs": 4}])";
+  auto b = build(devices, R"([{"vendor_id": "8086", "product_id": "1572", "pcipass_fixed": true}, {"vendor_id": "*"}])");
+  ASSERT_TRUE(b->host.ok()) << b->host.error().describe();
+  const auto& h = *b->host;
+  EXPECT_FALSE(h.available(at(h, "0000:41:00.0")));
+  EXPECT_EQ(h.unavailable_reason(at(h, "0000:41:00.0")),
+            "0000:41:00.0: its mode is fixed (pcipass_fixed in device_spec): it keeps its 1 VF(s), so it is never handed out whole");
+  EXPECT_TRUE(h.available(at(h, "0000:42:00.0")));
+  EXPECT_TRUE(h.available(at(h, "0000:41:02.0")));
+  EXPECT_TRUE(h.fixed(at(h, "0000:41:00.0")));
+  EXPECT_TRUE(h.fixed(at(h, "0000:42:00.0")));
+  EXPECT_FALSE(h.fixed(at(h, "0000:41:02.0")));  // admitted by the second entry
+  auto bad = build(devices, R"([{"vendor_id": "8086", "pcipass_fixed": "sometimes"}])");
+  ASSERT_FALSE(bad->host.ok());
+  EXPECT_NE(bad->host.error().describe().find("pcipass_fixed"), std::string::npos) << bad->host.error().describe();
+}
+
 TEST(HostInventory, CpuAndMemoryReservations) {
   auto b = build("[]");
   auto& h = b->host.value();

@@ -80,6 +80,15 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   BindPlan plan;
   plan.notes = missing_passthrough(config, discovery);
   if (wanted.empty()) return plan;
+  for (PciAddress a : wanted) {
+    auto fixed = std::find(config.fixed.begin(), config.fixed.end(), a);
+    if (fixed == config.fixed.end()) continue;
+    for (const auto& d : discovery.devices)
+      if (d.address == a && !d.virtfns.empty())
+        return Error(ErrorCode::Conflict, a.to_string() + " is declared fixed (fixed[" + std::to_string(fixed - config.fixed.begin()) +
+                                              "]) and has " + std::to_string(d.virtfns.size()) +
+                                              " VF(s): binding it whole would remove them; pcipass never changes its mode");
+  }
   const auto critical = find_host_critical(sysfs, discovery);
   auto state = read_device_states(sysfs, discovery, critical);
   BindOptions o = bind_options(config);

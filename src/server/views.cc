@@ -91,6 +91,7 @@ Json device_json(const DeviceView& d) {
   }
   j["aliases"] = d.aliases;
   if (d.physfn) j["physfn"] = d.physfn->to_string();
+  if (d.fixed) j["fixed"] = "its mode is never changed (pcipass_fixed in device_spec)";
   if (!d.problems.empty()) j["problems"] = d.problems;
   if (!d.detail) return j;
   j["vfs"] = addresses(d.detail->vfs);
