@@ -38,6 +38,9 @@ check sriov-too-many 2 "the device supports at most 64" -- "$pcipass" sriov --dr
 check sriov-same 0 "already has 4 VFs" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.0 4
 check sriov-negative 2 "must be 0 to 65535" -- "$pcipass" sriov --dry-run --sysfs-root "$fx/sriov-nic" 0000:41:00.1 -- -1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cp -a "$fx/sriov-nic" "$tmp/open"; mkdir -p "$tmp/open/proc/4242/fd"; echo qemu-system-x86 >"$tmp/open/proc/4242/comm"; ln -s /dev/vfio/53 "$tmp/open/proc/4242/fd/9"
+check bind-pf-names-who-holds-its-vf 2 "its VF 0000:41:02.3 is bound to vfio-pci and qemu-system-x86 (pid 4242) holds it open" -- \
+  "$pcipass" bind --dry-run --sysfs-root "$tmp/open" 0000:41:00.0
 printf '{"format": "pcipass-host/1", "sriov": [{"pf": "0000:41:00.1", "vfs": 2, "autoprobe": false}],\n "passthrough": [{"vendor_id": "8086", "product_id": "154c"}]}\n' > "$tmp/host.json"
 check apply-plan 0 "devices the new VFs bring are matched again" -- "$pcipass" apply --dry-run --sysfs-root "$fx/sriov-nic" "$tmp/host.json"
 check apply-drift 1 "drift: PF 0000:41:00.1 has 0 VFs, the config wants 2" -- "$pcipass" apply --drift --sysfs-root "$fx/sriov-nic" "$tmp/host.json"

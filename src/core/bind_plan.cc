@@ -66,10 +66,13 @@ Result<std::vector<const DeviceState*>> expand(const std::vector<PciAddress>& re
     // Leaving its driver removes a PF's VFs (as `sriov` changing the count does).
     if (d->driver != o.driver && !o.force)
       for (const auto& [vf, driver] : d->vfs)
-        if (driver == std::optional<std::string>("vfio-pci"))
-          return Error(ErrorCode::Conflict, a.to_string() + ": refused, its VF " + vf.to_string() +
-                                                " is bound to vfio-pci and may be in use by a VM, and binding the PF "
-                                                "removes its VFs; unbind the VF or use --force");
+        if (driver == std::optional<std::string>("vfio-pci")) {
+          std::string holder = " and may be in use by a VM";
+          for (const auto& [open_vf, who] : d->vfs_open)
+            if (open_vf == vf) holder = " and " + who + " holds it open";
+          return Error(ErrorCode::Conflict, a.to_string() + ": refused, its VF " + vf.to_string() + " is bound to vfio-pci" + holder +
+                                                ", and binding the PF removes its VFs; unbind the VF or use --force");
+        }
     for (PciAddress m : d->group) {
       const DeviceState* member = lookup(state, m);
       if (!member) return Error(ErrorCode::Internal, m.to_string() + ": group member missing from the host state");

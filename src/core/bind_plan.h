@@ -47,6 +47,7 @@ struct DeviceState {
   std::string fingerprint;                     // discovery's
   // A PF's VFs and their drivers: they disappear when the PF leaves its driver.
   std::vector<std::pair<PciAddress, std::optional<std::string>>> vfs;
+  std::vector<std::pair<PciAddress, std::string>> vfs_open;  // VFs a process holds open, and who
 };
 
 struct BindOptions {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "host/host_facts.h"
+
 namespace pcipass {
 
 PersistenceFiles read_persistence_files(const SysfsReader& sysfs) {
@@ -21,6 +23,7 @@ std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Disc
                                             const std::vector<CriticalDevice>& critical) {
   std::map<PciAddress, std::string> why;
   for (const auto& c : critical) why[c.address] = c.why;
+  const auto open = vfio_users(sysfs, discovery);
   std::vector<DeviceState> out;
   for (const auto& d : discovery.devices) {
     DeviceState s;
@@ -39,6 +42,7 @@ std::vector<DeviceState> read_device_states(const SysfsReader& sysfs, const Disc
     for (PciAddress vf : d.virtfns) {
       auto it = std::find_if(discovery.devices.begin(), discovery.devices.end(), [&](const DiscoveredDevice& x) { return x.address == vf; });
       s.vfs.emplace_back(vf, it == discovery.devices.end() ? std::nullopt : it->driver);
+      if (auto who = open.find(vf); who != open.end()) s.vfs_open.emplace_back(vf, who->second);
     }
     out.push_back(std::move(s));
   }
