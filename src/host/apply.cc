@@ -94,6 +94,7 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   BindOptions o = bind_options(config);
   const PersistenceFiles files = read_persistence_files(sysfs);
   const BindRules rules = parse_bind_rules(files.bind_rules.value_or(""));
+  const auto findings = persistence_findings(files, discovery, critical);
   // A config address whose persisted record was written for another device: the bus was
   // renumbered since, and binding what sits there now could take the wrong device.
   for (size_t i = 0; i < config.passthrough.size(); ++i) {
@@ -105,7 +106,7 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
         b->same_ids(here->vendor_id, here->product_id, here->subsystem_vendor_id, here->subsystem_device_id))
       continue;
     std::string moved;
-    for (const auto& f : persistence_findings(files, discovery, critical))
+    for (const auto& f : findings)
       if (f.address == *w.address && f.moved_to) moved = "; the device it was written for is at " + f.moved_to->to_string() + " now";
     return Error(ErrorCode::Conflict, "passthrough[" + std::to_string(i) + "]: " + w.address->to_string() + " was persisted for " +
                                           b->vendor_id.to_string() + ":" + b->device_id.to_string() + ", but " +
@@ -117,7 +118,7 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   // Records whose device moved to an address this config binds are re-keyed: the new
   // address is persisted, the old one forgotten, in the same step.
   if (o.persist)
-    for (const auto& f : persistence_findings(files, discovery, critical))
+    for (const auto& f : findings)
       if (f.moved_to && std::find(wanted.begin(), wanted.end(), *f.moved_to) != wanted.end()) {
         o.forget.push_back(f.address);
         plan.notes.push_back(f.address.to_string() + " moved to " + f.moved_to->to_string() + ": its persisted binding follows it");

@@ -31,9 +31,7 @@ std::optional<std::string> vf_host_use(const SysfsReader& sysfs, const Discovere
   for (const auto& n : dev.netdevs) {
     auto state = sysfs.read("sys/class/net/" + n + "/operstate");
     if (!state) continue;
-    std::string s = *state;
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    if (s == "up") return "its network interface " + n + " is up on the host (driver " + *dev.driver + ")";
+    if (trim(*state) == "up") return "its network interface " + n + " is up on the host (driver " + *dev.driver + ")";
   }
   return std::nullopt;
 }

@@ -141,13 +141,16 @@ TEST_P(ConnectionTest, IdleSlowAndTricklingConnectionsDoNotTakeTheApiFromOthers)
   for (int fd : tricklers) ::close(fd);
 }
 
-TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdle) {
+// Every deadline `deadline`, at most 20 connections.
+HttpServerOptions with_deadlines(std::chrono::milliseconds deadline) {
   HttpServerOptions options;
-  options.header_timeout = std::chrono::milliseconds(800);
-  options.idle_timeout = std::chrono::milliseconds(800);
-  options.body_timeout = std::chrono::milliseconds(800);
+  options.header_timeout = options.idle_timeout = options.body_timeout = deadline;
   options.max_connections = 20;
-  auto s = start(db(), true, 1 << 20, options);
+  return options;
+}
+
+TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdle) {
+  auto s = start(db(), true, 1 << 20, with_deadlines(std::chrono::milliseconds(800)));
   ASSERT_TRUE(s);
   // A request line that never ends is closed after the header deadline.
   const int loris = connect_to(s->port());
@@ -174,12 +177,7 @@ TEST_P(ConnectionTest, DeadlinesCloseTheSlowAndTheIdle) {
 // server takes connections again. The deadlines are long here, so that the held
 // connections stay open however slow the machine is.
 TEST_P(ConnectionTest, TheCapRefusesOneMoreAndLetsGoOfNone) {
-  HttpServerOptions options;
-  options.header_timeout = std::chrono::seconds(60);
-  options.idle_timeout = std::chrono::seconds(60);
-  options.body_timeout = std::chrono::seconds(60);
-  options.max_connections = 20;
-  auto s = start(db(), true, 1 << 20, options);
+  auto s = start(db(), true, 1 << 20, with_deadlines(std::chrono::seconds(60)));
   ASSERT_TRUE(s);
   std::vector<int> held;
   for (int i = 0; i < 20; ++i) held.push_back(connect_to(s->port()));
