@@ -51,6 +51,7 @@ void add_problem(std::vector<std::string>& list, std::string line) {
 
 Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std::map<std::string, std::vector<VanishedDevice>>& vanished,
                                   Problems& problems) {
+  status_[in.id] = in.state.status;
   auto hi = fleet.find_host(in.host);
   if (!hi) {
     add_problem(problems.servers[in.id], "it is on host " + in.host + ", which the store does not hold");
@@ -166,18 +167,25 @@ Status Controller::reload() {
   std::map<std::string, uint64_t> generation;
   std::map<std::string, std::vector<VanishedDevice>> vanished;
   Problems found;
+  std::set<std::string> managing;
   for (const auto& h : *hosts) {
     auto inv = inventory_or_empty(h, *fleet, found);
     if (!inv) return std::move(inv).error();
     note_vanished(h, vanished);
     built.push_back(std::move(*inv));
     generation[h.name] = h.generation;
+    if (h.manages_devices) managing.insert(h.name);
   }
   if (auto added = fleet->add_hosts(std::move(built)); !added) return std::move(added).error();
+  status_.clear();
   for (const auto& in : *instances)
     if (auto st = apply_instance(*fleet, in, vanished, found); !st) return st;
   fleet_ = std::move(fleet);
-  generation_ = std::move(generation);
+  managing_ = std::move(managing);
+  std::swap(generation_, generation);
+  if (on_change_)
+    for (const auto& [name, g] : generation_)
+      if (auto was = generation.find(name); was == generation.end() || was->second != g) on_change_(name);
   vanished_ = std::move(vanished);
   host_problems_.clear();
   server_problems_.clear();
@@ -197,14 +205,16 @@ Status Controller::rebuild_host(const std::string& name) {
   auto evicted = fleet_->replace_host(std::move(*inv));
   if (!evicted) return std::move(evicted).error();
   note_vanished(*h, vanished_);
+  note_host(*h);
   std::set<std::string> servers;
+  for (const auto& id : *evicted) status_.erase(id);
   for (const auto& in : *on) {
     servers.insert(in.id);
     if (auto st = apply_instance(*fleet_, in, vanished_, found); !st) return st;
   }
   for (const auto& id : *evicted) servers.insert(id);
   settle_problems(found, {name}, servers);
-  generation_[name] = h->generation;
+  set_generation(name, h->generation);
   return ok_status();
 }
 
@@ -373,6 +383,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.flavor = flavor_name;
     row.flavor_revision = (*flavor)->record.revision;
     row.extra_specs = (*flavor)->record.extra_specs;
+    row.state.status = initial_status(manages_devices(planned->host));
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
     for (const auto& c : planned->cells) row.cells.push_back({c.cell_id, {c.vcpus, c.memory_mb}});
@@ -402,7 +413,8 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       if (auto st = rebuild_host(host_name); !st)
         if (auto full = reload(); !full) return std::move(full).error();
     } else {
-      generation_[host_name] = *written;
+      status_[id] = row.state.status;
+      set_generation(host_name, *written);
     }
     ServerPlacement out;
     out.id = id;
@@ -423,6 +435,7 @@ Status Controller::delete_server(const std::string& id, WriteBatch* defer_into) 
   if (!rec) {  // the fleet does not know it (another controller booted it, or nobody did)
     if (auto st = store_.release(id); !st) return st;
     server_problems_.erase(id);
+    status_.erase(id);
     auto moved = refresh();
     if (!moved) return std::move(moved).error();
     return ok_status();
@@ -435,9 +448,51 @@ Status Controller::delete_server(const std::string& id, WriteBatch* defer_into) 
   const bool recheck = held_gone || !inventory.blocked().empty() || server_problems_.count(id);
   if (auto st = defer_into ? defer_into->release(id) : store_.release(id); !st) return st;
   server_problems_.erase(id);
+  status_.erase(id);
   if (auto st = fleet_->free(id); !st || recheck) return rebuild_host(host);
-  ++generation_[host];
+  set_generation(host, generation_[host] + 1);
   return ok_status();
+}
+
+Status Controller::set_server_state(const std::string& id, const ServerState& state) {
+  auto written = store_.set_server_state(id, state);
+  if (!written) return std::move(written).error();
+  const InstanceRecord* rec = fleet_->instance(id);
+  if (!rec) {  // another controller's: take it in
+    auto moved = refresh();
+    if (!moved) return std::move(moved).error();
+    return ok_status();
+  }
+  status_[id] = state.status;
+  const std::string& host = fleet_->host(rec->host).name();
+  // One more than planned on: this write alone moved it. Else another controller's
+  // did too: rebuild from the store.
+  if (*written == generation_[host] + 1) set_generation(host, *written);
+  else return rebuild_host(host);
+  return ok_status();
+}
+
+std::optional<ServerStatus> Controller::server_status(const std::string& id) const {
+  auto it = status_.find(id);
+  if (it == status_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t Controller::generation(const std::string& host) const {
+  auto it = generation_.find(host);
+  return it == generation_.end() ? 0 : it->second;
+}
+
+void Controller::set_generation(const std::string& host, uint64_t generation) {
+  uint64_t& g = generation_[host];
+  if (g == generation) return;
+  g = generation;
+  if (on_change_) on_change_(host);
+}
+
+void Controller::note_host(const HostRecord& host) {
+  if (host.manages_devices) managing_.insert(host.name);
+  else managing_.erase(host.name);
 }
 
 Status Controller::rebuild_hosts(const std::set<std::string>& hosts) {

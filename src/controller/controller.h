@@ -15,6 +15,7 @@
 #include "core/alias.h"
 #include "core/device_spec.h"
 #include "core/fleet.h"
+#include "core/server_status.h"
 #include "ports/state_store.h"
 
 namespace pcipass {
@@ -101,6 +102,18 @@ class Controller {
                                         const std::optional<std::string>& host, WriteBatch* defer_into = nullptr);
   // Frees a server's devices; NotFound if there is none. `defer_into` as above.
   Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
+  // Sets a server's lifecycle state (core/server_status.h) in the store; NotFound.
+  Status set_server_state(const std::string& id, const ServerState& state);
+  // A server's status as the fleet last took it from the store (nullopt: unknown here).
+  std::optional<ServerStatus> server_status(const std::string& id) const;
+  // Whether the host's agent carries out placements (its last report said so).
+  bool manages_devices(const std::string& host) const { return managing_.count(host) > 0; }
+  // The host's generation as this controller last saw it (0: unknown): what an
+  // agent's watch of its host's assignments waits to see move.
+  uint64_t generation(const std::string& host) const;
+  // Called (under the owner's lock) whenever a host's generation moves here: a boot,
+  // a delete, a status, a report, or another controller's change taken in.
+  void set_on_host_change(std::function<void(const std::string& host)> hook) { on_change_ = std::move(hook); }
 
   // Called before each re-plan after a lost race (attempt 1, 2, ...): a server waits
   // there a little, with jitter, so two controllers packing onto one host stop
@@ -158,6 +171,11 @@ class Controller {
   size_t conflicts_ = 0;
   std::optional<uint64_t> marker_;  // the store's others-commit marker at the last refresh
   std::function<void(int)> pause_;
+  std::set<std::string> managing_;                      // hosts whose agent manages devices
+  std::map<std::string, ServerStatus> status_;          // by server id
+  std::function<void(const std::string&)> on_change_;
+  void set_generation(const std::string& host, uint64_t generation);
+  void note_host(const HostRecord& host);
 };
 
 }  // namespace pcipass

@@ -61,6 +61,7 @@ Result<std::unique_ptr<Service>> Service::open(StateStore& state, TokenStore& to
   }
   if (s->options_.retry_pause) s->controller_->set_retry_pause(s->options_.retry_pause);
   Service* self = s.get();
+  s->controller_->set_on_host_change([self](const std::string& host) { self->host_changed_locked(host); });
   GroupCommit::Hooks hooks;
   hooks.on_refused = [self](const std::set<std::string>& hosts) {
     if (auto st = self->controller_->rebuild_hosts(hosts); !st && self->options_.log)

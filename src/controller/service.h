@@ -81,7 +81,21 @@ class Service {
   Result<ServerView> create_server(const Principal& who, const NewServer& request);
   Result<std::vector<ServerSummary>> list_servers(const Principal& who, const std::optional<std::string>& host);
   Result<ServerView> show_server(const Principal& who, const std::string& id);
-  Status delete_server(const Principal& who, const std::string& id);
+  // Frees its devices at once, or (its host's agent prepared them) marks it deleting
+  // until the agent says they are restored; `force` frees them without the host.
+  Result<DeleteResult> delete_server(const Principal& who, const std::string& id, bool force = false);
+
+  // A host's agent: what it carries out, and its word on each server. An agent may act
+  // only for its own host.
+  Result<HostAssignments> host_assignments(const Principal& who, const std::string& host);
+  // nullopt: the server is gone (Restored released it).
+  Result<std::optional<ServerView>> server_outcome(const Principal& who, const ServerOutcome& outcome);
+  // A long poll's wake-up: `wake` is called once (from whichever thread moves the
+  // host, possibly under the service's lock: it must only hand over) when the host's
+  // generation is no longer `after`; nullopt, without calling it, when it is not now.
+  // The id is for unwatch (a watch that timed out).
+  std::optional<uint64_t> watch_host(const std::string& host, uint64_t after, std::function<void()> wake);
+  void unwatch(uint64_t id);
 
   // Why a flavor fits where it does, and what is free.
   Result<Explanation> explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host);
@@ -130,6 +144,14 @@ class Service {
   // rest of authentication); held only for token_cache_ttl.
   std::unordered_map<std::string, CachedToken> token_cache_;
   std::unique_ptr<GroupCommit> commits_;
+  struct Watch {
+    uint64_t id;
+    std::function<void()> wake;
+  };
+  std::unordered_map<std::string, std::vector<Watch>> watches_;  // by host
+  std::unordered_map<uint64_t, std::string> watch_hosts_;        // by watch id
+  uint64_t next_watch_ = 0;
+  void host_changed_locked(const std::string& host);
 };
 
 }  // namespace pcipass

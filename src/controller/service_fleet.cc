@@ -14,13 +14,14 @@ const char* to_string(DeviceStatus status) {
     case DeviceStatus::NotAllowListed: return "not-allow-listed";
     case DeviceStatus::Bridge: return "bridge";
     case DeviceStatus::Vanished: return "vanished";
+    case DeviceStatus::NeedsAttention: return "needs-attention";
   }
   return "unavailable";
 }
 
 std::optional<DeviceStatus> parse_device_status(std::string_view text) {
   for (auto s : {DeviceStatus::Available, DeviceStatus::Allocated, DeviceStatus::Unavailable, DeviceStatus::NotAllowListed,
-                 DeviceStatus::Bridge, DeviceStatus::Vanished})
+                 DeviceStatus::Bridge, DeviceStatus::Vanished, DeviceStatus::NeedsAttention})
     if (text == to_string(s)) return s;
   return std::nullopt;
 }
@@ -86,6 +87,11 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
     v.problems = p->second;
   if (v.status == DeviceStatus::Unavailable) v.reason = h.blocked().empty() || !h.available(di) ? h.unavailable_reason(di) : "host blocked: " + h.blocked();
+  // A restore that failed: never silently available, whoever held it.
+  if (h.needs_attention(di) && !owner) {
+    v.status = DeviceStatus::NeedsAttention;
+    v.reason = h.unavailable_reason(di);
+  }
   if (d.parent) v.physfn = h.devices()[*d.parent].address;
   v.fixed = h.fixed(di);
   std::optional<DeviceView::Detail> more;

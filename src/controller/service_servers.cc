@@ -1,4 +1,5 @@
-// The service's calls about servers: boot, show, list, delete.
+// The service's calls about servers: boot, show, list, delete; and what a host's agent
+// carries out of them (assignments, a watch of them, its word on each).
 #include <algorithm>
 
 #include "controller/service_calls.h"
@@ -18,6 +19,8 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   if (!flavor.empty()) out.flavor = flavor;
   out.vcpus = rec->vcpus;
   out.memory_mb = rec->memory_mb;
+  out.state.status = controller_->server_status(id).value_or(ServerStatus::Placed);
+  const bool host_binds = controller_->manages_devices(h.name());
   for (const auto& [cell, use] : rec->cell_use) out.numa_cells.push_back(h.cells()[cell].id);
   // A server booted before pcipass checked these may hold a bad value: shown, not used.
   auto settings = parse_pcipass_settings(booted_with);
@@ -44,9 +47,14 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
         out.notes.push_back("PF " + dev.address.to_string() + " has " + std::to_string(enabled) +
                             " VF(s) enabled on the host: handing the PF to the guest removes them");
     }
-    if (dev.pool && dev.type == DeviceType::Vf) {
+    sd.managed = !host_binds;
+    if (dev.pool) {
       const DeviceClass& dc = fleet.classes().get(h.pools()[*dev.pool].class_id);
-      sd.network_interface = std::any_of(dc.tags.begin(), dc.tags.end(), [](const Tag& t) { return t.key == "physical_network"; });
+      if (dev.type == DeviceType::Vf)
+        sd.network_interface = std::any_of(dc.tags.begin(), dc.tags.end(), [](const Tag& t) { return t.key == "physical_network"; });
+      // Nova's `managed` tag: "yes" leaves binding to libvirt, "no" to the operator (or agent).
+      for (const Tag& t : dc.tags)
+        if (t.key == "managed" && t.value && (*t.value == "true" || *t.value == "false")) sd.managed = *t.value == "true";
     }
     if (sd.network_interface) {
       // A locally administered unicast MAC, the same every time for this server and device.
@@ -75,7 +83,7 @@ Result<std::vector<ServerSummary>> Service::list_servers(const Principal&, const
     if (!rows) return std::move(rows).error();
     std::vector<ServerSummary> out;
     for (const auto& r : *rows) {
-      ServerSummary s{r.id, r.host, r.flavor, {}};
+      ServerSummary s{r.id, r.host, r.flavor, {}, r.state};
       for (const auto& a : r.devices) s.devices.push_back(a.address);
       out.push_back(std::move(s));
     }
@@ -94,19 +102,136 @@ Result<ServerView> Service::show_server(const Principal&, const std::string& id)
         commits_->sealed_hosts_locked().count(controller_->fleet().host(controller_->fleet().instance(id)->host).name()))
       return Error(ErrorCode::Busy, "server " + quote(id) + " is being committed");  // read again in a moment
     if (!row) return std::move(row).error();
-    return server_view_locked(id, row->flavor, row->extra_specs);
+    auto view = server_view_locked(id, row->flavor, row->extra_specs);
+    if (view) view->state = row->state;
+    return view;
   });
 }
 
-Status Service::delete_server(const Principal& who, const std::string& id) {
-  if (auto st = require_admin(who); !st) return st;
-  return write<Unit>([&](WriteBatch* batch) -> Status {
+Result<DeleteResult> Service::delete_server(const Principal& who, const std::string& id, bool force) {
+  if (auto st = require_admin(who); !st) return std::move(st).error();
+  return write<DeleteResult>([&](WriteBatch* batch) -> Result<DeleteResult> {
     const InstanceRecord* rec = controller_->fleet().instance(id);
     const std::string host = rec ? controller_->fleet().host(rec->host).name() : "";
-    if (auto st = controller_->delete_server(id, batch); !st) return st;
+    const auto status = controller_->server_status(id);
+    const bool managed = !host.empty() && controller_->manages_devices(host);
+    switch (status ? delete_action(*status, managed, force) : DeleteAction::ReleaseNow) {
+      case DeleteAction::Nothing:
+        return DeleteResult{false, ServerStatus::Deleting};
+      case DeleteAction::MarkDeleting:
+        // Its devices stay held until its host's agent has put them back.
+        if (auto st = controller_->set_server_state(id, {ServerStatus::Deleting, "", ""}); !st) return std::move(st).error();
+        commits_->touched_locked(host);
+        return DeleteResult{false, ServerStatus::Deleting};
+      case DeleteAction::ReleaseNow:
+        break;
+    }
+    if (auto st = controller_->delete_server(id, batch); !st) return std::move(st).error();
     if (!host.empty()) commits_->touched_locked(host);
-    return ok_status();
+    return DeleteResult{};
   });
+}
+
+namespace {
+Status require_host_agent(const Principal& who, const std::string& host) {
+  if (who.role == Role::Admin) return ok_status();
+  if (who.role == Role::Agent && who.host == host) return ok_status();
+  if (who.role == Role::Agent)
+    return Error(ErrorCode::PermissionDenied, "token " + who.name + " may act only for host " + quote(who.host) + ", not " + quote(host));
+  return Error(ErrorCode::PermissionDenied, "only the host's agent or an admin may do this; " + who.name + " is " + to_string(who.role));
+}
+}  // namespace
+
+Result<HostAssignments> Service::host_assignments(const Principal& who, const std::string& host) {
+  if (auto st = check_name(host, "host"); !st) return std::move(st).error();
+  if (auto st = require_host_agent(who, host); !st) return std::move(st).error();
+  return read<HostAssignments>([&]() -> Result<HostAssignments> {
+    if (!controller_->fleet().find_host(host)) return Error(ErrorCode::NotFound, "no host " + quote(host));
+    auto rows = state_.instances_on(host);
+    if (!rows) return std::move(rows).error();
+    HostAssignments out;
+    out.host = host;
+    out.generation = controller_->generation(host);
+    out.manages_devices = controller_->manages_devices(host);
+    for (const auto& row : *rows) {
+      if (!controller_->fleet().instance(row.id)) continue;  // booted by another controller, not taken in yet
+      auto view = server_view_locked(row.id, row.flavor, row.extra_specs);
+      if (!view) return std::move(view).error();
+      view->state = row.state;
+      out.servers.push_back(std::move(*view));
+    }
+    return out;
+  });
+}
+
+Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, const ServerOutcome& outcome) {
+  if (auto st = check_name(outcome.id, "id"); !st) return std::move(st).error();
+  if (outcome.outcome == AgentOutcome::Failed && (outcome.step.empty() || outcome.message.empty()))
+    return invalid("an error names the step that failed and what the host said (step, message)");
+  return write<std::optional<ServerView>>([&](WriteBatch* batch) -> Result<std::optional<ServerView>> {
+    const InstanceRecord* rec = controller_->fleet().instance(outcome.id);
+    if (!rec) {
+      if (auto moved = controller_->refresh(commits_->sealed_hosts_locked()); !moved) return std::move(moved).error();
+      rec = controller_->fleet().instance(outcome.id);
+    }
+    if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(outcome.id));
+    const std::string host = controller_->fleet().host(rec->host).name();
+    if (auto st = require_host_agent(who, host); !st) return std::move(st).error();
+    auto row = state_.instance(outcome.id);
+    if (!row) return std::move(row).error();
+    auto next = apply_outcome(row->state.status, outcome.outcome);
+    if (!next) return std::move(next).error();
+    if (!*next) {  // restored: its devices are free now
+      if (auto st = controller_->delete_server(outcome.id, batch); !st) return std::move(st).error();
+      commits_->touched_locked(host);
+      return std::optional<ServerView>();
+    }
+    ServerState state{**next, "", ""};
+    if (**next == ServerStatus::Error) {
+      state.step = outcome.step.substr(0, 1024);
+      state.message = outcome.message.substr(0, 4096);
+    }
+    if (state != row->state) {
+      if (auto st = controller_->set_server_state(outcome.id, state); !st) return std::move(st).error();
+      commits_->touched_locked(host);
+    }
+    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs);
+    if (!view) return std::move(view).error();
+    view->state = state;
+    return std::optional<ServerView>(std::move(*view));
+  });
+}
+
+std::optional<uint64_t> Service::watch_host(const std::string& host, uint64_t after, std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  if (controller_->generation(host) != after) return std::nullopt;
+  const uint64_t id = ++next_watch_;
+  watches_[host].push_back({id, std::move(wake)});
+  watch_hosts_.emplace(id, host);
+  return id;
+}
+
+void Service::unwatch(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = watch_hosts_.find(id);
+  if (it == watch_hosts_.end()) return;  // woken already
+  auto w = watches_.find(it->second);
+  if (w != watches_.end()) {
+    std::erase_if(w->second, [&](const Watch& x) { return x.id == id; });
+    if (w->second.empty()) watches_.erase(w);
+  }
+  watch_hosts_.erase(it);
+}
+
+void Service::host_changed_locked(const std::string& host) {
+  auto it = watches_.find(host);
+  if (it == watches_.end()) return;
+  std::vector<Watch> woken = std::move(it->second);
+  watches_.erase(it);
+  for (auto& w : woken) {
+    watch_hosts_.erase(w.id);
+    w.wake();
+  }
 }
 
 }  // namespace pcipass

@@ -59,6 +59,7 @@ class FlakyBatches final : public Store {
   Result<FlavorRecord> flavor(const std::string& n) override { return inner_.flavor(n); }
   Result<uint64_t> claim(const InstanceRecordRow& i, uint64_t g) override { return inner_.claim(i, g); }
   Status release(const std::string& id) override { return inner_.release(id); }
+  Result<uint64_t> set_server_state(const std::string& id, const ServerState& s) override { return inner_.set_server_state(id, s); }
   Result<std::vector<InstanceRecordRow>> instances() override { return inner_.instances(); }
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& h) override { return inner_.instances_on(h); }
   Result<InstanceRecordRow> instance(const std::string& id) override { return inner_.instance(id); }

@@ -12,6 +12,7 @@
 #include "core/alias.h"
 #include "core/device.h"
 #include "core/pci_address.h"
+#include "core/server_status.h"
 #include "ports/state_store.h"
 #include "ports/token_store.h"
 
@@ -47,7 +48,8 @@ struct CellView {
   size_t free_devices = 0;
 };
 
-enum class DeviceStatus { Available, Allocated, Unavailable, NotAllowListed, Bridge, Vanished };
+// NeedsAttention: its agent could not restore it (a reason says why); an operator must.
+enum class DeviceStatus { Available, Allocated, Unavailable, NotAllowListed, Bridge, Vanished, NeedsAttention };
 const char* to_string(DeviceStatus status);
 std::optional<DeviceStatus> parse_device_status(std::string_view text);
 
@@ -147,6 +149,10 @@ struct ServerDevice {
   bool network_interface = false;  // a NIC VF on a physical network: an <interface type='hostdev'>
   std::optional<std::string> mac;  // interfaces
   bool vanished = false;           // held, but gone from its host's reports: left out of the XML
+  // Whether libvirt detaches it from its host driver (managed='yes'), or its host's agent
+  // has bound it to vfio-pci (managed='no'): the device_spec's `managed` tag, else no on
+  // a host whose agent manages devices and yes elsewhere.
+  bool managed = true;
 };
 
 // A server as booted: its placement, and what its libvirt XML is made from.
@@ -160,6 +166,7 @@ struct ServerView {
   std::vector<ServerDevice> devices;
   std::optional<uint16_t> vlan;      // pcipass:vlan as booted
   std::vector<std::string> notes;    // what it was booted with that cannot be used
+  ServerState state;
 };
 
 struct ServerSummary {
@@ -167,6 +174,32 @@ struct ServerSummary {
   std::string host;
   std::string flavor;
   std::vector<PciAddress> devices;
+  ServerState state;
+};
+
+// What a delete did: freed the devices now, or left the server deleting until its
+// host's agent has restored them.
+struct DeleteResult {
+  bool released = true;
+  ServerStatus status = ServerStatus::Deleting;  // when not released
+};
+
+// What a host's agent carries out: every server on the host, with what its devices and
+// XML are made from, and the host's generation as the cursor of a watch (an agent
+// asks again with `after` = this, and is answered when it moves).
+struct HostAssignments {
+  std::string host;
+  uint64_t generation = 0;
+  bool manages_devices = false;  // as its last report said
+  std::vector<ServerView> servers;
+};
+
+// An agent's word on a server of its host (core/server_status.h).
+struct ServerOutcome {
+  std::string id;
+  AgentOutcome outcome = AgentOutcome::Active;
+  std::string step;     // Failed: the step that failed
+  std::string message;  // Failed: the host's words
 };
 
 // ---- explain and capacity -----------------------------------------------------------

@@ -36,6 +36,9 @@ struct DeviceFacts {
   // Whether its IOMMU group can be given to a guest at all, as its agent's `check` judged
   // (false: a member is one the host depends on). nullopt: no group, or not said.
   std::optional<bool> group_viable;
+  // Why it needs an operator before it is handed out again ("restore: VFs did not come
+  // back"), as its agent recorded when a restore failed; nullopt: it does not.
+  std::optional<std::string> attention;
 
   DeviceType type() const {
     if (physfn) return DeviceType::Vf;

@@ -148,6 +148,11 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));
         break;
       }
+      if (f.attention) {
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "it needs attention on the host: " + *f.attention);
+        h.attention_.push_back(static_cast<DeviceIndex>(k));
+        break;
+      }
       // Open by a process: no configuration releases it (the kernel gives a group to one opener).
       if (f.vfio_user) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "it is in use on the host: its VFIO device is open by " + *f.vfio_user);
@@ -293,7 +298,7 @@ bool HostInventory::restorable(DeviceIndex i) const {
   const Device& d = devices_[i];
   if (d.owner) return false;
   if (d.gone) return true;  // held before it vanished: its holder keeps it
-  if (!d.pool || (d.type == DeviceType::Pf && d.vfs_in_use > 0) || (d.parent && devices_[*d.parent].owner)) return false;
+  if ((!d.pool && !needs_attention(i)) || (d.type == DeviceType::Pf && d.vfs_in_use > 0) || (d.parent && devices_[*d.parent].owner)) return false;
   if (d.group)
     for (DeviceIndex m : groups_[*d.group].endpoints) {
       if (m == i) continue;

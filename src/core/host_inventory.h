@@ -196,6 +196,9 @@ class HostInventory {
   const std::string& unready() const { return unready_; }
   // Admitted by a device_spec entry with pcipass_fixed: its mode is never changed.
   bool fixed(DeviceIndex i) const { return std::binary_search(fixed_.begin(), fixed_.end(), i); }
+  // Its agent says it needs attention (a restore failed): withheld from new placements,
+  // while the server it was restored from, until released, keeps it.
+  bool needs_attention(DeviceIndex i) const { return std::binary_search(attention_.begin(), attention_.end(), i); }
 
  private:
   void apply_availability_change(std::span<const DeviceIndex> affected, std::vector<bool>& before,
@@ -209,6 +212,7 @@ class HostInventory {
   std::string unready_;
   std::vector<std::pair<DeviceIndex, std::string>> withheld_;  // by index
   std::vector<DeviceIndex> fixed_;                             // sorted
+  std::vector<DeviceIndex> attention_;                         // sorted
   std::vector<Device> devices_;  // sorted by address
   std::vector<Pool> pools_;
   std::vector<IommuGroup> groups_;

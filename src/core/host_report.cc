@@ -41,13 +41,13 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
   for (const auto& [key, value] : v.members()) {
     static const std::set<std::string_view> kFields = [] {
       std::set<std::string_view> all{"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user", "group_viable"};
+                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user", "attention", "group_viable"};
       all.insert(kDiscoveryFields.begin(), kDiscoveryFields.end());
       return all;
     }();
     if (!kFields.count(key))
       return at(invalid("unknown key in a device (allowed: address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, "
-                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, group_viable, and what discover adds)"),
+                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, group_viable, attention, and what discover adds)"),
                 key);
   }
   for (const char* required : {"address", "vendor_id", "product_id"})
@@ -105,6 +105,12 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
     if (!text) return at(std::move(text).error(), "vfio_user");
     if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters naming who holds it open"), "vfio_user");
     d.vfio_user = *text;
+  }
+  if (const ConfigValue* u = optional_member(v, "attention")) {
+    auto text = read_string(*u);
+    if (!text) return at(std::move(text).error(), "attention");
+    if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters saying why it needs attention"), "attention");
+    d.attention = *text;
   }
   if (const ConfigValue* g = optional_member(v, "group_viable")) {
     if (!g->is_bool()) return at(invalid("expected true, false or null, got " + g->to_json()), "group_viable");
@@ -208,8 +214,13 @@ ConfigValue host_platform_value(const std::optional<HostPlatform>& p) {
 
 Result<HostReport> parse_host_report(const ConfigValue& v) {
   if (!v.is_object()) return std::move(invalid(std::string("a host report must be an object, got ") + kind_name(v.kind())).within("body"));
-  if (auto keys = reject_unknown_keys(v, {"numa", "devices", "platform"}, "a host report"); !keys) return std::move(keys).error();
+  if (auto keys = reject_unknown_keys(v, {"numa", "devices", "platform", "manages_devices"}, "a host report"); !keys)
+    return std::move(keys).error();
   HostReport out;
+  if (const ConfigValue* m = optional_member(v, "manages_devices")) {
+    if (!m->is_bool()) return at(invalid("expected true, false or null, got " + m->to_json()), "manages_devices");
+    out.manages_devices = m->as_bool();
+  }
   if (const ConfigValue* platform = optional_member(v, "platform")) {
     auto parsed = parse_host_platform(*platform);
     if (!parsed) return at(std::move(parsed).error(), "platform");
@@ -253,6 +264,7 @@ ConfigValue reported_device_value(const ReportedDevice& device) {
   m.emplace_back("host_use", f.host_use ? ConfigValue::string(*f.host_use) : ConfigValue::null());
   m.emplace_back("vfio_user", f.vfio_user ? ConfigValue::string(*f.vfio_user) : ConfigValue::null());
   m.emplace_back("group_viable", f.group_viable ? ConfigValue::boolean(*f.group_viable) : ConfigValue::null());
+  m.emplace_back("attention", f.attention ? ConfigValue::string(*f.attention) : ConfigValue::null());
   return ConfigValue::object(std::move(m));
 }
 
@@ -270,8 +282,11 @@ ConfigValue numa_cells_value(const std::optional<std::vector<NumaCellSpec>>& num
 ConfigValue host_report_value(const HostReport& report) {
   std::vector<ConfigValue> devices;
   for (const auto& d : report.devices) devices.push_back(reported_device_value(d));
-  return ConfigValue::object({{"numa", numa_cells_value(report.numa)}, {"devices", ConfigValue::array(std::move(devices))},
-                              {"platform", host_platform_value(report.platform)}});
+  std::vector<ConfigValue::Member> m{{"numa", numa_cells_value(report.numa)},
+                                     {"devices", ConfigValue::array(std::move(devices))},
+                                     {"platform", host_platform_value(report.platform)}};
+  if (report.manages_devices) m.emplace_back("manages_devices", ConfigValue::boolean(true));
+  return ConfigValue::object(std::move(m));
 }
 
 }  // namespace pcipass

@@ -6,8 +6,9 @@
 //   {"numa": [{"id", "cpus", "memory_mb", "socket"}] | null,
 //    "devices": [{"address", "vendor_id", "product_id", "class_code", "numa_node",
 //                 "sriov_totalvfs", "physfn", "devname", "iommu_group", "fingerprint",
-//                 "host_use", "vfio_user", "group_viable"}],
-//    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text], "warnings": [text]} | null}
+//                 "host_use", "vfio_user", "group_viable", "attention"}],
+//    "platform": {"iommu", "interrupt_remapping", "vfio": bool|null, "problems": [text], "warnings": [text]} | null,
+//    "manages_devices": bool}
 // Every device field but address, vendor_id and product_id may be absent or null.
 // What discovery adds beside them (kDiscoveryFields: the driver, names, netdevs, ...)
 // is accepted and ignored, so discover's output can be reported or pasted into a
@@ -34,6 +35,9 @@ struct HostReport {
   std::optional<std::vector<NumaCellSpec>> numa;  // nullopt: the host shows no NUMA nodes
   std::vector<ReportedDevice> devices;
   std::optional<HostPlatform> platform;           // nullopt: not said (an older agent)
+  // Its agent carries out placements (`agent --manage-devices`): servers placed there
+  // are built by it. Absent: false.
+  bool manages_devices = false;
 };
 
 // The device fields discovery prints that a report does not carry.

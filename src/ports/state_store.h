@@ -23,6 +23,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/host_inventory.h"
+#include "core/server_status.h"
 
 namespace pcipass {
 
@@ -46,6 +47,7 @@ struct HostRecord {
   std::optional<std::vector<NumaCellSpec>> numa;  // nullopt: one unlimited cell
   std::vector<StoredDevice> devices;
   std::optional<HostPlatform> platform;           // nullopt: its agent did not say
+  bool manages_devices = false;                   // its agent carries out placements
 };
 
 struct FlavorRecord {
@@ -75,6 +77,8 @@ struct InstanceRecordRow {
   std::vector<AllocationRecord> devices;
   // What it was booted with: the flavor's extra specs then, in order (never updated).
   std::vector<std::pair<std::string, std::string>> extra_specs;
+  // Where it is in its lifecycle (a claim stores placed or building).
+  ServerState state;
 };
 
 // A write batch (group commit). While one is open on a StateStore handle, every write
@@ -143,6 +147,9 @@ class StateStore {
   // Removes an instance and frees its devices (dropping those flagged vanished);
   // NotFound if there is no such instance.
   virtual Status release(const std::string& instance_id) = 0;
+  // Sets an instance's lifecycle state and bumps its host's generation (so whoever
+  // watches the host sees it); returns the new generation. NotFound.
+  virtual Result<uint64_t> set_server_state(const std::string& instance_id, const ServerState& state) = 0;
   virtual Result<std::vector<InstanceRecordRow>> instances() = 0;
   virtual Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) = 0;
   virtual Result<InstanceRecordRow> instance(const std::string& id) = 0;  // NotFound

@@ -113,6 +113,59 @@ TEST_P(StoreContract, HostFactsRoundTrip) {
   EXPECT_EQ(s->hosts()->front().platform, h.platform);
 }
 
+TEST_P(StoreContract, AnAgentThatManagesDevicesAndADeviceThatNeedsAttentionAreKept) {
+  auto s = open();
+  HostRecord h = sample_host("compute-1");
+  ASSERT_TRUE(s->put_host(h).ok());
+  EXPECT_FALSE(s->host("compute-1")->manages_devices);
+  EXPECT_FALSE(s->host("compute-1")->devices[0].facts.attention.has_value());
+  h.manages_devices = true;
+  h.devices[0].facts.attention = "restore: its 2 VFs did not come back within 10 s";
+  ASSERT_TRUE(s->put_host(h).ok());
+  auto back = s->host("compute-1").value();
+  EXPECT_TRUE(back.manages_devices);
+  EXPECT_EQ(back.devices[0].facts.attention, h.devices[0].facts.attention);
+  EXPECT_FALSE(back.devices[1].facts.attention.has_value());
+  EXPECT_TRUE(s->hosts()->front().manages_devices);
+}
+
+TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  row.state.status = ServerStatus::Building;
+  ASSERT_TRUE(s->claim(row, g).ok());
+  EXPECT_EQ(s->instance("vm1")->state.status, ServerStatus::Building);
+  ASSERT_TRUE(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
+  EXPECT_EQ(s->instance("vm2")->state.status, ServerStatus::Placed);
+  const ServerState failed{ServerStatus::Error, "prepare 0000:41:02.0: bind to vfio-pci", "write driver_override: Permission denied"};
+  auto moved = s->set_server_state("vm1", failed);
+  ASSERT_TRUE(moved.ok()) << moved.error().describe();
+  EXPECT_EQ(*moved, g + 3);
+  EXPECT_EQ(s->host("compute-1")->generation, g + 3);
+  EXPECT_EQ(s->instance("vm1")->state, failed);
+  EXPECT_EQ(s->instances_on("compute-1")->at(0).state, failed);
+  EXPECT_EQ(s->instances()->at(1).state.status, ServerStatus::Placed);
+  EXPECT_EQ(s->set_server_state("nobody", failed).error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(s->host("compute-1")->generation, g + 3);  // nothing moved
+}
+
+TEST_P(StoreContract, AStateSetInABatchCommitsWithIt) {
+  auto s = open("state-batch");
+  auto other = open("state-batch");
+  auto g = s->put_host(sample_host("compute-1")).value();
+  auto batch = s->begin_batch().value();
+  auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
+  row.state.status = ServerStatus::Building;
+  ASSERT_TRUE(batch->claim(row, g).ok());
+  auto moved = s->set_server_state("vm1", {ServerStatus::Active, "", ""});
+  ASSERT_TRUE(moved.ok()) << moved.error().describe();
+  EXPECT_EQ(*moved, g + 2);
+  ASSERT_TRUE(batch->commit().ok());
+  EXPECT_EQ(other->instance("vm1")->state.status, ServerStatus::Active);
+  EXPECT_EQ(other->host("compute-1")->generation, g + 2);
+}
+
 TEST_P(StoreContract, Flavors) {
   auto s = open();
   FlavorRecord f{"vf.small", 4, 4096, {{"pci_passthrough:alias", "vf:1"}, {"hw:numa_nodes", "1"}}};

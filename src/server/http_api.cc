@@ -47,6 +47,8 @@ HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), opt
   route("GET", "/v1/servers", false, &HttpApi::list_servers);
   route("GET", "/v1/servers/{}", false, &HttpApi::show_server);
   route("DELETE", "/v1/servers/{}", false, &HttpApi::delete_server);
+  route("POST", "/v1/servers/{}/outcome", false, &HttpApi::server_outcome);
+  route("GET", "/v1/hosts/{}/assignments", false, &HttpApi::host_assignments);
   route("GET", "/v1/explain", false, &HttpApi::explain);
   route("GET", "/v1/capacity", false, &HttpApi::capacity);
   route("GET", "/v1/health", false, &HttpApi::health);
@@ -71,6 +73,8 @@ namespace {
 HttpResponse to_http(const Reply& reply) {
   HttpResponse out;
   out.status = reply.status;
+  out.poll = reply.poll;
+  if (reply.poll) return out;
   if (reply.status != 204) out.body = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (reply.status == 401) out.headers.emplace_back("WWW-Authenticate", "Bearer");
   return out;
@@ -200,7 +204,65 @@ Reply HttpApi::show_server(const Call& call, const Principal& who) {
   return {200, std::move(*j)};
 }
 
-Reply HttpApi::delete_server(const Call& call, const Principal& who) { return no_content(service_.delete_server(who, call.params[0])); }
+Reply HttpApi::delete_server(const Call& call, const Principal& who) {
+  auto force = query_flag(query_of(call.http), "force", {"force"});
+  if (!force) return error_reply(force.error());
+  auto r = service_.delete_server(who, call.params[0], *force);
+  if (!r) return error_reply(r.error());
+  if (r->released) return {204, Json()};
+  // Accepted: its host's agent restores its devices, then it is gone.
+  return {202, Json{{"id", call.params[0]}, {"status", to_string(r->status)}}};
+}
+
+Reply HttpApi::server_outcome(const Call& call, const Principal& who) {
+  auto outcome = pcipass::server::server_outcome(call.http.body, call.params[0]);
+  if (!outcome) return error_reply(outcome.error());
+  auto r = service_.server_outcome(who, *outcome);
+  if (!r) return error_reply(r.error());
+  if (!*r) return {204, Json()};  // restored: gone
+  auto j = server_json(**r);
+  if (!j) return error_reply(j.error());
+  return {200, std::move(*j)};
+}
+
+Reply HttpApi::host_assignments(const Call& call, const Principal& who) {
+  const auto& q = query_of(call.http);
+  auto after = query_number(q, "after", UINT64_MAX, {"after", "wait"});
+  if (!after) return error_reply(after.error());
+  auto wait = query_number(q, "wait", kMaxWatchSeconds, {"after", "wait"});
+  if (!wait) return error_reply(wait.error());
+  const std::string host = call.params[0];
+  auto now = service_.host_assignments(who, host);
+  if (!now) return error_reply(now.error());
+  if (!*after || **after != now->generation || !*wait || !**wait) {
+    auto j = assignments_json(*now);
+    if (!j) return error_reply(j.error());
+    return {200, std::move(*j)};
+  }
+  // Nothing new since `after`: held until the host moves or the wait ends.
+  Service* service = &service_;
+  auto watch = std::make_shared<std::optional<uint64_t>>();
+  auto poll = std::make_shared<LongPoll>();
+  poll->wait = std::chrono::seconds(**wait);
+  poll->subscribe = [service, host, since = **after, watch](std::function<void()> wake) {
+    *watch = service->watch_host(host, since, wake);
+    if (!*watch) wake();  // it moved meanwhile
+  };
+  poll->cancel = [service, watch] {
+    if (*watch) service->unwatch(**watch);
+  };
+  poll->answer = [service, who, host, watch] {
+    if (*watch) service->unwatch(**watch);
+    auto r = service->host_assignments(who, host);
+    if (!r) return to_http(error_reply(r.error()));
+    auto j = assignments_json(*r);
+    if (!j) return to_http(error_reply(j.error()));
+    return to_http(Reply{200, std::move(*j)});
+  };
+  Reply held;
+  held.poll = std::move(poll);
+  return held;
+}
 
 Reply HttpApi::explain(const Call& call, const Principal& who) {
   const auto q = query_of(call.http);

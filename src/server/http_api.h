@@ -14,6 +14,9 @@ namespace pcipass::server {
 
 struct Reply;
 
+// The longest an agent's watch of its assignments is held (?wait=SECONDS).
+inline constexpr uint64_t kMaxWatchSeconds = 300;
+
 struct HttpOptions {
   size_t max_body_bytes = 8u << 20;
 };
@@ -60,6 +63,8 @@ class HttpApi {
   Reply list_servers(const Call&, const Principal&);
   Reply show_server(const Call&, const Principal&);
   Reply delete_server(const Call&, const Principal&);
+  Reply server_outcome(const Call&, const Principal&);
+  Reply host_assignments(const Call&, const Principal&);
   Reply explain(const Call&, const Principal&);
   Reply capacity(const Call&, const Principal&);
   Reply health(const Call&, const Principal&);

@@ -81,8 +81,12 @@ namespace {
 // connection's loop; the timer closes the socket when a deadline passes.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : socket_(std::move(socket)), timer_(socket_.get_executor()), server_(server) {}
-  ~Session() { --server_.open; }
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), poll_timer_(socket_.get_executor()), server_(server) {}
+  ~Session() {
+    if (poll_ && poll_->cancel) poll_->cancel();  // held when the server stopped
+    --server_.open;
+  }
   void start() { read_request(); }
 
  private:
@@ -155,6 +159,37 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       response = server_.errors.make(500, std::string("internal error: ") + e.what());
     }
+    if (response.poll) return hold(std::move(response.poll));
+    write(std::move(response), false);
+  }
+
+  // A long poll: nothing is read or written meanwhile; the poll's own timer bounds it.
+  void hold(std::shared_ptr<LongPoll> poll) {
+    poll_ = std::move(poll);
+    poll_timer_.expires_after(poll_->wait);
+    poll_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->end_poll();
+    });
+    auto executor = socket_.get_executor();
+    std::weak_ptr<Session> weak = weak_from_this();
+    poll_->subscribe([executor, weak] {
+      net::post(executor, [weak] {
+        if (auto self = weak.lock()) self->end_poll();
+      });
+    });
+  }
+
+  void end_poll() {
+    if (!poll_) return;  // answered already
+    auto poll = std::move(poll_);
+    poll_.reset();
+    poll_timer_.cancel();
+    HttpResponse response;
+    try {
+      response = poll->answer();
+    } catch (const std::exception& e) {
+      response = server_.errors.make(500, std::string("internal error: ") + e.what());
+    }
     write(std::move(response), false);
   }
 
@@ -198,6 +233,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   net::steady_timer timer_;
+  net::steady_timer poll_timer_;
+  std::shared_ptr<LongPoll> poll_;  // a long poll being held
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

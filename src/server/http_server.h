@@ -35,10 +35,26 @@ struct HttpRequest {
   std::string body;
 };
 
+struct HttpResponse;
+
+// A long poll: the request is held (its loop serves others meanwhile) until it is woken
+// or `wait` passes, and then answered by `answer`. On the connection's loop:
+// `subscribe` is called once, at once, with a wake-up that any thread may call, once
+// or more (calls after the answer do nothing); `answer` once when the poll ends; and
+// `cancel`, instead of `answer`, when the connection goes before (the server stops):
+// after it returns, nobody may call the wake-up any more.
+struct LongPoll {
+  std::chrono::milliseconds wait{0};
+  std::function<void(std::function<void()> wake)> subscribe;
+  std::function<HttpResponse()> answer;
+  std::function<void()> cancel;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string body;  // JSON, or empty for 204
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<LongPoll> poll;  // set: not an answer yet, but a long poll (the rest is unused)
 };
 
 struct HttpServerOptions {

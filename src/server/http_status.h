@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "server/http_server.h"
 
 namespace pcipass::server {
 
@@ -15,6 +16,7 @@ struct Reply {
   Reply(int s, Json b) : status(s), body(std::move(b)) {}
   int status = 200;
   Json body;
+  std::shared_ptr<LongPoll> poll;  // set: a long poll, answered later (see HttpServer)
 };
 
 int http_status(ErrorCode code);

@@ -36,6 +36,7 @@ Result<HostRecord> host_report(const std::string& text, const std::string& host)
   out.name = host;
   out.numa = std::move(report->numa);
   out.platform = std::move(report->platform);
+  out.manages_devices = report->manages_devices;
   for (auto& d : report->devices) out.devices.push_back({std::move(d.facts), std::move(d.fingerprint), false});
   return out;
 }
@@ -80,6 +81,48 @@ Result<NewServer> new_server(const std::string& text) {
   PCIPASS_TRY(host, f.optional_string("host"));
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
   return NewServer{name, flavor, host};
+}
+
+Result<ServerOutcome> server_outcome(const std::string& text, const std::string& id) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(said, f.string("outcome"));
+  PCIPASS_TRY(step, f.optional_string("step"));
+  PCIPASS_TRY(message, f.optional_string("message"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  auto outcome = parse_agent_outcome(said);
+  if (!outcome) return std::move(invalid("expected \"active\", \"error\" or \"restored\", got " + quote(said)).within("outcome"));
+  if (*outcome == AgentOutcome::Failed) {
+    if (!step || step->empty()) return std::move(invalid("an error names the step that failed").within("step"));
+    if (!message || message->empty()) return std::move(invalid("an error says what the host said").within("message"));
+  }
+  return ServerOutcome{id, *outcome, step.value_or(""), message.value_or("")};
+}
+
+Result<std::optional<uint64_t>> query_number(const Query& query, const char* key, uint64_t max,
+                                             std::initializer_list<const char*> allowed) {
+  auto text = query_value(query, key, allowed);
+  if (!text) return std::move(text).error();
+  if (!*text) return std::optional<uint64_t>();
+  const std::string& t = **text;
+  uint64_t n = 0;
+  bool ok = !t.empty() && t.size() <= 20;
+  for (char c : t) {
+    if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) ok = false;
+    if (!ok) break;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!ok || n > max)
+    return std::move(invalid("expected a whole number from 0 to " + std::to_string(max) + ", got " + quote(t)).within(key));
+  return std::optional<uint64_t>(n);
+}
+
+Result<bool> query_flag(const Query& query, const char* key, std::initializer_list<const char*> allowed) {
+  auto text = query_value(query, key, allowed);
+  if (!text) return std::move(text).error();
+  if (!*text || **text == "false") return false;
+  if (**text == "true") return true;
+  return std::move(invalid("expected true or false, got " + quote(**text)).within(key));
 }
 
 Result<NewToken> new_token(const std::string& text) {

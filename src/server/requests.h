@@ -16,6 +16,13 @@ Result<FlavorRecord> new_flavor(const std::string& body);
 Result<FlavorUpdate> flavor_update(const std::string& body, const std::string& name);
 Result<NewServer> new_server(const std::string& body);
 Result<NewToken> new_token(const std::string& body);
+// {"outcome": "active" | "error" | "restored", "step", "message"} for server `id`.
+Result<ServerOutcome> server_outcome(const std::string& body, const std::string& id);
+// A query value as a whole number from 0 to `max` (nullopt: not given).
+Result<std::optional<uint64_t>> query_number(const Query& query, const char* key, uint64_t max,
+                                             std::initializer_list<const char*> allowed);
+// ?force=true|false (absent: false).
+Result<bool> query_flag(const Query& query, const char* key, std::initializer_list<const char*> allowed);
 Result<DeviceFilter> device_filter(const Query& query);
 // The value of `key`, if given (one of `allowed`; any other key is refused).
 Result<std::optional<std::string>> query_value(const Query& query, const char* key, std::initializer_list<const char*> allowed);

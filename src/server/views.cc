@@ -83,7 +83,7 @@ Json device_json(const DeviceView& d) {
   j["numa_node"] = or_null(d.numa_node);
   j["status"] = to_string(d.status);
   j["owner"] = or_null(d.owner);
-  if (d.status == DeviceStatus::Unavailable) j["reason"] = d.reason;
+  if (!d.reason.empty()) j["reason"] = d.reason;
   if (d.detail) {
     Json tags = Json::object();
     for (const auto& [k, v] : d.detail->tags) tags[k] = or_null(v);
@@ -163,13 +163,15 @@ Result<Json> server_json(const ServerView& s) {
     }
     PassthroughDevice p;
     p.address = d.address;
+    p.managed = d.managed;
     p.network_interface = d.network_interface;
     if (d.network_interface) {
       p.mac = d.mac;
       p.vlan = s.vlan;
     }
     passthrough.push_back(p);
-    Json dj{{"address", d.address.to_string()}, {"type", nova_type_name(d.type)}, {"numa_node", or_null(d.numa_node)}};
+    Json dj{{"address", d.address.to_string()}, {"type", nova_type_name(d.type)}, {"numa_node", or_null(d.numa_node)},
+            {"managed", d.managed}};
     if (d.mac) dj["mac"] = *d.mac;
     devices.push_back(dj);
   }
@@ -177,16 +179,32 @@ Result<Json> server_json(const ServerView& s) {
   if (!xml) return std::move(xml).error();
   auto domain = domain_xml(s.id, s.vcpus, s.memory_mb, passthrough);
   if (!domain) return std::move(domain).error();
-  Json out{{"id", s.id},          {"host", s.host},           {"flavor", or_null(s.flavor)}, {"vcpus", s.vcpus},
+  Json out{{"id", s.id},          {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", or_null(s.flavor)}, {"vcpus", s.vcpus},
            {"memory_mb", s.memory_mb}, {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
            {"libvirt_domain_xml", *domain}};
+  if (s.state.status == ServerStatus::Error) out["error"] = {{"step", s.state.step}, {"message", s.state.message}};
+  if (s.vlan) out["vlan"] = *s.vlan;
   if (!s.notes.empty()) out["notes"] = s.notes;
   return out;
 }
 
+Result<Json> assignments_json(const HostAssignments& a) {
+  Json servers = Json::array();
+  for (const auto& s : a.servers) {
+    auto j = server_json(s);
+    if (!j) return std::move(j).error();
+    servers.push_back(std::move(*j));
+  }
+  return Json{{"host", a.host}, {"generation", a.generation}, {"manages_devices", a.manages_devices}, {"servers", servers}};
+}
+
 Json servers_json(const std::vector<ServerSummary>& servers) {
   Json out = Json::array();
-  for (const auto& s : servers) out.push_back({{"id", s.id}, {"host", s.host}, {"flavor", s.flavor}, {"devices", addresses(s.devices)}});
+  for (const auto& s : servers) {
+    Json j{{"id", s.id}, {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", s.flavor}, {"devices", addresses(s.devices)}};
+    if (s.state.status == ServerStatus::Error) j["error"] = {{"step", s.state.step}, {"message", s.state.message}};
+    out.push_back(std::move(j));
+  }
   return {{"servers", out}};
 }
 

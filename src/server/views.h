@@ -21,6 +21,7 @@ Json flavor_json(const FlavorRecord& flavor);
 Json flavors_json(const std::vector<FlavorRecord>& flavors);
 Result<Json> server_json(const ServerView& server);
 Json servers_json(const std::vector<ServerSummary>& servers);
+Result<Json> assignments_json(const HostAssignments& a);
 Json explanation_json(const Explanation& e);
 Json capacity_json(const Capacity& c);
 Json health_json(const Health& h);

@@ -229,6 +229,21 @@ Status MemoryStore::release(const std::string& id) {
   });
 }
 
+Result<uint64_t> MemoryStore::set_server_state(const std::string& id, const ServerState& state) {
+  Result<uint64_t> out = uint64_t{0};
+  auto st = with_state(true, [&](MemoryState& m) -> Status {
+    auto it = m.instances.find(id);
+    if (it == m.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    auto h = m.hosts.find(it->second.host);
+    if (h == m.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(it->second.host));
+    it->second.state = state;
+    out = ++h->second.generation;
+    return ok_status();
+  });
+  if (!st) return std::move(st).error();
+  return out;
+}
+
 Result<std::vector<InstanceRecordRow>> MemoryStore::instances() {
   return with_state(false, [](MemoryState& st) -> Result<std::vector<InstanceRecordRow>> {
     std::vector<InstanceRecordRow> out;

@@ -12,7 +12,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems, platform_warnings FROM hosts "
+  "platform_problems, platform_warnings, manages_devices FROM hosts "
   auto hs = run(s, only ? PCIPASS_HOST_COLUMNS "WHERE name = $1" : PCIPASS_HOST_COLUMNS "ORDER BY name", params, "hosts");
 #undef PCIPASS_HOST_COLUMNS
   if (!hs) return std::move(hs).error();
@@ -26,6 +26,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
       h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs->text(i, 7)),
                                 platform_problems_from_text(hs->text(i, 8))};
     }
+    h.manages_devices = hs->boolean(i, 9);
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
@@ -41,9 +42,10 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   }
   auto devs = run(s,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices WHERE host = $1 ORDER BY host, address"
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices WHERE host = $1 "
+                         "ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices ORDER BY host, address",
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices ORDER BY host, address",
                   params, "hosts");
   if (!devs) return std::move(devs).error();
   for (int i = 0; i < devs->rows(); ++i) {
@@ -70,6 +72,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     if (!devs->null(i, 12)) d.facts.host_use = devs->text(i, 12);
     if (!devs->null(i, 13)) d.facts.vfio_user = devs->text(i, 13);
     if (!devs->null(i, 14)) d.facts.group_viable = devs->boolean(i, 14);
+    if (!devs->null(i, 15)) d.facts.attention = devs->text(i, 15);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;
@@ -93,20 +96,20 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = $1 ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE host = $1 ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = $1 ORDER BY c.instance, c.position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.host = $1 ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE id = $1",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE id = $1",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = $1 ORDER BY position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.id = $1 ORDER BY t.ord",
@@ -128,6 +131,9 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
     r.flavor = is->text(i, 2);
     r.vcpus = static_cast<uint32_t>(is->integer(i, 3));
     r.memory_mb = static_cast<uint64_t>(is->integer(i, 4));
+    r.state.status = parse_server_status(is->text(i, 5)).value_or(ServerStatus::Placed);
+    r.state.step = is->text(i, 6);
+    r.state.message = is->text(i, 7);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
@@ -152,7 +158,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
   return out;
 }
 
-// The parameters of pcipass_claim($1 .. $14) for a claim.
+// The parameters of pcipass_claim($1 .. $15) for a claim.
 Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t expected_generation) {
   std::vector<Param> cell, vcpus, mem, addr, req, spec_keys, spec_values;
   for (const auto& [k, v] : in.extra_specs) {
@@ -171,10 +177,10 @@ Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t ex
   }
   return std::vector<Param>{in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
                             text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision),
-                            text_array(spec_keys), text_array(spec_values)};
+                            text_array(spec_keys), text_array(spec_values), std::string(to_string(in.state.status))};
 }
 
 const char* const kClaimArgs =
-    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[])";
+    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15)";
 
 }  // namespace pcipass::pg

@@ -187,17 +187,19 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
   }
   auto up = run(*session_,
                 "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, "
-                "platform_vfio, platform_problems, platform_warnings) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) "
+                "platform_vfio, platform_problems, platform_warnings, manages_devices) VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9) "
                 "ON CONFLICT (name) DO UPDATE SET generation = hosts.generation + 1, has_numa = excluded.has_numa, "
                 "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
                 "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
-                "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings RETURNING generation",
+                "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings, "
+                "manages_devices = excluded.manages_devices RETURNING generation",
                 {h.name, std::string(h.numa ? "true" : "false"), std::string(h.platform ? "true" : "false"),
                  flag_param(h.platform ? h.platform->iommu : std::nullopt),
                  flag_param(h.platform ? h.platform->interrupt_remapping : std::nullopt),
                  flag_param(h.platform ? h.platform->vfio : std::nullopt),
                  h.platform ? platform_problems_text(h.platform->problems) : std::string(),
-                 h.platform ? platform_problems_text(h.platform->warnings) : std::string()},
+                 h.platform ? platform_problems_text(h.platform->warnings) : std::string(),
+                 std::string(h.manages_devices ? "true" : "false")},
                 what);
   if (!up) {
     if (up.error().code() == ErrorCode::Conflict)
@@ -234,7 +236,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       return std::move(r).error();
   }
   if (!h.devices.empty()) {
-    std::vector<std::vector<Param>> cols(14);  // one per column but host
+    std::vector<std::vector<Param>> cols(15);  // one per column but host
     for (const auto& d : h.devices) {
       const auto& f = d.facts;
       cols[0].push_back(f.address.to_string());
@@ -251,14 +253,16 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       cols[11].push_back(f.host_use ? Param(*f.host_use) : std::nullopt);
       cols[12].push_back(f.vfio_user ? Param(*f.vfio_user) : std::nullopt);
       cols[13].push_back(f.group_viable ? Param(std::string(*f.group_viable ? "true" : "false")) : std::nullopt);
+      cols[14].push_back(f.attention ? Param(*f.attention) : std::nullopt);
     }
     std::vector<Param> params{h.name};
     for (const auto& col : cols) params.push_back(text_array(col));
     auto r = run(*session_,
                  "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable) SELECT $1, * FROM unnest($2::text[], $3::text[], "
+                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention) "
+                 "SELECT $1, * FROM unnest($2::text[], $3::text[], "
                  "$4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], "
-                 "$12::boolean[], $13::text[], $14::text[], $15::boolean[])",
+                 "$12::boolean[], $13::text[], $14::text[], $15::boolean[], $16::text[])",
                  params, what);
     if (!r) {
       if (r.error().code() == ErrorCode::Conflict) return invalid("host " + h.name + " reports one address twice");
@@ -385,6 +389,22 @@ Status PgStore::release(const std::string& id) {
   if (outcome == "missing") return Error(ErrorCode::NotFound, "no instance " + quote(id));
   if (outcome == "busy") return Error(ErrorCode::Busy, "instance " + id + " is locked by another controller's open transaction");
   return Error(ErrorCode::Internal, "pcipass_release answered an unknown outcome " + quote(outcome));
+}
+
+Result<uint64_t> PgStore::set_server_state(const std::string& id, const ServerState& state) {
+  if (auto st = enter(); !st) return std::move(st).error();
+  const std::string what = "server state " + id;
+  Transaction tx(*session_, session_->batch);
+  auto up = run(*session_, "UPDATE instances SET status = $2, status_step = $3, status_message = $4 WHERE id = $1 RETURNING host",
+                {id, std::string(to_string(state.status)), state.step, state.message}, what);
+  if (!up) return std::move(up).error();
+  if (up->rows() == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  auto bump = run(*session_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 RETURNING generation", {up->text(0, 0)}, what);
+  if (!bump) return std::move(bump).error();
+  if (bump->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(up->text(0, 0)));
+  const auto generation = static_cast<uint64_t>(bump->integer(0, 0));
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
 }
 
 Status PgStore::create_token(const TokenRecord& t) {

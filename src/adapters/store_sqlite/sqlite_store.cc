@@ -126,11 +126,13 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
                                             ", expected " + std::to_string(*expected_generation) + ")");
   }
   Stmt up(db_, cache_, "INSERT INTO hosts (name, generation, has_numa, has_platform, platform_iommu, "
-               "platform_interrupt_remapping, platform_vfio, platform_problems, platform_warnings) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) "
+               "platform_interrupt_remapping, platform_vfio, platform_problems, platform_warnings, manages_devices) "
+               "VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?) "
                "ON CONFLICT(name) DO UPDATE SET generation = generation + 1, has_numa = excluded.has_numa, "
                "has_platform = excluded.has_platform, platform_iommu = excluded.platform_iommu, "
                "platform_interrupt_remapping = excluded.platform_interrupt_remapping, platform_vfio = excluded.platform_vfio, "
-               "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings");
+               "platform_problems = excluded.platform_problems, platform_warnings = excluded.platform_warnings, "
+               "manages_devices = excluded.manages_devices");
   PCIPASS_SQL_OK(up, "put host");
   up.bind(1, h.name).bind(2, int64_t{h.numa ? 1 : 0}).bind(3, int64_t{h.platform ? 1 : 0});
   if (h.platform) {
@@ -139,6 +141,7 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
   } else {
     up.bind_null(4).bind_null(5).bind_null(6).bind(7, std::string()).bind(8, std::string());
   }
+  up.bind(9, int64_t{h.manages_devices ? 1 : 0});
   if (up.step() != SQLITE_DONE) return sql_error(db_, "put host " + h.name);
   // Two passes (old -> "moving:new" -> new) so that swapped addresses never collide on the unique key.
   Stmt park(db_, cache_, "UPDATE allocations SET address = 'moving:' || ? WHERE host = ? AND address = ?");
@@ -167,7 +170,8 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     }
   }
   Stmt dev(db_, cache_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
     const auto& f = d.facts;
@@ -181,6 +185,8 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     if (f.vfio_user) dev.bind(14, *f.vfio_user);
     else dev.bind_null(14);
     dev.bind(15, f.group_viable);
+    if (f.attention) dev.bind(16, *f.attention);
+    else dev.bind_null(16);
     if (dev.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return invalid("host " + h.name + " reports one address twice");
       return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
@@ -201,7 +207,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
   std::map<std::string, size_t> index;
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems, platform_warnings FROM hosts "
+  "platform_problems, platform_warnings, manages_devices FROM hosts "
   Stmt hs(db_, cache_, only ? PCIPASS_HOST_COLUMNS "WHERE name = ?" : PCIPASS_HOST_COLUMNS "ORDER BY name");
 #undef PCIPASS_HOST_COLUMNS
   PCIPASS_SQL_OK(hs, "hosts");
@@ -216,6 +222,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
       h.platform = HostPlatform{flag(4), flag(5), flag(6), platform_problems_from_text(hs.text(7)),
                                 platform_problems_from_text(hs.text(8))};
     }
+    h.manages_devices = hs.integer(9) != 0;
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
@@ -230,9 +237,10 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
   Stmt devs(db_, cache_, only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices WHERE host = ? ORDER BY host, address"
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices WHERE host = ? "
+                               "ORDER BY host, address"
                              : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable FROM devices ORDER BY host, address");
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   if (only) devs.bind(1, *only);
   while (devs.step() == SQLITE_ROW) {
@@ -259,6 +267,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     if (!devs.null(12)) d.facts.host_use = devs.text(12);
     if (!devs.null(13)) d.facts.vfio_user = devs.text(13);
     if (!devs.null(14)) d.facts.group_viable = devs.integer(14) != 0;
+    if (!devs.null(15)) d.facts.attention = devs.text(15);
     out[it->second].devices.push_back(std::move(d));
   }
   return out;
@@ -382,9 +391,11 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
-  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb) VALUES (?, ?, ?, ?, ?)");
+  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
+  inst.bind(6, std::string(to_string(in.state.status))).bind(7, in.state.step).bind(8, in.state.message);
   if (inst.step() != SQLITE_DONE) {
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
@@ -450,6 +461,25 @@ Status SqliteStore::release(const std::string& id) {
   return tx.commit();
 }
 
+Result<uint64_t> SqliteStore::set_server_state(const std::string& id, const ServerState& state) {
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "server state: begin");
+  Stmt up(db_, cache_, "UPDATE instances SET status = ?, status_step = ?, status_message = ? WHERE id = ?");
+  PCIPASS_SQL_OK(up, "server state");
+  up.bind(1, std::string(to_string(state.status))).bind(2, state.step).bind(3, state.message).bind(4, id);
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "server state " + id);
+  if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = (SELECT host FROM instances WHERE id = ?) "
+                  "RETURNING generation");
+  PCIPASS_SQL_OK(bump, "server state");
+  bump.bind(1, id);
+  if (bump.step() != SQLITE_ROW) return sql_error(db_, "server state " + id + ": its host");
+  const auto generation = static_cast<uint64_t>(bump.integer(0));
+  if (bump.step() != SQLITE_DONE) return sql_error(db_, "server state " + id);
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
 Result<std::vector<InstanceRecordRow>> SqliteStore::instances() { return load_instances(nullptr); }
 Result<std::vector<InstanceRecordRow>> SqliteStore::instances_on(const std::string& host) { return load_instances(&host); }
 Result<InstanceRecordRow> SqliteStore::instance(const std::string& id) {
@@ -469,19 +499,19 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE host = ? ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE host = ? ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = ? ORDER BY c.instance, c.position",
     "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
     "WHERE i.host = ? ORDER BY e.instance, e.position",
     "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb FROM instances WHERE id = ?",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE id = ?",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = ? ORDER BY position",
     "SELECT instance, key, value FROM instance_extra_specs WHERE instance = ? ORDER BY position",
     "SELECT host, address, instance, request FROM allocations WHERE instance = ? ORDER BY host, address"};
@@ -502,6 +532,10 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     r.flavor = is.text(2);
     r.vcpus = static_cast<uint32_t>(is.integer(3));
     r.memory_mb = static_cast<uint64_t>(is.integer(4));
+    // A status this build does not know (a newer pcipass wrote it): taken as placed.
+    r.state.status = parse_server_status(is.text(5)).value_or(ServerStatus::Placed);
+    r.state.step = is.text(6);
+    r.state.message = is.text(7);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
