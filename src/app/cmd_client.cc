@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "adapters/api_client/api_client.h"
 #include "app/commands.h"
@@ -99,6 +100,18 @@ void print_fields(const Json& o, const std::vector<std::string>& skip = {}) {
 }
 
 // Runs one call and prints the result; `show` renders a success for people.
+struct WaitArgs {
+  bool wait = false;
+  uint32_t timeout_s = 300;
+};
+
+void add_wait(CLI::App* cmd, WaitArgs& w, const std::string& what) {
+  cmd->add_flag("--wait", w.wait, "wait " + what);
+  cmd->add_option("--timeout", w.timeout_s, "with --wait: give up after this many seconds (exit 9)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
+}
+
 int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
             const std::function<void(const Json&)>& show) {
   auto endpoint = resolve_endpoint(args.url, args.token_file);
@@ -116,6 +129,49 @@ int perform(const ClientArgs& args, const std::string& method, const std::string
   std::cerr << "pcipass: " << r.error->describe() << "\n";
   for (const auto& h : r.error->rejections()) std::cerr << "  " << h.host << ": " << h.reason << "\n";
   return client_exit_status(r.error->code());
+}
+
+// `server create|delete --wait`: polls the server until it is settled (created) or gone
+// (deleted), or `timeout_s` passes. An error status is said with its step.
+int wait_for_server(const ClientArgs& args, const std::string& name, bool until_gone, uint32_t timeout_s) {
+  auto endpoint = resolve_endpoint(args.url, args.token_file);
+  if (!endpoint) {
+    std::cerr << "pcipass: " << endpoint.error().describe() << "\n";
+    return client_exit_status(endpoint.error().code());
+  }
+  ApiClient client(std::move(*endpoint));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  std::string last;
+  for (;;) {
+    ApiReply r = client.call("GET", "/v1/servers/" + url_encode(name));
+    if (!r.ok() && r.error->code() == ErrorCode::NotFound && until_gone) {
+      std::cout << "server " << name << " is deleted\n";
+      return kExitOk;
+    }
+    if (!r.ok()) {
+      std::cerr << "pcipass: " << r.error->describe() << "\n";
+      return client_exit_status(r.error->code());
+    }
+    const std::string status = r.body.value("status", "");
+    if (status != last && !args.json) std::cout << "server " << name << ": " << status << std::endl;
+    last = status;
+    if (!until_gone && status != "building") {
+      if (args.json) std::cout << r.body.dump(2) << "\n";
+      if (status != "error") return kExitOk;
+      std::cerr << "pcipass: server " << name << " failed at " << cell(r.body["error"]["step"]) << ": "
+                << cell(r.body["error"]["message"]) << "\n";
+      return kExitClientServerError;
+    }
+    if (until_gone && status == "error") {
+      std::cerr << "pcipass: server " << name << " is in error and not being deleted: " << cell(r.body["error"]["message"]) << "\n";
+      return kExitClientServerError;
+    }
+    if (std::chrono::steady_clock::now() >= until) {
+      std::cerr << "pcipass: server " << name << " is still " << status << " after " << timeout_s << " s (--timeout)\n";
+      return kExitClientTimeout;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 std::string query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -308,13 +364,16 @@ void register_client(CLI::App& app, int& exit_code) {
   server_create->add_option("name", (*s)["sname"], "server name (its id)")->required();
   server_create->add_option("--flavor", (*s)["sflavor"], "flavor name")->required();
   server_create->add_option("--host", (*s)["shost"], "force this host");
-  server_create->callback([a, s, &exit_code] {
+  auto wait = std::make_shared<WaitArgs>();
+  add_wait(server_create, *wait, "until its host's agent has prepared it (active) or failed (error, exit 8)");
+  server_create->callback([a, s, wait, &exit_code] {
     Json body{{"name", (*s)["sname"]}, {"flavor", (*s)["sflavor"]}};
     if (!(*s)["shost"].empty()) body["host"] = (*s)["shost"];
     exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b) {
       print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
       std::cout << "\n" << b["libvirt_xml"].get<std::string>();
     });
+    if (exit_code == kExitOk && wait->wait) exit_code = wait_for_server(*a, (*s)["sname"], false, wait->timeout_s);
   });
   auto* server_show = leaf(server, "show", "Show a server, its devices and libvirt XML");
   server_show->add_option("name", (*s)["sname"], "server name")->required();
@@ -326,16 +385,26 @@ void register_client(CLI::App& app, int& exit_code) {
       std::cout << "\n" << b[domain ? "libvirt_domain_xml" : "libvirt_xml"].get<std::string>();
     });
   });
-  auto* server_delete = leaf(server, "delete", "Delete a server and free its devices");
+  auto* server_delete = leaf(server, "delete", "Delete a server and free its devices (once its host's agent has restored them)");
   server_delete->add_option("name", (*s)["sname"], "server name")->required();
-  server_delete->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "DELETE", "/v1/servers/" + url_encode((*s)["sname"]), nullptr, [](const Json&) {});
+  auto dwait = std::make_shared<WaitArgs>();
+  add_wait(server_delete, *dwait, "until its host's agent has restored its devices and it is gone");
+  auto force = std::make_shared<bool>(false);
+  server_delete->add_flag("--force", *force,
+                          "free its devices now, without its host's agent (which restores them when it comes back)");
+  server_delete->callback([a, s, dwait, force, &exit_code] {
+    exit_code = perform(*a, "DELETE", "/v1/servers/" + url_encode((*s)["sname"]) + (*force ? "?force=true" : ""), nullptr,
+                        [s](const Json& b) {
+                          if (b.is_object() && b.contains("status"))
+                            std::cout << "server " << (*s)["sname"] << " is " << cell(b["status"]) << ": its host's agent restores its devices\n";
+                        });
+    if (exit_code == kExitOk && dwait->wait) exit_code = wait_for_server(*a, (*s)["sname"], true, dwait->timeout_s);
   });
   auto* server_list = leaf(server, "list", "List servers");
   server_list->add_option("--host", (*s)["lhost"], "only on this host");
   server_list->callback([a, s, &exit_code] {
     exit_code = perform(*a, "GET", "/v1/servers" + query({{"host", (*s)["lhost"]}}), nullptr,
-                        [](const Json& b) { print_objects(b["servers"], {"id", "host", "flavor", "devices"}); });
+                        [](const Json& b) { print_objects(b["servers"], {"id", "status", "host", "flavor", "devices"}); });
   });
 
   auto* explain = leaf(&app, "explain", "Why a flavor fits nowhere (or not on --host): one verdict per host (client)");

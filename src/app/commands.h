@@ -14,6 +14,8 @@ inline constexpr int kExitClientNotFound = 4;     // 404: no such host, device, 
 inline constexpr int kExitClientConflict = 5;     // 409: no valid host, name taken, lost race
 inline constexpr int kExitClientDenied = 6;       // 401/403: missing, unknown or too weak token
 inline constexpr int kExitClientUnavailable = 7;  // unreachable server or 5xx
+inline constexpr int kExitClientServerError = 8;  // --wait: the server ended in error
+inline constexpr int kExitClientTimeout = 9;      // --wait: not settled within --timeout
 
 void register_simulate(CLI::App& app, int& exit_code);
 void register_discover(CLI::App& app, int& exit_code);
