@@ -17,16 +17,11 @@
 
 #include "host/agent_journal.h"
 #include "host/discovery.h"
+#include "ports/controller_link.h"
 #include "ports/sysfs_reader.h"
 #include "ports/sysfs_writer.h"
 
 namespace pcipass {
-
-struct AssignedDevice {
-  PciAddress address;
-  DeviceType type = DeviceType::Pci;
-  bool managed = false;  // libvirt binds it
-};
 
 // What each device is now (the record a restore puts back); NotFound naming a device
 // the host does not have.

@@ -78,6 +78,8 @@ ApiClient::ApiClient(ApiEndpoint endpoint) : endpoint_(std::move(endpoint)), htt
 
 ApiClient::~ApiClient() = default;
 
+void ApiClient::set_read_timeout(uint32_t seconds) { http_->set_read_timeout(static_cast<time_t>(seconds)); }
+
 ApiReply ApiClient::call(const std::string& method, const std::string& path, const Json* body) {
   httplib::Headers headers;
   if (!endpoint_.token.empty()) headers.emplace("Authorization", "Bearer " + endpoint_.token);

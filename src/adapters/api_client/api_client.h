@@ -48,6 +48,8 @@ class ApiClient {
   // One request on a keep-alive connection; `body` is sent as JSON when given.
   ApiReply call(const std::string& method, const std::string& path, const nlohmann::ordered_json* body = nullptr);
   const std::string& url() const { return endpoint_.url; }
+  // How long an answer may take (default 60 s): a long poll's wait and then some.
+  void set_read_timeout(uint32_t seconds);
 
  private:
   ApiEndpoint endpoint_;

@@ -1,0 +1,84 @@
+#include "adapters/api_client/controller_link_http.h"
+
+#include "adapters/json/config_value_json.h"
+
+namespace pcipass {
+namespace {
+using Json = nlohmann::ordered_json;
+
+Status reply_status(const ApiReply& r) {
+  if (r.ok()) return ok_status();
+  return *r.error;
+}
+
+Result<std::string> text_at(const Json& o, const char* key) {
+  if (!o.is_object() || !o.contains(key) || !o[key].is_string()) return std::move(invalid("expected a string").within(key));
+  return o[key].get<std::string>();
+}
+}  // namespace
+
+Result<HostWork> parse_host_work(const Json& body) {
+  HostWork out;
+  if (!body.is_object() || !body.contains("generation") || !body["generation"].is_number_unsigned())
+    return std::move(invalid("expected a whole number").within("generation"));
+  out.generation = body["generation"].get<uint64_t>();
+  if (!body.contains("servers") || !body["servers"].is_array()) return std::move(invalid("expected a list").within("servers"));
+  for (size_t i = 0; i < body["servers"].size(); ++i) {
+    const Json& s = body["servers"][i];
+    auto here = [&](Error e) { return std::move(e.within("[" + std::to_string(i) + "]").within("servers")); };
+    AssignedServer a;
+    auto id = text_at(s, "id");
+    if (!id) return here(std::move(id).error());
+    a.id = *id;
+    auto status = text_at(s, "status");
+    if (!status) return here(std::move(status).error());
+    auto parsed = parse_server_status(*status);
+    if (!parsed) return here(std::move(invalid("unknown status " + quote(*status)).within("status")));
+    a.status = *parsed;
+    if (auto x = text_at(s, "libvirt_domain_xml")) a.domain_xml = *x;
+    if (auto x = text_at(s, "libvirt_xml")) a.devices_xml = *x;
+    if (!s.contains("devices") || !s["devices"].is_array()) return here(std::move(invalid("expected a list").within("devices")));
+    for (const auto& d : s["devices"]) {
+      if (d.value("vanished", false)) continue;
+      auto address = text_at(d, "address");
+      if (!address) return here(std::move(address).error());
+      auto pci = PciAddress::parse(*address);
+      if (!pci) return here(std::move(pci).error());
+      AssignedDevice dev;
+      dev.address = *pci;
+      const std::string type = d.value("type", "type-PCI");
+      dev.type = type == "type-PF" ? DeviceType::Pf : type == "type-VF" ? DeviceType::Vf : DeviceType::Pci;
+      dev.managed = d.value("managed", false);
+      a.devices.push_back(dev);
+    }
+    out.servers.push_back(std::move(a));
+  }
+  return out;
+}
+
+HttpControllerLink::HttpControllerLink(ApiEndpoint endpoint, std::string host) : host_(std::move(host)), calls_(endpoint), watch_(endpoint) {}
+
+Result<HostWork> HttpControllerLink::assignments(std::optional<uint64_t> after, uint32_t wait_s) {
+  std::string path = "/v1/hosts/" + url_encode(host_) + "/assignments";
+  if (after) path += "?after=" + std::to_string(*after) + "&wait=" + std::to_string(wait_s);
+  watch_.set_read_timeout(wait_s + 30);
+  ApiReply r = watch_.call("GET", path);
+  if (!r.ok()) return *r.error;
+  auto work = parse_host_work(r.body);
+  if (!work) return std::move(std::move(work).error().within("the assignments of " + host_));
+  return work;
+}
+
+Status HttpControllerLink::report(const HostReport& report) {
+  const Json body = to_json(host_report_value(report));
+  return reply_status(calls_.call("PUT", "/v1/hosts/" + url_encode(host_), &body));
+}
+
+Status HttpControllerLink::outcome(const std::string& server, AgentOutcome outcome, const std::string& step, const std::string& message) {
+  Json body{{"outcome", to_string(outcome)}};
+  if (!step.empty()) body["step"] = step;
+  if (!message.empty()) body["message"] = message;
+  return reply_status(calls_.call("POST", "/v1/servers/" + url_encode(server) + "/outcome", &body));
+}
+
+}  // namespace pcipass

@@ -1,0 +1,163 @@
+#include "host/placement_agent.h"
+
+#include <set>
+
+#include "host/discovery.h"
+#include "host/host_critical.h"
+#include "host/host_facts.h"
+#include "host/readiness.h"
+
+namespace pcipass {
+
+PlacementAgent::PlacementAgent(const SysfsReader& sysfs, SysfsWriter& writer, ControllerLink& link, Hypervisor* hypervisor,
+                               AgentJournal journal, std::function<Status(const AgentJournal&)> save, PlacementAgentOptions options)
+    : sysfs_(sysfs),
+      writer_(writer),
+      link_(link),
+      hypervisor_(hypervisor),
+      journal_(std::move(journal)),
+      save_(std::move(save)),
+      options_(std::move(options)) {}
+
+void PlacementAgent::say(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+Status PlacementAgent::save() { return save_ ? save_(journal_) : ok_status(); }
+
+HostReport PlacementAgent::report() const {
+  const Discovery d = discover(sysfs_);
+  const auto critical = find_host_critical(sysfs_, d);
+  HostReport r = host_report_of(sysfs_, d, critical, check_readiness(sysfs_, d, critical));
+  r.manages_devices = true;
+  std::set<PciAddress> ours;
+  for (const auto& e : journal_.servers)
+    for (const auto& dev : e.devices) ours.insert(dev.address);
+  for (auto& rd : r.devices) {
+    // Its own servers' VMs hold these open: that is the placement, not someone else's use.
+    if (ours.count(rd.facts.address)) rd.facts.vfio_user.reset();
+    if (auto it = journal_.attention.find(rd.facts.address); it != journal_.attention.end()) rd.facts.attention = it->second.substr(0, 1024);
+  }
+  return r;
+}
+
+Status PlacementAgent::recover() {
+  std::vector<std::string> half_done;
+  for (const auto& e : journal_.servers)
+    if (e.phase != JournalPhase::Prepared) half_done.push_back(e.server);
+  for (const auto& id : half_done) {
+    JournalEntry* e = journal_.find(id);
+    const bool was_preparing = e->phase == JournalPhase::Preparing;
+    say("server " + id + ": found its " + (was_preparing ? "prepare" : "restore") + " half done; " +
+        (was_preparing ? "undoing it" : "finishing it"));
+    e->phase = JournalPhase::Restoring;
+    if (auto st = save(); !st) return st;
+    for (auto& [a, why] : restore_devices(sysfs_, writer_, e->devices, options_.restore)) journal_.attention[a] = why;
+    if (was_preparing) {
+      journal_.erase(id);  // undone: the next round prepares it again if it is still building
+      if (auto st = save(); !st) return st;
+    }
+    // A restore finished: the entry stays until the controller has heard it (carry_out).
+  }
+  return ok_status();
+}
+
+Status PlacementAgent::prepare(const AssignedServer& server) {
+  say("server " + server.id + ": preparing " + std::to_string(server.devices.size()) + " device(s)");
+  auto fail = [&](const std::string& step, const std::string& message) {
+    say("server " + server.id + ": " + step + " failed: " + message);
+    if (auto st = link_.report(report()); !st) return st;
+    return link_.outcome(server.id, AgentOutcome::Failed, step, message);
+  };
+  auto record = record_devices(discover(sysfs_), sysfs_, server.devices);
+  if (!record) return fail("prepare: record the devices", record.error().describe());
+  journal_.servers.push_back({server.id, JournalPhase::Preparing, *record});
+  if (auto st = save(); !st) {
+    journal_.erase(server.id);
+    return fail("prepare: write the journal", st.error().describe());
+  }
+  auto failure = prepare_devices(sysfs_, writer_, *record, options_.prepare);
+  if (!failure && hypervisor_ && !server.domain_xml.empty()) {
+    if (auto st = hypervisor_->define_and_start(server.id, server.domain_xml); !st) {
+      failure = StepFailure{"start the domain " + server.id, st.error().describe(), {}};
+      for (auto& [a, why] : restore_devices(sysfs_, writer_, *record, options_.restore)) journal_.attention[a] = why;
+    }
+  }
+  if (failure) {
+    for (const auto& e : failure->rollback_errors) say("server " + server.id + ": rollback: " + e);
+    // What the rollback could not put back needs an operator.
+    if (!failure->rollback_errors.empty())
+      for (const auto& d : *record) journal_.attention[d.address] = "rollback of a failed prepare: " + failure->rollback_errors.front();
+    journal_.erase(server.id);
+    if (auto st = save(); !st) say("journal: " + st.error().describe());
+    return fail(failure->step, failure->message);
+  }
+  journal_.find(server.id)->phase = JournalPhase::Prepared;
+  if (auto st = save(); !st) say("journal: " + st.error().describe());
+  if (auto st = link_.report(report()); !st) return st;
+  say("server " + server.id + ": active");
+  return link_.outcome(server.id, AgentOutcome::Active, "", "");
+}
+
+Status PlacementAgent::restore(const std::string& id, bool tell) {
+  JournalEntry* e = journal_.find(id);
+  if (e && e->phase != JournalPhase::Restoring) {
+    say("server " + id + ": restoring " + std::to_string(e->devices.size()) + " device(s)");
+    if (hypervisor_)
+      if (auto st = hypervisor_->destroy_and_undefine(id); !st && st.error().code() != ErrorCode::NotFound)
+        say("server " + id + ": stopping its domain: " + st.error().describe());
+    e->phase = JournalPhase::Restoring;
+    if (auto st = save(); !st) return st;
+    for (auto& [a, why] : restore_devices(sysfs_, writer_, e->devices, options_.restore)) {
+      say("server " + id + ": " + a.to_string() + " needs attention: " + why);
+      journal_.attention[a] = why;
+    }
+    if (auto st = save(); !st) return st;
+  }
+  // The devices are back (or marked): reported before the server is said restored.
+  if (auto st = link_.report(report()); !st) return st;
+  if (tell) {
+    auto st = link_.outcome(id, AgentOutcome::Restored, "", "");
+    if (!st && st.error().code() != ErrorCode::NotFound) return st;
+  }
+  journal_.erase(id);
+  if (auto st = save(); !st) return st;
+  say("server " + id + ": restored");
+  return ok_status();
+}
+
+Status PlacementAgent::carry_out(const HostWork& work) {
+  Status first = ok_status();
+  auto keep = [&](Status st) {
+    if (!st && first) first = std::move(st);
+  };
+  std::set<std::string> assigned;
+  for (const auto& s : work.servers) {
+    assigned.insert(s.id);
+    const JournalEntry* e = journal_.find(s.id);
+    switch (s.status) {
+      case ServerStatus::Building:
+        if (!e) keep(prepare(s));
+        else if (e->phase == JournalPhase::Prepared) keep(link_.outcome(s.id, AgentOutcome::Active, "", ""));  // said again
+        else keep(restore(s.id, false));  // half done: undone, prepared in the next round
+        break;
+      case ServerStatus::Deleting:
+        keep(restore(s.id, true));
+        break;
+      case ServerStatus::Error:
+        if (e) keep(restore(s.id, false));  // its devices back before anyone frees them
+        break;
+      case ServerStatus::Active:
+      case ServerStatus::Placed:
+        break;
+    }
+  }
+  // Freed without the host (a forced delete): put back what it had.
+  std::vector<std::string> orphans;
+  for (const auto& e : journal_.servers)
+    if (!assigned.count(e.server)) orphans.push_back(e.server);
+  for (const auto& id : orphans) keep(restore(id, false));
+  return first;
+}
+
+}  // namespace pcipass
