@@ -1,6 +1,8 @@
 // pcipass agent: discovers this host's PCI devices and reports them to the server at
 // start, whenever the inventory changes (checked every --poll seconds) and at least
-// every --interval seconds. Read-only on the host: it never writes sysfs.
+// every --interval seconds. Read-only on the host unless --manage-devices: then it also
+// carries out what the controller places on the host (host/placement_agent.h), watching
+// its assignments, with its journal in var/lib/pcipass under the root.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,13 +14,18 @@
 #include <thread>
 
 #include "adapters/api_client/api_client.h"
+#include "adapters/api_client/controller_link_http.h"
+#include "adapters/libvirt/libvirt_hypervisor.h"
+#include "adapters/sysfs/posix_sysfs_writer.h"
 #include "adapters/json/config_value_json.h"
+#include "host/agent_journal.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "host/discovery.h"
 #include "host/host_facts.h"
 #include "core/host_report.h"
+#include "host/placement_agent.h"
 
 namespace pcipass::app {
 namespace {
@@ -31,10 +38,26 @@ struct AgentArgs {
   uint32_t interval_s = 300;
   uint32_t poll_s = 10;
   bool once = false;
+  bool manage_devices = false;
+  std::string libvirt_uri;
 };
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
 void on_signal(int) { g_stop = 1; }
+
+// The journal as saved under the root (none yet: empty); InvalidArgument naming the
+// file when it cannot be read as one.
+Result<AgentJournal> load_journal(const PosixSysfsReader& sysfs) {
+  const std::string path = sysfs.root() + std::string(kJournalPath);
+  if (!sysfs.exists(std::string(kJournalPath))) return AgentJournal{};
+  auto text = sysfs.read(std::string(kJournalPath), 64u << 20);
+  if (!text) return std::move(std::move(text).error().within(path));
+  auto value = parse_json(*text);
+  if (!value) return std::move(std::move(value).error().within(path));
+  auto journal = parse_journal(*value);
+  if (!journal) return std::move(std::move(journal).error().within(path));
+  return journal;
+}
 
 int run_agent(const AgentArgs& args) {
   auto endpoint = resolve_endpoint(args.server, args.token_file, false);
@@ -53,16 +76,56 @@ int run_agent(const AgentArgs& args) {
     std::cerr << "pcipass agent: " << sysfs.root() << "sys/bus/pci/devices does not exist\n";
     return kExitInvalidInput;
   }
+  if (!args.libvirt_uri.empty() && !args.manage_devices) {
+    std::cerr << "pcipass agent: --libvirt starts the servers' domains once their devices are prepared: it needs --manage-devices\n";
+    return kExitInvalidInput;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  ApiClient client(std::move(*endpoint));
+  ApiClient client(*endpoint);
+  // With --manage-devices: the placements carried out here.
+  PosixSysfsWriter writer(args.sysfs_root);
+  std::unique_ptr<HttpControllerLink> link;
+  std::unique_ptr<LibvirtHypervisor> hypervisor;
+  std::unique_ptr<PlacementAgent> placements;
+  if (args.manage_devices) {
+    auto journal = load_journal(sysfs);
+    if (!journal) {
+      std::cerr << "pcipass agent: the journal: " << journal.error().describe() << "\n";
+      return kExitInvalidInput;
+    }
+    if (!args.libvirt_uri.empty()) {
+      auto hv = LibvirtHypervisor::connect(args.libvirt_uri);
+      if (!hv) {
+        std::cerr << "pcipass agent: --libvirt " << args.libvirt_uri << ": " << hv.error().describe() << "\n";
+        return client_exit_status(hv.error().code());
+      }
+      hypervisor = std::move(*hv);
+    }
+    link = std::make_unique<HttpControllerLink>(*endpoint, name);
+    PlacementAgentOptions o;
+    o.restore.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+    o.log = [](const std::string& line) { std::cout << "pcipass agent: " << line << std::endl; };
+    auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
+    placements = std::make_unique<PlacementAgent>(sysfs, writer, *link, hypervisor.get(), std::move(*journal), save, std::move(o));
+    if (auto st = placements->recover(); !st) {
+      std::cerr << "pcipass agent: recovering the journal's half-done steps: " << st.error().describe() << "\n";
+      return kExitInternal;
+    }
+  }
+  auto current_report = [&]() -> HostReport {
+    if (placements) return placements->report();
+    const Discovery d = discover(sysfs);
+    const auto critical = find_host_critical(sysfs, d);
+    return host_report_of(sysfs, d, critical, check_readiness(sysfs, d, critical));
+  };
   std::string last_sent;
   auto last_time = std::chrono::steady_clock::now() - std::chrono::hours(24);
   uint32_t backoff = 1;
+  std::optional<uint64_t> cursor;
   while (!g_stop) {
-    const Discovery d = discover(sysfs);
-    const auto critical = find_host_critical(sysfs, d);
-    const nlohmann::ordered_json report = to_json(host_report_value(host_report_of(sysfs, d, critical, check_readiness(sysfs, d, critical))));
+    const HostReport host = current_report();
+    const nlohmann::ordered_json report = to_json(host_report_value(host));
     const std::string body = report.dump();
     const auto now = std::chrono::steady_clock::now();
     const bool due = body != last_sent || now - last_time >= std::chrono::seconds(args.interval_s);
@@ -73,7 +136,7 @@ int run_agent(const AgentArgs& args) {
         std::cerr << "pcipass agent: the report of " << name << " was not taken: " << r.error->describe() << std::endl;
         code = client_exit_status(r.error->code());
       } else {
-        std::cout << "pcipass agent: reported " << d.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
+        std::cout << "pcipass agent: reported " << host.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
                   << ")" << std::endl;
         if (r.body.contains("notes") && r.body["notes"].is_array())
           for (const auto& n : r.body["notes"])
@@ -83,9 +146,25 @@ int run_agent(const AgentArgs& args) {
         backoff = 1;
       }
     }
+    if (placements && code == kExitOk) {
+      // Held until the host's assignments move (or --poll passes), then carried out.
+      auto work = link->assignments(cursor, args.once ? 0 : args.poll_s);
+      if (!work) {
+        std::cerr << "pcipass agent: the assignments of " << name << ": " << work.error().describe() << std::endl;
+        code = client_exit_status(work.error().code());
+        cursor.reset();
+      } else {
+        cursor = work->generation;
+        if (auto st = placements->carry_out(*work); !st) {
+          std::cerr << "pcipass agent: " << st.error().describe() << " (tried again)" << std::endl;
+          cursor.reset();  // look again at once
+        }
+      }
+    }
     if (args.once) return code;
     // After a failure: 2, 4, 8... seconds, at most six polls.
     if (code != kExitOk) backoff = std::min<uint32_t>(backoff * 2, args.poll_s * 6);
+    if (placements && code == kExitOk) continue;  // the watch waited already
     const uint32_t wait = code == kExitOk ? args.poll_s : backoff;
     for (uint32_t i = 0; i < wait * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -104,6 +183,11 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--interval", args->interval_s, "report at least this often, in seconds")->capture_default_str()->check(CLI::Range(1u, 86400u));
   cmd->add_option("--poll", args->poll_s, "look for changes this often, in seconds")->capture_default_str()->check(CLI::Range(1u, 3600u));
   cmd->add_flag("--once", args->once, "report once and exit (the exit status says whether the server took it)");
+  cmd->add_flag("--manage-devices", args->manage_devices,
+                "carry out what the controller places here: bind its devices to vfio-pci (a PF's VFs removed), and give "
+                "them back when the server is deleted; writes sysfs, keeps a journal in var/lib/pcipass");
+  cmd->add_option("--libvirt", args->libvirt_uri,
+                  "with --manage-devices: start each server's domain through libvirt once its devices are ready, e.g. qemu:///system");
   cmd->callback([args, &exit_code] { exit_code = run_agent(*args); });
 }
 

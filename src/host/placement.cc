@@ -118,7 +118,7 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
       if (sysfs.exists(node)) continue;
       std::vector<std::string> errors = undo_all(*bind, writer, sysfs);
       return failed("prepare " + rec.address.to_string() + ": /" + node,
-                    Error(ErrorCode::NotFound, "/" + node + " is not there after binding to vfio-pci (is udev running?)"),
+                    Error(ErrorCode::NotFound, "it is not there after binding to vfio-pci (is devtmpfs mounted on /dev?)"),
                     undo_first(std::move(errors)));
     }
   }

@@ -28,7 +28,7 @@ guest() {
   return "$rc"
 }
 passed=0; failed=0
-for run in "host-side.sh" "no-iommu.sh IOMMU=off"; do
+for run in "host-side.sh" "placements.sh" "no-iommu.sh IOMMU=off"; do
   # shellcheck disable=SC2086
   if guest $run; then passed=$((passed + 1)); else echo "e2e: $run failed"; failed=$((failed + 1)); fi
 done
