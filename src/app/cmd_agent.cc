@@ -16,6 +16,7 @@
 #include "adapters/api_client/api_client.h"
 #include "adapters/api_client/controller_link_http.h"
 #include "adapters/libvirt/libvirt_hypervisor.h"
+#include "adapters/libvirt_xml/domain_merge.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "adapters/json/config_value_json.h"
 #include "host/agent_journal.h"
@@ -40,6 +41,7 @@ struct AgentArgs {
   bool once = false;
   bool manage_devices = false;
   std::string libvirt_uri;
+  std::string base_domains;
 };
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
@@ -76,6 +78,10 @@ int run_agent(const AgentArgs& args) {
     std::cerr << "pcipass agent: " << sysfs.root() << "sys/bus/pci/devices does not exist\n";
     return kExitInvalidInput;
   }
+  if (!args.base_domains.empty() && args.libvirt_uri.empty()) {
+    std::cerr << "pcipass agent: --base-domains is for the domains --libvirt starts: it needs --libvirt\n";
+    return kExitInvalidInput;
+  }
   if (!args.libvirt_uri.empty() && !args.manage_devices) {
     std::cerr << "pcipass agent: --libvirt starts the servers' domains once their devices are prepared: it needs --manage-devices\n";
     return kExitInvalidInput;
@@ -104,6 +110,18 @@ int run_agent(const AgentArgs& args) {
     }
     link = std::make_unique<HttpControllerLink>(*endpoint, name);
     PlacementAgentOptions o;
+    o.domain_of = [dir = args.base_domains](const AssignedServer& s) -> Result<std::string> {
+      if (!s.base_domain) return s.domain_xml;
+      if (dir.empty()) return invalid("server " + s.id + " names the base domain " + quote(*s.base_domain) + ", and the agent has no --base-domains");
+      const std::string file = dir + "/" + *s.base_domain + ".xml";
+      std::ifstream in(file);
+      if (!in) return Error(ErrorCode::NotFound, file + ": cannot be read (the base domain " + quote(*s.base_domain) + ")");
+      std::stringstream text;
+      text << in.rdbuf();
+      auto merged = merge_domain(text.str(), s.id, s.vcpus, s.memory_mb, s.devices_xml);
+      if (!merged) return std::move(std::move(merged).error().within(file));
+      return merged;
+    };
     o.restore.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
     o.log = [](const std::string& line) { std::cout << "pcipass agent: " << line << std::endl; };
     auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
@@ -188,6 +206,9 @@ void register_agent(CLI::App& app, int& exit_code) {
                 "them back when the server is deleted; writes sysfs, keeps a journal in var/lib/pcipass");
   cmd->add_option("--libvirt", args->libvirt_uri,
                   "with --manage-devices: start each server's domain through libvirt once its devices are ready, e.g. qemu:///system");
+  cmd->add_option("--base-domains", args->base_domains,
+                  "with --libvirt: where the base domains servers name (pcipass:base_domain) are, as NAME.xml: the server's "
+                  "devices, name, vCPUs and memory are merged into it");
   cmd->callback([args, &exit_code] { exit_code = run_agent(*args); });
 }
 

@@ -24,7 +24,10 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   for (const auto& [cell, use] : rec->cell_use) out.numa_cells.push_back(h.cells()[cell].id);
   // A server booted before pcipass checked these may hold a bad value: shown, not used.
   auto settings = parse_pcipass_settings(booted_with);
-  if (settings) out.vlan = settings->vlan;
+  if (settings) {
+    out.vlan = settings->vlan;
+    out.base_domain = settings->base_domain;
+  }
   else out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
   if (auto p = controller_->server_problems().find(id); p != controller_->server_problems().end())
     for (const auto& line : p->second) out.notes.push_back("its holding breaks a rule: " + line);

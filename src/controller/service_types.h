@@ -165,6 +165,7 @@ struct ServerView {
   std::vector<uint32_t> numa_cells;  // host cell ids
   std::vector<ServerDevice> devices;
   std::optional<uint16_t> vlan;      // pcipass:vlan as booted
+  std::optional<std::string> base_domain;  // pcipass:base_domain as booted
   std::vector<std::string> notes;    // what it was booted with that cannot be used
   ServerState state;
 };

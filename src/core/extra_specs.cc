@@ -93,8 +93,15 @@ Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs) {
       auto tag = parse_decimal(value, 4094);
       if (!tag || *tag == 0) return std::move(invalid("must be a VLAN id from 1 to 4094, got " + quote(value)).within(key));
       out.vlan = static_cast<uint16_t>(*tag);
+    } else if (key == "pcipass:base_domain") {
+      const bool ok = !value.empty() && value.size() <= 64 && value[0] != '.' &&
+                      std::all_of(value.begin(), value.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                      });
+      if (!ok) return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.', got " + quote(value)).within(key));
+      out.base_domain = value;
     } else {
-      return std::move(invalid("unknown pcipass extra spec; pcipass understands pcipass:vlan").within(key));
+      return std::move(invalid("unknown pcipass extra spec; pcipass understands pcipass:vlan and pcipass:base_domain").within(key));
     }
   }
   return out;

@@ -45,6 +45,9 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
 // are presented to it (its libvirt XML).
 struct PcipassSettings {
   std::optional<uint16_t> vlan;  // pcipass:vlan, 1..4094: the VLAN tag of its NIC VFs
+  // pcipass:base_domain: the operator's base domain (disk, network, console) its host's
+  // agent merges the server into (`agent --libvirt --base-domains DIR`: DIR/NAME.xml).
+  std::optional<std::string> base_domain;
 };
 // Errors name the key; a pcipass: key that pcipass does not know is an error too.
 // parse_flavor validates them as well, so a stored flavor always parses here.

@@ -137,6 +137,12 @@ TEST(ExtraSpecs, PcipassKeysAreValidatedWhereverAFlavorIsRead) {
   auto unknown = flavor({{"pcipass:vlna", "100"}});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().where(), "pcipass:vlna");
+  EXPECT_EQ(parse_pcipass_settings({{"pcipass:base_domain", "web-1.q35"}})->base_domain, std::optional<std::string>("web-1.q35"));
+  for (const char* bad : {"", "../etc/passwd", ".hidden", "a b", "x/y"}) {
+    auto refused = flavor({{"pcipass:base_domain", bad}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().where(), "pcipass:base_domain") << bad;
+  }
 }
 
 TEST(CpuSet, ParsesRangesAndExclusions) {

@@ -77,9 +77,11 @@ Status PlacementAgent::prepare(const AssignedServer& server) {
     return fail("prepare: write the journal", st.error().describe());
   }
   auto failure = prepare_devices(sysfs_, writer_, *record, options_.prepare);
-  if (!failure && hypervisor_ && !server.domain_xml.empty()) {
-    if (auto st = hypervisor_->define_and_start(server.id, server.domain_xml); !st) {
-      failure = StepFailure{"start the domain " + server.id, st.error().describe(), {}};
+  if (!failure && hypervisor_) {
+    auto domain = options_.domain_of ? options_.domain_of(server) : Result<std::string>(server.domain_xml);
+    Status started = domain ? hypervisor_->define_and_start(server.id, *domain) : Status(std::move(domain).error());
+    if (!started) {
+      failure = StepFailure{"start the domain " + server.id, started.error().describe(), {}};
       for (auto& [a, why] : restore_devices(sysfs_, writer_, *record, options_.restore)) journal_.attention[a] = why;
     }
   }

@@ -26,6 +26,9 @@
 namespace pcipass {
 
 struct PlacementAgentOptions {
+  // The domain to start for a server (with a Hypervisor): its own, or merged into the
+  // operator's base domain it names. Unset: its own.
+  std::function<Result<std::string>(const AssignedServer&)> domain_of;
   PrepareOptions prepare;
   RestoreOptions restore;
   std::function<void(const std::string&)> log;  // one line per step and outcome

@@ -14,6 +14,8 @@
 #include "adapters/api_client/controller_link_http.h"
 #include "adapters/crypto/openssl_secrets.h"
 #include "adapters/json/nova_conf.h"
+#include "adapters/libvirt/libvirt_hypervisor.h"
+#include "adapters/libvirt_xml/domain_merge.h"
 #include "adapters/store_sqlite/sqlite_store.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/testing/fake_kernel.h"
@@ -82,11 +84,19 @@ struct Rig {
   }
   ~Rig() { fs::remove_all(dir); }
   // An agent as started now, on the journal as saved.
-  std::unique_ptr<PlacementAgent> agent() {
+  std::unique_ptr<PlacementAgent> agent(Hypervisor* hypervisor = nullptr) {
     PlacementAgentOptions o;
+    // The operator's base domain, for libvirt's test driver.
+    o.domain_of = [](const AssignedServer& s) -> Result<std::string> {
+      if (!s.base_domain) return s.domain_xml;
+      if (*s.base_domain != "test-vm") return Error(ErrorCode::NotFound, "no base domain " + *s.base_domain);
+      return merge_domain("<domain type='test'><name>base</name><memory>1</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>"
+                          "<devices><console type='pty'/></devices></domain>",
+                          s.id, s.vcpus, s.memory_mb, s.devices_xml);
+    };
     o.restore.vf_polls = 3;
     o.log = [this](const std::string& line) { log.push_back(line); };
-    return std::make_unique<PlacementAgent>(reader, kernel, link, nullptr, saved, [this](const AgentJournal& j) {
+    return std::make_unique<PlacementAgent>(reader, kernel, link, hypervisor, saved, [this](const AgentJournal& j) {
       saved = j;
       ++saves;
       return ok_status();
@@ -242,6 +252,40 @@ TEST(PlacementAgent, ARestoreThatFailsMarksTheDeviceAndItIsNeverOfferedAgain) {
   r.round(*agent);
   EXPECT_EQ(s.create_server(r.controller.admin, {"again", "pf", std::string("compute-1")})->devices.at(0).address, at("0000:41:00.1"));
   EXPECT_EQ(s.create_server(r.controller.admin, {"more", "pf", std::string("compute-1")}).error().code(), ErrorCode::NoValidHost);
+}
+
+TEST(PlacementAgent, WithLibvirtTheDomainStartsOnceItsDevicesAreReadyAndGoesBeforeTheyAreRestored) {
+  Rig r;
+  auto hv = LibvirtHypervisor::connect("test:///default");
+  ASSERT_TRUE(hv.ok()) << hv.error().describe();
+  auto agent = r.agent(hv->get());
+  ASSERT_TRUE(r.link.report(agent->report()).ok());
+  auto& s = *r.controller.service;
+  ASSERT_TRUE(s.create_flavor(r.controller.admin, {"vf-vm", 2, 1024, {{"pci_passthrough:alias", "vf:1"}, {"pcipass:base_domain", "test-vm"}}, 0}).ok());
+  auto vm = s.create_server(r.controller.admin, {"vm1", "vf-vm", std::nullopt});
+  ASSERT_TRUE(vm.ok()) << vm.error().describe();
+  EXPECT_EQ(vm->base_domain, std::optional<std::string>("test-vm"));
+  r.round(*agent);
+  EXPECT_EQ(r.controller.state("vm1").status, ServerStatus::Active) << r.controller.state("vm1").message;
+  EXPECT_EQ((*hv)->state("vm1").value(), DomainState::Running);
+  ASSERT_FALSE(s.delete_server(r.controller.admin, "vm1")->released);
+  r.round(*agent);
+  EXPECT_EQ((*hv)->state("vm1").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(r.kernel.driver_of(vm->devices.at(0).address.to_string()), std::optional<std::string>("iavf"));
+  // A domain libvirt refuses (one of that name runs already): the server is in error,
+  // with libvirt's words, and its VF is back on iavf.
+  ASSERT_TRUE((*hv)->define_and_start("vm2", "<domain type='test'><name>vm2</name><memory>1024</memory><os><type>hvm</type></os></domain>").ok());
+  auto clash = s.create_server(r.controller.admin, {"vm2", "vf-vm", std::nullopt});
+  ASSERT_TRUE(clash.ok());
+  r.round(*agent);
+  const ServerState st = r.controller.state("vm2");
+  EXPECT_EQ(st.status, ServerStatus::Error);
+  EXPECT_EQ(st.step, "start the domain vm2");
+  EXPECT_FALSE(st.message.empty());
+  EXPECT_EQ(r.kernel.driver_of(clash->devices.at(0).address.to_string()), std::optional<std::string>("iavf"));
+  EXPECT_TRUE(r.saved.servers.empty());
+  EXPECT_TRUE(r.saved.attention.empty());
+  (void)(*hv)->destroy_and_undefine("vm2");
 }
 
 }  // namespace

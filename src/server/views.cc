@@ -184,6 +184,7 @@ Result<Json> server_json(const ServerView& s) {
            {"libvirt_domain_xml", *domain}};
   if (s.state.status == ServerStatus::Error) out["error"] = {{"step", s.state.step}, {"message", s.state.message}};
   if (s.vlan) out["vlan"] = *s.vlan;
+  if (s.base_domain) out["base_domain"] = *s.base_domain;
   if (!s.notes.empty()) out["notes"] = s.notes;
   return out;
 }
