@@ -9,7 +9,7 @@ packages=(
   python3 python3-nova
   pci.ids pciutils
   qemu-system-x86 busybox-static cpio kmod udev
-  libvirt-clients libvirt-dev libxml2-dev libxml2-utils
+  libvirt-clients libvirt-dev libxml2-dev libxml2-utils libnl-3-dev libnl-route-3-dev
 )
 missing=()
 for p in "${packages[@]}"; do

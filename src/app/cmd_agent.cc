@@ -17,6 +17,7 @@
 #include "adapters/api_client/controller_link_http.h"
 #include "adapters/libvirt/libvirt_hypervisor.h"
 #include "adapters/libvirt_xml/domain_merge.h"
+#include "adapters/netlink/netlink_vf_network.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "adapters/json/config_value_json.h"
 #include "host/agent_journal.h"
@@ -94,6 +95,7 @@ int run_agent(const AgentArgs& args) {
   std::unique_ptr<HttpControllerLink> link;
   std::unique_ptr<LibvirtHypervisor> hypervisor;
   std::unique_ptr<PlacementAgent> placements;
+  std::unique_ptr<NetlinkVfNetwork> network;
   if (args.manage_devices) {
     auto journal = load_journal(sysfs);
     if (!journal) {
@@ -109,6 +111,8 @@ int run_agent(const AgentArgs& args) {
       hypervisor = std::move(*hv);
     }
     link = std::make_unique<HttpControllerLink>(*endpoint, name);
+    if (auto net = NetlinkVfNetwork::open()) network = std::move(*net);
+    else std::cerr << "pcipass agent: " << net.error().describe() << ": NIC VFs cannot get their MAC and VLAN here\n";
     PlacementAgentOptions o;
     o.domain_of = [dir = args.base_domains](const AssignedServer& s) -> Result<std::string> {
       if (!s.base_domain) return s.domain_xml;
@@ -123,6 +127,8 @@ int run_agent(const AgentArgs& args) {
       return merged;
     };
     o.restore.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+    o.prepare.network = network.get();
+    o.restore.network = network.get();
     o.log = [](const std::string& line) { std::cout << "pcipass agent: " << line << std::endl; };
     auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
     placements = std::make_unique<PlacementAgent>(sysfs, writer, *link, hypervisor.get(), std::move(*journal), save, std::move(o));

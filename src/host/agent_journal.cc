@@ -23,6 +23,20 @@ Result<std::optional<std::string>> optional_text(const ConfigValue& v, const cha
   return std::optional<std::string>(m->as_string());
 }
 
+ConfigValue settings_value(const VfNetSettings& s) {
+  return ConfigValue::object({{"mac", ConfigValue::string(s.mac)}, {"vlan", ConfigValue::integer(s.vlan)}});
+}
+
+Result<VfNetSettings> parse_settings(const ConfigValue& v) {
+  const ConfigValue* mac = v.find("mac");
+  const ConfigValue* vlan = v.find("vlan");
+  if (!v.is_object() || !mac || !mac->is_string() || mac->as_string().size() != 17)
+    return std::move(invalid("expected a MAC address").within("mac"));
+  if (!vlan || !vlan->is_integer() || vlan->as_integer() < 0 || vlan->as_integer() > 4094)
+    return std::move(invalid("expected a VLAN id from 0 to 4094").within("vlan"));
+  return VfNetSettings{mac->as_string(), static_cast<uint16_t>(vlan->as_integer())};
+}
+
 Result<PreparedDevice> parse_device(const ConfigValue& v) {
   if (!v.is_object()) return invalid("a device must be an object");
   PreparedDevice d;
@@ -51,6 +65,22 @@ Result<PreparedDevice> parse_device(const ConfigValue& v) {
     d.numvfs = static_cast<uint32_t>(n->as_integer());
   }
   if (const ConfigValue* p = v.find("autoprobe"); p && p->is_bool()) d.autoprobe = p->as_bool();
+  auto pf_netdev = optional_text(v, "pf_netdev");
+  if (!pf_netdev) return std::move(pf_netdev).error();
+  d.pf_netdev = *pf_netdev;
+  if (const ConfigValue* i = v.find("vf_index"); i && i->is_integer() && i->as_integer() >= 0) d.vf_index = static_cast<uint32_t>(i->as_integer());
+  for (const char* key : {"vf_before", "vf_wanted"})
+    if (const ConfigValue* s = v.find(key); s && !s->is_null()) {
+      auto parsed = parse_settings(*s);
+      if (!parsed) return std::move(std::move(parsed).error().within(key));
+      (std::string(key) == "vf_before" ? d.vf_before : d.vf_wanted) = *parsed;
+    }
+  if (const ConfigValue* list = v.find("vf_settings"); list && list->is_array())
+    for (size_t i = 0; i < list->items().size(); ++i) {
+      auto parsed = parse_settings(list->items()[i]);
+      if (!parsed) return std::move(std::move(parsed).error().within("[" + std::to_string(i) + "]").within("vf_settings"));
+      d.vf_settings.push_back(*parsed);
+    }
   return d;
 }
 
@@ -79,7 +109,16 @@ ConfigValue journal_value(const AgentJournal& j) {
                                              {"driver_override", text_or_null(d.driver_override)},
                                              {"iommu_group", d.iommu_group ? ConfigValue::integer(*d.iommu_group) : ConfigValue::null()},
                                              {"numvfs", ConfigValue::integer(d.numvfs)},
-                                             {"autoprobe", ConfigValue::boolean(d.autoprobe)}}));
+                                             {"autoprobe", ConfigValue::boolean(d.autoprobe)},
+                                             {"pf_netdev", text_or_null(d.pf_netdev)},
+                                             {"vf_index", d.vf_index ? ConfigValue::integer(*d.vf_index) : ConfigValue::null()},
+                                             {"vf_before", d.vf_before ? settings_value(*d.vf_before) : ConfigValue::null()},
+                                             {"vf_wanted", d.vf_wanted ? settings_value(*d.vf_wanted) : ConfigValue::null()},
+                                             {"vf_settings", [&] {
+                                                std::vector<ConfigValue> list;
+                                                for (const auto& s : d.vf_settings) list.push_back(settings_value(s));
+                                                return ConfigValue::array(std::move(list));
+                                              }()}}));
     servers.push_back(ConfigValue::object({{"server", ConfigValue::string(e.server)},
                                            {"phase", ConfigValue::string(phase_name(e.phase))},
                                            {"devices", ConfigValue::array(std::move(devices))}}));

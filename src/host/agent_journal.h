@@ -16,6 +16,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/pci_address.h"
+#include "ports/vf_network.h"
 
 namespace pcipass {
 
@@ -31,6 +32,13 @@ struct PreparedDevice {
   std::optional<uint32_t> iommu_group;
   uint32_t numvfs = 0;    // PFs: VFs enabled then
   bool autoprobe = true;  // PFs: sriov_drivers_autoprobe then
+  // A NIC VF the server wants a MAC (and VLAN) on: its PF's network interface, its index
+  // there, and its settings before and as wanted.
+  std::optional<std::string> pf_netdev;
+  std::optional<uint32_t> vf_index;
+  std::optional<VfNetSettings> vf_before, vf_wanted;
+  // A NIC PF: each VF's settings then, by index (put back with its VFs).
+  std::vector<VfNetSettings> vf_settings;
   bool operator==(const PreparedDevice&) const = default;
 };
 

@@ -41,7 +41,7 @@ StepFailure failed(std::string step, const Error& e, std::vector<std::string> ro
 }  // namespace
 
 Result<std::vector<PreparedDevice>> record_devices(const Discovery& discovery, const SysfsReader& sysfs,
-                                                   const std::vector<AssignedDevice>& devices) {
+                                                   const std::vector<AssignedDevice>& devices, VfNetwork* network) {
   std::vector<PreparedDevice> out;
   for (const auto& a : devices) {
     const DiscoveredDevice* d = find_device(discovery, a.address);
@@ -58,6 +58,27 @@ Result<std::vector<PreparedDevice>> record_devices(const Discovery& discovery, c
       if (!pf) return std::move(pf).error();
       p.numvfs = pf->numvfs;
       p.autoprobe = pf->autoprobe;
+      if (network && !d->netdevs.empty() && pf->numvfs > 0 && !a.managed) {
+        p.pf_netdev = d->netdevs.front();
+        auto settings = network->vfs(*p.pf_netdev);
+        if (!settings) return std::move(std::move(settings).error().within(a.address.to_string()));
+        p.vf_settings = std::move(*settings);
+      }
+    }
+    if (a.mac && !a.managed) {
+      const DiscoveredDevice* pf = d->physfn ? find_device(discovery, *d->physfn) : nullptr;
+      if (!pf || pf->netdevs.empty())
+        return Error(ErrorCode::NotFound, a.address.to_string() + ": its PF has no network interface to set the VF's MAC on");
+      const auto at = std::find(pf->virtfns.begin(), pf->virtfns.end(), a.address);
+      if (at == pf->virtfns.end()) return Error(ErrorCode::NotFound, a.address.to_string() + ": not listed among its PF's VFs");
+      p.pf_netdev = pf->netdevs.front();
+      p.vf_index = static_cast<uint32_t>(at - pf->virtfns.begin());
+      p.vf_wanted = VfNetSettings{*a.mac, a.vlan};
+      if (network) {
+        auto now = network->vfs(*p.pf_netdev);
+        if (!now) return std::move(std::move(now).error().within(a.address.to_string()));
+        if (*p.vf_index < now->size()) p.vf_before = (*now)[*p.vf_index];
+      }
     }
     out.push_back(std::move(p));
   }
@@ -107,7 +128,24 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
   if (!bind) return failed(bind_step, bind.error(), undo_first({}));
   Execution second = execute(*bind, writer, sysfs);
   if (!second.ok()) return failed(bind_step, *second.failure, undo_first(second.rollback_errors));
-  // 3. The group's device node, which QEMU opens.
+  // 3. A NIC VF's MAC and VLAN, on its PF (libvirt sets them again when the domain starts).
+  std::vector<const PreparedDevice*> set;
+  auto undo_settings = [&](std::vector<std::string> errors) {
+    for (const PreparedDevice* rec : set)
+      if (auto st = options.network->set(*rec->pf_netdev, *rec->vf_index, rec->vf_before.value_or(VfNetSettings{})); !st)
+        errors.push_back(st.error().describe());
+    return errors;
+  };
+  for (const auto& rec : record) {
+    if (rec.managed || !rec.vf_wanted) continue;
+    const std::string step = "prepare " + rec.address.to_string() + ": set MAC " + rec.vf_wanted->mac +
+                             (rec.vf_wanted->vlan ? " VLAN " + std::to_string(rec.vf_wanted->vlan) : "") + " on " + *rec.pf_netdev;
+    Status st = options.network ? options.network->set(*rec.pf_netdev, *rec.vf_index, *rec.vf_wanted)
+                                : Status(Error(ErrorCode::Unavailable, "the agent has no netlink to set it with"));
+    if (!st) return failed(step, st.error(), undo_first(undo_settings(undo_all(*bind, writer, sysfs))));
+    set.push_back(&rec);
+  }
+  // 4. The group's device node, which QEMU opens.
   if (options.check_vfio_nodes) {
     const Discovery bound = discover(sysfs);
     for (const auto& rec : record) {
@@ -116,7 +154,7 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
       if (!d || !d->iommu_group) continue;  // no IOMMU group (no-IOMMU mode): nothing to open per group
       const std::string node = "dev/vfio/" + std::to_string(*d->iommu_group);
       if (sysfs.exists(node)) continue;
-      std::vector<std::string> errors = undo_all(*bind, writer, sysfs);
+      std::vector<std::string> errors = undo_settings(undo_all(*bind, writer, sysfs));
       return failed("prepare " + rec.address.to_string() + ": /" + node,
                     Error(ErrorCode::NotFound, "it is not there after binding to vfio-pci (is devtmpfs mounted on /dev?)"),
                     undo_first(std::move(errors)));
@@ -137,6 +175,9 @@ std::map<PciAddress, std::string> restore_devices(const SysfsReader& sysfs, Sysf
   });
   for (const PreparedDevice* rec : order) {
     const std::string a = rec->address.to_string();
+    if (rec->vf_wanted && rec->pf_netdev && rec->vf_index && options.network)
+      if (auto st = options.network->set(*rec->pf_netdev, *rec->vf_index, rec->vf_before.value_or(VfNetSettings{})); !st)
+        problems[rec->address] = "restore its MAC and VLAN: " + st.error().describe();
     Discovery d = discover(sysfs);
     const DiscoveredDevice* now = find_device(d, rec->address);
     if (!now) {
@@ -201,7 +242,16 @@ std::map<PciAddress, std::string> restore_devices(const SysfsReader& sysfs, Sysf
       back = present >= rec->numvfs;
       if (!back && options.pause) options.pause();
     }
-    if (!back) problems[rec->address] = "restore: its " + std::to_string(rec->numvfs) + " VFs did not appear";
+    if (!back) {
+      problems[rec->address] = "restore: its " + std::to_string(rec->numvfs) + " VFs did not appear";
+      continue;
+    }
+    if (options.network && rec->pf_netdev)
+      for (uint32_t i = 0; i < rec->vf_settings.size(); ++i) {
+        if (rec->vf_settings[i] == VfNetSettings{}) continue;  // nothing was set on it
+        if (auto st = options.network->set(*rec->pf_netdev, i, rec->vf_settings[i]); !st)
+          problems[rec->address] = "restore the settings of its VF " + std::to_string(i) + ": " + st.error().describe();
+      }
   }
   return problems;
 }

@@ -20,13 +20,15 @@
 #include "ports/controller_link.h"
 #include "ports/sysfs_reader.h"
 #include "ports/sysfs_writer.h"
+#include "ports/vf_network.h"
 
 namespace pcipass {
 
 // What each device is now (the record a restore puts back); NotFound naming a device
 // the host does not have.
+// With `network`, a NIC VF's settings (and a NIC PF's VFs') are recorded too.
 Result<std::vector<PreparedDevice>> record_devices(const Discovery& discovery, const SysfsReader& sysfs,
-                                                   const std::vector<AssignedDevice>& devices);
+                                                   const std::vector<AssignedDevice>& devices, VfNetwork* network = nullptr);
 
 struct StepFailure {
   std::string step;     // "prepare 0000:41:00.0: remove its VFs"
@@ -36,6 +38,7 @@ struct StepFailure {
 
 struct PrepareOptions {
   bool check_vfio_nodes = true;  // /dev/vfio/N under the root must exist after binding
+  VfNetwork* network = nullptr;  // sets the MAC and VLAN a NIC VF is wanted with (needed then)
 };
 
 // nullopt: prepared.
@@ -47,6 +50,7 @@ struct RestoreOptions {
   // looks `vf_polls` times before it says they did not come.
   std::function<void()> pause;
   int vf_polls = 100;
+  VfNetwork* network = nullptr;  // puts back VF settings (a VF's, a PF's VFs')
 };
 
 // Per device that could not be put back: why (empty: all restored).

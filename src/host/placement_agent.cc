@@ -69,7 +69,7 @@ Status PlacementAgent::prepare(const AssignedServer& server) {
     if (auto st = link_.report(report()); !st) return st;
     return link_.outcome(server.id, AgentOutcome::Failed, step, message);
   };
-  auto record = record_devices(discover(sysfs_), sysfs_, server.devices);
+  auto record = record_devices(discover(sysfs_), sysfs_, server.devices, options_.prepare.network);
   if (!record) return fail("prepare: record the devices", record.error().describe());
   journal_.servers.push_back({server.id, JournalPhase::Preparing, *record});
   if (auto st = save(); !st) {

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/testing/fake_kernel.h"
@@ -158,12 +160,108 @@ TEST(Placement, AnUnknownDeviceIsNotRecorded) {
   EXPECT_EQ(r.error().code(), ErrorCode::NotFound);
 }
 
+// What `ip link set PF vf N mac M vlan V` does, for the fixture's PFs: settings kept
+// per VF (a VF made anew starts with none), the VF index checked, an unknown interface
+// NotFound, and a MAC the "kernel" refuses.
+class FixtureVfNetwork final : public VfNetwork {
+ public:
+  explicit FixtureVfNetwork(const SysfsReader& sysfs) : sysfs_(sysfs) {}
+  Result<std::vector<VfNetSettings>> vfs(const std::string& pf) override {
+    auto list = virtfns(pf);
+    if (!list) return std::move(list).error();
+    std::vector<VfNetSettings> out;
+    for (PciAddress vf : *list) out.push_back(settings_[vf]);
+    return out;
+  }
+  Status set(const std::string& pf, uint32_t vf, const VfNetSettings& s) override {
+    auto list = virtfns(pf);
+    if (!list) return std::move(list).error();
+    if (vf >= list->size()) return invalid(pf + " has no VF " + std::to_string(vf) + " (EINVAL)");
+    if (s.mac == refused_mac) return invalid(pf + " vf " + std::to_string(vf) + ": the PF refused MAC " + s.mac + " (EPERM)");
+    settings_[(*list)[vf]] = s;
+    return ok_status();
+  }
+  std::string refused_mac;
+
+ private:
+  Result<std::vector<PciAddress>> virtfns(const std::string& pf) {
+    for (const auto& d : discover(sysfs_).devices)
+      if (std::find(d.netdevs.begin(), d.netdevs.end(), pf) != d.netdevs.end()) return d.virtfns;
+    return Error(ErrorCode::NotFound, "network interface " + pf + ": no such device");
+  }
+  const SysfsReader& sysfs_;
+  std::map<PciAddress, VfNetSettings> settings_;
+};
+
+TEST(Placement, ANicVfGetsItsMacAndVlanOnItsPfAndGivesThemBack) {
+  Host h;
+  FixtureVfNetwork net(h.reader);
+  const VfNetSettings before{"02:00:00:00:00:01", 0};
+  ASSERT_TRUE(net.set("ens1f0", 0, before).ok());
+  AssignedDevice vf{at("0000:41:02.0"), DeviceType::Vf, false};
+  vf.mac = "52:54:00:aa:bb:cc";
+  vf.vlan = 100;
+  auto rec = record_devices(discover(h.reader), h.reader, {vf}, &net);
+  ASSERT_TRUE(rec.ok()) << rec.error().describe();
+  EXPECT_EQ(rec->at(0).pf_netdev, std::optional<std::string>("ens1f0"));
+  EXPECT_EQ(rec->at(0).vf_index, std::optional<uint32_t>(0));
+  EXPECT_EQ(rec->at(0).vf_before, std::optional<VfNetSettings>(before));
+  PrepareOptions po;
+  po.network = &net;
+  auto failure = prepare_devices(h.reader, h.kernel, *rec, po);
+  ASSERT_FALSE(failure) << failure->step << ": " << failure->message;
+  EXPECT_EQ(net.vfs("ens1f0")->at(0), (VfNetSettings{"52:54:00:aa:bb:cc", 100}));
+  RestoreOptions ro;
+  ro.network = &net;
+  EXPECT_TRUE(restore_devices(h.reader, h.kernel, *rec, ro).empty());
+  EXPECT_EQ(net.vfs("ens1f0")->at(0), before);
+  EXPECT_EQ(h.driver("0000:41:02.0"), std::optional<std::string>("iavf"));
+  // Refused by the PF: the step says so and the VF is back on iavf.
+  net.refused_mac = "52:54:00:aa:bb:cc";
+  failure = prepare_devices(h.reader, h.kernel, *rec, po);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->step, "prepare 0000:41:02.0: set MAC 52:54:00:aa:bb:cc VLAN 100 on ens1f0");
+  EXPECT_NE(failure->message.find("refused MAC"), std::string::npos) << failure->message;
+  EXPECT_EQ(h.driver("0000:41:02.0"), std::optional<std::string>("iavf"));
+  EXPECT_EQ(net.vfs("ens1f0")->at(0), before);
+  // Without netlink, a VF that needs a MAC cannot be prepared.
+  failure = prepare_devices(h.reader, h.kernel, *rec, PrepareOptions{});
+  ASSERT_TRUE(failure);
+  EXPECT_NE(failure->message.find("no netlink"), std::string::npos) << failure->message;
+}
+
+TEST(Placement, APfsVfSettingsComeBackWithItsVfs) {
+  Host h;
+  h.free_vf3();
+  FixtureVfNetwork net(h.reader);
+  ASSERT_TRUE(net.set("ens1f0", 1, {"52:54:00:00:00:11", 7}).ok());
+  auto rec = record_devices(discover(h.reader), h.reader, {{at("0000:41:00.0"), DeviceType::Pf, false}}, &net);
+  ASSERT_TRUE(rec.ok()) << rec.error().describe();
+  ASSERT_EQ(rec->at(0).vf_settings.size(), 4u);
+  ASSERT_FALSE(prepare_devices(h.reader, h.kernel, *rec));
+  RestoreOptions ro;
+  ro.network = &net;
+  auto problems = restore_devices(h.reader, h.kernel, *rec, ro);
+  EXPECT_TRUE(problems.empty()) << problems.begin()->second;
+  auto now = net.vfs("ens1f0").value();  // the VFs are new ones: their settings were put back
+  ASSERT_EQ(now.size(), 4u);
+  EXPECT_EQ(now[1], (VfNetSettings{"52:54:00:00:00:11", 7}));
+  EXPECT_EQ(now[0], VfNetSettings{});
+}
+
 TEST(AgentJournal, RoundTripsAndNamesWhatIsWrong) {
   AgentJournal j;
   j.servers.push_back({"vm1", JournalPhase::Prepared,
                        {{at("0000:41:00.0"), DeviceType::Pf, false, "i40e", std::nullopt, 41, 4, true},
                         {at("0000:41:02.3"), DeviceType::Vf, true, "vfio-pci", "vfio-pci", std::nullopt, 0, true}}});
   j.servers.push_back({"vm2", JournalPhase::Restoring, {}});
+  PreparedDevice nic{at("0000:41:02.1"), DeviceType::Vf, false, "iavf", std::nullopt, 51, 0, true};
+  nic.pf_netdev = "ens1f0";
+  nic.vf_index = 1;
+  nic.vf_before = VfNetSettings{};
+  nic.vf_wanted = VfNetSettings{"52:54:00:aa:bb:cc", 100};
+  j.servers[1].devices.push_back(nic);
+  j.servers[0].devices[0].vf_settings = {VfNetSettings{}, VfNetSettings{"52:54:00:00:00:11", 7}};
   j.attention[at("0000:41:00.1")] = "restore: its 2 VFs did not appear";
   auto back = parse_journal(journal_value(j));
   ASSERT_TRUE(back.ok()) << back.error().describe();

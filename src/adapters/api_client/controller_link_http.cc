@@ -52,6 +52,10 @@ Result<HostWork> parse_host_work(const Json& body) {
       const std::string type = d.value("type", "type-PCI");
       dev.type = type == "type-PF" ? DeviceType::Pf : type == "type-VF" ? DeviceType::Vf : DeviceType::Pci;
       dev.managed = d.value("managed", false);
+      if (d.contains("mac") && d["mac"].is_string()) {
+        dev.mac = d["mac"].get<std::string>();
+        if (s.contains("vlan") && s["vlan"].is_number_unsigned()) dev.vlan = s["vlan"].get<uint16_t>();
+      }
       a.devices.push_back(dev);
     }
     out.servers.push_back(std::move(a));
