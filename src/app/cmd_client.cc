@@ -364,11 +364,14 @@ void register_client(CLI::App& app, int& exit_code) {
   server_create->add_option("name", (*s)["sname"], "server name (its id)")->required();
   server_create->add_option("--flavor", (*s)["sflavor"], "flavor name")->required();
   server_create->add_option("--host", (*s)["shost"], "force this host");
+  server_create->add_option("--base-domain", (*s)["sbase"],
+                            "the operator's base domain its host's agent merges it into (agent --libvirt --base-domains DIR: DIR/NAME.xml)");
   auto wait = std::make_shared<WaitArgs>();
   add_wait(server_create, *wait, "until its host's agent has prepared it (active) or failed (error, exit 8)");
   server_create->callback([a, s, wait, &exit_code] {
     Json body{{"name", (*s)["sname"]}, {"flavor", (*s)["sflavor"]}};
     if (!(*s)["shost"].empty()) body["host"] = (*s)["shost"];
+    if (!(*s)["sbase"].empty()) body["base_domain"] = (*s)["sbase"];
     exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b) {
       print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
       std::cout << "\n" << b["libvirt_xml"].get<std::string>();

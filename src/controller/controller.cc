@@ -349,7 +349,8 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 }
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
-                                                  const std::optional<std::string>& forced, WriteBatch* defer_into) {
+                                                  const std::optional<std::string>& forced, WriteBatch* defer_into,
+                                                  const std::string& base_domain) {
   if (id.empty()) return invalid("a server needs an id");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
@@ -384,6 +385,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.flavor_revision = (*flavor)->record.revision;
     row.extra_specs = (*flavor)->record.extra_specs;
     row.state.status = initial_status(manages_devices(planned->host));
+    row.base_domain = base_domain;
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
     for (const auto& c : planned->cells) row.cells.push_back({c.cell_id, {c.vcpus, c.memory_mb}});

@@ -99,7 +99,8 @@ class Controller {
   // claim goes there and the fleet changes before the store has answered; the caller
   // then rebuilds the host if the batch is lost.
   Result<ServerPlacement> create_server(const std::string& id, const std::string& flavor,
-                                        const std::optional<std::string>& host, WriteBatch* defer_into = nullptr);
+                                        const std::optional<std::string>& host, WriteBatch* defer_into = nullptr,
+                                        const std::string& base_domain = "");
   // Frees a server's devices; NotFound if there is none. `defer_into` as above.
   Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
   // Sets a server's lifecycle state (core/server_status.h) in the store; NotFound.

@@ -123,8 +123,10 @@ class Service {
   Result<T> read(Step&& step);
   Status reload_config_locked();
   ConfigSummary config_summary_locked() const;
+  // `base_domain`: the one its create request named ("": the flavor's, if any).
   Result<ServerView> server_view_locked(const std::string& id, const std::string& flavor,
-                                        const std::vector<std::pair<std::string, std::string>>& booted_with);
+                                        const std::vector<std::pair<std::string, std::string>>& booted_with,
+                                        const std::string& base_domain);
   DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
 
   StateStore& state_;

@@ -8,7 +8,8 @@
 namespace pcipass {
 
 Result<ServerView> Service::server_view_locked(const std::string& id, const std::string& flavor,
-                                               const std::vector<std::pair<std::string, std::string>>& booted_with) {
+                                               const std::vector<std::pair<std::string, std::string>>& booted_with,
+                                               const std::string& base_domain) {
   const Fleet& fleet = controller_->fleet();
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
@@ -27,8 +28,10 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   if (settings) {
     out.vlan = settings->vlan;
     out.base_domain = settings->base_domain;
+  } else {
+    out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
   }
-  else out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
+  if (!base_domain.empty()) out.base_domain = base_domain;
   if (auto p = controller_->server_problems().find(id); p != controller_->server_problems().end())
     for (const auto& line : p->second) out.notes.push_back("its holding breaks a rule: " + line);
   std::vector<DeviceIndex> ordered = rec->devices;
@@ -72,11 +75,14 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
 Result<ServerView> Service::create_server(const Principal& who, const NewServer& request) {
   if (auto st = require_admin(who); !st) return std::move(st).error();
   if (auto st = check_name(request.name, "name"); !st) return std::move(st).error();
+  if (request.base_domain && !valid_base_domain(*request.base_domain))
+    return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.'").within("base_domain"));
+  const std::string base_domain = request.base_domain.value_or("");
   return write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
-    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch);
+    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain);
     if (!placed) return std::move(placed).error();
     commits_->touched_locked(placed->host);
-    return server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs);
+    return server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain);
   });
 }
 
@@ -105,7 +111,7 @@ Result<ServerView> Service::show_server(const Principal&, const std::string& id)
         commits_->sealed_hosts_locked().count(controller_->fleet().host(controller_->fleet().instance(id)->host).name()))
       return Error(ErrorCode::Busy, "server " + quote(id) + " is being committed");  // read again in a moment
     if (!row) return std::move(row).error();
-    auto view = server_view_locked(id, row->flavor, row->extra_specs);
+    auto view = server_view_locked(id, row->flavor, row->extra_specs, row->base_domain);
     if (view) view->state = row->state;
     return view;
   });
@@ -158,7 +164,7 @@ Result<HostAssignments> Service::host_assignments(const Principal& who, const st
     out.manages_devices = controller_->manages_devices(host);
     for (const auto& row : *rows) {
       if (!controller_->fleet().instance(row.id)) continue;  // booted by another controller, not taken in yet
-      auto view = server_view_locked(row.id, row.flavor, row.extra_specs);
+      auto view = server_view_locked(row.id, row.flavor, row.extra_specs, row.base_domain);
       if (!view) return std::move(view).error();
       view->state = row.state;
       out.servers.push_back(std::move(*view));
@@ -198,7 +204,7 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
       if (auto st = controller_->set_server_state(outcome.id, state); !st) return std::move(st).error();
       commits_->touched_locked(host);
     }
-    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs);
+    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs, row->base_domain);
     if (!view) return std::move(view).error();
     view->state = state;
     return std::optional<ServerView>(std::move(*view));

@@ -140,6 +140,7 @@ struct NewServer {
   std::string name;
   std::string flavor;
   std::optional<std::string> host;  // forced
+  std::optional<std::string> base_domain;  // the operator's base domain its agent merges it into
 };
 
 struct ServerDevice {

@@ -85,6 +85,12 @@ Result<std::vector<uint32_t>> parse_cpu_set(std::string_view text) {
   return out;
 }
 
+bool valid_base_domain(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && name[0] != '.' && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
 Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs) {
   PcipassSettings out;
   for (const auto& [key, value] : extra_specs) {
@@ -94,11 +100,7 @@ Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs) {
       if (!tag || *tag == 0) return std::move(invalid("must be a VLAN id from 1 to 4094, got " + quote(value)).within(key));
       out.vlan = static_cast<uint16_t>(*tag);
     } else if (key == "pcipass:base_domain") {
-      const bool ok = !value.empty() && value.size() <= 64 && value[0] != '.' &&
-                      std::all_of(value.begin(), value.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                      });
-      if (!ok) return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.', got " + quote(value)).within(key));
+      if (!valid_base_domain(value)) return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.', got " + quote(value)).within(key));
       out.base_domain = value;
     } else {
       return std::move(invalid("unknown pcipass extra spec; pcipass understands pcipass:vlan and pcipass:base_domain").within(key));

@@ -52,6 +52,9 @@ struct PcipassSettings {
 // Errors name the key; a pcipass: key that pcipass does not know is an error too.
 // parse_flavor validates them as well, so a stored flavor always parses here.
 Result<PcipassSettings> parse_pcipass_settings(const ExtraSpecs& extra_specs);
+// A base domain's name (pcipass:base_domain, or a server create request's base_domain):
+// 1 to 64 of letters, digits, '-', '_' and '.', not starting with '.'.
+bool valid_base_domain(std::string_view name);
 
 // "0-3,^2,5" -> {0,1,3,5}; Nova's cpu set syntax.
 Result<std::vector<uint32_t>> parse_cpu_set(std::string_view text);

@@ -79,6 +79,8 @@ struct InstanceRecordRow {
   std::vector<std::pair<std::string, std::string>> extra_specs;
   // Where it is in its lifecycle (a claim stores placed or building).
   ServerState state;
+  // The base domain its create request named (empty: none; the flavor's may apply).
+  std::string base_domain;
 };
 
 // A write batch (group commit). While one is open on a StateStore handle, every write

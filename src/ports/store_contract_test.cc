@@ -134,8 +134,10 @@ TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   auto g = s->put_host(sample_host("compute-1")).value();
   auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
   row.state.status = ServerStatus::Building;
+  row.base_domain = "web-q35";
   ASSERT_TRUE(s->claim(row, g).ok());
   EXPECT_EQ(s->instance("vm1")->state.status, ServerStatus::Building);
+  EXPECT_EQ(s->instance("vm1")->base_domain, "web-q35");
   ASSERT_TRUE(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
   EXPECT_EQ(s->instance("vm2")->state.status, ServerStatus::Placed);
   const ServerState failed{ServerStatus::Error, "prepare 0000:41:02.0: bind to vfio-pci", "write driver_override: Permission denied"};
@@ -146,6 +148,7 @@ TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   EXPECT_EQ(s->instance("vm1")->state, failed);
   EXPECT_EQ(s->instances_on("compute-1")->at(0).state, failed);
   EXPECT_EQ(s->instances()->at(1).state.status, ServerStatus::Placed);
+  EXPECT_EQ(s->instances()->at(1).base_domain, "");
   EXPECT_EQ(s->set_server_state("nobody", failed).error().code(), ErrorCode::NotFound);
   EXPECT_EQ(s->host("compute-1")->generation, g + 3);  // nothing moved
 }
@@ -157,12 +160,14 @@ TEST_P(StoreContract, AStateSetInABatchCommitsWithIt) {
   auto batch = s->begin_batch().value();
   auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
   row.state.status = ServerStatus::Building;
+  row.base_domain = "web-q35";
   ASSERT_TRUE(batch->claim(row, g).ok());
   auto moved = s->set_server_state("vm1", {ServerStatus::Active, "", ""});
   ASSERT_TRUE(moved.ok()) << moved.error().describe();
   EXPECT_EQ(*moved, g + 2);
   ASSERT_TRUE(batch->commit().ok());
   EXPECT_EQ(other->instance("vm1")->state.status, ServerStatus::Active);
+  EXPECT_EQ(other->instance("vm1")->base_domain, "web-q35");
   EXPECT_EQ(other->host("compute-1")->generation, g + 2);
 }
 

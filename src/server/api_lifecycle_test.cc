@@ -54,6 +54,14 @@ TEST_P(ApiLifecycleTest, AServerOnAManagingHostBuildsThenTheAgentMakesItActiveOr
   EXPECT_EQ(agent.call("POST", "/v1/servers/vm1/outcome", Json{{"outcome", "restored"}}).status, 204);
   EXPECT_EQ(c.call("GET", "/v1/servers/vm1").status, 404);
   EXPECT_EQ(c.call("DELETE", "/v1/servers/vm1?force=maybe").body["error"]["field"], "force");
+  // The create request may name the operator's base domain.
+  auto named = c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "vf.small"}, {"base_domain", "web-q35"}});
+  ASSERT_EQ(named.status, 201) << named.body.dump();
+  EXPECT_EQ(named.body["base_domain"], "web-q35");
+  EXPECT_EQ(c.call("GET", "/v1/servers/vm2").body["base_domain"], "web-q35");
+  auto escape = c.call("POST", "/v1/servers", Json{{"name", "vm3"}, {"flavor", "vf.small"}, {"base_domain", "../etc"}});
+  EXPECT_EQ(escape.status, 400);
+  EXPECT_EQ(escape.body["error"]["field"], "base_domain") << escape.body.dump();
 }
 
 TEST_P(ApiLifecycleTest, AFailedStepIsShownWithItsStepAndTheHostsWords) {

@@ -79,8 +79,9 @@ Result<NewServer> new_server(const std::string& text) {
   PCIPASS_TRY(name, f.string("name"));
   PCIPASS_TRY(flavor, f.string("flavor"));
   PCIPASS_TRY(host, f.optional_string("host"));
+  PCIPASS_TRY(base_domain, f.optional_string("base_domain"));
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
-  return NewServer{name, flavor, host};
+  return NewServer{name, flavor, host, base_domain};
 }
 
 Result<ServerOutcome> server_outcome(const std::string& text, const std::string& id) {

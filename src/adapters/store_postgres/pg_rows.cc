@@ -96,20 +96,20 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE host = $1 ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE host = $1 ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = $1 ORDER BY c.instance, c.position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.host = $1 ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE id = $1",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE id = $1",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = $1 ORDER BY position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.id = $1 ORDER BY t.ord",
@@ -134,6 +134,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
     r.state.status = parse_server_status(is->text(i, 5)).value_or(ServerStatus::Placed);
     r.state.step = is->text(i, 6);
     r.state.message = is->text(i, 7);
+    r.base_domain = is->text(i, 8);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
@@ -158,7 +159,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
   return out;
 }
 
-// The parameters of pcipass_claim($1 .. $15) for a claim.
+// The parameters of pcipass_claim($1 .. $16) for a claim.
 Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t expected_generation) {
   std::vector<Param> cell, vcpus, mem, addr, req, spec_keys, spec_values;
   for (const auto& [k, v] : in.extra_specs) {
@@ -177,10 +178,11 @@ Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t ex
   }
   return std::vector<Param>{in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
                             text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision),
-                            text_array(spec_keys), text_array(spec_values), std::string(to_string(in.state.status))};
+                            text_array(spec_keys), text_array(spec_values), std::string(to_string(in.state.status)),
+                            in.base_domain};
 }
 
 const char* const kClaimArgs =
-    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15)";
+    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15, $16)";
 
 }  // namespace pcipass::pg

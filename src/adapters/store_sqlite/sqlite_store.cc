@@ -391,11 +391,11 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
-  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
-  inst.bind(6, std::string(to_string(in.state.status))).bind(7, in.state.step).bind(8, in.state.message);
+  inst.bind(6, std::string(to_string(in.state.status))).bind(7, in.state.step).bind(8, in.state.message).bind(9, in.base_domain);
   if (inst.step() != SQLITE_DONE) {
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
@@ -499,19 +499,19 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE host = ? ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE host = ? ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = ? ORDER BY c.instance, c.position",
     "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
     "WHERE i.host = ? ORDER BY e.instance, e.position",
     "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message FROM instances WHERE id = ?",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE id = ?",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = ? ORDER BY position",
     "SELECT instance, key, value FROM instance_extra_specs WHERE instance = ? ORDER BY position",
     "SELECT host, address, instance, request FROM allocations WHERE instance = ? ORDER BY host, address"};
@@ -536,6 +536,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     r.state.status = parse_server_status(is.text(5)).value_or(ServerStatus::Placed);
     r.state.step = is.text(6);
     r.state.message = is.text(7);
+    r.base_domain = is.text(8);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }

@@ -3,6 +3,8 @@
 ALTER TABLE instances ADD COLUMN status text NOT NULL DEFAULT 'placed';
 ALTER TABLE instances ADD COLUMN status_step text NOT NULL DEFAULT '';
 ALTER TABLE instances ADD COLUMN status_message text NOT NULL DEFAULT '';
+-- The operator's base domain its create request named ('': none).
+ALTER TABLE instances ADD COLUMN base_domain text NOT NULL DEFAULT '';
 -- Whether the host's agent carries out placements (agent --manage-devices).
 ALTER TABLE hosts ADD COLUMN manages_devices boolean NOT NULL DEFAULT false;
 -- Why a device needs an operator (a restore failed), as its agent recorded; NULL: it does not.

@@ -12,7 +12,7 @@
 -- (the id is taken), held (a device is held; detail names it), twice, busy.
 CREATE OR REPLACE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
     p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
-    p_spec_keys text[], p_spec_values text[], p_status text,
+    p_spec_keys text[], p_spec_values text[], p_status text, p_base_domain text,
     OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
 DECLARE
   cur bigint;
@@ -30,8 +30,8 @@ BEGIN
     IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
     IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
     UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status)
-      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status);
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain)
+      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain);
     INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
       SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
     INSERT INTO allocations (host, address, instance, request)
@@ -72,7 +72,7 @@ END $$;
 -- whole batch back, which needs no exception block (no subtransaction).
 CREATE OR REPLACE FUNCTION pcipass_claim_strict(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
     p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
-    p_spec_keys text[], p_spec_values text[], p_status text)
+    p_spec_keys text[], p_spec_values text[], p_status text, p_base_domain text)
     RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   was bigint;
@@ -85,15 +85,15 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('host %s is at generation %s, not %s', p_host, was, p_gen);
   END IF;
   IF p_flavor_rev <> 0 THEN
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status)
-      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status FROM flavors
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain)
+      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain FROM flavors
         WHERE name = p_flavor AND revision = p_flavor_rev;
     IF NOT FOUND THEN
       RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('flavor %s changed', p_flavor);
     END IF;
   ELSE
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status)
-      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status);
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain)
+      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain);
   END IF;
   IF coalesce(array_length(p_cells, 1), 0) > 0 THEN
     INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
