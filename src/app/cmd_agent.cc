@@ -43,6 +43,7 @@ struct AgentArgs {
   bool manage_devices = false;
   std::string libvirt_uri;
   std::string base_domains;
+  std::string vfio_group;
 };
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
@@ -128,6 +129,7 @@ int run_agent(const AgentArgs& args) {
     };
     o.restore.pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
     o.prepare.network = network.get();
+    if (!args.vfio_group.empty()) o.prepare.vfio_group = args.vfio_group;
     o.restore.network = network.get();
     o.log = [](const std::string& line) { std::cout << "pcipass agent: " << line << std::endl; };
     auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
@@ -212,6 +214,9 @@ void register_agent(CLI::App& app, int& exit_code) {
                 "them back when the server is deleted; writes sysfs, keeps a journal in var/lib/pcipass");
   cmd->add_option("--libvirt", args->libvirt_uri,
                   "with --manage-devices: start each server's domain through libvirt once its devices are ready, e.g. qemu:///system");
+  cmd->add_option("--vfio-group", args->vfio_group,
+                  "with --manage-devices: the group that must own /dev/vfio/N with read and write once a device is bound "
+                  "(the VM's: kvm, libvirt-qemu); default: only that it is there");
   cmd->add_option("--base-domains", args->base_domains,
                   "with --libvirt: where the base domains servers name (pcipass:base_domain) are, as NAME.xml: the server's "
                   "devices, name, vCPUs and memory are merged into it");

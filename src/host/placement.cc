@@ -1,6 +1,7 @@
 #include "host/placement.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/sriov_plan.h"
 #include "host/binding.h"
@@ -153,11 +154,23 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
       const DiscoveredDevice* d = find_device(bound, rec.address);
       if (!d || !d->iommu_group) continue;  // no IOMMU group (no-IOMMU mode): nothing to open per group
       const std::string node = "dev/vfio/" + std::to_string(*d->iommu_group);
-      if (sysfs.exists(node)) continue;
+      std::optional<Error> wrong;
+      if (!sysfs.exists(node)) {
+        wrong = Error(ErrorCode::NotFound, "it is not there after binding to vfio-pci (is devtmpfs mounted on /dev?)");
+      } else if (options.vfio_group) {
+        auto owner = sysfs.owner(node);
+        if (!owner) wrong = owner.error();
+        else if (owner->group != *options.vfio_group || (owner->mode & 0060) != 0060) {
+          char mode[8];
+          std::snprintf(mode, sizeof mode, "%04o", owner->mode);
+          wrong = Error(ErrorCode::PermissionDenied, "it belongs to group " + owner->group + " with mode " + mode + ", not to group " +
+                                                         *options.vfio_group + " with read and write (a udev rule sets it: bind --persist "
+                                                         "writes one)");
+        }
+      }
+      if (!wrong) continue;
       std::vector<std::string> errors = undo_settings(undo_all(*bind, writer, sysfs));
-      return failed("prepare " + rec.address.to_string() + ": /" + node,
-                    Error(ErrorCode::NotFound, "it is not there after binding to vfio-pci (is devtmpfs mounted on /dev?)"),
-                    undo_first(std::move(errors)));
+      return failed("prepare " + rec.address.to_string() + ": /" + node, *wrong, undo_first(std::move(errors)));
     }
   }
   return std::nullopt;

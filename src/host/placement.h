@@ -39,6 +39,9 @@ struct StepFailure {
 struct PrepareOptions {
   bool check_vfio_nodes = true;  // /dev/vfio/N under the root must exist after binding
   VfNetwork* network = nullptr;  // sets the MAC and VLAN a NIC VF is wanted with (needed then)
+  // The group that must own /dev/vfio/N, with read and write, for the VM (kvm,
+  // libvirt-qemu); nullopt: only that it is there.
+  std::optional<std::string> vfio_group;
 };
 
 // nullopt: prepared.

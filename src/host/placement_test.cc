@@ -153,6 +153,23 @@ TEST(Placement, VfsThatCannotBeRecreatedAreSaidPerDevice) {
   EXPECT_EQ(h.driver("0000:41:00.0"), std::optional<std::string>("i40e"));  // the PF itself is back
 }
 
+TEST(Placement, TheVfioNodeMustBelongToTheConfiguredGroup) {
+  Host h;
+  auto rec = h.record({{at("0000:41:02.0"), DeviceType::Vf, false}});
+  PrepareOptions o;
+  o.vfio_group = "pcipass-no-such-group";
+  auto failure = prepare_devices(h.reader, h.kernel, rec, o);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->step, "prepare 0000:41:02.0: /dev/vfio/50");
+  EXPECT_NE(failure->message.find("not to group pcipass-no-such-group with read and write"), std::string::npos) << failure->message;
+  EXPECT_EQ(h.driver("0000:41:02.0"), std::optional<std::string>("iavf"));  // rolled back
+  // The group the node has (as a udev rule would give it): prepared.
+  std::ofstream(h.scratch / "probe") << "";
+  o.vfio_group = h.reader.owner("probe").value().group;
+  failure = prepare_devices(h.reader, h.kernel, rec, o);
+  EXPECT_FALSE(failure) << failure->step << ": " << failure->message;
+}
+
 TEST(Placement, AnUnknownDeviceIsNotRecorded) {
   Host h;
   auto r = record_devices(discover(h.reader), h.reader, {{at("0000:99:00.0"), DeviceType::Pci, false}});

@@ -3,6 +3,7 @@
 // root ("sys/bus/pci/devices/0000:41:00.0/vendor"), so tests and tools can point it
 // at a fixture tree; the real adapter defaults to "/".
 // Errors: NotFound (absent), PermissionDenied, Io; messages name the path.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,6 +36,14 @@ class SysfsReader {
   // Entry names of a directory, sorted, without "." and "..".
   virtual Result<std::vector<std::string>> list(std::string_view dir) const = 0;
   virtual bool exists(std::string_view path) const = 0;
+  // Who owns a file (a device node: /dev/vfio/N): its group's name (its number when it
+  // has none) and its permission bits. The default: NotFound (a reader of a tree
+  // without owners).
+  struct Owner {
+    std::string group;
+    uint32_t mode = 0;  // st_mode & 07777
+  };
+  virtual Result<Owner> owner(std::string_view path) const;
 };
 
 // The default SysfsDirectory: path-prefixed calls on a reader.
@@ -51,6 +60,10 @@ class PrefixedSysfsDirectory final : public SysfsDirectory {
   const SysfsReader& reader_;
   std::string prefix_;
 };
+
+inline Result<SysfsReader::Owner> SysfsReader::owner(std::string_view path) const {
+  return Error(ErrorCode::NotFound, std::string(path) + ": this reader knows no owners");
+}
 
 inline Result<std::unique_ptr<SysfsDirectory>> SysfsReader::open_directory(std::string_view path) const {
   std::string prefix(path);

@@ -4,12 +4,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace pcipass {
 
@@ -123,6 +125,20 @@ Result<std::unique_ptr<SysfsDirectory>> PosixSysfsReader::open_directory(std::st
 bool PosixSysfsReader::exists(std::string_view path) const {
   struct stat st;
   return ::lstat(full(path).c_str(), &st) == 0;
+}
+
+Result<SysfsReader::Owner> PosixSysfsReader::owner(std::string_view path) const {
+  struct stat st;
+  const std::string p = full(path);
+  if (::stat(p.c_str(), &st) != 0) return Error(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io, p + ": " + std::strerror(errno));
+  Owner o;
+  o.mode = st.st_mode & 07777;
+  std::vector<char> buf(16384);
+  struct group g;
+  struct group* found = nullptr;
+  if (::getgrgid_r(st.st_gid, &g, buf.data(), buf.size(), &found) == 0 && found) o.group = found->gr_name;
+  else o.group = std::to_string(st.st_gid);
+  return o;
 }
 
 }  // namespace pcipass

@@ -13,6 +13,7 @@ class PosixSysfsReader final : public SysfsReader {
   Result<std::string> read_link(std::string_view path) const override;
   Result<std::vector<std::string>> list(std::string_view dir) const override;
   bool exists(std::string_view path) const override;
+  Result<Owner> owner(std::string_view path) const override;
   Result<std::unique_ptr<SysfsDirectory>> open_directory(std::string_view path) const override;
   const std::string& root() const { return root_; }
 

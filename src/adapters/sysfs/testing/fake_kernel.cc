@@ -66,6 +66,8 @@ Status FakeKernel::bind(const std::string& a, const std::string& driver) {
     std::string group(link_basename(fs::read_symlink(device / "iommu_group").string()));
     fs::create_directories(fs::path(root_) / "dev/vfio");
     std::ofstream(fs::path(root_) / "dev/vfio" / group) << "";
+    // As a udev rule giving it to a group would (bind --persist's: mode 0660).
+    fs::permissions(fs::path(root_) / "dev/vfio" / group, fs::perms(0660));
   }
   return ok_status();
 }
