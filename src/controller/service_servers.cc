@@ -195,11 +195,9 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
       commits_->touched_locked(host);
       return std::optional<ServerView>();
     }
-    ServerState state{**next, "", ""};
-    if (**next == ServerStatus::Error) {
-      state.step = outcome.step.substr(0, 1024);
-      state.message = outcome.message.substr(0, 4096);
-    }
+    // Active: what the agent did (its steps); error: the step that failed and why.
+    ServerState state{**next, outcome.step.substr(0, 1024), outcome.message.substr(0, 4096)};
+    if (state.status == row->state.status && state.step.empty() && state.message.empty()) state = row->state;  // said again
     if (state != row->state) {
       if (auto st = controller_->set_server_state(outcome.id, state); !st) return std::move(st).error();
       commits_->touched_locked(host);

@@ -87,7 +87,7 @@ Result<std::vector<PreparedDevice>> record_devices(const Discovery& discovery, c
 }
 
 std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter& writer, const std::vector<PreparedDevice>& record,
-                                           const PrepareOptions& options) {
+                                           const PrepareOptions& options, std::vector<std::string>* done) {
   const Discovery before = discover(sysfs);
   // 1. PFs with VFs lose them; none may be in use.
   const auto open = vfio_users(sysfs, before);
@@ -105,11 +105,16 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
     if (!plan) return failed(step, plan.error());
     append(vfs_off, std::move(*plan));
   }
+  auto note = [&](const BindPlan& plan) {
+    if (done)
+      for (const auto& step : plan.steps) done->push_back(step.description);
+  };
   Execution first = execute(vfs_off, writer, sysfs);
   if (!first.ok())
     return failed("prepare " + devices_text(record, [](const PreparedDevice& d) { return d.type == DeviceType::Pf && !d.managed; }) +
                       ": remove the VFs",
                   *first.failure, first.rollback_errors);
+  note(vfs_off);
   // 2. Every device the agent binds, to vfio-pci (with its IOMMU group).
   std::vector<PciAddress> wanted;
   for (const auto& rec : record)
@@ -129,6 +134,7 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
   if (!bind) return failed(bind_step, bind.error(), undo_first({}));
   Execution second = execute(*bind, writer, sysfs);
   if (!second.ok()) return failed(bind_step, *second.failure, undo_first(second.rollback_errors));
+  note(*bind);
   // 3. A NIC VF's MAC and VLAN, on its PF (libvirt sets them again when the domain starts).
   std::vector<const PreparedDevice*> set;
   auto undo_settings = [&](std::vector<std::string> errors) {
@@ -145,6 +151,7 @@ std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter
                                 : Status(Error(ErrorCode::Unavailable, "the agent has no netlink to set it with"));
     if (!st) return failed(step, st.error(), undo_first(undo_settings(undo_all(*bind, writer, sysfs))));
     set.push_back(&rec);
+    if (done) done->push_back(step.substr(step.find(": ") + 2));
   }
   // 4. The group's device node, which QEMU opens.
   if (options.check_vfio_nodes) {

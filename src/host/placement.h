@@ -44,9 +44,9 @@ struct PrepareOptions {
   std::optional<std::string> vfio_group;
 };
 
-// nullopt: prepared.
+// nullopt: prepared; `done` (if given) gets each step taken, in order.
 std::optional<StepFailure> prepare_devices(const SysfsReader& sysfs, SysfsWriter& writer, const std::vector<PreparedDevice>& record,
-                                           const PrepareOptions& options = {});
+                                           const PrepareOptions& options = {}, std::vector<std::string>* done = nullptr);
 
 struct RestoreOptions {
   // Called between looks while VFs appear after a VF count is written; the restore

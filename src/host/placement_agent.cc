@@ -76,7 +76,8 @@ Status PlacementAgent::prepare(const AssignedServer& server) {
     journal_.erase(server.id);
     return fail("prepare: write the journal", st.error().describe());
   }
-  auto failure = prepare_devices(sysfs_, writer_, *record, options_.prepare);
+  std::vector<std::string> done;
+  auto failure = prepare_devices(sysfs_, writer_, *record, options_.prepare, &done);
   if (!failure && hypervisor_) {
     auto domain = options_.domain_of ? options_.domain_of(server) : Result<std::string>(server.domain_xml);
     Status started = domain ? hypervisor_->define_and_start(server.id, *domain) : Status(std::move(domain).error());
@@ -97,8 +98,11 @@ Status PlacementAgent::prepare(const AssignedServer& server) {
   journal_.find(server.id)->phase = JournalPhase::Prepared;
   if (auto st = save(); !st) say("journal: " + st.error().describe());
   if (auto st = link_.report(report()); !st) return st;
-  say("server " + server.id + ": active");
-  return link_.outcome(server.id, AgentOutcome::Active, "", "");
+  if (hypervisor_) done.push_back("start the domain " + server.id);
+  std::string steps;
+  for (const auto& d : done) steps += (steps.empty() ? "" : "; ") + d;
+  say("server " + server.id + ": active (" + (steps.empty() ? "nothing to change" : steps) + ")");
+  return link_.outcome(server.id, AgentOutcome::Active, "prepare", steps.empty() ? "nothing to change on the host" : steps);
 }
 
 Status PlacementAgent::restore(const std::string& id, bool tell) {

@@ -141,6 +141,10 @@ TEST(PlacementAgent, APfIsHandedOverAndGivenBackWithItsVfsThenAVfIsPlaced) {
   EXPECT_EQ(pf->state.status, ServerStatus::Building);
   r.round(*agent);
   EXPECT_EQ(r.controller.state("pf-vfs").status, ServerStatus::Active) << r.controller.state("pf-vfs").message;
+  // What the agent did, as it said it.
+  EXPECT_NE(r.controller.state("pf-vfs").message.find("remove the 4 VFs of 0000:41:00.0"), std::string::npos)
+      << r.controller.state("pf-vfs").message;
+  EXPECT_NE(r.controller.state("pf-vfs").message.find("bind 0000:41:00.0 to vfio-pci"), std::string::npos);
   EXPECT_EQ(r.controller.state("pf-idle").status, ServerStatus::Active);
   EXPECT_EQ(r.kernel.driver_of("0000:41:00.0"), std::optional<std::string>("vfio-pci"));
   EXPECT_EQ(r.vfs_of("0000:41:00.0"), 0u);

@@ -183,6 +183,7 @@ Result<Json> server_json(const ServerView& s) {
            {"memory_mb", s.memory_mb}, {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
            {"libvirt_domain_xml", *domain}};
   if (s.state.status == ServerStatus::Error) out["error"] = {{"step", s.state.step}, {"message", s.state.message}};
+  else if (s.state.status == ServerStatus::Active && !s.state.message.empty()) out["prepared"] = s.state.message;
   if (s.vlan) out["vlan"] = *s.vlan;
   if (s.base_domain) out["base_domain"] = *s.base_domain;
   if (!s.notes.empty()) out["notes"] = s.notes;

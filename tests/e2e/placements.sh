@@ -37,6 +37,8 @@ echo "== a PF server: the VFs go, the PF goes to vfio-pci"
 i=0; while [ $i -lt 100 ] && ! grep -q "reported" /tmp/agent.log; do i=$((i + 1)); sleep 0.1; done
 run 0 "boot the PF flavor and wait" pcipass server create vm-pf --flavor pf1 --wait --timeout 60
 has "it is active" "server vm-pf: active"
+run 0 "show it" pcipass server show vm-pf
+has "it says what the agent did" "bind $PF to vfio-pci"
 is "the PF is on vfio-pci" "$(drv $PF)" vfio-pci
 is "its VFs are gone" "$(numvfs)" 0
 g=$(basename "$(readlink /sys/bus/pci/devices/$PF/iommu_group)")
