@@ -80,6 +80,15 @@ Status PosixSysfsWriter::write_file(std::string_view path, std::string_view cont
     ::unlink(tmp.c_str());
     return errno_to_error(err, p, "replace");
   }
+  // The rename itself survives a crash only once its directory is on disk (the agent's
+  // journal relies on it).
+  const std::string dir = p.substr(0, p.find_last_of('/') + 1);
+  if (int d = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+    const int synced = ::fsync(d);
+    const int err = errno;
+    ::close(d);
+    if (synced != 0) return errno_to_error(err, dir, "sync");
+  }
   return ok_status();
 }
 
