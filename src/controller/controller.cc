@@ -466,7 +466,7 @@ Status Controller::set_server_state(const std::string& id, const ServerState& st
     return ok_status();
   }
   status_[id] = state.status;
-  const std::string& host = fleet_->host(rec->host).name();
+  const std::string host = fleet_->host(rec->host).name();  // a copy: a rebuild replaces the inventory
   // One more than planned on: this write alone moved it. Else another controller's
   // did too: rebuild from the store.
   if (*written == generation_[host] + 1) set_generation(host, *written);
