@@ -15,29 +15,25 @@ constexpr std::array<std::pair<AgentOutcome, std::string_view>, 3> kOutcomes{
     {{AgentOutcome::Active, "active"}, {AgentOutcome::Failed, "error"}, {AgentOutcome::Restored, "restored"}}};
 }  // namespace
 
-const char* to_string(ServerStatus status) {
-  for (const auto& [s, name] : kStatuses)
-    if (s == status) return name.data();
-  return "placed";
+// One table per enum, read both ways.
+template <class E, size_t N>
+const char* name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+  for (const auto& [v, name] : table)
+    if (v == value) return name.data();
+  return table.front().second.data();
 }
 
-std::optional<ServerStatus> parse_server_status(std::string_view text) {
-  for (const auto& [s, name] : kStatuses)
-    if (name == text) return s;
+template <class E, size_t N>
+std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view text) {
+  for (const auto& [v, name] : table)
+    if (name == text) return v;
   return std::nullopt;
 }
 
-const char* to_string(AgentOutcome outcome) {
-  for (const auto& [o, name] : kOutcomes)
-    if (o == outcome) return name.data();
-  return "active";
-}
-
-std::optional<AgentOutcome> parse_agent_outcome(std::string_view text) {
-  for (const auto& [o, name] : kOutcomes)
-    if (name == text) return o;
-  return std::nullopt;
-}
+const char* to_string(ServerStatus status) { return name_of(kStatuses, status); }
+std::optional<ServerStatus> parse_server_status(std::string_view text) { return value_of(kStatuses, text); }
+const char* to_string(AgentOutcome outcome) { return name_of(kOutcomes, outcome); }
+std::optional<AgentOutcome> parse_agent_outcome(std::string_view text) { return value_of(kOutcomes, text); }
 
 Result<std::optional<ServerStatus>> apply_outcome(ServerStatus current, AgentOutcome outcome) {
   using S = ServerStatus;
