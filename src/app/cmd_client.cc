@@ -236,9 +236,21 @@ void register_client(CLI::App& app, int& exit_code) {
   host->require_subcommand(1);
   leaf(host, "list", "List hosts")->callback([a, &exit_code] {
     exit_code = perform(*a, "GET", "/v1/hosts", nullptr, [](const Json& b) {
-      print_objects(b["hosts"], {"name", "devices", "allow_listed", "free", "vcpus_used", "vcpus", "memory_mb_used", "memory_mb"});
+      print_objects(b["hosts"], {"name", "locked", "devices", "allow_listed", "free", "vcpus_used", "vcpus", "memory_mb_used", "memory_mb"});
     });
   });
+  for (const bool lock : {true, false}) {
+    auto* c = leaf(host, lock ? "lock" : "unlock",
+                   lock ? "Lock a host: it takes no new placements and keeps its servers (admin)"
+                        : "Unlock a host: it takes placements again (admin)");
+    auto name = std::make_shared<std::string>();
+    c->add_option("name", *name, "host name")->required();
+    c->callback([a, name, lock, &exit_code] {
+      exit_code = perform(*a, "POST", "/v1/hosts/" + url_encode(*name) + (lock ? "/lock" : "/unlock"), nullptr, [name, lock](const Json&) {
+        std::cout << "host " << *name << " is " << (lock ? "locked: it takes no new placements" : "unlocked") << "\n";
+      });
+    });
+  }
   auto* host_show = leaf(host, "show", "Show one host with its devices");
   host_show->add_option("name", (*s)["name"], "host name")->required();
   host_show->callback([a, s, &exit_code] {

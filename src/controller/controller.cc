@@ -33,6 +33,7 @@ Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fl
     for (const auto& p : h.platform->problems) unready += (unready.empty() ? "" : "; ") + p;
   auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes(), gone, unready);
   if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
+  inv->set_locked(h.locked);
   return inv;
 }
 
@@ -472,6 +473,12 @@ Status Controller::set_server_state(const std::string& id, const ServerState& st
   if (*written == generation_[host] + 1) set_generation(host, *written);
   else return rebuild_host(host);
   return ok_status();
+}
+
+Status Controller::set_host_locked(const std::string& host, bool locked) {
+  auto written = store_.set_host_locked(host, locked);
+  if (!written) return std::move(written).error();
+  return rebuild_host(host);
 }
 
 std::optional<ServerStatus> Controller::server_status(const std::string& id) const {

@@ -105,6 +105,8 @@ class Controller {
   Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
   // Sets a server's lifecycle state (core/server_status.h) in the store; NotFound.
   Status set_server_state(const std::string& id, const ServerState& state);
+  // Locks or unlocks a host (HostInventory::locked) in the store, then here; NotFound.
+  Status set_host_locked(const std::string& host, bool locked);
   // A server's status as the fleet last took it from the store (nullopt: unknown here).
   std::optional<ServerStatus> server_status(const std::string& id) const;
   // Whether the host's agent carries out placements (its last report said so).

@@ -61,6 +61,9 @@ class Service {
   Result<ReportResult> report_host(const Principal& who, HostRecord report);
   Result<std::vector<HostSummary>> list_hosts(const Principal& who);
   Result<HostDetail> show_host(const Principal& who, const std::string& name);
+  // Admins: a locked host takes no new placements (No valid host says so) and keeps its
+  // servers; locking a locked host (or unlocking an unlocked one) changes nothing.
+  Result<HostSummary> lock_host(const Principal& who, const std::string& name, bool locked);
   Result<std::vector<DeviceView>> list_devices(const Principal& who, const DeviceFilter& filter);
   Result<DeviceView> show_device(const Principal& who, const std::string& host, PciAddress address);
 

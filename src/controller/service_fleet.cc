@@ -38,10 +38,9 @@ HostSummary summary_of(const HostInventory& h) {
   s.memory_mb_used = h.used_memory_mb();
   if (h.total_vcpus()) s.vcpus = *h.total_vcpus();
   if (h.total_memory_mb()) s.memory_mb = *h.total_memory_mb();
-  if (!h.blocked().empty()) {
-    s.blocked = h.blocked();
-    s.free = 0;  // nothing is handed out there
-  }
+  s.locked = h.locked();
+  if (!h.blocked().empty()) s.blocked = h.blocked();
+  if (h.locked() || s.blocked) s.free = 0;  // nothing is handed out there
   return s;
 }
 
@@ -82,11 +81,15 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (d.bridge) v.status = DeviceStatus::Bridge;
   // Admitted by device_spec but withheld by what its host said: unavailable, saying why.
   if (!d.pool && !h.withheld_reason(di).empty()) v.status = owner ? DeviceStatus::Allocated : DeviceStatus::Unavailable;
-  if (v.status == DeviceStatus::Available && !h.blocked().empty()) v.status = DeviceStatus::Unavailable;
+  const bool host_closed = h.locked() || !h.blocked().empty();
+  if (v.status == DeviceStatus::Available && host_closed) v.status = DeviceStatus::Unavailable;
   if (owner) v.owner = owner->id;
   if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
     v.problems = p->second;
-  if (v.status == DeviceStatus::Unavailable) v.reason = h.blocked().empty() || !h.available(di) ? h.unavailable_reason(di) : "host blocked: " + h.blocked();
+  if (v.status == DeviceStatus::Unavailable)
+    v.reason = !host_closed || !h.available(di) ? h.unavailable_reason(di)
+               : h.locked()                     ? "host " + h.name() + " is locked"
+                                                : "host blocked: " + h.blocked();
   // A restore that failed: never silently available, whoever held it.
   if (h.needs_attention(di) && !owner) {
     v.status = DeviceStatus::NeedsAttention;
@@ -140,6 +143,21 @@ Result<std::vector<HostSummary>> Service::list_hosts(const Principal&) {
     std::vector<HostSummary> out;
     for (HostIndex i : hosts_by_name(f)) out.push_back(summary_of(f.host(i)));
     return out;
+  });
+}
+
+Result<HostSummary> Service::lock_host(const Principal& who, const std::string& name, bool locked) {
+  if (auto st = require_admin(who); !st) return std::move(st).error();
+  return write<HostSummary>([&](WriteBatch*) -> Result<HostSummary> {
+    auto hi = controller_->fleet().find_host(name);
+    if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(name));
+    if (controller_->fleet().host(*hi).locked() != locked) {
+      if (auto st = controller_->set_host_locked(name, locked); !st) return std::move(st).error();
+      commits_->touched_locked(name);
+      hi = controller_->fleet().find_host(name);
+      if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(name));
+    }
+    return summary_of(controller_->fleet().host(*hi));
   });
 }
 
@@ -258,8 +276,8 @@ Result<Capacity> Service::capacity(const Principal&, const std::optional<std::st
           }
       }
       HostCapacity here{h.name(), {}};
-      if (!h.blocked().empty())
-        for (auto& a : per) a.free = 0;  // a blocked host hands nothing out
+      if (h.locked() || !h.blocked().empty())
+        for (auto& a : per) a.free = 0;  // a locked or blocked host hands nothing out
       for (size_t a = 0; a < aliases.size(); ++a) {
         out.fleet[a].free += per[a].free;
         out.fleet[a].total += per[a].total;

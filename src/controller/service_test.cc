@@ -60,6 +60,7 @@ class FlakyBatches final : public Store {
   Result<uint64_t> claim(const InstanceRecordRow& i, uint64_t g) override { return inner_.claim(i, g); }
   Status release(const std::string& id) override { return inner_.release(id); }
   Result<uint64_t> set_server_state(const std::string& id, const ServerState& s) override { return inner_.set_server_state(id, s); }
+  Result<uint64_t> set_host_locked(const std::string& h, bool l) override { return inner_.set_host_locked(h, l); }
   Result<std::vector<InstanceRecordRow>> instances() override { return inner_.instances(); }
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& h) override { return inner_.instances_on(h); }
   Result<InstanceRecordRow> instance(const std::string& id) override { return inner_.instance(id); }
@@ -161,6 +162,47 @@ TEST(Service, EachCallChecksWhoMayMakeIt) {
   EXPECT_EQ(s.delete_server(kReader, "x").error().code(), ErrorCode::PermissionDenied);
   EXPECT_TRUE(s.list_hosts(kReader).ok());
   EXPECT_TRUE(s.capacity(kAgent, std::nullopt).ok());
+}
+
+TEST(Service, ALockedHostKeepsItsServersTakesNoNewOnesAndStaysLockedAcrossARestart) {
+  Fixture f;
+  auto& s = *f.service;
+  ASSERT_TRUE(s.create_server(kAdmin, {"vm1", "vf.small", {}}).ok());
+  EXPECT_EQ(s.lock_host(kReader, "compute-1", true).error().code(), ErrorCode::PermissionDenied);
+  EXPECT_EQ(s.lock_host(kAgent, "compute-1", true).error().code(), ErrorCode::PermissionDenied);
+  EXPECT_EQ(s.lock_host(kAdmin, "nope", true).error().code(), ErrorCode::NotFound);
+  auto locked = s.lock_host(kAdmin, "compute-1", true);
+  ASSERT_TRUE(locked.ok()) << locked.error().describe();
+  EXPECT_TRUE(locked->locked);
+  EXPECT_EQ(locked->free, 0u);
+  const uint64_t g = f.store.host("compute-1")->generation;
+  ASSERT_TRUE(s.lock_host(kAdmin, "compute-1", true).ok());  // again: nothing changes
+  EXPECT_EQ(f.store.host("compute-1")->generation, g);
+  EXPECT_TRUE(s.show_server(kAdmin, "vm1").ok());
+  for (const auto& forced : {std::optional<std::string>(), std::optional<std::string>("compute-1")}) {
+    auto refused = s.create_server(kAdmin, {"vm2", "vf.small", forced});
+    ASSERT_EQ(refused.error().code(), ErrorCode::NoValidHost);
+    ASSERT_EQ(refused.error().rejections().size(), 1u);
+    EXPECT_EQ(refused.error().rejections()[0].reason.rfind("locked: host compute-1 is locked", 0), 0u)
+        << refused.error().rejections()[0].reason;
+  }
+  // A report leaves the lock as it is; so does a restart on the store.
+  ASSERT_TRUE(s.report_host(kAgent, nic_host("compute-1", 2)).ok());
+  EXPECT_TRUE(s.list_hosts(kReader)->front().locked);
+  f.service.reset();
+  f.service = Service::open(f.store, f.store, &f.config, f.secrets, f.clock).value();
+  auto& again = *f.service;
+  EXPECT_TRUE(again.show_host(kReader, "compute-1")->summary.locked);
+  EXPECT_EQ(again.capacity(kReader, std::nullopt)->fleet[0].free, 0u);
+  auto devices = again.list_devices(kReader, {});
+  ASSERT_TRUE(devices.ok());
+  size_t said_locked = 0;
+  for (const auto& d : *devices) said_locked += d.reason == "host compute-1 is locked" ? 1 : 0;
+  EXPECT_EQ(said_locked, 1u);  // the free VF: the PF is unavailable for its VF in use, vm1 holds the other
+  EXPECT_TRUE(again.delete_server(kAdmin, "vm1").ok());  // its servers go as usual
+  ASSERT_TRUE(again.lock_host(kAdmin, "compute-1", false).ok());
+  EXPECT_FALSE(again.list_hosts(kReader)->front().locked);
+  EXPECT_TRUE(again.create_server(kAdmin, {"vm2", "vf.small", {}}).ok());
 }
 
 TEST(Service, TokensAuthenticateAndAStoreOutageIsNotARefusedToken) {

@@ -36,6 +36,7 @@ struct HostSummary {
   std::optional<uint64_t> vcpus;
   uint64_t memory_mb_used = 0;
   std::optional<uint64_t> memory_mb;
+  bool locked = false;                 // by its operator: it takes no new placements
   std::optional<std::string> blocked;  // why it takes no new placements
 };
 

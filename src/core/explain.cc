@@ -95,6 +95,7 @@ std::string together_text(const InstanceShape& shape) {
 
 std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
                          const AliasTable& aliases) {
+  if (host.locked()) return "locked: host " + host.name() + " is locked by its operator (pcipass host unlock " + host.name() + ")";
   if (!host.blocked().empty()) return "blocked: " + host.blocked();
   if (!shape.pci.empty() && !host.unready().empty()) return "host " + host.name() + " cannot do passthrough: " + host.unready();
   if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())

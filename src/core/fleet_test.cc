@@ -69,6 +69,31 @@ TEST(Fleet, ReplacingAHostEvictsItsInstancesAndReindexesIt) {
   EXPECT_TRUE(t.fleet->schedule(vf, std::nullopt, Weigher::Pack).has_value());
 }
 
+TEST(Fleet, ALockedHostTakesNothingNewForcedOrNot) {
+  auto t = make_fleet(kFleet);
+  auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  std::vector<DeviceFacts> facts{testing::device("0000:41:00.0", "8086", "1572"), testing::device("0000:41:02.0", "8086", "154c"),
+                                 testing::device("0000:41:02.1", "8086", "154c")};
+  facts[0].sriov_totalvfs = 4;
+  facts[1].physfn = facts[2].physfn = facts[0].address;
+  auto inv = HostInventory::build("a-nic", std::nullopt, facts, t.scenario.device_spec, t.fleet->classes());
+  ASSERT_TRUE(inv.ok()) << inv.error().describe();
+  inv->set_locked(true);
+  ASSERT_TRUE(t.fleet->replace_host(std::move(*inv)).ok());
+  const HostIndex a = *t.fleet->find_host("a-nic");
+  EXPECT_FALSE(t.fleet->schedule(vf, a, Weigher::Pack).has_value());
+  auto elsewhere = t.fleet->schedule(vf, std::nullopt, Weigher::Pack);
+  ASSERT_TRUE(elsewhere.has_value());
+  EXPECT_EQ(t.fleet->host(elsewhere->host).name(), "b-nic");
+  auto why = t.fleet->explain(vf, a);
+  ASSERT_EQ(why.size(), 1u);
+  EXPECT_EQ(why[0].reason, "locked: host a-nic is locked by its operator (pcipass host unlock a-nic)");
+  const auto fits = t.fleet->query(vf);
+  EXPECT_EQ(std::count(fits.begin(), fits.end(), a), 0);
+  EXPECT_EQ(fits.size(), 1u);
+  EXPECT_TRUE(t.fleet->check_invariants().empty());
+}
+
 TEST(Fleet, HostsAddedOneByOneInAnyOrderKeepNameOrderAndIndexes) {
   auto t = make_fleet(kFleet);
   // Names arrive out of order, many into the same gap (forcing re-ranking now and then).

@@ -183,6 +183,10 @@ class HostInventory {
   uint32_t free_devices() const { return free_total_; }
   size_t memory_bytes() const;
 
+  // Locked by its operator: it takes no new placements (never picked, forced or not,
+  // and explanations say so) and keeps what it holds.
+  bool locked() const { return locked_; }
+  void set_locked(bool locked) { locked_ = locked; }
   // Why the host takes no new placements (empty: it does); set by Fleet::block_host.
   const std::string& blocked() const { return blocked_; }
   // What the configuration does on this host that its operator must hear of: what Nova
@@ -208,6 +212,7 @@ class HostInventory {
   friend class Fleet;
   std::string name_;
   std::string blocked_;
+  bool locked_ = false;
   std::vector<std::string> config_findings_;
   std::string unready_;
   std::vector<std::pair<DeviceIndex, std::string>> withheld_;  // by index

@@ -48,6 +48,9 @@ struct HostRecord {
   std::vector<StoredDevice> devices;
   std::optional<HostPlatform> platform;           // nullopt: its agent did not say
   bool manages_devices = false;                   // its agent carries out placements
+  // Locked by an operator (set_host_locked; a report leaves it as it is): it takes no
+  // new placements and keeps its servers.
+  bool locked = false;
 };
 
 struct FlavorRecord {
@@ -130,6 +133,8 @@ class StateStore {
   virtual Result<HostRecord> host(const std::string& name) = 0;  // NotFound
   // Every host's current generation, by name: a cheap freshness check.
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() = 0;
+  // Locks or unlocks a host and bumps its generation; returns the new one. NotFound.
+  virtual Result<uint64_t> set_host_locked(const std::string& host, bool locked) = 0;
   // A value that changes whenever another handle commits to the database, if the
   // store can tell cheaply (SQLite's data_version); nullopt: it cannot, so poll.
   virtual Result<std::optional<uint64_t>> others_commit_marker() = 0;

@@ -129,6 +129,26 @@ TEST_P(StoreContract, AnAgentThatManagesDevicesAndADeviceThatNeedsAttentionAreKe
   EXPECT_TRUE(s->hosts()->front().manages_devices);
 }
 
+TEST_P(StoreContract, ALockIsTheOperatorsAndOutlivesReports) {
+  auto s = open("lock");
+  auto other = open("lock");
+  EXPECT_EQ(s->set_host_locked("compute-1", true).error().code(), ErrorCode::NotFound);
+  HostRecord h = sample_host("compute-1");
+  auto g = s->put_host(h).value();
+  EXPECT_FALSE(s->host("compute-1")->locked);
+  auto locked = s->set_host_locked("compute-1", true);
+  ASSERT_TRUE(locked.ok()) << locked.error().describe();
+  EXPECT_EQ(*locked, g + 1);
+  EXPECT_TRUE(other->host("compute-1")->locked);
+  // A report says nothing of the lock, whatever its record holds.
+  h.locked = false;
+  EXPECT_EQ(s->put_host(h).value(), g + 2);
+  EXPECT_TRUE(s->host("compute-1")->locked);
+  EXPECT_TRUE(other->hosts()->front().locked);
+  EXPECT_EQ(s->set_host_locked("compute-1", false).value(), g + 3);
+  EXPECT_FALSE(other->host("compute-1")->locked);
+}
+
 TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   auto s = open();
   auto g = s->put_host(sample_host("compute-1")).value();

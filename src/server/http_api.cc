@@ -34,6 +34,8 @@ HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), opt
   route("GET", "/v1/hosts", false, &HttpApi::list_hosts);
   route("PUT", "/v1/hosts/{}", false, &HttpApi::put_host);
   route("GET", "/v1/hosts/{}", false, &HttpApi::show_host);
+  route("POST", "/v1/hosts/{}/lock", false, &HttpApi::lock_host);
+  route("POST", "/v1/hosts/{}/unlock", false, &HttpApi::unlock_host);
   route("GET", "/v1/devices", false, &HttpApi::list_devices);
   route("GET", "/v1/hosts/{}/devices/{}", false, &HttpApi::show_device);
   route("GET", "/v1/aliases", false, &HttpApi::list_aliases);
@@ -145,6 +147,12 @@ Reply HttpApi::put_host(const Call& call, const Principal& who) {
 Reply HttpApi::list_hosts(const Call&, const Principal& who) { return answer(service_.list_hosts(who), hosts_json); }
 
 Reply HttpApi::show_host(const Call& call, const Principal& who) { return answer(service_.show_host(who, call.params[0]), host_json); }
+
+Reply HttpApi::lock_host(const Call& call, const Principal& who) { return answer(service_.lock_host(who, call.params[0], true), summary_json); }
+
+Reply HttpApi::unlock_host(const Call& call, const Principal& who) {
+  return answer(service_.lock_host(who, call.params[0], false), summary_json);
+}
 
 Reply HttpApi::list_devices(const Call& call, const Principal& who) {
   auto filter = device_filter(query_of(call.http));

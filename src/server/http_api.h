@@ -50,6 +50,8 @@ class HttpApi {
   Reply put_host(const Call&, const Principal&);
   Reply list_hosts(const Call&, const Principal&);
   Reply show_host(const Call&, const Principal&);
+  Reply lock_host(const Call&, const Principal&);
+  Reply unlock_host(const Call&, const Principal&);
   Reply list_devices(const Call&, const Principal&);
   Reply show_device(const Call&, const Principal&);
   Reply list_aliases(const Call&, const Principal&);

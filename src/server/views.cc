@@ -14,6 +14,8 @@ Json or_null(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
+}  // namespace
+
 Json summary_json(const HostSummary& h) {
   return {{"name", h.name},
           {"devices", h.devices},
@@ -23,8 +25,11 @@ Json summary_json(const HostSummary& h) {
           {"memory_mb_used", h.memory_mb_used},
           {"vcpus", or_null(h.vcpus)},
           {"memory_mb", or_null(h.memory_mb)},
+          {"locked", h.locked},
           {"blocked", or_null(h.blocked)}};
 }
+
+namespace {
 
 // A device's facts as its host reported them, in the report's own format.
 Json device_facts_json(const StoredDevice& d) { return to_json(reported_device_value({d.facts, d.fingerprint})); }

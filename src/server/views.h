@@ -11,6 +11,7 @@ namespace pcipass::server {
 
 Json version_json(size_t hosts);
 Json report_json(const ReportResult& r);
+Json summary_json(const HostSummary& host);
 Json hosts_json(const std::vector<HostSummary>& hosts);
 Json host_json(const HostDetail& host);
 Json device_json(const DeviceView& device);

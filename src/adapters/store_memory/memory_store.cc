@@ -112,6 +112,7 @@ Result<uint64_t> MemoryStore::report_host(const HostRecord& h, const std::vector
         if (auto moved = a.host == h.name ? to.find(a.address) : to.end(); moved != to.end()) a.address = moved->second;
     HostRecord rec = h;
     rec.generation = now + 1;
+    rec.locked = it != st.hosts.end() && it->second.locked;  // an operator's, not the report's
     st.hosts[h.name] = std::move(rec);
     return now + 1;
   });
@@ -227,6 +228,19 @@ Status MemoryStore::release(const std::string& id) {
     st.instances.erase(it);
     return ok_status();
   });
+}
+
+Result<uint64_t> MemoryStore::set_host_locked(const std::string& host, bool locked) {
+  Result<uint64_t> out = uint64_t{0};
+  auto st = with_state(true, [&](MemoryState& m) -> Status {
+    auto h = m.hosts.find(host);
+    if (h == m.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(host));
+    h->second.locked = locked;
+    out = ++h->second.generation;
+    return ok_status();
+  });
+  if (!st) return std::move(st).error();
+  return out;
 }
 
 Result<uint64_t> MemoryStore::set_server_state(const std::string& id, const ServerState& state) {

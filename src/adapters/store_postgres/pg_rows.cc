@@ -12,7 +12,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   const std::vector<Param> params = only ? std::vector<Param>{*only} : std::vector<Param>{};
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems, platform_warnings, manages_devices FROM hosts "
+  "platform_problems, platform_warnings, manages_devices, locked FROM hosts "
   auto hs = run(s, only ? PCIPASS_HOST_COLUMNS "WHERE name = $1" : PCIPASS_HOST_COLUMNS "ORDER BY name", params, "hosts");
 #undef PCIPASS_HOST_COLUMNS
   if (!hs) return std::move(hs).error();
@@ -27,6 +27,7 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
                                 platform_problems_from_text(hs->text(i, 8))};
     }
     h.manages_devices = hs->boolean(i, 9);
+    h.locked = hs->boolean(i, 10);
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }

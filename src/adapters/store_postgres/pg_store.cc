@@ -407,6 +407,19 @@ Result<uint64_t> PgStore::set_server_state(const std::string& id, const ServerSt
   return generation;
 }
 
+Result<uint64_t> PgStore::set_host_locked(const std::string& host, bool locked) {
+  if (auto st = enter(); !st) return std::move(st).error();
+  const std::string what = "lock host " + host;
+  Transaction tx(*session_, session_->batch);
+  auto up = run(*session_, "UPDATE hosts SET locked = $2::boolean, generation = generation + 1 WHERE name = $1 RETURNING generation",
+                {host, std::string(locked ? "true" : "false")}, what);
+  if (!up) return std::move(up).error();
+  if (up->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(host));
+  const auto generation = static_cast<uint64_t>(up->integer(0, 0));
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
 Status PgStore::create_token(const TokenRecord& t) {
   if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, session_->batch);

@@ -207,7 +207,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
   std::map<std::string, size_t> index;
 #define PCIPASS_HOST_COLUMNS \
   "SELECT name, generation, has_numa, has_platform, platform_iommu, platform_interrupt_remapping, platform_vfio, " \
-  "platform_problems, platform_warnings, manages_devices FROM hosts "
+  "platform_problems, platform_warnings, manages_devices, locked FROM hosts "
   Stmt hs(db_, cache_, only ? PCIPASS_HOST_COLUMNS "WHERE name = ?" : PCIPASS_HOST_COLUMNS "ORDER BY name");
 #undef PCIPASS_HOST_COLUMNS
   PCIPASS_SQL_OK(hs, "hosts");
@@ -223,6 +223,7 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                 platform_problems_from_text(hs.text(8))};
     }
     h.manages_devices = hs.integer(9) != 0;
+    h.locked = hs.integer(10) != 0;
     index[h.name] = out.size();
     out.push_back(std::move(h));
   }
@@ -280,6 +281,21 @@ Result<HostRecord> SqliteStore::host(const std::string& name) {
   if (!all) return std::move(all).error();
   if (all->empty()) return Error(ErrorCode::NotFound, "no host " + quote(name));
   return std::move(all->front());
+}
+
+Result<uint64_t> SqliteStore::set_host_locked(const std::string& host, bool locked) {
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "lock host: begin");
+  Stmt up(db_, cache_, "UPDATE hosts SET locked = ?, generation = generation + 1 WHERE name = ? RETURNING generation");
+  PCIPASS_SQL_OK(up, "lock host");
+  up.bind(1, int64_t{locked ? 1 : 0}).bind(2, host);
+  const int rc = up.step();
+  if (rc == SQLITE_DONE) return Error(ErrorCode::NotFound, "no host " + quote(host));
+  if (rc != SQLITE_ROW) return sql_error(db_, "lock host " + host);
+  const auto generation = static_cast<uint64_t>(up.integer(0));
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "lock host " + host);
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
 }
 
 Result<std::vector<std::pair<std::string, uint64_t>>> SqliteStore::host_generations() {
