@@ -40,7 +40,7 @@ HostSummary summary_of(const HostInventory& h) {
   if (h.total_memory_mb()) s.memory_mb = *h.total_memory_mb();
   s.locked = h.locked();
   if (!h.blocked().empty()) s.blocked = h.blocked();
-  if (h.locked() || s.blocked) s.free = 0;  // nothing is handed out there
+  if (!h.open_for_placements()) s.free = 0;  // nothing is handed out there
   return s;
 }
 
@@ -81,7 +81,7 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (d.bridge) v.status = DeviceStatus::Bridge;
   // Admitted by device_spec but withheld by what its host said: unavailable, saying why.
   if (!d.pool && !h.withheld_reason(di).empty()) v.status = owner ? DeviceStatus::Allocated : DeviceStatus::Unavailable;
-  const bool host_closed = h.locked() || !h.blocked().empty();
+  const bool host_closed = !h.open_for_placements();
   if (v.status == DeviceStatus::Available && host_closed) v.status = DeviceStatus::Unavailable;
   if (owner) v.owner = owner->id;
   if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
@@ -276,7 +276,7 @@ Result<Capacity> Service::capacity(const Principal&, const std::optional<std::st
           }
       }
       HostCapacity here{h.name(), {}};
-      if (h.locked() || !h.blocked().empty())
+      if (!h.open_for_placements())
         for (auto& a : per) a.free = 0;  // a locked or blocked host hands nothing out
       for (size_t a = 0; a < aliases.size(); ++a) {
         out.fleet[a].free += per[a].free;

@@ -113,7 +113,7 @@ const InstanceRecord* Fleet::instance(std::string_view id) const {
 }
 
 bool Fleet::quick_reject(HostIndex h, const InstanceShape& shape) const {
-  if (hosts_[h].locked() || !hosts_[h].blocked().empty()) return true;
+  if (!hosts_[h].open_for_placements()) return true;
   if (!hosts_[h].totals_fit(shape.vcpus, shape.memory_mb)) return true;
   for (size_t i = 0; i < shape.pci.size(); ++i) {
     uint32_t need = 0;

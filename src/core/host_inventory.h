@@ -187,6 +187,8 @@ class HostInventory {
   // and explanations say so) and keeps what it holds.
   bool locked() const { return locked_; }
   void set_locked(bool locked) { locked_ = locked; }
+  // Neither locked nor blocked: it may take new placements (else it hands nothing out).
+  bool open_for_placements() const { return !locked_ && blocked_.empty(); }
   // Why the host takes no new placements (empty: it does); set by Fleet::block_host.
   const std::string& blocked() const { return blocked_; }
   // What the configuration does on this host that its operator must hear of: what Nova
