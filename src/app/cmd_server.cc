@@ -120,7 +120,7 @@ int run_server(const ServerArgs& args) {
   ServiceOptions options;
   options.retry_pause = retry_pause;
   options.log = [](const std::string& message) { std::cerr << "pcipass server: " << message << std::endl; };
-  auto service = Service::open(**store, **store, config ? &*config : nullptr, secrets, clock, options);
+  auto service = Service::open(**store, config ? &*config : nullptr, secrets, clock, options);
   if (!service) {
     std::cerr << "pcipass server: " << service.error().describe() << "\n";
     return service.error().code() == ErrorCode::InvalidArgument || service.error().code() == ErrorCode::NotFound ? kExitInvalidInput

@@ -39,12 +39,12 @@ Status check_name(const std::string& name, const char* what) {
   return ok_status();
 }
 
-Service::Service(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options)
-    : state_(state), tokens_(tokens), config_source_(config), secrets_(secrets), clock_(clock), options_(std::move(options)) {}
+Service::Service(Store& store, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options)
+    : state_(store), tokens_(store), tenants_(store), config_source_(config), secrets_(secrets), clock_(clock), options_(std::move(options)) {}
 
-Result<std::unique_ptr<Service>> Service::open(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets,
-                                               Clock& clock, ServiceOptions options) {
-  std::unique_ptr<Service> s(new Service(state, tokens, config, secrets, clock, std::move(options)));
+Result<std::unique_ptr<Service>> Service::open(Store& store, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options) {
+  std::unique_ptr<Service> s(new Service(store, config, secrets, clock, std::move(options)));
+  StateStore& state = store;
   PciConfig pci;
   if (config) {
     auto loaded = config->load();

@@ -28,8 +28,7 @@
 #include "ports/clock.h"
 #include "ports/config_source.h"
 #include "ports/secrets.h"
-#include "ports/state_store.h"
-#include "ports/token_store.h"
+#include "ports/store.h"
 
 namespace pcipass {
 
@@ -46,8 +45,8 @@ class Service {
  public:
   // Loads the configuration (if a source is given) and the fleet from the store,
   // which the caller has migrated. The ports must outlive the service.
-  static Result<std::unique_ptr<Service>> open(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets,
-                                               Clock& clock, ServiceOptions options = {});
+  static Result<std::unique_ptr<Service>> open(Store& store, ConfigSource* config, Secrets& secrets, Clock& clock,
+                                               ServiceOptions options = {});
   ~Service();
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -116,7 +115,7 @@ class Service {
   Result<size_t> refresh();
 
  private:
-  Service(StateStore& state, TokenStore& tokens, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options);
+  Service(Store& store, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options);
   // Runs `step` under the lock, inside the open batch, and waits until it is durable;
   // serves it again after a lost batch (without deferring) or a busy store.
   template <class T, class Step>
@@ -134,11 +133,12 @@ class Service {
 
   StateStore& state_;
   TokenStore& tokens_;
+  TenantStore& tenants_;
   ConfigSource* config_source_;
   Secrets& secrets_;
   Clock& clock_;
   ServiceOptions options_;
-  std::mutex mu_;  // guards everything below, and every use of state_ and tokens_
+  std::mutex mu_;  // guards everything below, and every use of state_, tokens_ and tenants_
   std::unique_ptr<Controller> controller_;
   std::vector<std::string> config_warnings_;
   struct CachedToken {

@@ -83,7 +83,7 @@ struct Fixture {
     service.reset();
     store = SqliteStore::open(file.string()).value();
     ASSERT_TRUE(store->migrate().ok());
-    service = Service::open(*store, *store, &config, secrets, clock).value();
+    service = Service::open(*store, &config, secrets, clock).value();
   }
   ServerStatus status(const std::string& id) { return service->show_server(kAdmin, id).value().state.status; }
   size_t free_vfs(const std::string& host) {

@@ -68,6 +68,18 @@ class FlakyBatches final : public Store {
   Result<TokenRecord> token_by_secret_sha256(const std::string& s) override { return inner_.token_by_secret_sha256(s); }
   Result<std::vector<TokenRecord>> tokens() override { return inner_.tokens(); }
   Status delete_token(const std::string& n) override { return inner_.delete_token(n); }
+  Status create_project(const ProjectRecord& p) override { return inner_.create_project(p); }
+  Result<std::vector<ProjectRecord>> projects() override { return inner_.projects(); }
+  Result<ProjectRecord> project(const std::string& n) override { return inner_.project(n); }
+  Status delete_project(const std::string& n) override { return inner_.delete_project(n); }
+  Status create_network(const NetworkRecord& n) override { return inner_.create_network(n); }
+  Result<std::vector<NetworkRecord>> networks() override { return inner_.networks(); }
+  Result<NetworkRecord> network(const std::string& n) override { return inner_.network(n); }
+  Status delete_network(const std::string& n) override { return inner_.delete_network(n); }
+  Status create_port(const PortRecord& p) override { return inner_.create_port(p); }
+  Result<std::vector<PortRecord>> ports() override { return inner_.ports(); }
+  Result<PortRecord> port(const std::string& n) override { return inner_.port(n); }
+  Status delete_port(const std::string& n) override { return inner_.delete_port(n); }
   Result<std::unique_ptr<WriteBatch>> begin_batch() override {
     auto b = inner_.begin_batch();
     if (!b) return b;
@@ -133,7 +145,7 @@ const Principal kAgent{"agent-1", Role::Agent, "compute-1"};
 
 struct Fixture {
   Fixture() : db(std::make_shared<MemoryDatabase>()), store(db) {
-    service = Service::open(store, store, &config, secrets, clock).value();
+    service = Service::open(store, &config, secrets, clock).value();
     EXPECT_TRUE(service->report_host(kAdmin, nic_host("compute-1", 2)).ok());
     EXPECT_TRUE(service->create_flavor(kAdmin, {"vf.small", 2, 2048, {{"pci_passthrough:alias", "vf:1"}, {"pcipass:vlan", "100"}}, 0}).ok());
   }
@@ -190,7 +202,7 @@ TEST(Service, ALockedHostKeepsItsServersTakesNoNewOnesAndStaysLockedAcrossAResta
   ASSERT_TRUE(s.report_host(kAgent, nic_host("compute-1", 2)).ok());
   EXPECT_TRUE(s.list_hosts(kReader)->front().locked);
   f.service.reset();
-  f.service = Service::open(f.store, f.store, &f.config, f.secrets, f.clock).value();
+  f.service = Service::open(f.store, &f.config, f.secrets, f.clock).value();
   auto& again = *f.service;
   EXPECT_TRUE(again.show_host(kReader, "compute-1")->summary.locked);
   EXPECT_EQ(again.capacity(kReader, std::nullopt)->fleet[0].free, 0u);

@@ -46,7 +46,7 @@ struct Controller {
     EXPECT_TRUE(store->migrate().ok());
     EXPECT_TRUE(store->create_token({"admin", secrets.digest("admin-secret"), "admin", ""}).ok());
     EXPECT_TRUE(store->create_token({"agent", secrets.digest("agent-secret"), "agent", "compute-1"}).ok());
-    service = Service::open(*store, *store, &config, secrets, clock).value();
+    service = Service::open(*store, &config, secrets, clock).value();
     api = std::make_unique<server::HttpApi>(*service, server::HttpOptions{});
     http = server::HttpServer::start({}, [a = api.get()](const server::HttpRequest& r) { return a->handle(r); }, api->error_bodies()).value();
     EXPECT_TRUE(service->create_flavor(admin, {"pf", 2, 1024, {{"pci_passthrough:alias", "pf:1"}}, 0}).ok());

@@ -14,12 +14,14 @@ struct TokenRecord {
   std::string secret_sha256;  // lowercase hex
   std::string role;           // admin | agent | reader
   std::string host;           // agents: the one host they may report for
+  std::string project = "";   // members: the one project they act in
 };
 
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
-  // AlreadyExists if the name or the secret exists.
+  // AlreadyExists if the name or the secret exists; NotFound (within "project") when
+  // its project is not there.
   virtual Status create_token(const TokenRecord& token) = 0;
   virtual Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) = 0;  // NotFound
   virtual Result<std::vector<TokenRecord>> tokens() = 0;

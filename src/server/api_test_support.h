@@ -91,7 +91,7 @@ class Running {
   Running(std::unique_ptr<Store> store, const fs::path& config, size_t max_body = 1 << 20, HttpServerOptions options = {})
       : store_(std::move(store)), config_(config.string()) {
     EXPECT_TRUE(store_->migrate().ok());
-    auto service = Service::open(*store_, *store_, &config_, secrets_, clock_);
+    auto service = Service::open(*store_, &config_, secrets_, clock_);
     if (!service) {
       ADD_FAILURE() << service.error().describe();
       return;

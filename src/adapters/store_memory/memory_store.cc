@@ -285,6 +285,8 @@ Result<InstanceRecordRow> MemoryStore::instance(const std::string& id) {
 
 Status MemoryStore::create_token(const TokenRecord& t) {
   return with_state(true, [&](MemoryState& st) -> Status {
+    if (!t.project.empty() && !st.projects.count(t.project))
+      return std::move(Error(ErrorCode::NotFound, "no project " + quote(t.project)).within("project"));
     if (st.tokens.count(t.name)) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
     for (const auto& [name, other] : st.tokens)
       if (other.secret_sha256 == t.secret_sha256) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
@@ -312,6 +314,117 @@ Result<std::vector<TokenRecord>> MemoryStore::tokens() {
 Status MemoryStore::delete_token(const std::string& name) {
   return with_state(true, [&](MemoryState& st) -> Status {
     if (!st.tokens.erase(name)) return Error(ErrorCode::NotFound, "no token " + quote(name));
+    return ok_status();
+  });
+}
+
+// ---- projects, networks, ports ---------------------------------------------------------
+
+namespace {
+template <class Record>
+Result<std::vector<Record>> all_of(const std::map<std::string, Record>& rows) {
+  std::vector<Record> out;
+  for (const auto& [name, r] : rows) out.push_back(r);
+  return out;
+}
+
+template <class Record>
+Result<Record> one_of(const std::map<std::string, Record>& rows, const std::string& name, const char* what) {
+  auto it = rows.find(name);
+  if (it == rows.end()) return Error(ErrorCode::NotFound, std::string("no ") + what + " " + quote(name));
+  return it->second;
+}
+}  // namespace
+
+Status MemoryStore::create_project(const ProjectRecord& p) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.projects.emplace(p.name, p).second) return Error(ErrorCode::AlreadyExists, "project " + quote(p.name) + " already exists");
+    return ok_status();
+  });
+}
+
+Result<std::vector<ProjectRecord>> MemoryStore::projects() {
+  return with_state(false, [](MemoryState& st) { return all_of(st.projects); });
+}
+
+Result<ProjectRecord> MemoryStore::project(const std::string& name) {
+  return with_state(false, [&](MemoryState& st) { return one_of(st.projects, name, "project"); });
+}
+
+Status MemoryStore::delete_project(const std::string& name) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.projects.count(name)) return Error(ErrorCode::NotFound, "no project " + quote(name));
+    auto in_use = [&](const char* what) { return Error(ErrorCode::Conflict, "project " + quote(name) + " still has " + what + "; delete them first"); };
+    for (const auto& [n, net] : st.networks)
+      if (net.project == name) return in_use("networks");
+    for (const auto& [n, port] : st.ports)
+      if (port.project == name) return in_use("ports");
+    for (const auto& [n, t] : st.tokens)
+      if (t.project == name) return in_use("tokens");
+    st.projects.erase(name);
+    return ok_status();
+  });
+}
+
+Status MemoryStore::create_network(const NetworkRecord& n) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (st.networks.count(n.name)) return Error(ErrorCode::AlreadyExists, "network " + quote(n.name) + " already exists");
+    if (!n.project.empty() && !st.projects.count(n.project))
+      return std::move(Error(ErrorCode::NotFound, "no project " + quote(n.project)).within("project"));
+    for (const auto& [name, other] : st.networks)
+      if (other.physical_network == n.physical_network && other.type == n.type && other.segment == n.segment) {
+        const std::string what = n.segment ? "VLAN " + std::to_string(*n.segment) : std::string("its untagged (flat) network");
+        return Error(ErrorCode::Conflict, "physical network " + quote(n.physical_network) + " already has " + what + ": network " + quote(name));
+      }
+    st.networks[n.name] = n;
+    return ok_status();
+  });
+}
+
+Result<std::vector<NetworkRecord>> MemoryStore::networks() {
+  return with_state(false, [](MemoryState& st) { return all_of(st.networks); });
+}
+
+Result<NetworkRecord> MemoryStore::network(const std::string& name) {
+  return with_state(false, [&](MemoryState& st) { return one_of(st.networks, name, "network"); });
+}
+
+Status MemoryStore::delete_network(const std::string& name) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.networks.count(name)) return Error(ErrorCode::NotFound, "no network " + quote(name));
+    for (const auto& [n, port] : st.ports)
+      if (port.network == name) return Error(ErrorCode::Conflict, "network " + quote(name) + " still has ports (" + quote(n) + "); delete them first");
+    st.networks.erase(name);
+    return ok_status();
+  });
+}
+
+Status MemoryStore::create_port(const PortRecord& p) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (st.ports.count(p.name)) return Error(ErrorCode::AlreadyExists, "port " + quote(p.name) + " already exists");
+    if (!p.project.empty() && !st.projects.count(p.project))
+      return std::move(Error(ErrorCode::NotFound, "no project " + quote(p.project)).within("project"));
+    if (!st.networks.count(p.network)) return std::move(Error(ErrorCode::NotFound, "no network " + quote(p.network)).within("network"));
+    for (const auto& [name, other] : st.ports)
+      if (other.network == p.network && other.mac == p.mac)
+        return std::move(Error(ErrorCode::Conflict, "MAC " + p.mac + " is port " + quote(name) + "'s on network " + quote(p.network))
+                             .within("mac_address"));
+    st.ports[p.name] = p;
+    return ok_status();
+  });
+}
+
+Result<std::vector<PortRecord>> MemoryStore::ports() {
+  return with_state(false, [](MemoryState& st) { return all_of(st.ports); });
+}
+
+Result<PortRecord> MemoryStore::port(const std::string& name) {
+  return with_state(false, [&](MemoryState& st) { return one_of(st.ports, name, "port"); });
+}
+
+Status MemoryStore::delete_port(const std::string& name) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.ports.erase(name)) return Error(ErrorCode::NotFound, "no port " + quote(name));
     return ok_status();
   });
 }

@@ -23,6 +23,9 @@ struct MemoryState {
   std::map<std::string, InstanceRecordRow> instances;
   std::map<std::pair<std::string, PciAddress>, std::string> holders;  // (host, address) -> instance
   std::map<std::string, TokenRecord> tokens;
+  std::map<std::string, ProjectRecord> projects;
+  std::map<std::string, NetworkRecord> networks;
+  std::map<std::string, PortRecord> ports;
 };
 
 class MemoryDatabase {
@@ -68,6 +71,18 @@ class MemoryStore final : public Store {
   Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
   Result<std::vector<TokenRecord>> tokens() override;
   Status delete_token(const std::string& name) override;
+  Status create_project(const ProjectRecord& project) override;
+  Result<std::vector<ProjectRecord>> projects() override;
+  Result<ProjectRecord> project(const std::string& name) override;
+  Status delete_project(const std::string& name) override;
+  Status create_network(const NetworkRecord& network) override;
+  Result<std::vector<NetworkRecord>> networks() override;
+  Result<NetworkRecord> network(const std::string& name) override;
+  Status delete_network(const std::string& name) override;
+  Status create_port(const PortRecord& port) override;
+  Result<std::vector<PortRecord>> ports() override;
+  Result<PortRecord> port(const std::string& name) override;
+  Status delete_port(const std::string& name) override;
 
   // For the batch: ends the open one, keeping its writes or not.
   Status end_batch(bool commit);

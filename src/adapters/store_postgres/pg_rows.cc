@@ -80,11 +80,11 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
 }
 
 Result<std::vector<TokenRecord>> load_tokens(PgSession& s, const std::string* sha256) {
-  auto q = sha256 ? run(s, "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
-                  : run(s, "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name", {}, "tokens");
+  auto q = sha256 ? run(s, "SELECT name, secret_sha256, role, host, COALESCE(project, '') FROM tokens WHERE secret_sha256 = $1", {*sha256}, "tokens")
+                  : run(s, "SELECT name, secret_sha256, role, host, COALESCE(project, '') FROM tokens ORDER BY name", {}, "tokens");
   if (!q) return std::move(q).error();
   std::vector<TokenRecord> out;
-  for (int i = 0; i < q->rows(); ++i) out.push_back({q->text(i, 0), q->text(i, 1), q->text(i, 2), q->text(i, 3)});
+  for (int i = 0; i < q->rows(); ++i) out.push_back({q->text(i, 0), q->text(i, 1), q->text(i, 2), q->text(i, 3), q->text(i, 4)});
   return out;
 }
 

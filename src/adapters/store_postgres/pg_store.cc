@@ -423,8 +423,14 @@ Result<uint64_t> PgStore::set_host_locked(const std::string& host, bool locked) 
 Status PgStore::create_token(const TokenRecord& t) {
   if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, session_->batch);
-  auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host) VALUES ($1, $2, $3, $4)", {t.name, t.secret_sha256, t.role, t.host},
-               "create token " + t.name);
+  if (!t.project.empty()) {
+    // FOR SHARE: the project cannot go until this commits.
+    auto p = run(*session_, "SELECT 1 FROM projects WHERE name = $1 FOR SHARE", {t.project}, "create token " + t.name);
+    if (!p) return std::move(p).error();
+    if (p->rows() == 0) return std::move(Error(ErrorCode::NotFound, "no project " + quote(t.project)).within("project"));
+  }
+  auto r = run(*session_, "INSERT INTO tokens (name, secret_sha256, role, host, project) VALUES ($1, $2, $3, $4, NULLIF($5, ''))",
+               {t.name, t.secret_sha256, t.role, t.host, t.project}, "create token " + t.name);
   if (!r) {
     if (r.error().code() == ErrorCode::Conflict) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
     return std::move(r).error();

@@ -57,6 +57,18 @@ class PgStore final : public Store {
   Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
   Result<std::vector<TokenRecord>> tokens() override;
   Status delete_token(const std::string& name) override;
+  Status create_project(const ProjectRecord& project) override;
+  Result<std::vector<ProjectRecord>> projects() override;
+  Result<ProjectRecord> project(const std::string& name) override;
+  Status delete_project(const std::string& name) override;
+  Status create_network(const NetworkRecord& network) override;
+  Result<std::vector<NetworkRecord>> networks() override;
+  Result<NetworkRecord> network(const std::string& name) override;
+  Status delete_network(const std::string& name) override;
+  Status create_port(const PortRecord& port) override;
+  Result<std::vector<PortRecord>> ports() override;
+  Result<PortRecord> port(const std::string& name) override;
+  Status delete_port(const std::string& name) override;
 
   static int latest_version();
   // Migrates only up to `version` (tests of upgrades from an older schema); the

@@ -385,23 +385,30 @@ Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
 
 
 Status SqliteStore::create_token(const TokenRecord& t) {
-  Stmt ins(db_, cache_, "INSERT INTO tokens (name, secret_sha256, role, host, created_at) VALUES (?, ?, ?, ?, datetime('now'))");
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "create token: begin");
+  if (!t.project.empty()) {
+    auto there = row_exists("SELECT 1 FROM projects WHERE name = ?", t.project);
+    if (!there) return std::move(there).error();
+    if (!*there) return std::move(Error(ErrorCode::NotFound, "no project " + quote(t.project)).within("project"));
+  }
+  Stmt ins(db_, cache_, "INSERT INTO tokens (name, secret_sha256, role, host, project, created_at) VALUES (?, ?, ?, ?, NULLIF(?, ''), datetime('now'))");
   PCIPASS_SQL_OK(ins, "create token");
-  ins.bind(1, t.name).bind(2, t.secret_sha256).bind(3, t.role).bind(4, t.host);
+  ins.bind(1, t.name).bind(2, t.secret_sha256).bind(3, t.role).bind(4, t.host).bind(5, t.project);
   if (ins.step() != SQLITE_DONE) {
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "token " + quote(t.name) + " already exists");
     return sql_error(db_, "create token " + t.name);
   }
-  return ok_status();
+  return tx.commit();
 }
 
 Result<std::vector<TokenRecord>> SqliteStore::load_tokens(const std::string* sha256) {
   std::vector<TokenRecord> out;
-  Stmt q(db_, cache_, sha256 ? "SELECT name, secret_sha256, role, host FROM tokens WHERE secret_sha256 = ?"
-                     : "SELECT name, secret_sha256, role, host FROM tokens ORDER BY name");
+  Stmt q(db_, cache_, sha256 ? "SELECT name, secret_sha256, role, host, COALESCE(project, '') FROM tokens WHERE secret_sha256 = ?"
+                     : "SELECT name, secret_sha256, role, host, COALESCE(project, '') FROM tokens ORDER BY name");
   PCIPASS_SQL_OK(q, "tokens");
   if (sha256) q.bind(1, *sha256);
-  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3)});
+  while (q.step() == SQLITE_ROW) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4)});
   return out;
 }
 

@@ -46,6 +46,18 @@ class SqliteStore final : public Store {
   Result<TokenRecord> token_by_secret_sha256(const std::string& sha256_hex) override;
   Result<std::vector<TokenRecord>> tokens() override;
   Status delete_token(const std::string& name) override;
+  Status create_project(const ProjectRecord& project) override;
+  Result<std::vector<ProjectRecord>> projects() override;
+  Result<ProjectRecord> project(const std::string& name) override;
+  Status delete_project(const std::string& name) override;
+  Status create_network(const NetworkRecord& network) override;
+  Result<std::vector<NetworkRecord>> networks() override;
+  Result<NetworkRecord> network(const std::string& name) override;
+  Status delete_network(const std::string& name) override;
+  Status create_port(const PortRecord& port) override;
+  Result<std::vector<PortRecord>> ports() override;
+  Result<PortRecord> port(const std::string& name) override;
+  Status delete_port(const std::string& name) override;
 
   // Ends the open batch: COMMIT (rolled back if that fails) or ROLLBACK. For the batch.
   Status end_batch(bool commit);
@@ -68,6 +80,11 @@ class SqliteStore final : public Store {
   Result<std::vector<HostRecord>> load_hosts(const std::string* only);
   Result<std::vector<InstanceRecordRow>> load_instances(const std::string* host, const std::string* id = nullptr);
   Result<std::vector<TokenRecord>> load_tokens(const std::string* sha256);
+  Result<std::vector<ProjectRecord>> load_projects(const std::string* only);
+  Result<std::vector<NetworkRecord>> load_networks(const std::string* only);
+  Result<std::vector<PortRecord>> load_ports(const std::string* only);
+  // Whether `sql` (one '?' bound to `key`) returns a row.
+  Result<bool> row_exists(const char* sql, const std::string& key);
   sqlite3* db_;
   std::string path_;
   std::unordered_map<const void*, sqlite3_stmt*> cache_;  // prepared statements, by SQL literal

@@ -1,0 +1,67 @@
+#pragma once
+// Port: projects, the networks on physical networks, and the ports on networks. Part
+// of the same contract as the rest of a Store (tenant_store_contract_test); inside an
+// open WriteBatch of the same handle, a write here is one step of it. Every rule that
+// two controllers could break by racing is the store's to keep (unique names, one
+// network per VLAN of a physical network, one port per MAC of a network, nothing
+// deleted that another row still names).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/tenancy.h"
+
+namespace pcipass {
+
+struct ProjectRecord {
+  std::string name;
+  std::string description;
+};
+
+struct NetworkRecord {
+  std::string name;
+  std::string project;  // "": the operators' own (no project)
+  bool shared = false;  // usable by every project
+  NetworkType type = NetworkType::Vlan;
+  std::string physical_network;
+  std::optional<uint16_t> segment;  // vlan: the VLAN id; flat: none
+};
+
+struct PortRecord {
+  std::string name;
+  std::string project;  // "": the operators' own
+  std::string network;
+  VnicType vnic_type = VnicType::Direct;
+  std::string mac;  // normalized (core/tenancy.h)
+};
+
+class TenantStore {
+ public:
+  virtual ~TenantStore() = default;
+  // AlreadyExists when the name is taken.
+  virtual Status create_project(const ProjectRecord& project) = 0;
+  virtual Result<std::vector<ProjectRecord>> projects() = 0;  // by name
+  virtual Result<ProjectRecord> project(const std::string& name) = 0;  // NotFound
+  // NotFound; Conflict while a network, a port or a token belongs to it.
+  virtual Status delete_project(const std::string& name) = 0;
+
+  // AlreadyExists when the name is taken; NotFound when its project is not there;
+  // Conflict when another network has its VLAN id on its physical network (or, flat,
+  // the physical network untagged).
+  virtual Status create_network(const NetworkRecord& network) = 0;
+  virtual Result<std::vector<NetworkRecord>> networks() = 0;  // by name
+  virtual Result<NetworkRecord> network(const std::string& name) = 0;  // NotFound
+  // NotFound; Conflict while a port is on it.
+  virtual Status delete_network(const std::string& name) = 0;
+
+  // AlreadyExists when the name is taken; NotFound when its network or project is not
+  // there; Conflict when another port of the network has its MAC.
+  virtual Status create_port(const PortRecord& port) = 0;
+  virtual Result<std::vector<PortRecord>> ports() = 0;  // by name
+  virtual Result<PortRecord> port(const std::string& name) = 0;  // NotFound
+  virtual Status delete_port(const std::string& name) = 0;  // NotFound
+};
+
+}  // namespace pcipass
