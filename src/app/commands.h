@@ -16,6 +16,7 @@ inline constexpr int kExitClientDenied = 6;       // 401/403: missing, unknown o
 inline constexpr int kExitClientUnavailable = 7;  // unreachable server or 5xx
 inline constexpr int kExitClientServerError = 8;  // --wait: the server ended in error
 inline constexpr int kExitClientTimeout = 9;      // --wait: not settled within --timeout
+inline constexpr int kExitClientOverQuota = 10;   // 403 OverQuota: the project's quota would be exceeded
 
 void register_simulate(CLI::App& app, int& exit_code);
 void register_discover(CLI::App& app, int& exit_code);

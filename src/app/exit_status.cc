@@ -16,6 +16,7 @@ int client_exit_status(ErrorCode code) {
     case ErrorCode::NoValidHost: return kExitClientConflict;
     case ErrorCode::Unauthenticated:
     case ErrorCode::PermissionDenied: return kExitClientDenied;
+    case ErrorCode::OverQuota: return kExitClientOverQuota;
     case ErrorCode::Busy:
     case ErrorCode::Unavailable:
     case ErrorCode::Io:

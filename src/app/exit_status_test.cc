@@ -20,7 +20,7 @@ TEST(ExitStatus, EveryCodeHasOneStatusOneExitAndSurvivesTheWire) {
     switch (status) {
       case 400: EXPECT_EQ(exit, app::kExitInvalidInput); break;
       case 401:
-      case 403: EXPECT_EQ(exit, app::kExitClientDenied); break;
+      case 403: EXPECT_EQ(exit, code == ErrorCode::OverQuota ? app::kExitClientOverQuota : app::kExitClientDenied); break;
       case 404: EXPECT_EQ(exit, app::kExitClientNotFound); break;
       case 409: EXPECT_EQ(exit, app::kExitClientConflict); break;
       case 500:

@@ -72,6 +72,8 @@ class FlakyBatches final : public Store {
   Result<std::vector<ProjectRecord>> projects() override { return inner_.projects(); }
   Result<ProjectRecord> project(const std::string& n) override { return inner_.project(n); }
   Status delete_project(const std::string& n) override { return inner_.delete_project(n); }
+  Status set_quota(const std::string& p, const std::string& r, std::optional<uint64_t> l) override { return inner_.set_quota(p, r, l); }
+  Result<std::vector<QuotaUse>> quotas(const std::string& p) override { return inner_.quotas(p); }
   Status create_network(const NetworkRecord& n) override { return inner_.create_network(n); }
   Result<std::vector<NetworkRecord>> networks() override { return inner_.networks(); }
   Result<NetworkRecord> network(const std::string& n) override { return inner_.network(n); }

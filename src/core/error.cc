@@ -12,6 +12,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::HostMoved: return "host moved";
     case ErrorCode::FlavorChanged: return "flavor changed";
     case ErrorCode::NoValidHost: return "no valid host";
+    case ErrorCode::OverQuota: return "over quota";
     case ErrorCode::Busy: return "busy";
     case ErrorCode::Unauthenticated: return "unauthenticated";
     case ErrorCode::PermissionDenied: return "permission denied";
@@ -32,6 +33,7 @@ const char* code_name(ErrorCode code) {
     case ErrorCode::HostMoved: return "HostMoved";
     case ErrorCode::FlavorChanged: return "FlavorChanged";
     case ErrorCode::NoValidHost: return "NoValidHost";
+    case ErrorCode::OverQuota: return "OverQuota";
     case ErrorCode::Busy: return "Busy";
     case ErrorCode::Unauthenticated: return "Unauthenticated";
     case ErrorCode::PermissionDenied: return "PermissionDenied";

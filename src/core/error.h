@@ -25,6 +25,8 @@ enum class ErrorCode {
   HostMoved,         // the host changed since the plan was made: plan again on fresh state
   FlavorChanged,     // the flavor changed, or went, since the plan was made: read it again
   NoValidHost,       // no host fits; rejections() gives one reason per host
+  OverQuota,         // the caller's project would exceed a quota (the message names it,
+                     // its limit, its use and what was asked)
   Busy,              // nothing was done and trying again shortly may work (a row locked by
                      // another controller, a write batch rolled back, contention)
   Unauthenticated,   // missing, malformed or unknown credentials

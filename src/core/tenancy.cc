@@ -53,6 +53,11 @@ Result<std::string> normalize_mac(std::string_view text) {
   return out;
 }
 
+Error over_quota(const std::string& project, const std::string& resource, uint64_t limit, uint64_t used, uint64_t asked) {
+  return Error(ErrorCode::OverQuota, "quota " + resource + " of project " + quote(project) + " is " + std::to_string(limit) + ": " +
+                                         std::to_string(used) + " in use, and this server asks for " + std::to_string(asked) + " more");
+}
+
 std::string port_mac(std::string_view random_hex) {
   std::string out = "fa:16:3e";
   for (size_t i = 0; i < 6; ++i) {

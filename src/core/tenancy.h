@@ -29,6 +29,10 @@ Status check_segment(NetworkType type, std::optional<uint64_t> segment);
 // another shape, a multicast or broadcast address, all zeros.
 Result<std::string> normalize_mac(std::string_view text);
 
+// The refusal (OverQuota) of a claim that would take `project` past its quota of
+// `resource`: `used` now, `asked` more, `limit` at most.
+Error over_quota(const std::string& project, const std::string& resource, uint64_t limit, uint64_t used, uint64_t asked);
+
 // A port's MAC when none was asked for: OpenStack's prefix fa:16:3e and three random
 // bytes, taken from the first six characters of `random_hex` (lowercase hex).
 std::string port_mac(std::string_view random_hex);

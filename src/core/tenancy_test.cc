@@ -44,6 +44,12 @@ TEST(TenancyTest, MacsAreStoredInOneFormAndOnlyUnicastOnesAreTaken) {
   EXPECT_FALSE(normalize_mac("00:00:00:00:00:00"));
 }
 
+TEST(TenancyTest, AQuotaRefusalNamesTheQuotaItsLimitItsUseAndTheAsk) {
+  const Error e = over_quota("project1", "devices:gpu", 2, 2, 1);
+  EXPECT_EQ(e.code(), ErrorCode::OverQuota);
+  EXPECT_EQ(e.message(), "quota devices:gpu of project \"project1\" is 2: 2 in use, and this server asks for 1 more");
+}
+
 TEST(TenancyTest, AGeneratedMacHasOpenStacksPrefixAndIsAValidPortMac) {
   EXPECT_EQ(port_mac("0a1B2c99"), "fa:16:3e:0a:1b:2c");
   EXPECT_TRUE(normalize_mac(port_mac("ffffff")));

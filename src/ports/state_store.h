@@ -84,6 +84,15 @@ struct InstanceRecordRow {
   ServerState state;
   // The base domain its create request named (empty: none; the flavor's may apply).
   std::string base_domain;
+  // Its project ("": the operators'). A claim in a project is refused (OverQuota) when
+  // `usage` would take any of the project's quotas past its limit.
+  std::string project;
+  // Claims only (not read back: TenantStore::ports() and quotas() show them). The ports
+  // it binds, each with the index of the device request that serves it: a port bound
+  // already (or gone) refuses the claim (Conflict, within "ports"). What it counts
+  // against its project's quotas: resource -> amount (tenant_store.h).
+  std::vector<std::pair<std::string, uint32_t>> ports;
+  std::vector<std::pair<std::string, uint64_t>> usage;
 };
 
 // A write batch (group commit). While one is open on a StateStore handle, every write

@@ -35,6 +35,19 @@ struct PortRecord {
   std::string network;
   VnicType vnic_type = VnicType::Direct;
   std::string mac;  // normalized (core/tenancy.h)
+  // Set by the claim of the server that holds it ("": free), and the index of that
+  // server's device request that serves it.
+  std::string server = "";
+  std::optional<uint32_t> request = std::nullopt;
+};
+
+// One quota of a project: a resource ("servers", "vcpus", "memory_mb",
+// "devices:ALIAS", "ports:VNIC_TYPE"), its limit (none: unlimited) and what the
+// project's servers use of it now.
+struct QuotaUse {
+  std::string resource;
+  std::optional<uint64_t> limit;
+  uint64_t used = 0;
 };
 
 class TenantStore {
@@ -44,8 +57,12 @@ class TenantStore {
   virtual Status create_project(const ProjectRecord& project) = 0;
   virtual Result<std::vector<ProjectRecord>> projects() = 0;  // by name
   virtual Result<ProjectRecord> project(const std::string& name) = 0;  // NotFound
-  // NotFound; Conflict while a network, a port or a token belongs to it.
+  // NotFound; Conflict while a server, a network, a port or a token belongs to it.
   virtual Status delete_project(const std::string& name) = 0;
+  // Sets (nullopt: removes) a quota of a project. NotFound (within "project").
+  virtual Status set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) = 0;
+  // Every resource the project has a limit for or uses, by resource. NotFound.
+  virtual Result<std::vector<QuotaUse>> quotas(const std::string& project) = 0;
 
   // AlreadyExists when the name is taken; NotFound when its project is not there;
   // Conflict when another network has its VLAN id on its physical network (or, flat,
@@ -61,7 +78,8 @@ class TenantStore {
   virtual Status create_port(const PortRecord& port) = 0;
   virtual Result<std::vector<PortRecord>> ports() = 0;  // by name
   virtual Result<PortRecord> port(const std::string& name) = 0;  // NotFound
-  virtual Status delete_port(const std::string& name) = 0;  // NotFound
+  // NotFound; Conflict while a server holds it.
+  virtual Status delete_port(const std::string& name) = 0;
 };
 
 }  // namespace pcipass

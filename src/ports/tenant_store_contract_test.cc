@@ -158,3 +158,127 @@ TEST_P(StoreContract, TenantWritesInABatchAreSeenOnlyOnceItCommits) {
 
 }  // namespace
 }  // namespace pcipass::contract
+
+namespace pcipass::contract {
+namespace {
+
+InstanceRecordRow in_project(InstanceRecordRow row, const std::string& project, std::vector<std::pair<std::string, uint64_t>> usage) {
+  row.project = project;
+  row.usage = std::move(usage);
+  return row;
+}
+
+TEST_P(StoreContract, TenantClaimsCountAgainstQuotasAndBindPorts) {
+  auto s = open();
+  auto g = s->put_host(sample_host("compute-1")).value();
+  ASSERT_TRUE(s->create_project({"project1", ""}).ok());
+  ASSERT_TRUE(s->create_network(vlan_net("net0", "project1", 10)).ok());
+  ASSERT_TRUE(s->create_port(port_on("p1", "net0", "fa:16:3e:00:00:01", "project1")).ok());
+  ASSERT_TRUE(s->set_quota("project1", "servers", 2).ok());
+  ASSERT_TRUE(s->set_quota("project1", "devices:vf", 1).ok());
+  EXPECT_EQ(s->set_quota("nope", "servers", 1).error().where(), "project");
+
+  auto vm1 = in_project(sample_instance("vm1", "compute-1", {"0000:41:02.0"}), "project1", {{"servers", 1}, {"devices:vf", 1}});
+  vm1.ports = {{"p1", 0}};
+  auto claimed = s->claim(vm1, g);
+  ASSERT_TRUE(claimed.ok()) << claimed.error().describe();
+  g = *claimed;
+  EXPECT_EQ(s->instance("vm1")->project, "project1");
+  EXPECT_TRUE(s->instance("vm1")->ports.empty());  // claims only
+  auto p1 = s->port("p1").value();
+  EXPECT_EQ(p1.server, "vm1");
+  EXPECT_EQ(p1.request, std::optional<uint32_t>(0));
+  auto bound = s->delete_port("p1");
+  ASSERT_FALSE(bound);
+  EXPECT_EQ(bound.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(bound.error().message(), "port \"p1\" is bound to server \"vm1\"; delete the server first");
+  EXPECT_EQ(s->delete_project("project1").error().message(), "project \"project1\" still has servers; delete them first");
+
+  auto q = s->quotas("project1").value();
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].resource, "devices:vf");
+  EXPECT_EQ(q[0].limit, std::optional<uint64_t>(1));
+  EXPECT_EQ(q[0].used, 1u);
+  EXPECT_EQ(q[1].resource, "servers");
+  EXPECT_EQ(q[1].used, 1u);
+  EXPECT_EQ(s->quotas("nope").error().code(), ErrorCode::NotFound);
+
+  // Over a quota: refused whole, naming the quota; nothing of it is kept.
+  auto vm2 = in_project(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), "project1", {{"servers", 1}, {"devices:vf", 1}});
+  auto over = s->claim(vm2, g);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), ErrorCode::OverQuota);
+  EXPECT_EQ(over.error().message(), "quota devices:vf of project \"project1\" is 1: 1 in use, and this server asks for 1 more");
+  EXPECT_EQ(s->instance("vm2").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(s->host("compute-1")->generation, g);
+  // A port bound already, or one that is not there: refused, within "ports".
+  ASSERT_TRUE(s->set_quota("project1", "devices:vf", std::nullopt).ok());
+  vm2.ports = {{"p1", 0}};
+  auto taken = s->claim(vm2, g);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code(), ErrorCode::Conflict);
+  EXPECT_EQ(taken.error().where(), "ports");
+  EXPECT_EQ(taken.error().message(), "port \"p1\" is bound to server \"vm1\"");
+  vm2.ports = {{"ghost", 0}};
+  auto ghost = s->claim(vm2, g);
+  ASSERT_FALSE(ghost);
+  EXPECT_EQ(ghost.error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(ghost.error().where(), "ports");
+  vm2.ports.clear();
+  auto nowhere = s->claim(in_project(vm2, "nope", {}), g);
+  ASSERT_FALSE(nowhere);
+  EXPECT_EQ(nowhere.error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(nowhere.error().where(), "project");
+  // Within the quotas now (devices unlimited, servers 2 of 2).
+  auto ok2 = s->claim(vm2, g);
+  ASSERT_TRUE(ok2.ok()) << ok2.error().describe();
+  g = *ok2;
+  auto vm3 = in_project(sample_instance("vm3", "compute-1", {}), "project1", {{"servers", 1}});
+  EXPECT_EQ(s->claim(vm3, g).error().code(), ErrorCode::OverQuota);
+  // The operators' own servers count against no quota.
+  auto ops = sample_instance("ops", "compute-1", {});
+  ops.usage = {{"servers", 1}};
+  auto opsg = s->claim(ops, g);
+  ASSERT_TRUE(opsg.ok()) << opsg.error().describe();
+  g = *opsg;
+  EXPECT_EQ(s->instance("ops")->project, "");
+
+  // A release frees the port and the quota's use.
+  ASSERT_TRUE(s->release("vm1").ok());
+  EXPECT_EQ(s->port("p1")->server, "");
+  EXPECT_FALSE(s->port("p1")->request);
+  auto after = s->quotas("project1").value();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].resource, "devices:vf");
+  EXPECT_FALSE(after[0].limit);
+  EXPECT_EQ(after[0].used, 1u);  // vm2's
+  EXPECT_EQ(after[1].used, 1u);
+  g = s->host("compute-1")->generation;
+  EXPECT_TRUE(s->claim(vm3, g).ok());
+  ASSERT_TRUE(s->delete_port("p1").ok());
+}
+
+TEST_P(StoreContract, TenantClaimsInABatchHoldTheQuota) {
+  auto s = open("quota-batch");
+  auto other = open("quota-batch");
+  auto g = s->put_host(sample_host("compute-1")).value();
+  ASSERT_TRUE(s->create_project({"project1", ""}).ok());
+  ASSERT_TRUE(s->set_quota("project1", "servers", 1).ok());
+  auto batch = s->begin_batch().value();
+  ASSERT_TRUE(batch->claim(in_project(sample_instance("vm1", "compute-1", {}), "project1", {{"servers", 1}}), g).ok());
+  auto second = batch->claim(in_project(sample_instance("vm2", "compute-1", {}), "project1", {{"servers", 1}}), g + 1);
+  if (batch->deferred()) {
+    // Deferred claims are answered at once and checked at commit: the batch is refused whole.
+    EXPECT_TRUE(second.ok());
+    EXPECT_FALSE(batch->commit().ok());
+    EXPECT_EQ(other->instances()->size(), 0u);
+  } else {
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code(), ErrorCode::OverQuota);
+    ASSERT_TRUE(batch->commit().ok());
+    EXPECT_EQ(other->instances()->size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace pcipass::contract

@@ -6,7 +6,8 @@ int http_status(ErrorCode code) {
   switch (code) {
     case ErrorCode::InvalidArgument: return 400;
     case ErrorCode::Unauthenticated: return 401;
-    case ErrorCode::PermissionDenied: return 403;
+    case ErrorCode::PermissionDenied:
+    case ErrorCode::OverQuota: return 403;  // as Nova answers a boot over quota
     case ErrorCode::NotFound: return 404;
     case ErrorCode::AlreadyExists:
     case ErrorCode::Conflict:

@@ -22,8 +22,24 @@ Status unique_keys(const std::vector<std::pair<std::string, std::string>>& specs
   return ok_status();
 }
 
+// A project's quotas and what its servers use, by resource.
+std::map<std::string, QuotaUse> usage_of(const MemoryState& st, const std::string& project) {
+  std::map<std::string, QuotaUse> out;
+  if (auto q = st.quotas.find(project); q != st.quotas.end())
+    for (const auto& [resource, limit] : q->second) out[resource] = {resource, limit, 0};
+  for (const auto& [id, row] : st.instances)
+    if (row.project == project)
+      for (const auto& [resource, amount] : row.usage) {
+        out[resource].resource = resource;
+        out[resource].used += amount;
+      }
+  return out;
+}
+
 // As the SQL stores read them: a row's devices by host and address.
 InstanceRecordRow as_read(InstanceRecordRow row) {
+  row.ports.clear();  // claims only (state_store.h)
+  row.usage.clear();
   std::sort(row.devices.begin(), row.devices.end(),
             [](const AllocationRecord& a, const AllocationRecord& b) { return std::tie(a.host, a.address) < std::tie(b.host, b.address); });
   return row;
@@ -196,6 +212,19 @@ Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expect
       return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->second.generation) +
                                              ", planned on " + std::to_string(expected_generation) + "); plan again");
     if (st.instances.count(in.id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+    if (!in.project.empty()) {
+      if (!st.projects.count(in.project)) return std::move(Error(ErrorCode::NotFound, "no project " + quote(in.project)).within("project"));
+      for (const auto& [resource, use] : usage_of(st, in.project))
+        for (const auto& [r, asked] : in.usage)
+          if (r == resource && use.limit && asked > 0 && use.used + asked > *use.limit)
+            return over_quota(in.project, resource, *use.limit, use.used, asked);
+    }
+    for (const auto& [port, request] : in.ports) {
+      auto p = st.ports.find(port);
+      if (p == st.ports.end()) return std::move(Error(ErrorCode::NotFound, "no port " + quote(port)).within("ports"));
+      if (!p->second.server.empty())
+        return std::move(Error(ErrorCode::Conflict, "port " + quote(port) + " is bound to server " + quote(p->second.server)).within("ports"));
+    }
     std::set<PciAddress> named;
     for (const auto& a : in.devices) {
       if (a.host != in.host) return invalid("device " + a.address.to_string() + " is not on " + in.host);
@@ -208,6 +237,11 @@ Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expect
     row.flavor_revision = 0;
     for (auto& a : row.devices) a.instance = in.id;
     for (const auto& a : row.devices) st.holders[{in.host, a.address}] = in.id;
+    for (const auto& [port, request] : in.ports) {
+      st.ports[port].server = in.id;
+      st.ports[port].request = request;
+    }
+    row.ports.clear();
     st.instances[in.id] = std::move(row);
     h->second.generation = expected_generation + 1;
     return expected_generation + 1;
@@ -219,6 +253,11 @@ Status MemoryStore::release(const std::string& id) {
     auto it = st.instances.find(id);
     if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
     auto h = st.hosts.find(it->second.host);
+    for (auto& [name, port] : st.ports)
+      if (port.server == id) {
+        port.server.clear();
+        port.request.reset();
+      }
     for (const auto& a : it->second.devices) {
       st.holders.erase({a.host, a.address});
       if (h != st.hosts.end())
@@ -355,6 +394,8 @@ Status MemoryStore::delete_project(const std::string& name) {
   return with_state(true, [&](MemoryState& st) -> Status {
     if (!st.projects.count(name)) return Error(ErrorCode::NotFound, "no project " + quote(name));
     auto in_use = [&](const char* what) { return Error(ErrorCode::Conflict, "project " + quote(name) + " still has " + what + "; delete them first"); };
+    for (const auto& [n, row] : st.instances)
+      if (row.project == name) return in_use("servers");
     for (const auto& [n, net] : st.networks)
       if (net.project == name) return in_use("networks");
     for (const auto& [n, port] : st.ports)
@@ -362,7 +403,26 @@ Status MemoryStore::delete_project(const std::string& name) {
     for (const auto& [n, t] : st.tokens)
       if (t.project == name) return in_use("tokens");
     st.projects.erase(name);
+    st.quotas.erase(name);
     return ok_status();
+  });
+}
+
+Status MemoryStore::set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) {
+  return with_state(true, [&](MemoryState& st) -> Status {
+    if (!st.projects.count(project)) return std::move(Error(ErrorCode::NotFound, "no project " + quote(project)).within("project"));
+    if (limit) st.quotas[project][resource] = *limit;
+    else if (auto q = st.quotas.find(project); q != st.quotas.end()) q->second.erase(resource);
+    return ok_status();
+  });
+}
+
+Result<std::vector<QuotaUse>> MemoryStore::quotas(const std::string& project) {
+  return with_state(false, [&](MemoryState& st) -> Result<std::vector<QuotaUse>> {
+    if (!st.projects.count(project)) return Error(ErrorCode::NotFound, "no project " + quote(project));
+    std::vector<QuotaUse> out;
+    for (auto& [resource, use] : usage_of(st, project)) out.push_back(use);
+    return out;
   });
 }
 
@@ -424,7 +484,11 @@ Result<PortRecord> MemoryStore::port(const std::string& name) {
 
 Status MemoryStore::delete_port(const std::string& name) {
   return with_state(true, [&](MemoryState& st) -> Status {
-    if (!st.ports.erase(name)) return Error(ErrorCode::NotFound, "no port " + quote(name));
+    auto it = st.ports.find(name);
+    if (it == st.ports.end()) return Error(ErrorCode::NotFound, "no port " + quote(name));
+    if (!it->second.server.empty())
+      return Error(ErrorCode::Conflict, "port " + quote(name) + " is bound to server " + quote(it->second.server) + "; delete the server first");
+    st.ports.erase(it);
     return ok_status();
   });
 }

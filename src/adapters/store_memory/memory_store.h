@@ -26,6 +26,7 @@ struct MemoryState {
   std::map<std::string, ProjectRecord> projects;
   std::map<std::string, NetworkRecord> networks;
   std::map<std::string, PortRecord> ports;
+  std::map<std::string, std::map<std::string, uint64_t>> quotas;  // project -> resource -> limit
 };
 
 class MemoryDatabase {
@@ -75,6 +76,8 @@ class MemoryStore final : public Store {
   Result<std::vector<ProjectRecord>> projects() override;
   Result<ProjectRecord> project(const std::string& name) override;
   Status delete_project(const std::string& name) override;
+  Status set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) override;
+  Result<std::vector<QuotaUse>> quotas(const std::string& project) override;
   Status create_network(const NetworkRecord& network) override;
   Result<std::vector<NetworkRecord>> networks() override;
   Result<NetworkRecord> network(const std::string& name) override;

@@ -97,20 +97,20 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE host = $1 ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE host = $1 ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = $1 ORDER BY c.instance, c.position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.host = $1 ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE id = $1",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE id = $1",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = $1 ORDER BY position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.id = $1 ORDER BY t.ord",
@@ -136,6 +136,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
     r.state.step = is->text(i, 6);
     r.state.message = is->text(i, 7);
     r.base_domain = is->text(i, 8);
+    r.project = is->text(i, 9);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
@@ -177,13 +178,24 @@ Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t ex
     addr.push_back(a.address.to_string());
     req.push_back(num(a.request));
   }
+  std::vector<Param> ports, port_req, usage_keys, usage_amounts;
+  for (const auto& [port, request] : in.ports) {
+    ports.push_back(port);
+    port_req.push_back(num(request));
+  }
+  for (const auto& [resource, amount] : in.usage) {
+    usage_keys.push_back(resource);
+    usage_amounts.push_back(num(amount));
+  }
   return std::vector<Param>{in.host, num(expected_generation), in.id, in.flavor, num(in.vcpus), num(in.memory_mb), text_array(cell),
                             text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision),
                             text_array(spec_keys), text_array(spec_values), std::string(to_string(in.state.status)),
-                            in.base_domain};
+                            in.base_domain, in.project, text_array(ports), text_array(port_req), text_array(usage_keys),
+                            text_array(usage_amounts)};
 }
 
 const char* const kClaimArgs =
-    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15, $16)";
+    "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15, $16, $17, "
+    "$18::text[], $19::bigint[], $20::text[], $21::bigint[])";
 
 }  // namespace pcipass::pg

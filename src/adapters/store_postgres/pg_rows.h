@@ -17,7 +17,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
 // Every token, or the one with this secret hash.
 Result<std::vector<TokenRecord>> load_tokens(PgSession& s, const std::string* sha256);
 
-// The parameters $1 .. $14 of pcipass_claim and pcipass_claim_strict, and their
+// The parameters $1 .. $21 of pcipass_claim and pcipass_claim_strict, and their
 // argument list with its casts.
 Result<std::vector<Param>> claim_params(const InstanceRecordRow& instance, uint64_t expected_generation);
 extern const char* const kClaimArgs;

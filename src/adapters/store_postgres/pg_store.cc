@@ -377,6 +377,21 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
   if (outcome == "held") return Error(ErrorCode::DeviceHeld, in.host + " " + r->text(0, 2));
   if (outcome == "twice") return Error(ErrorCode::InvalidArgument, in.host + ": a device is named twice in the claim of " + in.id);
   if (outcome == "busy") return Error(ErrorCode::Busy, "host " + in.host + " is locked by another controller's open transaction");
+  if (outcome == "noproject") return std::move(Error(ErrorCode::NotFound, "no project " + quote(in.project)).within("project"));
+  if (outcome == "quota" || outcome == "port" || outcome == "noport") {
+    std::vector<std::string> lines;
+    std::string detail = r->text(0, 2);
+    for (size_t at = 0;;) {
+      const size_t nl = detail.find('\n', at);
+      lines.push_back(detail.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+      if (nl == std::string::npos) break;
+      at = nl + 1;
+    }
+    auto number = [&](size_t i) { return i < lines.size() ? std::strtoull(lines[i].c_str(), nullptr, 10) : 0ull; };
+    if (outcome == "quota") return over_quota(in.project, lines[0], number(1), number(2), number(3));
+    if (outcome == "noport") return std::move(Error(ErrorCode::NotFound, "no port " + quote(lines[0])).within("ports"));
+    return std::move(Error(ErrorCode::Conflict, "port " + quote(lines[0]) + " is bound to server " + quote(lines.size() > 1 ? lines[1] : "")).within("ports"));
+  }
   return Error(ErrorCode::Internal, "pcipass_claim answered an unknown outcome " + quote(outcome));
 }
 

@@ -61,6 +61,8 @@ class PgStore final : public Store {
   Result<std::vector<ProjectRecord>> projects() override;
   Result<ProjectRecord> project(const std::string& name) override;
   Status delete_project(const std::string& name) override;
+  Status set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) override;
+  Result<std::vector<QuotaUse>> quotas(const std::string& project) override;
   Status create_network(const NetworkRecord& network) override;
   Result<std::vector<NetworkRecord>> networks() override;
   Result<NetworkRecord> network(const std::string& name) override;

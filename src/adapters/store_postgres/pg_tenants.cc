@@ -66,16 +66,48 @@ Status PgStore::delete_project(const std::string& name) {
   if (!locked) return std::move(locked).error();
   if (locked->rows() == 0) return Error(ErrorCode::NotFound, "no project " + quote(name));
   auto uses = run(*session_,
-                  "SELECT EXISTS (SELECT 1 FROM networks WHERE project = $1), EXISTS (SELECT 1 FROM ports WHERE project = $1), "
-                  "EXISTS (SELECT 1 FROM tokens WHERE project = $1)",
+                  "SELECT EXISTS (SELECT 1 FROM instances WHERE project = $1), EXISTS (SELECT 1 FROM networks WHERE project = $1), "
+                  "EXISTS (SELECT 1 FROM ports WHERE project = $1), EXISTS (SELECT 1 FROM tokens WHERE project = $1)",
                   {name}, what);
   if (!uses) return std::move(uses).error();
-  const char* kinds[] = {"networks", "ports", "tokens"};
-  for (int c = 0; c < 3; ++c)
+  const char* kinds[] = {"servers", "networks", "ports", "tokens"};
+  for (int c = 0; c < 4; ++c)
     if (uses->boolean(0, c)) return Error(ErrorCode::Conflict, "project " + quote(name) + " still has " + kinds[c] + "; delete them first");
   auto del = run(*session_, "DELETE FROM projects WHERE name = $1", {name}, what);
   if (!del) return raced(std::move(del).error(), "deleting project " + quote(name));
   return tx.commit();
+}
+
+Status PgStore::set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) {
+  if (auto st = enter(); !st) return st;
+  const std::string what = "set quota " + resource + " of " + project;
+  Transaction tx(*session_, session_->batch);
+  if (auto st = must_exist(*session_, "SELECT 1 FROM projects WHERE name = $1 FOR SHARE", project, "project", "project", what); !st) return st;
+  auto r = limit ? run(*session_,
+                       "INSERT INTO quotas (project, resource, quota) VALUES ($1, $2, $3::bigint) "
+                       "ON CONFLICT (project, resource) DO UPDATE SET quota = excluded.quota",
+                       {project, resource, num(*limit)}, what)
+                 : run(*session_, "DELETE FROM quotas WHERE project = $1 AND resource = $2", {project, resource}, what);
+  if (!r) return std::move(r).error();
+  return tx.commit();
+}
+
+Result<std::vector<QuotaUse>> PgStore::quotas(const std::string& project) {
+  if (auto st = enter(); !st) return std::move(st).error();
+  const std::string what = "quotas of " + project;
+  if (auto st = must_exist(*session_, "SELECT 1 FROM projects WHERE name = $1", project, "project", "project", what); !st)
+    return std::move(st).error();
+  auto q = run(*session_,
+               "SELECT r.resource, (SELECT quota FROM quotas WHERE project = $1 AND resource = r.resource), "
+               "COALESCE((SELECT SUM(u.amount) FROM instance_usage u JOIN instances i ON i.id = u.instance "
+               "WHERE i.project = $1 AND u.resource = r.resource), 0) FROM ("
+               "SELECT resource FROM quotas WHERE project = $1 UNION "
+               "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = $1) r ORDER BY r.resource",
+               {project}, what);
+  if (!q) return std::move(q).error();
+  std::vector<QuotaUse> out;
+  for (int i = 0; i < q->rows(); ++i) out.push_back({q->text(i, 0), q->optional<uint64_t>(i, 1), static_cast<uint64_t>(q->integer(i, 2))});
+  return out;
 }
 
 // ---- networks ------------------------------------------------------------------------------
@@ -160,7 +192,9 @@ Result<std::vector<PortRecord>> port_rows(const PgResult& q) {
   for (int i = 0; i < q.rows(); ++i) {
     auto vnic = parse_vnic_type(q.text(i, 3));
     if (!vnic) return Error(ErrorCode::Internal, "port " + q.text(i, 0) + " has unknown vnic type " + quote(q.text(i, 3)));
-    out.push_back({q.text(i, 0), q.text(i, 1), q.text(i, 2), *vnic, q.text(i, 4)});
+    PortRecord r{q.text(i, 0), q.text(i, 1), q.text(i, 2), *vnic, q.text(i, 4), q.text(i, 5)};
+    if (!r.server.empty()) r.request = q.optional<uint32_t>(i, 6);
+    out.push_back(std::move(r));
   }
   return out;
 }
@@ -189,14 +223,14 @@ Status PgStore::create_port(const PortRecord& p) {
 
 Result<std::vector<PortRecord>> PgStore::ports() {
   if (auto st = enter(); !st) return std::move(st).error();
-  auto q = run(*session_, "SELECT name, COALESCE(project, ''), network, vnic_type, mac FROM ports ORDER BY name", {}, "ports");
+  auto q = run(*session_, "SELECT name, COALESCE(project, ''), network, vnic_type, mac, COALESCE(server, ''), request FROM ports ORDER BY name", {}, "ports");
   if (!q) return std::move(q).error();
   return port_rows(*q);
 }
 
 Result<PortRecord> PgStore::port(const std::string& name) {
   if (auto st = enter(); !st) return std::move(st).error();
-  auto q = run(*session_, "SELECT name, COALESCE(project, ''), network, vnic_type, mac FROM ports WHERE name = $1", {name}, "port " + name);
+  auto q = run(*session_, "SELECT name, COALESCE(project, ''), network, vnic_type, mac, COALESCE(server, ''), request FROM ports WHERE name = $1", {name}, "port " + name);
   if (!q) return std::move(q).error();
   auto rows = port_rows(*q);
   if (!rows) return std::move(rows).error();
@@ -206,10 +240,15 @@ Result<PortRecord> PgStore::port(const std::string& name) {
 
 Status PgStore::delete_port(const std::string& name) {
   if (auto st = enter(); !st) return st;
+  const std::string what = "delete port " + name;
   Transaction tx(*session_, session_->batch);
-  auto r = run(*session_, "DELETE FROM ports WHERE name = $1", {name}, "delete port " + name);
+  auto holder = run(*session_, "SELECT COALESCE(server, '') FROM ports WHERE name = $1 FOR UPDATE", {name}, what);
+  if (!holder) return std::move(holder).error();
+  if (holder->rows() == 0) return Error(ErrorCode::NotFound, "no port " + quote(name));
+  if (!holder->text(0, 0).empty())
+    return Error(ErrorCode::Conflict, "port " + quote(name) + " is bound to server " + quote(holder->text(0, 0)) + "; delete the server first");
+  auto r = run(*session_, "DELETE FROM ports WHERE name = $1", {name}, what);
   if (!r) return std::move(r).error();
-  if (r->affected() == 0) return Error(ErrorCode::NotFound, "no port " + quote(name));
   return tx.commit();
 }
 

@@ -27,6 +27,8 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
       return Error(ErrorCode::FlavorChanged, "flavor " + quote(in.flavor) + " is at revision " +
                                             std::to_string(rev.integer(0)) + ", the plan used " + std::to_string(in.flavor_revision));
   }
+  if (!in.project.empty())
+    if (auto st = check_quotas(in); !st) return std::move(st).error();
   Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? AND generation = ?");
   PCIPASS_SQL_OK(bump, "claim");
   bump.bind(1, in.host).bind(2, static_cast<int64_t>(expected_generation));
@@ -37,11 +39,12 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
-  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, project) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
   inst.bind(6, std::string(to_string(in.state.status))).bind(7, in.state.step).bind(8, in.state.message).bind(9, in.base_domain);
+  inst.bind(10, in.project);
   if (inst.step() != SQLITE_DONE) {
     if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
@@ -79,8 +82,53 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     }
     alloc.reset();
   }
+  if (auto st = bind_ports(in); !st) return std::move(st).error();
+  Stmt use(db_, cache_, "INSERT INTO instance_usage (instance, resource, amount) VALUES (?, ?, ?)");
+  PCIPASS_SQL_OK(use, "claim");
+  for (const auto& [resource, amount] : in.usage) {
+    use.bind(1, in.id).bind(2, resource).bind(3, static_cast<int64_t>(amount));
+    if (use.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id + ": usage " + resource);
+    use.reset();
+  }
   if (auto st = tx.commit(); !st) return std::move(st).error();
   return expected_generation + 1;
+}
+
+Status SqliteStore::check_quotas(const InstanceRecordRow& in) {
+  auto there = row_exists("SELECT 1 FROM projects WHERE name = ?", in.project);
+  if (!there) return std::move(there).error();
+  if (!*there) return std::move(Error(ErrorCode::NotFound, "no project " + quote(in.project)).within("project"));
+  if (in.usage.empty()) return ok_status();
+  Stmt q(db_, cache_, "SELECT q.resource, q.quota, COALESCE((SELECT SUM(u.amount) FROM instance_usage u JOIN instances i ON i.id = u.instance "
+                      "WHERE i.project = q.project AND u.resource = q.resource), 0) FROM quotas q WHERE q.project = ? ORDER BY q.resource");
+  PCIPASS_SQL_OK(q, "claim");
+  q.bind(1, in.project);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const std::string resource = q.text(0);
+    for (const auto& [r, asked] : in.usage)
+      if (r == resource && asked > 0 && static_cast<uint64_t>(q.integer(2)) + asked > static_cast<uint64_t>(q.integer(1)))
+        return over_quota(in.project, resource, static_cast<uint64_t>(q.integer(1)), static_cast<uint64_t>(q.integer(2)), asked);
+  }
+  if (rc != SQLITE_DONE) return sql_error(db_, "claim " + in.id + ": quotas");
+  return ok_status();
+}
+
+Status SqliteStore::bind_ports(const InstanceRecordRow& in) {
+  Stmt bind(db_, cache_, "UPDATE ports SET server = ?, request = ? WHERE name = ? AND server IS NULL");
+  PCIPASS_SQL_OK(bind, "claim");
+  for (const auto& [port, request] : in.ports) {
+    bind.bind(1, in.id).bind(2, int64_t{request}).bind(3, port);
+    if (bind.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id + ": port " + port);
+    bind.reset();
+    if (sqlite3_changes(db_) == 1) continue;
+    Stmt holder(db_, cache_, "SELECT server FROM ports WHERE name = ?");
+    PCIPASS_SQL_OK(holder, "claim");
+    holder.bind(1, port);
+    if (holder.step() != SQLITE_ROW) return std::move(Error(ErrorCode::NotFound, "no port " + quote(port)).within("ports"));
+    return std::move(Error(ErrorCode::Conflict, "port " + quote(port) + " is bound to server " + quote(holder.text(0))).within("ports"));
+  }
+  return ok_status();
 }
 
 Status SqliteStore::release(const std::string& id) {
@@ -145,19 +193,19 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE host = ? ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE host = ? ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = ? ORDER BY c.instance, c.position",
     "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
     "WHERE i.host = ? ORDER BY e.instance, e.position",
     "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain FROM instances WHERE id = ?",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE id = ?",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = ? ORDER BY position",
     "SELECT instance, key, value FROM instance_extra_specs WHERE instance = ? ORDER BY position",
     "SELECT host, address, instance, request FROM allocations WHERE instance = ? ORDER BY host, address"};
@@ -183,6 +231,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     r.state.step = is.text(6);
     r.state.message = is.text(7);
     r.base_domain = is.text(8);
+    r.project = is.text(9);
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }

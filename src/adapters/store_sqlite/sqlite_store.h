@@ -50,6 +50,8 @@ class SqliteStore final : public Store {
   Result<std::vector<ProjectRecord>> projects() override;
   Result<ProjectRecord> project(const std::string& name) override;
   Status delete_project(const std::string& name) override;
+  Status set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) override;
+  Result<std::vector<QuotaUse>> quotas(const std::string& project) override;
   Status create_network(const NetworkRecord& network) override;
   Result<std::vector<NetworkRecord>> networks() override;
   Result<NetworkRecord> network(const std::string& name) override;
@@ -83,6 +85,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ProjectRecord>> load_projects(const std::string* only);
   Result<std::vector<NetworkRecord>> load_networks(const std::string* only);
   Result<std::vector<PortRecord>> load_ports(const std::string* only);
+  // A claim's steps: its project's quotas (inside the claim's transaction) and its ports.
+  Status check_quotas(const InstanceRecordRow& instance);
+  Status bind_ports(const InstanceRecordRow& instance);
   // Whether `sql` (one '?' bound to `key`) returns a row.
   Result<bool> row_exists(const char* sql, const std::string& key);
   sqlite3* db_;

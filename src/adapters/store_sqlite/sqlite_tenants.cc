@@ -64,7 +64,7 @@ Status SqliteStore::delete_project(const std::string& name) {
     const char* sql;
     const char* what;
   };
-  for (const Use& use : {Use{"SELECT 1 FROM networks WHERE project = ?", "networks"}, Use{"SELECT 1 FROM ports WHERE project = ?", "ports"},
+  for (const Use& use : {Use{"SELECT 1 FROM instances WHERE project = ?", "servers"}, Use{"SELECT 1 FROM networks WHERE project = ?", "networks"}, Use{"SELECT 1 FROM ports WHERE project = ?", "ports"},
                          Use{"SELECT 1 FROM tokens WHERE project = ?", "tokens"}}) {
     auto used = row_exists(use.sql, name);
     if (!used) return std::move(used).error();
@@ -75,6 +75,44 @@ Status SqliteStore::delete_project(const std::string& name) {
   del.bind(1, name);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "delete project " + name);
   return tx.commit();
+}
+
+Status SqliteStore::set_quota(const std::string& project, const std::string& resource, std::optional<uint64_t> limit) {
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "set quota: begin");
+  auto there = row_exists("SELECT 1 FROM projects WHERE name = ?", project);
+  if (!there) return std::move(there).error();
+  if (!*there) return std::move(Error(ErrorCode::NotFound, "no project " + quote(project)).within("project"));
+  if (limit) {
+    Stmt up(db_, cache_, "INSERT INTO quotas (project, resource, quota) VALUES (?, ?, ?) ON CONFLICT (project, resource) DO UPDATE SET quota = excluded.quota");
+    PCIPASS_SQL_OK(up, "set quota");
+    up.bind(1, project).bind(2, resource).bind(3, static_cast<int64_t>(*limit));
+    if (up.step() != SQLITE_DONE) return sql_error(db_, "set quota " + resource + " of " + project);
+  } else {
+    Stmt del(db_, cache_, "DELETE FROM quotas WHERE project = ? AND resource = ?");
+    PCIPASS_SQL_OK(del, "set quota");
+    del.bind(1, project).bind(2, resource);
+    if (del.step() != SQLITE_DONE) return sql_error(db_, "unset quota " + resource + " of " + project);
+  }
+  return tx.commit();
+}
+
+Result<std::vector<QuotaUse>> SqliteStore::quotas(const std::string& project) {
+  auto there = row_exists("SELECT 1 FROM projects WHERE name = ?", project);
+  if (!there) return std::move(there).error();
+  if (!*there) return Error(ErrorCode::NotFound, "no project " + quote(project));
+  Stmt q(db_, cache_, "SELECT r.resource, (SELECT quota FROM quotas WHERE project = ?1 AND resource = r.resource), "
+                      "COALESCE((SELECT SUM(u.amount) FROM instance_usage u JOIN instances i ON i.id = u.instance "
+                      "WHERE i.project = ?1 AND u.resource = r.resource), 0) FROM ("
+                      "SELECT resource FROM quotas WHERE project = ?1 UNION "
+                      "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = ?1) r ORDER BY r.resource");
+  PCIPASS_SQL_OK(q, "quotas");
+  q.bind(1, project);
+  std::vector<QuotaUse> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back({q.text(0), q.optional<uint64_t>(1), static_cast<uint64_t>(q.integer(2))});
+  if (rc != SQLITE_DONE) return sql_error(db_, "quotas of " + project);
+  return out;
 }
 
 // ---- networks ------------------------------------------------------------------------------
@@ -185,8 +223,8 @@ Status SqliteStore::create_port(const PortRecord& p) {
 }
 
 Result<std::vector<PortRecord>> SqliteStore::load_ports(const std::string* only) {
-  Stmt q(db_, cache_, only ? "SELECT name, COALESCE(project, ''), network, vnic_type, mac FROM ports WHERE name = ?"
-                           : "SELECT name, COALESCE(project, ''), network, vnic_type, mac FROM ports ORDER BY name");
+  Stmt q(db_, cache_, only ? "SELECT name, COALESCE(project, ''), network, vnic_type, mac, COALESCE(server, ''), request FROM ports WHERE name = ?"
+                           : "SELECT name, COALESCE(project, ''), network, vnic_type, mac, COALESCE(server, ''), request FROM ports ORDER BY name");
   PCIPASS_SQL_OK(q, "ports");
   if (only) q.bind(1, *only);
   std::vector<PortRecord> out;
@@ -194,7 +232,9 @@ Result<std::vector<PortRecord>> SqliteStore::load_ports(const std::string* only)
   while ((rc = q.step()) == SQLITE_ROW) {
     auto vnic = parse_vnic_type(q.text(3));
     if (!vnic) return Error(ErrorCode::Internal, "port " + q.text(0) + " has unknown vnic type " + quote(q.text(3)));
-    out.push_back({q.text(0), q.text(1), q.text(2), *vnic, q.text(4)});
+    PortRecord r{q.text(0), q.text(1), q.text(2), *vnic, q.text(4), q.text(5)};
+    if (!r.server.empty()) r.request = q.optional<uint32_t>(6);
+    out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return sql_error(db_, "ports");
   return out;
@@ -210,12 +250,20 @@ Result<PortRecord> SqliteStore::port(const std::string& name) {
 }
 
 Status SqliteStore::delete_port(const std::string& name) {
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "delete port: begin");
+  Stmt holder(db_, cache_, "SELECT COALESCE(server, '') FROM ports WHERE name = ?");
+  PCIPASS_SQL_OK(holder, "delete port");
+  holder.bind(1, name);
+  if (const int rc = holder.step(); rc == SQLITE_DONE) return Error(ErrorCode::NotFound, "no port " + quote(name));
+  else if (rc != SQLITE_ROW) return sql_error(db_, "delete port " + name);
+  if (!holder.text(0).empty())
+    return Error(ErrorCode::Conflict, "port " + quote(name) + " is bound to server " + quote(holder.text(0)) + "; delete the server first");
   Stmt del(db_, cache_, "DELETE FROM ports WHERE name = ?");
   PCIPASS_SQL_OK(del, "delete port");
   del.bind(1, name);
   if (del.step() != SQLITE_DONE) return sql_error(db_, "delete port " + name);
-  if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no port " + quote(name));
-  return ok_status();
+  return tx.commit();
 }
 
 }  // namespace pcipass

@@ -1,5 +1,7 @@
--- Projects; networks (a VLAN, or untagged, on a physical network); ports on networks;
--- a member's token names its project. A NULL project is the operators' own.
+-- Projects; networks (a VLAN, or untagged, on a physical network); ports on networks,
+-- each bound to at most one server (by the claim that placed it, served by one of its
+-- device requests); a member's token and a server name their project; per-project
+-- quotas, and what each server counts against them. A NULL project is the operators'.
 CREATE TABLE projects (
   name TEXT PRIMARY KEY,
   description TEXT NOT NULL DEFAULT ''
@@ -21,8 +23,32 @@ CREATE TABLE ports (
   network TEXT NOT NULL REFERENCES networks(name),
   vnic_type TEXT NOT NULL CHECK (vnic_type IN ('direct', 'direct-physical')),
   mac TEXT NOT NULL,
+  server TEXT,
+  request INTEGER,
   UNIQUE (network, mac)
 );
 CREATE INDEX ports_by_project ON ports(project);
 ALTER TABLE tokens ADD COLUMN project TEXT REFERENCES projects(name);
 CREATE INDEX tokens_by_project ON tokens(project);
+ALTER TABLE instances ADD COLUMN project TEXT REFERENCES projects(name);
+CREATE INDEX instances_by_project ON instances(project);
+ALTER TABLE ports ADD FOREIGN KEY (server) REFERENCES instances(id) ON DELETE SET NULL;
+CREATE INDEX ports_by_server ON ports(server);
+CREATE TABLE instance_usage (
+  instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+  resource TEXT NOT NULL,
+  amount bigint NOT NULL CHECK (amount >= 0),
+  PRIMARY KEY (instance, resource)
+);
+CREATE TABLE quotas (
+  project TEXT NOT NULL REFERENCES projects(name) ON DELETE CASCADE,
+  resource TEXT NOT NULL,
+  quota bigint NOT NULL CHECK (quota >= 0),
+  PRIMARY KEY (project, resource)
+);
+-- The claims take the project, the ports they bind and the usage they count
+-- (functions.sql): the old signatures go.
+DROP FUNCTION IF EXISTS pcipass_claim(text, bigint, text, text, bigint, bigint, bigint[], bigint[], bigint[], text[], bigint[], bigint,
+                                      text[], text[], text, text);
+DROP FUNCTION IF EXISTS pcipass_claim_strict(text, bigint, text, text, bigint, bigint, bigint[], bigint[], bigint[], text[], bigint[],
+                                             bigint, text[], text[], text, text);
