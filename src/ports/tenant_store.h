@@ -43,7 +43,7 @@ struct PortRecord {
 
 // One quota of a project: a resource ("servers", "vcpus", "memory_mb",
 // "devices:ALIAS", "ports:VNIC_TYPE"), its limit (none: unlimited) and what the
-// project's servers use of it now.
+// project uses of it now (its servers' claims; for ports, its ports).
 struct QuotaUse {
   std::string resource;
   std::optional<uint64_t> limit;
@@ -74,7 +74,9 @@ class TenantStore {
   virtual Status delete_network(const std::string& name) = 0;
 
   // AlreadyExists when the name is taken; NotFound when its network or project is not
-  // there; Conflict when another port of the network has its MAC.
+  // there; Conflict when another port of the network has its MAC; OverQuota when its
+  // project's quota "ports:VNIC_TYPE" has no room (a project's ports count whether a
+  // server holds them or not, as Neutron's do).
   virtual Status create_port(const PortRecord& port) = 0;
   virtual Result<std::vector<PortRecord>> ports() = 0;  // by name
   virtual Result<PortRecord> port(const std::string& name) = 0;  // NotFound

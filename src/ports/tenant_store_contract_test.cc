@@ -195,12 +195,14 @@ TEST_P(StoreContract, TenantClaimsCountAgainstQuotasAndBindPorts) {
   EXPECT_EQ(s->delete_project("project1").error().message(), "project \"project1\" still has servers; delete them first");
 
   auto q = s->quotas("project1").value();
-  ASSERT_EQ(q.size(), 2u);
+  ASSERT_EQ(q.size(), 3u);
   EXPECT_EQ(q[0].resource, "devices:vf");
   EXPECT_EQ(q[0].limit, std::optional<uint64_t>(1));
   EXPECT_EQ(q[0].used, 1u);
-  EXPECT_EQ(q[1].resource, "servers");
+  EXPECT_EQ(q[1].resource, "ports:direct");  // p1: a project's ports count, bound or not
   EXPECT_EQ(q[1].used, 1u);
+  EXPECT_EQ(q[2].resource, "servers");
+  EXPECT_EQ(q[2].used, 1u);
   EXPECT_EQ(s->quotas("nope").error().code(), ErrorCode::NotFound);
 
   // Over a quota: refused whole, naming the quota; nothing of it is kept.
@@ -248,14 +250,39 @@ TEST_P(StoreContract, TenantClaimsCountAgainstQuotasAndBindPorts) {
   EXPECT_EQ(s->port("p1")->server, "");
   EXPECT_FALSE(s->port("p1")->request);
   auto after = s->quotas("project1").value();
-  ASSERT_EQ(after.size(), 2u);
+  ASSERT_EQ(after.size(), 3u);
   EXPECT_EQ(after[0].resource, "devices:vf");
   EXPECT_FALSE(after[0].limit);
   EXPECT_EQ(after[0].used, 1u);  // vm2's
-  EXPECT_EQ(after[1].used, 1u);
+  EXPECT_EQ(after[2].used, 1u);
   g = s->host("compute-1")->generation;
   EXPECT_TRUE(s->claim(vm3, g).ok());
   ASSERT_TRUE(s->delete_port("p1").ok());
+}
+
+TEST_P(StoreContract, TenantPortsCountAgainstTheirProjectsPortQuota) {
+  auto s = open();
+  ASSERT_TRUE(s->create_project({"project1", ""}).ok());
+  ASSERT_TRUE(s->create_network(vlan_net("net0", "", 10)).ok());
+  ASSERT_TRUE(s->set_quota("project1", "ports:direct", 1).ok());
+  ASSERT_TRUE(s->create_port(port_on("p1", "net0", "fa:16:3e:00:00:01", "project1")).ok());
+  auto over = s->create_port(port_on("p2", "net0", "fa:16:3e:00:00:02", "project1"));
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), ErrorCode::OverQuota);
+  EXPECT_EQ(over.error().message(), "quota ports:direct of project \"project1\" is 1: 1 in use, and this server asks for 1 more");
+  PortRecord pf = port_on("p3", "net0", "fa:16:3e:00:00:03", "project1");
+  pf.vnic_type = VnicType::DirectPhysical;
+  ASSERT_TRUE(s->create_port(pf).ok());                                          // another quota
+  ASSERT_TRUE(s->create_port(port_on("p4", "net0", "fa:16:3e:00:00:04")).ok());  // the operators'
+  auto q = s->quotas("project1").value();
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[0].resource, "ports:direct");
+  EXPECT_EQ(q[0].used, 1u);
+  EXPECT_EQ(q[1].resource, "ports:direct-physical");
+  EXPECT_FALSE(q[1].limit);
+  EXPECT_EQ(q[1].used, 1u);
+  ASSERT_TRUE(s->delete_port("p1").ok());
+  EXPECT_TRUE(s->create_port(port_on("p2", "net0", "fa:16:3e:00:00:02", "project1")).ok());
 }
 
 TEST_P(StoreContract, TenantClaimsInABatchHoldTheQuota) {

@@ -33,6 +33,12 @@ std::map<std::string, QuotaUse> usage_of(const MemoryState& st, const std::strin
         out[resource].resource = resource;
         out[resource].used += amount;
       }
+  for (const auto& [name, port] : st.ports)
+    if (port.project == project) {
+      const std::string resource = std::string("ports:") + to_string(port.vnic_type);
+      out[resource].resource = resource;
+      ++out[resource].used;
+    }
   return out;
 }
 
@@ -464,6 +470,12 @@ Status MemoryStore::create_port(const PortRecord& p) {
     if (st.ports.count(p.name)) return Error(ErrorCode::AlreadyExists, "port " + quote(p.name) + " already exists");
     if (!p.project.empty() && !st.projects.count(p.project))
       return std::move(Error(ErrorCode::NotFound, "no project " + quote(p.project)).within("project"));
+    if (!p.project.empty()) {
+      const std::string resource = std::string("ports:") + to_string(p.vnic_type);
+      auto use = usage_of(st, p.project);
+      if (auto it = use.find(resource); it != use.end() && it->second.limit && it->second.used + 1 > *it->second.limit)
+        return over_quota(p.project, resource, *it->second.limit, it->second.used, 1);
+    }
     if (!st.networks.count(p.network)) return std::move(Error(ErrorCode::NotFound, "no network " + quote(p.network)).within("network"));
     for (const auto& [name, other] : st.ports)
       if (other.network == p.network && other.mac == p.mac)

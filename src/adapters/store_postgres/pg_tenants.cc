@@ -100,9 +100,11 @@ Result<std::vector<QuotaUse>> PgStore::quotas(const std::string& project) {
   auto q = run(*session_,
                "SELECT r.resource, (SELECT quota FROM quotas WHERE project = $1 AND resource = r.resource), "
                "COALESCE((SELECT SUM(u.amount) FROM instance_usage u JOIN instances i ON i.id = u.instance "
-               "WHERE i.project = $1 AND u.resource = r.resource), 0) FROM ("
+               "WHERE i.project = $1 AND u.resource = r.resource), 0) + "
+               "(SELECT COUNT(*) FROM ports WHERE project = $1 AND 'ports:' || vnic_type = r.resource) FROM ("
                "SELECT resource FROM quotas WHERE project = $1 UNION "
-               "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = $1) r ORDER BY r.resource",
+               "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = $1 UNION "
+               "SELECT 'ports:' || vnic_type FROM ports WHERE project = $1) r ORDER BY r.resource",
                {project}, what);
   if (!q) return std::move(q).error();
   std::vector<QuotaUse> out;
@@ -207,8 +209,17 @@ Status PgStore::create_port(const PortRecord& p) {
   auto taken = run(*session_, "SELECT 1 FROM ports WHERE name = $1", {p.name}, what);
   if (!taken) return std::move(taken).error();
   if (taken->rows() > 0) return Error(ErrorCode::AlreadyExists, "port " + quote(p.name) + " already exists");
-  if (!p.project.empty())
-    if (auto st = must_exist(*session_, "SELECT 1 FROM projects WHERE name = $1 FOR SHARE", p.project, "project", "project", what); !st) return st;
+  if (!p.project.empty()) {
+    // FOR UPDATE: the project's port creations take turns, so its port quota holds.
+    if (auto st = must_exist(*session_, "SELECT 1 FROM projects WHERE name = $1 FOR UPDATE", p.project, "project", "project", what); !st) return st;
+    const std::string resource = std::string("ports:") + to_string(p.vnic_type);
+    auto q = run(*session_,
+                 "SELECT quota, (SELECT COUNT(*) FROM ports WHERE project = $1 AND vnic_type = $3) FROM quotas WHERE project = $1 AND resource = $2",
+                 {p.project, resource, std::string(to_string(p.vnic_type))}, what);
+    if (!q) return std::move(q).error();
+    if (q->rows() > 0 && q->integer(0, 1) + 1 > q->integer(0, 0))
+      return over_quota(p.project, resource, static_cast<uint64_t>(q->integer(0, 0)), static_cast<uint64_t>(q->integer(0, 1)), 1);
+  }
   if (auto st = must_exist(*session_, "SELECT 1 FROM networks WHERE name = $1 FOR SHARE", p.network, "network", "network", what); !st) return st;
   auto clash = run(*session_, "SELECT name FROM ports WHERE network = $1 AND mac = $2", {p.network, p.mac}, what);
   if (!clash) return std::move(clash).error();

@@ -103,9 +103,11 @@ Result<std::vector<QuotaUse>> SqliteStore::quotas(const std::string& project) {
   if (!*there) return Error(ErrorCode::NotFound, "no project " + quote(project));
   Stmt q(db_, cache_, "SELECT r.resource, (SELECT quota FROM quotas WHERE project = ?1 AND resource = r.resource), "
                       "COALESCE((SELECT SUM(u.amount) FROM instance_usage u JOIN instances i ON i.id = u.instance "
-                      "WHERE i.project = ?1 AND u.resource = r.resource), 0) FROM ("
+                      "WHERE i.project = ?1 AND u.resource = r.resource), 0) + "
+                      "(SELECT COUNT(*) FROM ports WHERE project = ?1 AND 'ports:' || vnic_type = r.resource) FROM ("
                       "SELECT resource FROM quotas WHERE project = ?1 UNION "
-                      "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = ?1) r ORDER BY r.resource");
+                      "SELECT u.resource FROM instance_usage u JOIN instances i ON i.id = u.instance WHERE i.project = ?1 UNION "
+                      "SELECT 'ports:' || vnic_type FROM ports WHERE project = ?1) r ORDER BY r.resource");
   PCIPASS_SQL_OK(q, "quotas");
   q.bind(1, project);
   std::vector<QuotaUse> out;
@@ -203,6 +205,19 @@ Status SqliteStore::create_port(const PortRecord& p) {
     auto there = row_exists("SELECT 1 FROM projects WHERE name = ?", p.project);
     if (!there) return std::move(there).error();
     if (!*there) return std::move(Error(ErrorCode::NotFound, "no project " + quote(p.project)).within("project"));
+  }
+  if (!p.project.empty()) {
+    const std::string resource = std::string("ports:") + to_string(p.vnic_type);
+    Stmt q(db_, cache_, "SELECT quota, (SELECT COUNT(*) FROM ports WHERE project = ?1 AND vnic_type = ?3) FROM quotas "
+                        "WHERE project = ?1 AND resource = ?2");
+    PCIPASS_SQL_OK(q, "create port");
+    q.bind(1, p.project).bind(2, resource).bind(3, std::string(to_string(p.vnic_type)));
+    if (const int rc = q.step(); rc == SQLITE_ROW) {
+      if (q.integer(1) + 1 > q.integer(0))
+        return over_quota(p.project, resource, static_cast<uint64_t>(q.integer(0)), static_cast<uint64_t>(q.integer(1)), 1);
+    } else if (rc != SQLITE_DONE) {
+      return sql_error(db_, "create port " + p.name);
+    }
   }
   auto net = row_exists("SELECT 1 FROM networks WHERE name = ?", p.network);
   if (!net) return std::move(net).error();
