@@ -5,6 +5,7 @@
 #include "controller/reconcile.h"
 #include "core/boot.h"
 #include "core/extra_specs.h"
+#include "core/tenancy.h"
 
 namespace pcipass {
 
@@ -351,7 +352,7 @@ Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, 
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, WriteBatch* defer_into,
-                                                  const std::string& base_domain) {
+                                                  const std::string& base_domain, const Admission* admission) {
   if (id.empty()) return invalid("a server needs an id");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
@@ -365,6 +366,12 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     if (forced) {
       host_index = fleet_->find_host(*forced);
       if (!host_index) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*forced)).within("host"));
+    }
+    std::vector<std::pair<std::string, uint64_t>> usage;
+    if (admission) {
+      usage = quota_usage(*shape);
+      if (admission->check)
+        if (auto st = admission->check(usage); !st) return std::move(st).error();
     }
     auto planned = plan_boot(*fleet_, id, *shape, host_index, Weigher::Pack);
     if (!planned && planned.error().code() == ErrorCode::NoValidHost) {
@@ -387,6 +394,10 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.extra_specs = (*flavor)->record.extra_specs;
     row.state.status = initial_status(manages_devices(planned->host));
     row.base_domain = base_domain;
+    if (admission) {
+      row.project = admission->project;
+      row.usage = usage;
+    }
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
     for (const auto& c : planned->cells) row.cells.push_back({c.cell_id, {c.vcpus, c.memory_mb}});

@@ -25,6 +25,13 @@ struct PciConfig {
   AliasTable aliases;
 };
 
+// A server of a project: what it counts against the project's quotas (core/tenancy.h
+// quota_usage) is checked by `check` before it is scheduled, and again by the claim.
+struct Admission {
+  std::string project;
+  std::function<Status(const std::vector<std::pair<std::string, uint64_t>>& usage)> check;
+};
+
 struct ServerPlacement {
   std::string id;
   std::string host;
@@ -100,7 +107,7 @@ class Controller {
   // then rebuilds the host if the batch is lost.
   Result<ServerPlacement> create_server(const std::string& id, const std::string& flavor,
                                         const std::optional<std::string>& host, WriteBatch* defer_into = nullptr,
-                                        const std::string& base_domain = "");
+                                        const std::string& base_domain = "", const Admission* admission = nullptr);
   // Frees a server's devices; NotFound if there is none. `defer_into` as above.
   Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
   // Sets a server's lifecycle state (core/server_status.h) in the store; NotFound.

@@ -14,6 +14,7 @@ std::optional<Role> parse_role(std::string_view text) {
   if (text == "admin") return Role::Admin;
   if (text == "agent") return Role::Agent;
   if (text == "reader") return Role::Reader;
+  if (text == "member") return Role::Member;
   return std::nullopt;
 }
 
@@ -22,6 +23,7 @@ const char* to_string(Role role) {
     case Role::Admin: return "admin";
     case Role::Agent: return "agent";
     case Role::Reader: return "reader";
+    case Role::Member: return "member";
   }
   return "reader";
 }
@@ -29,6 +31,12 @@ const char* to_string(Role role) {
 Status require_admin(const Principal& who) {
   if (who.role == Role::Admin) return ok_status();
   return Error(ErrorCode::PermissionDenied, "this needs an admin token; " + who.name + " is " + to_string(who.role));
+}
+
+Status require_fleet_view(const Principal& who) {
+  if (who.role != Role::Member) return ok_status();
+  return Error(ErrorCode::PermissionDenied, "this is the fleet's own view, for admins, agents and readers; " + who.name +
+                                                " is a member of project " + quote(who.project) + " and sees only what is the project's");
 }
 
 Status check_name(const std::string& name, const char* what) {
@@ -93,7 +101,7 @@ Result<Principal> Service::authenticate(const std::string& secret) {
     }
     auto role = parse_role(record->role);
     if (!role) return Error(ErrorCode::Internal, "token " + record->name + " has unknown role " + record->role);
-    Principal who{record->name, *role, record->host};
+    Principal who{record->name, *role, record->host, record->project};
     if (token_cache_.size() > 10000) token_cache_.clear();
     token_cache_[secret] = {who, now + options_.token_cache_ttl};
     return who;
@@ -105,7 +113,8 @@ size_t Service::host_count() {
   return controller_->fleet().host_count();
 }
 
-Result<Health> Service::health(const Principal&) {
+Result<Health> Service::health(const Principal& who) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<Health>([&]() -> Result<Health> {
     Health out;
     for (const auto& [host, lines] : controller_->host_problems()) out.hosts.push_back({host, lines});
@@ -141,11 +150,13 @@ Status Service::reload_config_locked() {
   return ok_status();
 }
 
-Result<std::vector<Alias>> Service::list_aliases(const Principal&) {
+Result<std::vector<Alias>> Service::list_aliases(const Principal& who) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<std::vector<Alias>>([&]() -> Result<std::vector<Alias>> { return controller_->fleet().aliases().aliases(); });
 }
 
-Result<ConfigSummary> Service::show_config(const Principal&) {
+Result<ConfigSummary> Service::show_config(const Principal& who) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<ConfigSummary>([&]() -> Result<ConfigSummary> { return config_summary_locked(); });
 }
 
@@ -221,17 +232,23 @@ Result<IssuedToken> Service::create_token(const Principal& who, const NewToken& 
   if (auto st = require_admin(who); !st) return std::move(st).error();
   if (auto st = check_name(request.name, "name"); !st) return std::move(st).error();
   auto role = parse_role(request.role);
-  if (!role) return std::move(invalid("role must be admin, agent or reader").within("role"));
+  if (!role) return std::move(invalid("role must be admin, agent, reader or member").within("role"));
   if ((*role == Role::Agent) != request.host.has_value())
     return std::move(invalid(*role == Role::Agent ? "an agent token needs the host it reports for" : "only agent tokens name a host").within("host"));
+  if ((*role == Role::Member) != request.project.has_value())
+    return std::move(invalid(*role == Role::Member ? "a member token needs the project it acts in" : "only member tokens name a project")
+                         .within("project"));
+  if (request.project)
+    if (auto st = check_name(*request.project, "project"); !st) return std::move(st).error();
   if (request.host)
     if (auto st = check_name(*request.host, "host"); !st) return std::move(st).error();
   auto secret = secrets_.new_secret();
   if (!secret) return std::move(secret).error();
   return write<IssuedToken>([&](WriteBatch*) -> Result<IssuedToken> {
-    if (auto st = tokens_.create_token({request.name, secrets_.digest(*secret), request.role, request.host.value_or("")}); !st)
+    if (auto st = tokens_.create_token({request.name, secrets_.digest(*secret), request.role, request.host.value_or(""), request.project.value_or("")});
+        !st)
       return std::move(st).error();
-    return IssuedToken{request.name, request.role, request.host, *secret};
+    return IssuedToken{request.name, request.role, request.host, *secret, request.project};
   });
 }
 
@@ -241,7 +258,8 @@ Result<std::vector<TokenInfo>> Service::list_tokens(const Principal& who) {
     auto all = tokens_.tokens();
     if (!all) return std::move(all).error();
     std::vector<TokenInfo> out;
-    for (const auto& t : *all) out.push_back({t.name, t.role, t.host.empty() ? std::nullopt : std::optional<std::string>(t.host)});
+    auto some = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
+    for (const auto& t : *all) out.push_back({t.name, t.role, some(t.host), some(t.project)});
     return out;
   });
 }

@@ -103,6 +103,26 @@ class Service {
   Result<Explanation> explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host);
   Result<Capacity> capacity(const Principal& who, const std::optional<std::string>& host);
 
+  // Projects (admins create and delete them; a member sees its own), networks (admins
+  // create them, in a project or shared; a member sees its project's and the shared
+  // ones), ports (a member makes them in its project, on a network it sees) and quotas
+  // (admins set them; a member sees its project's). Another project's is NotFound to
+  // a member, as if it were not there.
+  Result<ProjectRecord> create_project(const Principal& who, const ProjectRecord& project);
+  Result<std::vector<ProjectRecord>> list_projects(const Principal& who);
+  Result<ProjectRecord> show_project(const Principal& who, const std::string& name);
+  Status delete_project(const Principal& who, const std::string& name);
+  Result<NetworkRecord> create_network(const Principal& who, const NewNetwork& request);
+  Result<std::vector<NetworkRecord>> list_networks(const Principal& who);
+  Result<NetworkRecord> show_network(const Principal& who, const std::string& name);
+  Status delete_network(const Principal& who, const std::string& name);
+  Result<PortRecord> create_port(const Principal& who, const NewPort& request);
+  Result<std::vector<PortRecord>> list_ports(const Principal& who);
+  Result<PortRecord> show_port(const Principal& who, const std::string& name);
+  Status delete_port(const Principal& who, const std::string& name);
+  Result<ProjectQuotas> show_quotas(const Principal& who, const std::string& project);
+  Result<ProjectQuotas> set_quotas(const Principal& who, const QuotaUpdate& update);
+
   // Tokens.
   Result<IssuedToken> create_token(const Principal& who, const NewToken& request);
   Result<std::vector<TokenInfo>> list_tokens(const Principal& who);

@@ -13,6 +13,8 @@ inline constexpr int kMaxServes = 50;
 
 // PermissionDenied unless `who` is an admin.
 Status require_admin(const Principal& who);
+// PermissionDenied for members: the fleet's own views are not a project's.
+Status require_fleet_view(const Principal& who);
 // Host names, server ids, flavor and token names appear in URL path segments: 1 to 255
 // of letters, digits, '-', '_' and '.'; InvalidArgument within `what` otherwise.
 Status check_name(const std::string& name, const char* what);

@@ -124,7 +124,8 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
 
 Result<ReportResult> Service::report_host(const Principal& who, HostRecord report) {
   if (auto st = check_name(report.name, "host"); !st) return std::move(st).error();
-  if (who.role == Role::Reader) return Error(ErrorCode::PermissionDenied, "readers cannot report inventory");
+  if (who.role != Role::Admin && who.role != Role::Agent)
+    return Error(ErrorCode::PermissionDenied, std::string(to_string(who.role)) + "s cannot report inventory");
   if (who.role == Role::Agent && who.host != report.name)
     return Error(ErrorCode::PermissionDenied,
                  "token " + who.name + " may report only for host " + quote(who.host) + ", not " + quote(report.name));
@@ -137,7 +138,8 @@ Result<ReportResult> Service::report_host(const Principal& who, HostRecord repor
   });
 }
 
-Result<std::vector<HostSummary>> Service::list_hosts(const Principal&) {
+Result<std::vector<HostSummary>> Service::list_hosts(const Principal& who) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<std::vector<HostSummary>>([&]() -> Result<std::vector<HostSummary>> {
     const Fleet& f = controller_->fleet();
     std::vector<HostSummary> out;
@@ -161,7 +163,8 @@ Result<HostSummary> Service::lock_host(const Principal& who, const std::string& 
   });
 }
 
-Result<HostDetail> Service::show_host(const Principal&, const std::string& name) {
+Result<HostDetail> Service::show_host(const Principal& who, const std::string& name) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<HostDetail>([&]() -> Result<HostDetail> {
     auto stored = state_.host(name);
     if (!stored) return std::move(stored).error();
@@ -187,7 +190,8 @@ Result<HostDetail> Service::show_host(const Principal&, const std::string& name)
   });
 }
 
-Result<std::vector<DeviceView>> Service::list_devices(const Principal&, const DeviceFilter& filter) {
+Result<std::vector<DeviceView>> Service::list_devices(const Principal& who, const DeviceFilter& filter) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<std::vector<DeviceView>>([&]() -> Result<std::vector<DeviceView>> {
     const Fleet& f = controller_->fleet();
     if (filter.alias && !f.aliases().find(*filter.alias)) return std::move(Error(ErrorCode::NotFound, "no alias " + quote(*filter.alias)).within("alias"));
@@ -225,7 +229,8 @@ Result<std::vector<DeviceView>> Service::list_devices(const Principal&, const De
   });
 }
 
-Result<DeviceView> Service::show_device(const Principal&, const std::string& host, PciAddress address) {
+Result<DeviceView> Service::show_device(const Principal& who, const std::string& host, PciAddress address) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<DeviceView>([&]() -> Result<DeviceView> {
     const Fleet& f = controller_->fleet();
     auto hi = f.find_host(host);
@@ -246,7 +251,8 @@ Result<DeviceView> Service::show_device(const Principal&, const std::string& hos
   });
 }
 
-Result<Explanation> Service::explain(const Principal&, const std::string& flavor, const std::optional<std::string>& host) {
+Result<Explanation> Service::explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<Explanation>([&]() -> Result<Explanation> {
     auto verdicts = controller_->explain(flavor, host);
     if (!verdicts) return std::move(verdicts).error();
@@ -258,7 +264,8 @@ Result<Explanation> Service::explain(const Principal&, const std::string& flavor
   });
 }
 
-Result<Capacity> Service::capacity(const Principal&, const std::optional<std::string>& host_filter) {
+Result<Capacity> Service::capacity(const Principal& who, const std::optional<std::string>& host_filter) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<Capacity>([&]() -> Result<Capacity> {
     const Fleet& f = controller_->fleet();
     const auto& aliases = f.aliases().aliases();

@@ -72,27 +72,49 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   return out;
 }
 
+namespace {
+// Admins act on every server; members only on their project's (another's is "not
+// there", as Nova says of a server it does not show).
+bool sees(const Principal& who, const std::string& project) { return who.role != Role::Member || project == who.project; }
+}  // namespace
+
 Result<ServerView> Service::create_server(const Principal& who, const NewServer& request) {
-  if (auto st = require_admin(who); !st) return std::move(st).error();
+  if (who.role != Role::Member)
+    if (auto st = require_admin(who); !st) return std::move(st).error();
+  if (who.role == Role::Member && request.host)
+    return std::move(Error(ErrorCode::PermissionDenied, "only an admin may place a server on a host of its choice").within("host"));
   if (auto st = check_name(request.name, "name"); !st) return std::move(st).error();
   if (request.base_domain && !valid_base_domain(*request.base_domain))
     return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.'").within("base_domain"));
   const std::string base_domain = request.base_domain.value_or("");
   return write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
-    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain);
+    std::optional<Admission> admission;
+    if (who.role == Role::Member) {
+      admission = Admission{who.project, [&](const std::vector<std::pair<std::string, uint64_t>>& usage) -> Status {
+                              auto quotas = tenants_.quotas(who.project);
+                              if (!quotas) return std::move(quotas).error();
+                              return admit(who.project, *quotas, usage);
+                            }};
+    }
+    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain, admission ? &*admission : nullptr);
     if (!placed) return std::move(placed).error();
     commits_->touched_locked(placed->host);
-    return server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain);
+    auto view = server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain);
+    if (view && admission) view->project = admission->project;
+    return view;
   });
 }
 
-Result<std::vector<ServerSummary>> Service::list_servers(const Principal&, const std::optional<std::string>& host) {
+Result<std::vector<ServerSummary>> Service::list_servers(const Principal& who, const std::optional<std::string>& host) {
+  if (host)
+    if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<std::vector<ServerSummary>>([&]() -> Result<std::vector<ServerSummary>> {
     auto rows = host ? state_.instances_on(*host) : state_.instances();
     if (!rows) return std::move(rows).error();
     std::vector<ServerSummary> out;
     for (const auto& r : *rows) {
-      ServerSummary s{r.id, r.host, r.flavor, {}, r.state};
+      if (!sees(who, r.project)) continue;
+      ServerSummary s{r.id, r.host, r.flavor, {}, r.state, r.project};
       for (const auto& a : r.devices) s.devices.push_back(a.address);
       out.push_back(std::move(s));
     }
@@ -100,7 +122,7 @@ Result<std::vector<ServerSummary>> Service::list_servers(const Principal&, const
   });
 }
 
-Result<ServerView> Service::show_server(const Principal&, const std::string& id) {
+Result<ServerView> Service::show_server(const Principal& who, const std::string& id) {
   return read<ServerView>([&]() -> Result<ServerView> {
     if (!controller_->fleet().instance(id))  // booted by another controller?
       if (auto moved = controller_->refresh(commits_->sealed_hosts_locked()); !moved) return std::move(moved).error();
@@ -111,15 +133,27 @@ Result<ServerView> Service::show_server(const Principal&, const std::string& id)
         commits_->sealed_hosts_locked().count(controller_->fleet().host(controller_->fleet().instance(id)->host).name()))
       return Error(ErrorCode::Busy, "server " + quote(id) + " is being committed");  // read again in a moment
     if (!row) return std::move(row).error();
+    if (!sees(who, row->project)) return Error(ErrorCode::NotFound, "no server " + quote(id));
     auto view = server_view_locked(id, row->flavor, row->extra_specs, row->base_domain);
-    if (view) view->state = row->state;
+    if (view) {
+      view->state = row->state;
+      view->project = row->project;
+    }
     return view;
   });
 }
 
 Result<DeleteResult> Service::delete_server(const Principal& who, const std::string& id, bool force) {
-  if (auto st = require_admin(who); !st) return std::move(st).error();
+  if (who.role != Role::Member)
+    if (auto st = require_admin(who); !st) return std::move(st).error();
+  if (who.role == Role::Member && force)
+    return std::move(Error(ErrorCode::PermissionDenied, "only an admin may free a server's devices without its host").within("force"));
   return write<DeleteResult>([&](WriteBatch* batch) -> Result<DeleteResult> {
+    if (who.role == Role::Member) {
+      auto row = state_.instance(id);
+      if (!row && row.error().code() != ErrorCode::NotFound) return std::move(row).error();
+      if (!row || !sees(who, row->project)) return Error(ErrorCode::NotFound, "no server " + quote(id));
+    }
     const InstanceRecord* rec = controller_->fleet().instance(id);
     const std::string host = rec ? controller_->fleet().host(rec->host).name() : "";
     const auto status = controller_->server_status(id);

@@ -14,6 +14,7 @@
 #include "core/pci_address.h"
 #include "core/server_status.h"
 #include "ports/state_store.h"
+#include "ports/tenant_store.h"
 #include "ports/token_store.h"
 
 namespace pcipass {
@@ -170,6 +171,7 @@ struct ServerView {
   std::optional<std::string> base_domain;  // pcipass:base_domain as booted
   std::vector<std::string> notes;    // what it was booted with that cannot be used
   ServerState state;
+  std::string project;  // "": the operators'
 };
 
 struct ServerSummary {
@@ -178,6 +180,7 @@ struct ServerSummary {
   std::string flavor;
   std::vector<PciAddress> devices;
   ServerState state;
+  std::string project;  // "": the operators'
 };
 
 // What a delete did: freed the devices now, or left the server deleting until its
@@ -229,12 +232,43 @@ struct Capacity {
   std::vector<HostCapacity> hosts;   // in name order
 };
 
+// ---- projects, networks, ports, quotas ------------------------------------------------
+
+struct NewNetwork {
+  std::string name;
+  std::optional<std::string> project;  // none: the operators'
+  bool shared = false;
+  std::string type = "vlan";           // vlan | flat
+  std::string physical_network;
+  std::optional<uint64_t> segment;     // vlan: the VLAN id, 1-4094
+};
+
+struct NewPort {
+  std::string name;
+  std::string network;
+  std::optional<std::string> project;  // admins only (members: their own); none: the network's
+  std::string vnic_type = "direct";    // direct (a VF) | direct-physical (a PF)
+  std::optional<std::string> mac;      // none: fa:16:3e and three random bytes
+};
+
+struct QuotaUpdate {
+  std::string project;
+  // resource -> limit (nullopt: unlimited, the quota removed)
+  std::vector<std::pair<std::string, std::optional<uint64_t>>> set;
+};
+
+struct ProjectQuotas {
+  std::string project;
+  std::vector<QuotaUse> quotas;  // by resource
+};
+
 // ---- tokens -------------------------------------------------------------------------------
 
 struct NewToken {
   std::string name;
-  std::string role;                  // admin | agent | reader
+  std::string role;                  // admin | agent | reader | member
   std::optional<std::string> host;   // agents only, and they must name one
+  std::optional<std::string> project;  // members only, and they must name one
 };
 
 struct IssuedToken {
@@ -242,12 +276,14 @@ struct IssuedToken {
   std::string role;
   std::optional<std::string> host;
   std::string secret;  // shown once, never stored
+  std::optional<std::string> project;
 };
 
 struct TokenInfo {
   std::string name;
   std::string role;
   std::optional<std::string> host;
+  std::optional<std::string> project;
 };
 
 }  // namespace pcipass

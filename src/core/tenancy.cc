@@ -1,5 +1,6 @@
 #include "core/tenancy.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace pcipass {
@@ -51,6 +52,26 @@ Result<std::string> normalize_mac(std::string_view text) {
   if (first & 1) return bad("is a multicast address; a port needs a unicast one");
   if (out == "00:00:00:00:00:00") return bad("is all zeros");
   return out;
+}
+
+std::vector<std::pair<std::string, uint64_t>> quota_usage(const InstanceShape& shape) {
+  std::vector<std::pair<std::string, uint64_t>> out{{"servers", 1}, {"vcpus", shape.vcpus}, {"memory_mb", shape.memory_mb}};
+  for (const PciRequest& r : shape.pci) {
+    const std::string key = "devices:" + r.alias_name;
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it != out.end()) it->second += r.count;
+    else out.emplace_back(key, r.count);
+  }
+  return out;
+}
+
+Status admit(const std::string& project, const std::vector<QuotaLine>& quotas, const std::vector<std::pair<std::string, uint64_t>>& usage) {
+  for (const QuotaLine& q : quotas) {
+    if (!q.limit) continue;
+    for (const auto& [resource, asked] : usage)
+      if (resource == q.resource && asked > 0 && q.used + asked > *q.limit) return over_quota(project, resource, *q.limit, q.used, asked);
+  }
+  return ok_status();
 }
 
 Error over_quota(const std::string& project, const std::string& resource, uint64_t limit, uint64_t used, uint64_t asked) {

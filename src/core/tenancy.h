@@ -6,9 +6,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/config_value.h"
 #include "core/error.h"
+#include "core/extra_specs.h"
 
 namespace pcipass {
 
@@ -28,6 +31,19 @@ Status check_segment(NetworkType type, std::optional<uint64_t> segment);
 // pcipass stores and libvirt reads: six lowercase pairs joined by ':'. Refused:
 // another shape, a multicast or broadcast address, all zeros.
 Result<std::string> normalize_mac(std::string_view text);
+
+// What a server of `shape` counts against its project's quotas, by resource: servers 1,
+// vcpus, memory_mb, and devices:ALIAS for each alias it asks for.
+std::vector<std::pair<std::string, uint64_t>> quota_usage(const InstanceShape& shape);
+
+// Whether a project whose quotas stand at `quotas` (resource, limit, use) can take
+// `usage` more: OverQuota naming the first quota (by resource) it would exceed.
+struct QuotaLine {
+  std::string resource;
+  std::optional<uint64_t> limit;
+  uint64_t used = 0;
+};
+Status admit(const std::string& project, const std::vector<QuotaLine>& quotas, const std::vector<std::pair<std::string, uint64_t>>& usage);
 
 // The refusal (OverQuota) of a claim that would take `project` past its quota of
 // `resource`: `used` now, `asked` more, `limit` at most.

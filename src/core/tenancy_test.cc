@@ -50,6 +50,26 @@ TEST(TenancyTest, AQuotaRefusalNamesTheQuotaItsLimitItsUseAndTheAsk) {
   EXPECT_EQ(e.message(), "quota devices:gpu of project \"project1\" is 2: 2 in use, and this server asks for 1 more");
 }
 
+TEST(TenancyTest, AServerCountsItselfItsCpusItsMemoryAndItsDevicesPerAlias) {
+  InstanceShape shape;
+  shape.vcpus = 4;
+  shape.memory_mb = 8192;
+  shape.pci = {{0, "gpu", 2, NumaPolicy::Legacy}, {1, "vf", 1, NumaPolicy::Legacy}, {0, "gpu", 1, NumaPolicy::Legacy}};
+  const std::vector<std::pair<std::string, uint64_t>> want{{"servers", 1}, {"vcpus", 4}, {"memory_mb", 8192}, {"devices:gpu", 3}, {"devices:vf", 1}};
+  EXPECT_EQ(quota_usage(shape), want);
+}
+
+TEST(TenancyTest, AdmissionRefusesTheFirstQuotaThatWouldBeExceeded) {
+  const std::vector<std::pair<std::string, uint64_t>> usage{{"servers", 1}, {"devices:gpu", 2}};
+  EXPECT_TRUE(admit("p", {{"devices:gpu", 2, 0}, {"servers", 10, 9}}, usage));
+  EXPECT_TRUE(admit("p", {{"devices:gpu", std::nullopt, 100}}, usage));
+  EXPECT_TRUE(admit("p", {{"devices:vf", 0, 5}}, usage));  // a quota the server asks nothing of
+  auto over = admit("p", {{"devices:gpu", 3, 2}, {"servers", 1, 1}}, usage);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), ErrorCode::OverQuota);
+  EXPECT_EQ(over.error().message(), "quota devices:gpu of project \"p\" is 3: 2 in use, and this server asks for 2 more");
+}
+
 TEST(TenancyTest, AGeneratedMacHasOpenStacksPrefixAndIsAValidPortMac) {
   EXPECT_EQ(port_mac("0a1B2c99"), "fa:16:3e:0a:1b:2c");
   EXPECT_TRUE(normalize_mac(port_mac("ffffff")));

@@ -44,11 +44,7 @@ struct PortRecord {
 // One quota of a project: a resource ("servers", "vcpus", "memory_mb",
 // "devices:ALIAS", "ports:VNIC_TYPE"), its limit (none: unlimited) and what the
 // project uses of it now (its servers' claims; for ports, its ports).
-struct QuotaUse {
-  std::string resource;
-  std::optional<uint64_t> limit;
-  uint64_t used = 0;
-};
+using QuotaUse = QuotaLine;
 
 class TenantStore {
  public:
