@@ -43,6 +43,150 @@ TEST_P(ApiTenancyTest, ALockedHostTakesNoNewServersKeepsItsOwnAndStaysLockedAcro
   EXPECT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "vf.small"}}).status, 201);
 }
 
+// A member token made through the API; its secret.
+std::string member_token(Client& admin, const std::string& name, const std::string& project) {
+  auto t = admin.call("POST", "/v1/tokens", Json{{"name", name}, {"role", "member"}, {"project_id", project}});
+  EXPECT_EQ(t.status, 201) << t.body.dump();
+  EXPECT_EQ(t.body["project_id"], project);
+  return t.body["token"].is_string() ? t.body["token"].get<std::string>() : std::string();
+}
+
+TEST_P(ApiTenancyTest, ProjectsNetworksAndPortsInNeutronsWordsAndEachProjectSeesOnlyItsOwn) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  EXPECT_EQ(Client(s->port(), kReader).call("POST", "/v1/projects", Json{{"name", "project1"}}).status, 403);
+  auto p1 = c.call("POST", "/v1/projects", Json{{"name", "project1"}, {"description", "first tenant"}});
+  ASSERT_EQ(p1.status, 201) << p1.body.dump();
+  EXPECT_EQ(p1.body["description"], "first tenant");
+  ASSERT_EQ(c.call("POST", "/v1/projects", Json{{"name", "project2"}}).status, 201);
+  EXPECT_EQ(c.call("POST", "/v1/projects", Json{{"name", "project2"}}).status, 409);
+  EXPECT_EQ(c.call("POST", "/v1/projects", Json{{"name", "p3"}, {"owner", "x"}}).body["error"]["field"], "owner");
+  Client alice(s->port(), member_token(c, "alice", "project1"));
+  Client bob(s->port(), member_token(c, "bob", "project2"));
+  EXPECT_EQ(c.call("POST", "/v1/tokens", Json{{"name", "m"}, {"role", "member"}}).body["error"]["field"], "project");
+  EXPECT_EQ(c.call("POST", "/v1/tokens", Json{{"name", "m"}, {"role", "member"}, {"project_id", "nope"}}).status, 404);
+
+  // A network: admins only; VLAN ids checked; one per VLAN of a physical network.
+  const Json net0{{"name", "net0"}, {"project_id", "project1"}, {"provider:network_type", "vlan"},
+                  {"provider:physical_network", "group0-data0"}, {"provider:segmentation_id", 10}};
+  EXPECT_EQ(alice.call("POST", "/v1/networks", net0).status, 403);
+  auto made = c.call("POST", "/v1/networks", net0);
+  ASSERT_EQ(made.status, 201) << made.body.dump();
+  EXPECT_EQ(made.body["provider:segmentation_id"], 10);
+  EXPECT_EQ(made.body["shared"], false);
+  Json clash = net0;
+  clash["name"] = "net1";
+  auto refused = c.call("POST", "/v1/networks", clash);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.body["error"]["code"], "Conflict");
+  clash["provider:segmentation_id"] = 4095;
+  auto range = c.call("POST", "/v1/networks", clash);
+  EXPECT_EQ(range.status, 400);
+  EXPECT_EQ(range.body["error"]["field"], "provider:segmentation_id");
+  clash["shared"] = "yes";
+  EXPECT_EQ(c.call("POST", "/v1/networks", clash).body["error"]["field"], "shared");
+
+  EXPECT_EQ(alice.call("GET", "/v1/networks").body["networks"].size(), 1u);
+  EXPECT_EQ(bob.call("GET", "/v1/networks").body["networks"].size(), 0u);
+  EXPECT_EQ(bob.call("GET", "/v1/networks/net0").status, 404);
+  EXPECT_EQ(bob.call("GET", "/v1/projects").body["projects"].size(), 1u);
+  EXPECT_EQ(bob.call("GET", "/v1/projects/project1").status, 404);
+
+  // Ports: a member's in its project, on networks it sees.
+  auto port = alice.call("POST", "/v1/ports", Json{{"name", "p1"}, {"network_id", "net0"}, {"binding:vnic_type", "direct"}});
+  ASSERT_EQ(port.status, 201) << port.body.dump();
+  EXPECT_EQ(port.body["project_id"], "project1");
+  EXPECT_EQ(port.body["server"], nullptr);
+  EXPECT_EQ(port.body["mac_address"].get<std::string>().substr(0, 9), "fa:16:3e:");
+  auto pf = alice.call("POST", "/v1/ports", Json{{"name", "p2"}, {"network_id", "net0"}, {"binding:vnic_type", "direct-physical"},
+                                                 {"mac_address", "52:54:00:00:00:02"}});
+  ASSERT_EQ(pf.status, 201) << pf.body.dump();
+  EXPECT_EQ(pf.body["binding:vnic_type"], "direct-physical");
+  auto hidden = bob.call("POST", "/v1/ports", Json{{"name", "p3"}, {"network_id", "net0"}});
+  EXPECT_EQ(hidden.status, 404);
+  EXPECT_EQ(hidden.body["error"]["field"], "network");
+  EXPECT_EQ(alice.call("POST", "/v1/ports", Json{{"name", "p3"}, {"network_id", "net0"}, {"binding:vnic_type", "macvtap"}}).body["error"]["field"],
+            "binding:vnic_type");
+  EXPECT_EQ(alice.call("POST", "/v1/ports", Json{{"name", "p3"}, {"network_id", "net0"}, {"mac_address", "52:54:00:00:00:02"}}).status, 409);
+  EXPECT_EQ(bob.call("GET", "/v1/ports").body["ports"].size(), 0u);
+  EXPECT_EQ(bob.call("GET", "/v1/ports/p1").status, 404);
+  EXPECT_EQ(bob.call("DELETE", "/v1/ports/p1").status, 404);
+  EXPECT_EQ(alice.call("GET", "/v1/ports").body["ports"].size(), 2u);
+
+  // Shared, Bob sees it and may use it.
+  Json shared{{"name", "shared0"}, {"shared", true}, {"provider:network_type", "flat"}, {"provider:physical_network", "group0-data1"}};
+  ASSERT_EQ(c.call("POST", "/v1/networks", shared).status, 201);
+  EXPECT_EQ(bob.call("GET", "/v1/networks").body["networks"][0]["name"], "shared0");
+  EXPECT_EQ(bob.call("POST", "/v1/ports", Json{{"name", "b1"}, {"network_id", "shared0"}}).status, 201);
+
+  // Nothing of the fleet's own for members; flavors they may read.
+  for (const char* path : {"/v1/hosts", "/v1/hosts/compute-1", "/v1/devices", "/v1/aliases", "/v1/config", "/v1/capacity",
+                           "/v1/explain?flavor=vf.small", "/v1/health", "/v1/tokens"})
+    EXPECT_EQ(alice.call("GET", path).status, 403) << path;
+  EXPECT_EQ(alice.call("GET", "/v1/flavors").status, 200);
+
+  // In use: refused; the operators' deletes in order.
+  EXPECT_EQ(c.call("DELETE", "/v1/networks/net0").status, 409);
+  EXPECT_EQ(c.call("DELETE", "/v1/projects/project1").status, 409);
+  EXPECT_EQ(alice.call("DELETE", "/v1/ports/p1").status, 204);
+  EXPECT_EQ(alice.call("DELETE", "/v1/ports/p2").status, 204);
+  EXPECT_EQ(c.call("DELETE", "/v1/networks/net0").status, 204);
+  EXPECT_EQ(c.call("DELETE", "/v1/tokens/alice").status, 204);
+  EXPECT_EQ(c.call("DELETE", "/v1/projects/project1").status, 204);
+  EXPECT_EQ(c.call("GET", "/v1/projects/project1").status, 404);
+}
+
+TEST_P(ApiTenancyTest, AMembersBootOverItsQuotaIs403OverQuotaAndItsServersAreItsOwn) {
+  {
+    auto s = start(db());
+    ASSERT_TRUE(s);
+    Client c(s->port());
+    seed(c);
+    ASSERT_EQ(c.call("POST", "/v1/projects", Json{{"name", "project1"}}).status, 201);
+    ASSERT_EQ(c.call("POST", "/v1/projects", Json{{"name", "project2"}}).status, 201);
+    Client alice(s->port(), member_token(c, "alice", "project1"));
+    Client bob(s->port(), member_token(c, "bob", "project2"));
+    EXPECT_EQ(alice.call("PUT", "/v1/projects/project1/quotas", Json{{"servers", 1}}).status, 403);
+    EXPECT_EQ(c.call("PUT", "/v1/projects/project1/quotas", Json{{"devices:nope", 1}}).body["error"]["field"], "devices:nope");
+    EXPECT_EQ(c.call("PUT", "/v1/projects/project1/quotas", Json{{"servers", -1}}).body["error"]["field"], "servers");
+    auto q = c.call("PUT", "/v1/projects/project1/quotas", Json{{"servers", 1}, {"devices:vf", 4}});
+    ASSERT_EQ(q.status, 200) << q.body.dump();
+    EXPECT_EQ(q.body["quotas"].size(), 2u);
+
+    auto booted = alice.call("POST", "/v1/servers", Json{{"name", "a1"}, {"flavor", "vf.small"}});
+    ASSERT_EQ(booted.status, 201) << booted.body.dump();
+    EXPECT_EQ(booted.body["project_id"], "project1");
+    auto over = alice.call("POST", "/v1/servers", Json{{"name", "a2"}, {"flavor", "vf.small"}});
+    ASSERT_EQ(over.status, 403) << over.body.dump();
+    EXPECT_EQ(over.body["error"]["code"], "OverQuota");
+    EXPECT_EQ(over.body["error"]["message"], "quota servers of project \"project1\" is 1: 1 in use, and this server asks for 1 more");
+    EXPECT_EQ(alice.call("POST", "/v1/servers", Json{{"name", "a2"}, {"flavor", "vf.small"}, {"host", "compute-1"}}).status, 403);
+    ASSERT_EQ(bob.call("POST", "/v1/servers", Json{{"name", "b1"}, {"flavor", "vf.small"}}).status, 201);
+    EXPECT_EQ(alice.call("GET", "/v1/servers").body["servers"].size(), 1u);
+    EXPECT_EQ(c.call("GET", "/v1/servers").body["servers"].size(), 2u);
+    EXPECT_EQ(alice.call("GET", "/v1/servers/b1").status, 404);
+    EXPECT_EQ(alice.call("DELETE", "/v1/servers/b1").status, 404);
+    auto used = alice.call("GET", "/v1/projects/project1/quotas");
+    ASSERT_EQ(used.status, 200);
+    EXPECT_EQ(used.body["quotas"][0]["resource"], "devices:vf");
+    EXPECT_EQ(used.body["quotas"][0]["used"], 1);
+    EXPECT_EQ(used.body["quotas"][0]["limit"], 4);
+    EXPECT_EQ(bob.call("GET", "/v1/projects/project1/quotas").status, 404);
+  }
+  // After a restart: the project's servers, quotas and use are as they were.
+  auto s = start(db(), false);
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  EXPECT_EQ(c.call("GET", "/v1/servers/a1").body["project_id"], "project1");
+  EXPECT_EQ(c.call("GET", "/v1/projects/project1/quotas").body["quotas"][0]["used"], 1);
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/a1").status, 204);
+  auto q = c.call("PUT", "/v1/projects/project1/quotas", Json{{"servers", nullptr}});
+  ASSERT_EQ(q.status, 200) << q.body.dump();
+  for (const auto& line : q.body["quotas"]) EXPECT_NE(line["resource"], "servers");
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Stores, ApiTenancyTest, ::testing::Values(Backend{"sqlite", open_sqlite}, Backend{"postgres", open_pg}),

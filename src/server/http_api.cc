@@ -1,19 +1,12 @@
 #include "server/http_api.h"
 
+#include "server/api_replies.h"
 #include "server/requests.h"
 #include "server/views.h"
 
 namespace pcipass::server {
 namespace {
 
-// The answer for a typed result: its view, or the error's reply.
-template <class T, class View>
-Reply answer(const Result<T>& r, View&& view, int status = 200) {
-  if (!r) return error_reply(r.error());
-  return {status, view(*r)};
-}
-
-Reply no_content(const Status& st) { return st ? Reply{204, Json()} : error_reply(st.error()); }
 
 const Query& query_of(const HttpRequest& req) { return req.query; }
 
@@ -57,6 +50,20 @@ HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), opt
   route("POST", "/v1/tokens", false, &HttpApi::create_token);
   route("GET", "/v1/tokens", false, &HttpApi::list_tokens);
   route("DELETE", "/v1/tokens/{}", false, &HttpApi::delete_token);
+  route("POST", "/v1/projects", false, &HttpApi::create_project);
+  route("GET", "/v1/projects", false, &HttpApi::list_projects);
+  route("GET", "/v1/projects/{}", false, &HttpApi::show_project);
+  route("DELETE", "/v1/projects/{}", false, &HttpApi::delete_project);
+  route("GET", "/v1/projects/{}/quotas", false, &HttpApi::show_quotas);
+  route("PUT", "/v1/projects/{}/quotas", false, &HttpApi::set_quotas);
+  route("POST", "/v1/networks", false, &HttpApi::create_network);
+  route("GET", "/v1/networks", false, &HttpApi::list_networks);
+  route("GET", "/v1/networks/{}", false, &HttpApi::show_network);
+  route("DELETE", "/v1/networks/{}", false, &HttpApi::delete_network);
+  route("POST", "/v1/ports", false, &HttpApi::create_port);
+  route("GET", "/v1/ports", false, &HttpApi::list_ports);
+  route("GET", "/v1/ports/{}", false, &HttpApi::show_port);
+  route("DELETE", "/v1/ports/{}", false, &HttpApi::delete_port);
 }
 
 void HttpApi::route(const char* method, const char* pattern, bool open, Handler handler) {

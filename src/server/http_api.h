@@ -73,6 +73,21 @@ class HttpApi {
   Reply create_token(const Call&, const Principal&);
   Reply list_tokens(const Call&, const Principal&);
   Reply delete_token(const Call&, const Principal&);
+  // http_api_tenancy.cc
+  Reply create_project(const Call&, const Principal&);
+  Reply list_projects(const Call&, const Principal&);
+  Reply show_project(const Call&, const Principal&);
+  Reply delete_project(const Call&, const Principal&);
+  Reply show_quotas(const Call&, const Principal&);
+  Reply set_quotas(const Call&, const Principal&);
+  Reply create_network(const Call&, const Principal&);
+  Reply list_networks(const Call&, const Principal&);
+  Reply show_network(const Call&, const Principal&);
+  Reply delete_network(const Call&, const Principal&);
+  Reply create_port(const Call&, const Principal&);
+  Reply list_ports(const Call&, const Principal&);
+  Reply show_port(const Call&, const Principal&);
+  Reply delete_port(const Call&, const Principal&);
 
   Service& service_;
   HttpOptions options_;

@@ -132,8 +132,69 @@ Result<NewToken> new_token(const std::string& text) {
   PCIPASS_TRY(name, f.string("name"));
   PCIPASS_TRY(role, f.string("role"));
   PCIPASS_TRY(host, f.optional_string("host"));
+  PCIPASS_TRY(project, f.optional_string("project_id"));
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
-  return NewToken{name, role, host};
+  return NewToken{name, role, host, project};
+}
+
+namespace {
+Result<bool> optional_bool(Fields& f, const char* key) {
+  const ConfigValue& v = f.raw(key);
+  if (v.is_null()) return false;
+  if (!v.is_bool()) return std::move(invalid("expected true or false").within(f.path(key)));
+  return v.as_bool();
+}
+}  // namespace
+
+Result<ProjectRecord> new_project(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(description, f.optional_string("description"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return ProjectRecord{name, description.value_or("")};
+}
+
+Result<NewNetwork> new_network(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  NewNetwork n;
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(project, f.optional_string("project_id"));
+  PCIPASS_TRY(shared, optional_bool(f, "shared"));
+  PCIPASS_TRY(type, f.optional_string("provider:network_type"));
+  PCIPASS_TRY(physnet, f.string("provider:physical_network"));
+  PCIPASS_TRY(segment, f.optional_unsigned("provider:segmentation_id", UINT32_MAX));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return NewNetwork{name, project, shared, type.value_or("vlan"), physnet, segment};
+}
+
+Result<NewPort> new_port(const std::string& text) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(name, f.string("name"));
+  PCIPASS_TRY(network, f.string("network_id"));
+  PCIPASS_TRY(project, f.optional_string("project_id"));
+  PCIPASS_TRY(vnic, f.optional_string("binding:vnic_type"));
+  PCIPASS_TRY(mac, f.optional_string("mac_address"));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  return NewPort{name, network, project, vnic.value_or("direct"), mac};
+}
+
+Result<QuotaUpdate> quota_update(const std::string& text, const std::string& project) {
+  PCIPASS_TRY(body, object_body(text));
+  QuotaUpdate u;
+  u.project = project;
+  for (const auto& [resource, v] : body.members()) {
+    if (v.is_null()) {
+      u.set.emplace_back(resource, std::nullopt);
+      continue;
+    }
+    auto limit = read_integer(v, 0, INT64_MAX);
+    if (!limit) return std::move(std::move(limit).error().within(resource));
+    u.set.emplace_back(resource, static_cast<uint64_t>(*limit));
+  }
+  return u;
 }
 
 Result<std::optional<std::string>> query_value(const Query& query, const char* key, std::initializer_list<const char*> allowed) {

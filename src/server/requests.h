@@ -16,6 +16,11 @@ Result<FlavorRecord> new_flavor(const std::string& body);
 Result<FlavorUpdate> flavor_update(const std::string& body, const std::string& name);
 Result<NewServer> new_server(const std::string& body);
 Result<NewToken> new_token(const std::string& body);
+Result<ProjectRecord> new_project(const std::string& body);
+Result<NewNetwork> new_network(const std::string& body);
+Result<NewPort> new_port(const std::string& body);
+// {"RESOURCE": LIMIT | null, ...}: null removes the quota (unlimited).
+Result<QuotaUpdate> quota_update(const std::string& body, const std::string& project);
 // {"outcome": "active" | "error" | "restored", "step", "message"} for server `id`.
 Result<ServerOutcome> server_outcome(const std::string& body, const std::string& id);
 // A query value as a whole number from 0 to `max` (nullopt: not given).

@@ -14,6 +14,9 @@ Json or_null(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
+// A project on the wire: null for the operators' own.
+Json project_or_null(const std::string& project) { return project.empty() ? Json(nullptr) : Json(project); }
+
 }  // namespace
 
 Json summary_json(const HostSummary& h) {
@@ -185,6 +188,7 @@ Result<Json> server_json(const ServerView& s) {
   auto domain = domain_xml(s.id, s.vcpus, s.memory_mb, passthrough);
   if (!domain) return std::move(domain).error();
   Json out{{"id", s.id},          {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", or_null(s.flavor)}, {"vcpus", s.vcpus},
+           {"project_id", project_or_null(s.project)},
            {"memory_mb", s.memory_mb}, {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
            {"libvirt_domain_xml", *domain}};
   if (s.state.status == ServerStatus::Error) out["error"] = {{"step", s.state.step}, {"message", s.state.message}};
@@ -208,7 +212,8 @@ Result<Json> assignments_json(const HostAssignments& a) {
 Json servers_json(const std::vector<ServerSummary>& servers) {
   Json out = Json::array();
   for (const auto& s : servers) {
-    Json j{{"id", s.id}, {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", s.flavor}, {"devices", addresses(s.devices)}};
+    Json j{{"id", s.id},       {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", s.flavor},
+           {"devices", addresses(s.devices)}, {"project_id", project_or_null(s.project)}};
     if (s.state.status == ServerStatus::Error) j["error"] = {{"step", s.state.step}, {"message", s.state.message}};
     out.push_back(std::move(j));
   }
@@ -247,13 +252,57 @@ Json health_json(const Health& h) {
 }
 
 Json issued_token_json(const IssuedToken& t) {
-  return {{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}, {"token", t.secret}};
+  return {{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}, {"project_id", or_null(t.project)}, {"token", t.secret}};
 }
 
 Json tokens_json(const std::vector<TokenInfo>& tokens) {
   Json out = Json::array();
-  for (const auto& t : tokens) out.push_back({{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}});
+  for (const auto& t : tokens) out.push_back({{"name", t.name}, {"role", t.role}, {"host", or_null(t.host)}, {"project_id", or_null(t.project)}});
   return {{"tokens", out}};
+}
+
+Json project_json(const ProjectRecord& p) { return {{"name", p.name}, {"description", p.description}}; }
+
+Json projects_json(const std::vector<ProjectRecord>& projects) {
+  Json out = Json::array();
+  for (const auto& p : projects) out.push_back(project_json(p));
+  return {{"projects", out}};
+}
+
+Json network_json(const NetworkRecord& n) {
+  return {{"name", n.name},
+          {"project_id", project_or_null(n.project)},
+          {"shared", n.shared},
+          {"provider:network_type", to_string(n.type)},
+          {"provider:physical_network", n.physical_network},
+          {"provider:segmentation_id", or_null(n.segment)}};
+}
+
+Json networks_json(const std::vector<NetworkRecord>& networks) {
+  Json out = Json::array();
+  for (const auto& n : networks) out.push_back(network_json(n));
+  return {{"networks", out}};
+}
+
+Json port_json(const PortRecord& p) {
+  return {{"name", p.name},
+          {"project_id", project_or_null(p.project)},
+          {"network_id", p.network},
+          {"binding:vnic_type", to_string(p.vnic_type)},
+          {"mac_address", p.mac},
+          {"server", p.server.empty() ? Json(nullptr) : Json(p.server)}};
+}
+
+Json ports_json(const std::vector<PortRecord>& ports) {
+  Json out = Json::array();
+  for (const auto& p : ports) out.push_back(port_json(p));
+  return {{"ports", out}};
+}
+
+Json quotas_json(const ProjectQuotas& q) {
+  Json out = Json::array();
+  for (const auto& u : q.quotas) out.push_back({{"resource", u.resource}, {"limit", or_null(u.limit)}, {"used", u.used}});
+  return {{"project_id", q.project}, {"quotas", out}};
 }
 
 }  // namespace pcipass::server

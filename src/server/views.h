@@ -28,5 +28,14 @@ Json capacity_json(const Capacity& c);
 Json health_json(const Health& h);
 Json issued_token_json(const IssuedToken& t);
 Json tokens_json(const std::vector<TokenInfo>& tokens);
+// Projects, networks and ports in Neutron's words (project_id, provider:*, binding:vnic_type,
+// mac_address); a project's quotas with what it uses.
+Json project_json(const ProjectRecord& project);
+Json projects_json(const std::vector<ProjectRecord>& projects);
+Json network_json(const NetworkRecord& network);
+Json networks_json(const std::vector<NetworkRecord>& networks);
+Json port_json(const PortRecord& port);
+Json ports_json(const std::vector<PortRecord>& ports);
+Json quotas_json(const ProjectQuotas& quotas);
 
 }  // namespace pcipass::server
