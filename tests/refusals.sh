@@ -79,6 +79,19 @@ check "Unauthenticated over HTTP" 0 "401 Unauthenticated" -- http GET /v1/hosts 
 check "Unauthenticated: exit 6" 6 "unknown token" -- $P host list --token-file "$work/bad.token"
 check "PermissionDenied over HTTP" 0 "403 PermissionDenied" -- http POST /v1/servers '{"name": "r", "flavor": "vf1"}' "$reader"
 check "PermissionDenied: exit 6" 6 "needs an admin token" -- $P server create r --flavor vf1 --token-file "$work/reader.token"
+# OverQuota: 403, exit 10 (a member's boot past its project's quota).
+$P project create quota1 >/dev/null && $P quota set quota1 --servers 0 >/dev/null || { echo "refusals: project setup failed"; exit 1; }
+member=$(python3 - "$PCIPASS_URL" "$(cat "$PCIPASS_TOKEN_FILE")" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1] + "/v1/tokens", method="POST",
+                             data=json.dumps({"name": "m1", "role": "member", "project_id": "quota1"}).encode(),
+                             headers={"Authorization": "Bearer " + sys.argv[2], "Content-Type": "application/json"})
+print(json.load(urllib.request.urlopen(req))["token"])
+PY
+)
+echo "$member" >"$work/member.token"
+check "OverQuota over HTTP" 0 "403 OverQuota" -- http POST /v1/servers '{"name": "q1", "flavor": "vf1"}' "$member"
+check "OverQuota: exit 10, naming the quota" 10 'quota servers of project "quota1" is 0' -- $P server create q1 --flavor vf1 --token-file "$work/member.token"
 
 # Busy: another session holds every host's row; the server tries again for a while, then 503, exit 7.
 psql "$conninfo" -q -c "SELECT 1" >/dev/null || { echo "refusals: psql cannot reach the server"; exit 1; }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "adapters/api_client/api_client.h"
+#include "app/client_support.h"
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "adapters/json/config_value_json.h"
@@ -18,15 +19,6 @@
 #include "core/host_report.h"
 
 namespace pcipass::app {
-namespace {
-
-using Json = nlohmann::ordered_json;
-
-struct ClientArgs {
-  std::string url;
-  std::string token_file;
-  bool json = false;
-};
 
 void add_common(CLI::App* cmd, ClientArgs& a) {
   cmd->add_option("--url", a.url, "the server (default: $PCIPASS_URL or http://127.0.0.1:8774)");
@@ -50,6 +42,7 @@ std::string cell(const Json& v) {
   return v.dump();
 }
 
+namespace {
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(headers.size());
   for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
@@ -71,6 +64,7 @@ void print_table(const std::vector<std::string>& headers, const std::vector<std:
   line(rule);
   for (const auto& r : rows) line(r);
 }
+}  // namespace
 
 // Prints rows of `list` (an array of objects) with the given columns.
 void print_objects(const Json& list, const std::vector<std::string>& columns) {
@@ -92,24 +86,11 @@ void print_objects(const Json& list, const std::vector<std::string>& columns) {
   print_table(columns, rows);
 }
 
-void print_fields(const Json& o, const std::vector<std::string>& skip = {}) {
+void print_fields(const Json& o, const std::vector<std::string>& skip) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [k, v] : o.items())
     if (std::find(skip.begin(), skip.end(), k) == skip.end()) rows.push_back({k, cell(v)});
   print_table({"Field", "Value"}, rows);
-}
-
-// Runs one call and prints the result; `show` renders a success for people.
-struct WaitArgs {
-  bool wait = false;
-  uint32_t timeout_s = 300;
-};
-
-void add_wait(CLI::App* cmd, WaitArgs& w, const std::string& what) {
-  cmd->add_flag("--wait", w.wait, "wait " + what);
-  cmd->add_option("--timeout", w.timeout_s, "with --wait: give up after this many seconds (exit 9)")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 86400u));
 }
 
 int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
@@ -129,6 +110,20 @@ int perform(const ClientArgs& args, const std::string& method, const std::string
   std::cerr << "pcipass: " << r.error->describe() << "\n";
   for (const auto& h : r.error->rejections()) std::cerr << "  " << h.host << ": " << h.reason << "\n";
   return client_exit_status(r.error->code());
+}
+
+namespace {
+
+struct WaitArgs {
+  bool wait = false;
+  uint32_t timeout_s = 300;
+};
+
+void add_wait(CLI::App* cmd, WaitArgs& w, const std::string& what) {
+  cmd->add_flag("--wait", w.wait, "wait " + what);
+  cmd->add_option("--timeout", w.timeout_s, "with --wait: give up after this many seconds (exit 9)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
 }
 
 // `server create|delete --wait`: polls the server until it is settled (created) or gone

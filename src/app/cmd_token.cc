@@ -14,6 +14,7 @@ struct TokenArgs {
   std::string name;
   std::string role;
   std::optional<std::string> host;
+  std::optional<std::string> project;
 };
 
 int fail(const Error& e) {
@@ -31,16 +32,22 @@ int fail(const Error& e) {
 
 void register_token(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TokenArgs>();
-  auto* cmd = app.add_subcommand("token", "Manage API tokens in the database (admin, agent bound to a host, reader)");
+  auto* cmd = app.add_subcommand("token", "Manage API tokens in the database (admin, agent bound to a host, reader, member of a project)");
   cmd->require_subcommand(1);
   auto* create = cmd->add_subcommand("create", "Create a token and print its secret (shown once)");
   create->add_option("--db", args->db, "sqlite:PATH or postgresql://...")->capture_default_str();
   create->add_option("--name", args->name, "a unique name for the token")->required();
-  create->add_option("--role", args->role, "admin, agent or reader")->required()->check(CLI::IsMember({"admin", "agent", "reader"}));
+  create->add_option("--role", args->role, "admin, agent, reader or member")->required()->check(CLI::IsMember({"admin", "agent", "reader", "member"}));
   create->add_option("--host", args->host, "agents: the host the token may report for");
+  create->add_option("--project", args->project, "members: the project the token acts in (pcipass project create)");
   create->callback([args, &exit_code] {
     if ((args->role == "agent") != args->host.has_value()) {
       std::cerr << "pcipass token create: " << (args->role == "agent" ? "an agent token needs --host" : "only agent tokens take --host") << "\n";
+      exit_code = kExitInvalidInput;
+      return;
+    }
+    if ((args->role == "member") != args->project.has_value()) {
+      std::cerr << "pcipass token create: " << (args->role == "member" ? "a member token needs --project" : "only member tokens take --project") << "\n";
       exit_code = kExitInvalidInput;
       return;
     }
@@ -55,7 +62,8 @@ void register_token(CLI::App& app, int& exit_code) {
       exit_code = fail(secret.error());
       return;
     }
-    if (auto st = (*store)->create_token({args->name, secrets.digest(*secret), args->role, args->host.value_or("")}); !st) {
+    if (auto st = (*store)->create_token({args->name, secrets.digest(*secret), args->role, args->host.value_or(""), args->project.value_or("")});
+        !st) {
       exit_code = fail(st.error());
       return;
     }
@@ -74,7 +82,8 @@ void register_token(CLI::App& app, int& exit_code) {
       exit_code = fail(all.error());
       return;
     }
-    for (const auto& t : *all) std::cout << t.name << "\t" << t.role << "\t" << (t.host.empty() ? "-" : t.host) << "\n";
+    for (const auto& t : *all)
+      std::cout << t.name << "\t" << t.role << "\t" << (t.host.empty() ? "-" : t.host) << "\t" << (t.project.empty() ? "-" : t.project) << "\n";
   });
   auto* del = cmd->add_subcommand("delete", "Delete a token (servers forget it within a few seconds)");
   del->add_option("--db", args->db, "sqlite:PATH or postgresql://...")->capture_default_str();

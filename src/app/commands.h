@@ -27,6 +27,7 @@ void register_apply(CLI::App& app, int& exit_code);
 void register_server(CLI::App& app, int& exit_code);
 void register_token(CLI::App& app, int& exit_code);
 void register_client(CLI::App& app, int& exit_code);
+void register_tenancy_client(CLI::App& app, int& exit_code);
 void register_agent(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app
