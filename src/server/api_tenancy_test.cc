@@ -187,6 +187,71 @@ TEST_P(ApiTenancyTest, AMembersBootOverItsQuotaIs403OverQuotaAndItsServersAreIts
   for (const auto& line : q.body["quotas"]) EXPECT_NE(line["resource"], "servers");
 }
 
+TEST_P(ApiTenancyTest, TwoControllersOnOneStoreAdmitNoServerOrPortPastAQuota) {
+  auto first = start(db());
+  ASSERT_TRUE(first);
+  auto second = start(db(), false);
+  ASSERT_TRUE(second);
+  Client c(first->port());
+  ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", nic_host(8)).status, 201);
+  ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "vf1"}, {"vcpus", 1}, {"memory_mb", 512}, {"extra_specs", {{"pci_passthrough:alias", "vf:1"}}}})
+                .status,
+            201);
+  ASSERT_EQ(c.call("POST", "/v1/networks", Json{{"name", "shared0"}, {"shared", true}, {"provider:network_type", "vlan"},
+                                               {"provider:physical_network", "physnet1"}, {"provider:segmentation_id", 10}})
+                .status,
+            201);
+  const std::map<std::string, int> servers_quota{{"project1", 3}, {"project2", 4}}, ports_quota{{"project1", 2}, {"project2", 4}};
+  std::map<std::string, std::string> secret;
+  for (const auto& [project, quota] : servers_quota) {
+    ASSERT_EQ(c.call("POST", "/v1/projects", Json{{"name", project}}).status, 201);
+    ASSERT_EQ(c.call("PUT", "/v1/projects/" + project + "/quotas", Json{{"servers", quota}, {"ports:direct", ports_quota.at(project)}}).status, 200);
+    secret[project] = member_token(c, "m-" + project, project);
+  }
+  // Members of both projects boot and make ports through both controllers at once, each
+  // asking for more than the quota allows.
+  std::atomic<int> unexpected{0};
+  std::map<std::string, std::atomic<int>> booted, ported;
+  for (const auto& [project, quota] : servers_quota) {
+    booted[project] = 0;
+    ported[project] = 0;
+  }
+  std::vector<std::thread> threads;
+  for (const auto& [project, quota] : servers_quota)
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, project = project, t] {
+        Client member((t % 2 ? second : first)->port(), secret[project]);
+        for (int i = 0; i < 3; ++i) {
+          const std::string name = project + "-" + std::to_string(t) + "-" + std::to_string(i);
+          auto b = member.call("POST", "/v1/servers", Json{{"name", name}, {"flavor", "vf1"}});
+          if (b.status == 201) ++booted[project];
+          else if (b.status != 403 || b.body["error"]["code"] != "OverQuota") ++unexpected;
+          auto p = member.call("POST", "/v1/ports", Json{{"name", name}, {"network_id", "shared0"}});
+          if (p.status == 201) ++ported[project];
+          else if (p.status != 403 || p.body["error"]["code"] != "OverQuota") ++unexpected;
+        }
+      });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  std::set<std::string> held;
+  size_t devices = 0;
+  for (const auto& sv : c.call("GET", "/v1/servers").body["servers"])
+    for (const auto& d : sv["devices"]) {
+      held.insert(d.get<std::string>());
+      ++devices;
+    }
+  EXPECT_EQ(held.size(), devices);  // no device held twice
+  for (const auto& [project, quota] : servers_quota) {
+    EXPECT_EQ(booted[project].load(), quota) << project;  // 8 VFs for 7 servers: only the quotas stop them
+    EXPECT_EQ(ported[project].load(), ports_quota.at(project)) << project;
+    auto q = Client(second->port(), secret[project]).call("GET", "/v1/projects/" + project + "/quotas").body["quotas"];
+    for (const auto& line : q) {
+      if (line["resource"] == "servers") EXPECT_EQ(line["used"], quota);
+      if (line["resource"] == "ports:direct") EXPECT_EQ(line["used"], ports_quota.at(project));
+    }
+  }
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Stores, ApiTenancyTest, ::testing::Values(Backend{"sqlite", open_sqlite}, Backend{"postgres", open_pg}),

@@ -47,6 +47,44 @@ TEST(PgStore, ControllersStartingTogetherMigrateOnce) {
   EXPECT_EQ(s->schema_version().value(), PgStore::latest_version());
 }
 
+// Claims of one project on different hosts share no host row: only the project's row
+// lock keeps them from each reading the use before the other's claim and both fitting.
+TEST(PgStore, ConcurrentClaimsOfOneProjectOnManyHostsStayWithinItsQuota) {
+  const std::string conninfo = testing::fresh_pg_database("t_quota_race");
+  constexpr int kClaims = 12, kQuota = 3;
+  {
+    auto s = PgStore::open(conninfo).value();
+    ASSERT_TRUE(s->migrate().ok());
+    ASSERT_TRUE(s->create_project({"project1", ""}).ok());
+    ASSERT_TRUE(s->set_quota("project1", "servers", kQuota).ok());
+    for (int i = 0; i < kClaims; ++i) ASSERT_TRUE(s->put_host(contract::sample_host("h" + std::to_string(i))).ok());
+  }
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::unique_ptr<PgStore>> handles;
+    for (int i = 0; i < kClaims; ++i) handles.push_back(PgStore::open(conninfo).value());
+    std::atomic<int> ready{0}, admitted{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kClaims; ++i)
+      threads.emplace_back([&, i] {
+        const std::string host = "h" + std::to_string(i);
+        const uint64_t g = handles[i]->host(host)->generation;
+        auto row = contract::sample_instance("r" + std::to_string(round) + "-" + std::to_string(i), host, {});
+        row.project = "project1";
+        row.usage = {{"servers", 1}};
+        ++ready;
+        while (ready.load() < kClaims) std::this_thread::yield();
+        auto r = handles[i]->claim(row, g);
+        if (r) ++admitted;
+        else if (r.error().code() == ErrorCode::OverQuota) ++refused;
+        else ++other;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(admitted.load(), round == 0 ? kQuota : 0) << "round " << round;
+    EXPECT_EQ(other.load(), 0);
+    EXPECT_EQ(handles[0]->quotas("project1")->front().used, static_cast<uint64_t>(kQuota));
+  }
+}
+
 TEST(PgStore, RefusesADatabaseFromANewerPcipass) {
   const std::string conninfo = testing::fresh_pg_database("t_newer");
   auto s = PgStore::open(conninfo).value();
