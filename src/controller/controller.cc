@@ -258,6 +258,7 @@ Status Controller::set_config(PciConfig config) {
   auto old_hosts = host_problems_, old_servers = server_problems_;
   auto old_devices = device_problems_;
   config_ = std::move(config);
+  config_.aliases.add_port_aliases(config_.device_spec);
   quiet_ = true;
   auto st = reload();
   quiet_ = false;

@@ -144,7 +144,9 @@ class Controller {
   size_t conflicts_retried() const { return conflicts_; }
 
  private:
-  Controller(StateStore& store, PciConfig config) : store_(store), config_(std::move(config)) {}
+  Controller(StateStore& store, PciConfig config) : store_(store), config_(std::move(config)) {
+    config_.aliases.add_port_aliases(config_.device_spec);
+  }
   struct Problems {
     std::map<std::string, std::vector<std::string>> hosts, servers;
     std::map<std::pair<std::string, PciAddress>, std::vector<std::string>> devices;

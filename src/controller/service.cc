@@ -134,7 +134,7 @@ ConfigSummary Service::config_summary_locked() const {
   ConfigSummary out;
   if (config_source_) out.source = config_source_->name();
   out.device_spec_entries = controller_->config().device_spec.specs().size();
-  out.aliases = controller_->config().aliases.aliases().size();
+  for (const Alias& a : controller_->config().aliases.aliases()) out.aliases += a.for_ports ? 0 : 1;
   out.warnings = config_warnings_;
   return out;
 }
@@ -152,7 +152,11 @@ Status Service::reload_config_locked() {
 
 Result<std::vector<Alias>> Service::list_aliases(const Principal& who) {
   if (auto st = require_fleet_view(who); !st) return std::move(st).error();
-  return read<std::vector<Alias>>([&]() -> Result<std::vector<Alias>> { return controller_->fleet().aliases().aliases(); });
+  return read<std::vector<Alias>>([&]() -> Result<std::vector<Alias>> {
+    std::vector<Alias> out = controller_->fleet().aliases().aliases();
+    std::erase_if(out, [](const Alias& a) { return a.for_ports; });  // pcipass's own, for ports
+    return out;
+  });
 }
 
 Result<ConfigSummary> Service::show_config(const Principal& who) {

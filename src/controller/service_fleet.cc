@@ -102,7 +102,7 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   if (d.pool) {
     const DeviceClass& dc = f.classes().get(h.pools()[*d.pool].class_id);
     for (const auto& a : f.aliases().aliases())
-      if (a.admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags)) v.aliases.push_back(a.name);
+      if (!a.for_ports && a.admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags)) v.aliases.push_back(a.name);
     if (more)
       for (const auto& t : dc.tags) more->tags.emplace_back(t.key, t.value);
   }
@@ -293,6 +293,10 @@ Result<Capacity> Service::capacity(const Principal& who, const std::optional<std
       if (!host_filter || *host_filter == h.name()) out.hosts.push_back(std::move(here));
     }
     if (host_filter && out.hosts.empty()) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*host_filter)).within("host"));
+    // The operator's aliases only: those made for ports are pcipass's own.
+    auto ports_own = [&](const AliasCapacity& c) { const Alias* a = f.aliases().find(c.alias); return a && a->for_ports; };
+    std::erase_if(out.fleet, ports_own);
+    for (auto& h : out.hosts) std::erase_if(h.aliases, ports_own);
     return out;
   });
 }

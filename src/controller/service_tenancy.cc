@@ -21,7 +21,7 @@ Status check_resource(const std::string& resource, const AliasTable& aliases) {
   if (resource.rfind("devices:", 0) == 0) {
     const std::string alias = resource.substr(8);
     for (const Alias& a : aliases.aliases())
-      if (a.name == alias) return ok_status();
+      if (a.name == alias && !a.for_ports) return ok_status();
     return std::move(invalid("quota " + quote(resource) + ": no alias " + quote(alias) + " is configured ([pci] alias)").within(resource));
   }
   return std::move(invalid("quota " + quote(resource) + " is not one pcipass counts: servers, vcpus, memory_mb, devices:ALIAS, "

@@ -1,5 +1,7 @@
 #include "core/alias.h"
 
+#include <set>
+
 #include <algorithm>
 #include <cctype>
 
@@ -58,6 +60,7 @@ bool Alias::admits(PciId vendor, PciId product, DeviceType type, const std::opti
       if (!live_migratable || *live_migratable != want) continue;
     }
     if (s.capability_type && !has_tag(tags, "capability_type", *s.capability_type)) continue;
+    if (s.physical_network && !has_tag(tags, "physical_network", *s.physical_network)) continue;
     return true;
   }
   return false;
@@ -239,6 +242,28 @@ const Alias* AliasTable::find(std::string_view name) const {
   for (const auto& a : aliases_)
     if (a.name == name) return &a;
   return nullptr;
+}
+
+std::string port_alias_name(bool whole_pf, const std::string& physical_network) {
+  return std::string(whole_pf ? "port direct-physical on " : "port direct on ") + physical_network;
+}
+
+void AliasTable::add_port_aliases(const DeviceSpecList& specs) {
+  std::set<std::string> networks;
+  for (const DeviceSpec& spec : specs.specs())
+    for (const Tag& t : spec.pool_tags())
+      if (t.key == "physical_network" && t.value && !t.value->empty()) networks.insert(*t.value);
+  for (const std::string& net : networks)
+    for (bool pf : {false, true}) {
+      Alias a;
+      a.name = port_alias_name(pf, net);
+      AliasSpec any;
+      any.physical_network = net;
+      a.specs.push_back(any);
+      a.device_type = pf ? DeviceType::Pf : DeviceType::Vf;
+      a.for_ports = true;
+      if (!index_of(a.name)) aliases_.push_back(std::move(a));
+    }
 }
 
 std::optional<size_t> AliasTable::index_of(std::string_view name) const {

@@ -29,6 +29,8 @@ struct AliasSpec {
   std::optional<bool> live_migratable;
   std::optional<std::string> capability_type;  // lower case; needs the same device_spec tag
   std::optional<std::string> never;            // why this alternative matches no device
+  // Ports' requests only: needs the device_spec tag physical_network of this value.
+  std::optional<std::string> physical_network;
 };
 
 struct Alias {
@@ -40,12 +42,18 @@ struct Alias {
   // Set when no device can ever serve it under the configuration (every alternative
   // matches nothing, see mark_unusable_aliases): flavors naming it find no host.
   std::optional<std::string> unusable;
+  // Made by pcipass for the requests of ports (add_port_aliases): no flavor names it,
+  // and the configuration's own lists leave it out.
+  bool for_ports = false;
 
   // Whether a device of this kind, with this live_migratable tag and these device_spec
   // tags, can serve the alias.
   bool admits(PciId vendor, PciId product, DeviceType type, const std::optional<std::string>& live_migratable,
               const std::vector<Tag>& tags = {}) const;
 };
+
+// The name of the alias a port's request is served by (add_port_aliases).
+std::string port_alias_name(bool whole_pf, const std::string& physical_network);
 
 class AliasTable {
  public:
@@ -54,6 +62,9 @@ class AliasTable {
   const std::vector<Alias>& aliases() const { return aliases_; }
   // Index of an alias in aliases(), stable for the table's lifetime.
   std::optional<size_t> index_of(std::string_view name) const;
+  // Adds, for each physical network that `specs` tags, the two requests a port on it
+  // makes: a VF (vnic type direct) and a whole PF (direct-physical) tagged with it.
+  void add_port_aliases(const DeviceSpecList& specs);
   // Marks the aliases no device allowed by `specs` can serve and says why in
   // `warnings`: alternatives whose ids can match nothing, whose capability_type or
   // live_migratable no device_spec entry tags, or aliases no flavor can name.

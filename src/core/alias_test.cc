@@ -204,5 +204,30 @@ TEST(Alias, AliasesNoDeviceCanServeAreMarkedUnusable) {
   EXPECT_FALSE(empty.find("cap")->unusable.has_value());
 }
 
+TEST(PortAliases, EachTaggedPhysicalNetworkGetsAVfAndAPfRequestThatOnlyItsDevicesServe) {
+  std::vector<std::string> w;
+  auto specs = DeviceSpecList::parse(J(R"([{"vendor_id": "8086", "product_id": "154c", "physical_network": "group0-data0"},
+                                           {"vendor_id": "8086", "product_id": "1572", "physical_network": "group0-data0"},
+                                           {"vendor_id": "15b3", "physical_network": "group0-data1"},
+                                           {"vendor_id": "10de"}])"), w).value();
+  auto table = AliasTable::parse(J(R"([{"name": "gpu", "vendor_id": "10de", "device_type": "type-PCI"}])"), w).value();
+  table.add_port_aliases(specs);
+  table.add_port_aliases(specs);  // once per name
+  ASSERT_EQ(table.aliases().size(), 5u);
+  const Alias* vf = table.find(port_alias_name(false, "group0-data0"));
+  const Alias* pf = table.find(port_alias_name(true, "group0-data0"));
+  ASSERT_TRUE(vf && pf);
+  EXPECT_EQ(vf->name, "port direct on group0-data0");
+  EXPECT_TRUE(vf->for_ports);
+  EXPECT_FALSE(table.find("gpu")->for_ports);
+  const std::vector<Tag> data0{{"physical_network", std::string("group0-data0")}}, data1{{"physical_network", std::string("group0-data1")}};
+  EXPECT_TRUE(vf->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, std::nullopt, data0));
+  EXPECT_FALSE(vf->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, std::nullopt, data1));  // another network
+  EXPECT_FALSE(vf->admits(PciId(0x8086), PciId(0x154c), DeviceType::Vf, std::nullopt, {}));     // untagged
+  EXPECT_FALSE(vf->admits(PciId(0x8086), PciId(0x1572), DeviceType::Pf, std::nullopt, data0));  // a PF is not a VF
+  EXPECT_TRUE(pf->admits(PciId(0x8086), PciId(0x1572), DeviceType::Pf, std::nullopt, data0));
+  EXPECT_TRUE(table.find(port_alias_name(true, "group0-data1")));
+}
+
 }  // namespace
 }  // namespace pcipass

@@ -153,6 +153,7 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
     if (!items) return std::move(std::move(items).error().within(alias_spec->first));
     for (const auto& [name, count] : *items) {
       auto index = aliases.index_of(name);
+      if (index && aliases.aliases()[*index].for_ports) index.reset();  // a port's, not the operator's
       if (!index)
         return std::move(invalid("PCI alias " + name + " is not defined (PciRequestAliasNotDefined)").within(alias_spec->first));
       const Alias& alias = aliases.aliases()[*index];

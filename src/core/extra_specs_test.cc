@@ -49,6 +49,16 @@ TEST(ExtraSpecs, MalformedAliasListsAreRejectedWithTheItem) {
   EXPECT_EQ(undefined.error().message(), "PCI alias nope is not defined (PciRequestAliasNotDefined)");
 }
 
+TEST(ExtraSpecs, AFlavorCannotNameTheAliasOfAPortsRequest) {
+  std::vector<std::string> w, ignored;
+  auto specs = DeviceSpecList::parse(J(R"([{"vendor_id": "8086", "physical_network": "physnet1"}])"), w).value();
+  AliasTable table;
+  table.add_port_aliases(specs);
+  auto s = parse_flavor(1, 512, {{"pci_passthrough:alias", "port direct on physnet1:1"}}, table, ignored);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message(), "PCI alias port direct on physnet1 is not defined (PciRequestAliasNotDefined)");
+}
+
 TEST(ExtraSpecs, PolicyPrecedenceFlavorThenAliasThenLegacy) {
   auto plain = flavor({{"pci_passthrough:alias", "QuickAssist:1, IntelNIC:1"}});
   ASSERT_TRUE(plain.ok());
