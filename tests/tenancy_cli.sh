@@ -69,6 +69,21 @@ check "a member may not see hosts: exit 6" 6 "fleet's own view" -- $P host list 
 check "unlimited again (-1)" 0 "" -- $P quota set project1 --devices nic-vf=-1
 check "then it boots" 0 "vm2" -- $P server create vm2 --flavor small "${A[@]}"
 
+# Servers with NICs: a VF port gets the port's MAC and the network's VLAN in libvirt's XML.
+check "an admin's port on a project's network counts against its quota: exit 10" 10 "quota ports:direct" -- $P port create nic1 --network net0
+$P quota set project1 --ports direct=-1 >/dev/null
+check "a port on a physical network no device_spec tags: No valid host naming it, exit 5" 5 'port "nic0" is on network "net0", physical network "group0-data0"' -- \
+  bash -c "$P port create nic0 --network net0 >/dev/null && $P server create vm8 --flavor small --nic port-id=nic0"
+$P port delete nic0 >/dev/null
+$P network create data20 --provider-network-type vlan --provider-physical-network physnet1 --provider-segment 20 >/dev/null
+check "port for a NIC" 0 "fa:16:3e:00:00:0a" -- $P port create nic1 --network data20 --mac-address fa:16:3e:00:00:0a
+check "server create --nic port-id" 0 "<tag id='20'/>" -- $P server create vm9 --flavor small --nic port-id=nic1
+check "the domain XML is valid" 0 "" -- bash -c "$P server show vm9 --domain-xml | sed -n '/^<domain/,\$p' >$work/vm9.xml && virt-xml-validate $work/vm9.xml domain"
+check "--nic net-id makes the server a port" 0 "vm10-nic0" -- bash -c "$P server create vm10 --flavor small --nic net-id=data20,vnic-type=direct >/dev/null && $P port list"
+check "a bad --nic: exit 2" 2 "--nic expects" -- $P server create vm11 --flavor small --nic port=nic1
+check "a port held by a server cannot go: exit 5" 5 'bound to server "vm9"' -- $P port delete nic1
+$P server delete vm9 >/dev/null; $P server delete vm10 >/dev/null; $P port delete nic1 >/dev/null; $P port delete vm10-nic0 >/dev/null
+$P network delete data20 >/dev/null
 check "a network with ports cannot go: exit 5" 5 "still has ports" -- $P network delete net0
 check "a project with servers cannot go: exit 5" 5 "still has servers" -- $P project delete project1
 check "a member deletes its server" 0 "" -- $P server delete vm1 "${A[@]}"

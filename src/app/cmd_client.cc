@@ -176,6 +176,25 @@ std::string query(const std::vector<std::pair<std::string, std::string>>& params
   return q;
 }
 
+// --nic port-id=P | net-id=N[,vnic-type=T], as the openstack client writes them.
+Result<Json> nic_list(const std::vector<std::string>& nics) {
+  Json out = Json::array();
+  for (const auto& nic : nics) {
+    Json one = Json::object();
+    std::stringstream parts(nic);
+    std::string part;
+    while (std::getline(parts, part, ',')) {
+      const size_t eq = part.find('=');
+      const std::string key = part.substr(0, eq);
+      if (eq == std::string::npos || eq + 1 == part.size() || (key != "port-id" && key != "net-id" && key != "vnic-type"))
+        return invalid("--nic expects port-id=PORT or net-id=NETWORK[,vnic-type=TYPE], got " + quote(nic));
+      one[key] = part.substr(eq + 1);
+    }
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
 Result<Json> properties(const std::vector<std::string>& props) {
   Json out = Json::object();
   for (const auto& p : props) {
@@ -373,10 +392,22 @@ void register_client(CLI::App& app, int& exit_code) {
   server_create->add_option("--host", (*s)["shost"], "force this host");
   server_create->add_option("--base-domain", (*s)["sbase"],
                             "the operator's base domain its host's agent merges it into (agent --libvirt --base-domains DIR: DIR/NAME.xml)");
+  auto nics = std::make_shared<std::vector<std::string>>();
+  server_create->add_option("--nic", *nics,
+                            "a NIC (repeatable): port-id=PORT, or net-id=NETWORK[,vnic-type=direct|direct-physical] for a port made for it");
   auto wait = std::make_shared<WaitArgs>();
   add_wait(server_create, *wait, "until its host's agent has prepared it (active) or failed (error, exit 8)");
-  server_create->callback([a, s, wait, &exit_code] {
+  server_create->callback([a, s, wait, nics, &exit_code] {
     Json body{{"name", (*s)["sname"]}, {"flavor", (*s)["sflavor"]}};
+    if (!nics->empty()) {
+      auto parsed = nic_list(*nics);
+      if (!parsed) {
+        std::cerr << "pcipass server create: " << parsed.error().describe() << "\n";
+        exit_code = kExitInvalidInput;
+        return;
+      }
+      body["nics"] = std::move(*parsed);
+    }
     if (!(*s)["shost"].empty()) body["host"] = (*s)["shost"];
     if (!(*s)["sbase"].empty()) body["base_domain"] = (*s)["sbase"];
     exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b) {

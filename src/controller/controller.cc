@@ -363,6 +363,12 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
       return e;
     }
     const InstanceShape* shape = &(*flavor)->shape;
+    InstanceShape with_ports;
+    const uint32_t flavor_requests = static_cast<uint32_t>(shape->pci.size());
+    if (admission && !admission->port_requests.empty()) {
+      with_ports = *shape;
+      with_ports.pci.insert(with_ports.pci.end(), admission->port_requests.begin(), admission->port_requests.end());
+    }
     std::optional<HostIndex> host_index;
     if (forced) {
       host_index = fleet_->find_host(*forced);
@@ -370,9 +376,10 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     }
     std::vector<std::pair<std::string, uint64_t>> usage;
     if (admission) {
-      usage = quota_usage(*shape);
+      usage = quota_usage(*shape);  // the flavor's: a project's ports count as ports
       if (admission->check)
         if (auto st = admission->check(usage); !st) return std::move(st).error();
+      if (!admission->port_requests.empty()) shape = &with_ports;
     }
     auto planned = plan_boot(*fleet_, id, *shape, host_index, Weigher::Pack);
     if (!planned && planned.error().code() == ErrorCode::NoValidHost) {
@@ -397,7 +404,8 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.base_domain = base_domain;
     if (admission) {
       row.project = admission->project;
-      row.usage = usage;
+      if (!row.project.empty()) row.usage = usage;
+      for (size_t i = 0; i < admission->ports.size(); ++i) row.ports.emplace_back(admission->ports[i], flavor_requests + static_cast<uint32_t>(i));
     }
     row.vcpus = shape->vcpus;
     row.memory_mb = shape->memory_mb;
@@ -433,6 +441,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     }
     ServerPlacement out;
     out.id = id;
+    out.requests = shape->pci.size();
     out.host = row.host;
     for (const auto& a : row.devices) out.devices.push_back(a.address);
     std::sort(out.devices.begin(), out.devices.end());

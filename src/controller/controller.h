@@ -30,6 +30,10 @@ struct PciConfig {
 struct Admission {
   std::string project;
   std::function<Status(const std::vector<std::pair<std::string, uint64_t>>& usage)> check;
+  // Its ports' requests, solved with the flavor's (their indexes follow the flavor's),
+  // and the ports the claim binds to them, in the same order.
+  std::vector<PciRequest> port_requests;
+  std::vector<std::string> ports;
 };
 
 struct ServerPlacement {
@@ -39,6 +43,7 @@ struct ServerPlacement {
   std::vector<uint32_t> numa_cells;  // host cell ids
   std::string flavor;
   std::vector<std::pair<std::string, std::string>> flavor_extra_specs;  // as booted
+  size_t requests = 0;  // its PCI requests: the flavor's, then its ports' 
 };
 
 struct HostVerdict {

@@ -14,6 +14,7 @@
 // callers never see HostMoved, FlavorChanged or DeviceHeld unless they persist.
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -145,10 +146,24 @@ class Service {
   Result<T> read(Step&& step);
   Status reload_config_locked();
   ConfigSummary config_summary_locked() const;
+  // A port a server holds, as its view shows it: the request that it is, its MAC and
+  // its network's VLAN.
+  struct PortBinding {
+    std::string name;
+    uint32_t request = 0;
+    std::string mac;
+    std::optional<uint16_t> vlan;
+  };
+  // The ports each server holds (by server id), from the store.
+  Result<std::map<std::string, std::vector<PortBinding>>> port_bindings_locked();
   // `base_domain`: the one its create request named ("": the flavor's, if any).
   Result<ServerView> server_view_locked(const std::string& id, const std::string& flavor,
                                         const std::vector<std::pair<std::string, std::string>>& booted_with,
-                                        const std::string& base_domain);
+                                        const std::string& base_domain, const std::vector<PortBinding>& ports = {});
+  // A new server's NICs: each an existing port of the caller's or one made on a network
+  // it sees (`made` lists those, for undoing), and the request it adds.
+  Status resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission, std::vector<PortBinding>& bindings,
+                             std::vector<std::string>& made);
   DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
 
   StateStore& state_;

@@ -7,9 +7,78 @@
 
 namespace pcipass {
 
+Result<std::map<std::string, std::vector<Service::PortBinding>>> Service::port_bindings_locked() {
+  std::map<std::string, std::vector<PortBinding>> out;
+  auto ports = tenants_.ports();
+  if (!ports) return std::move(ports).error();
+  std::map<std::string, std::optional<uint16_t>> vlans;  // by network
+  for (const auto& p : *ports) {
+    if (p.server.empty() || !p.request) continue;
+    if (!vlans.count(p.network)) {
+      auto n = tenants_.network(p.network);
+      if (!n) return std::move(n).error();
+      vlans[p.network] = n->segment;
+    }
+    out[p.server].push_back({p.name, *p.request, p.mac, vlans[p.network]});
+  }
+  return out;
+}
+
+Status Service::resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission,
+                                    std::vector<PortBinding>& bindings, std::vector<std::string>& made) {
+  const AliasTable& aliases = controller_->config().aliases;
+  const bool member = who.role == Role::Member;
+  for (size_t i = 0; i < request.nics.size(); ++i) {
+    const NewNic& nic = request.nics[i];
+    const std::string at = "nics[" + std::to_string(i) + "]";
+    PortRecord port;
+    if (nic.port) {
+      auto p = tenants_.port(*nic.port);
+      if (!p && p.error().code() != ErrorCode::NotFound) return std::move(p).error();
+      if (!p || (member && p->project != who.project)) return std::move(Error(ErrorCode::NotFound, "no port " + quote(*nic.port)).within(at + ".port-id"));
+      if (!p->server.empty())
+        return std::move(Error(ErrorCode::Conflict, "port " + quote(p->name) + " is bound to server " + quote(p->server)).within(at + ".port-id"));
+      for (const auto& b : bindings)
+        if (b.name == p->name) return std::move(invalid("port " + quote(p->name) + " is named twice").within(at + ".port-id"));
+      port = std::move(*p);
+    } else {
+      // A port of its own on the network, named after the server and the NIC.
+      NewPort np{request.name + "-nic" + std::to_string(i), *nic.network, std::nullopt, nic.vnic_type, std::nullopt};
+      auto vnic = parse_vnic_type(np.vnic_type);
+      if (!vnic)
+        return std::move(invalid("vnic type " + quote(np.vnic_type) + " is not direct (a VF) or direct-physical (a PF)").within(at + ".vnic-type"));
+      auto net = tenants_.network(np.network);
+      if (!net && net.error().code() != ErrorCode::NotFound) return std::move(net).error();
+      if (!net || (member && net->project != who.project && !net->shared))
+        return std::move(Error(ErrorCode::NotFound, "no network " + quote(np.network)).within(at + ".net-id"));
+      auto random = secrets_.new_secret();
+      if (!random) return std::move(random).error();
+      port = {np.name, member ? who.project : net->project, np.network, *vnic, port_mac(secrets_.digest(*random))};
+      if (auto st = tenants_.create_port(port); !st) return std::move(std::move(st).error().within(at));
+      made.push_back(port.name);
+    }
+    auto net = tenants_.network(port.network);
+    if (!net) return std::move(net).error();
+    const bool pf = port.vnic_type == VnicType::DirectPhysical;
+    auto index = aliases.index_of(port_alias_name(pf, net->physical_network));
+    if (!index)
+      return Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(request.name) + ": port " + quote(port.name) + " is on network " +
+                                               quote(net->name) + ", physical network " + quote(net->physical_network) +
+                                               ", which no device_spec entry tags (physical_network), so no host offers it");
+    PciRequest r;
+    r.alias_index = *index;
+    r.alias_name = "port " + port.name + " (" + to_string(port.vnic_type) + " on " + net->physical_network + ")";
+    r.count = 1;
+    admission.port_requests.push_back(std::move(r));
+    admission.ports.push_back(port.name);
+    bindings.push_back({port.name, 0, port.mac, net->segment});
+  }
+  return ok_status();
+}
+
 Result<ServerView> Service::server_view_locked(const std::string& id, const std::string& flavor,
                                                const std::vector<std::pair<std::string, std::string>>& booted_with,
-                                               const std::string& base_domain) {
+                                               const std::string& base_domain, const std::vector<PortBinding>& ports) {
   const Fleet& fleet = controller_->fleet();
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
@@ -32,10 +101,18 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
     out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
   }
   if (!base_domain.empty()) out.base_domain = base_domain;
+  if (out.vlan)
+    out.notes.push_back("pcipass:vlan is deprecated: give the server a port on a VLAN network instead (pcipass network create "
+                        "--provider-network-type vlan; server create --nic port-id=PORT)");
   if (auto p = controller_->server_problems().find(id); p != controller_->server_problems().end())
     for (const auto& line : p->second) out.notes.push_back("its holding breaks a rule: " + line);
+  std::map<DeviceIndex, const PortBinding*> port_of;
+  for (const auto& b : ports)
+    if (b.request < rec->requested.size())
+      for (DeviceIndex d : rec->requested[b.request]) port_of[d] = &b;
   std::vector<DeviceIndex> ordered = rec->devices;
   std::sort(ordered.begin(), ordered.end());
+  bool vlan_used = false;
   for (DeviceIndex d : ordered) {
     const Device& dev = h.devices()[d];
     ServerDevice sd;
@@ -62,13 +139,29 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
       for (const Tag& t : dc.tags)
         if (t.key == "managed" && t.value && (*t.value == "true" || *t.value == "false")) sd.managed = *t.value == "true";
     }
-    if (sd.network_interface) {
+    if (auto p = port_of.find(d); p != port_of.end()) {
+      // A port's device: its MAC; a VF takes its network's VLAN, a PF's is the switch's.
+      sd.port = p->second->name;
+      sd.mac = p->second->mac;
+      if (dev.type == DeviceType::Vf) {
+        sd.network_interface = true;
+        sd.vlan = p->second->vlan;
+      } else if (p->second->vlan) {
+        out.notes.push_back("port " + p->second->name + " is PF " + dev.address.to_string() + ", handed over whole: its VLAN " +
+                            std::to_string(*p->second->vlan) + " is not set on the host; the PF's switch port must be an access port on VLAN " +
+                            std::to_string(*p->second->vlan));
+      }
+    } else if (sd.network_interface) {
       // A locally administered unicast MAC, the same every time for this server and device.
       const std::string h6 = secrets_.digest(id + "/" + dev.address.to_string());
       sd.mac = "52:54:00:" + h6.substr(0, 2) + ":" + h6.substr(2, 2) + ":" + h6.substr(4, 2);
+      vlan_used = vlan_used || out.vlan.has_value();
     }
     out.devices.push_back(std::move(sd));
   }
+  if (out.vlan && !vlan_used)
+    out.notes.push_back("pcipass:vlan " + std::to_string(*out.vlan) + " applies to no device of this server: only a NIC VF on a physical "
+                        "network takes a VLAN (a PF's or another device's VLAN is its switch port's)");
   return out;
 }
 
@@ -88,19 +181,35 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
     return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.'").within("base_domain"));
   const std::string base_domain = request.base_domain.value_or("");
   return write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
-    std::optional<Admission> admission;
+    Admission admission;
     if (who.role == Role::Member) {
-      admission = Admission{who.project, [&](const std::vector<std::pair<std::string, uint64_t>>& usage) -> Status {
-                              auto quotas = tenants_.quotas(who.project);
-                              if (!quotas) return std::move(quotas).error();
-                              return admit(who.project, *quotas, usage);
-                            }};
+      admission.project = who.project;
+      admission.check = [&](const std::vector<std::pair<std::string, uint64_t>>& usage) -> Status {
+        auto quotas = tenants_.quotas(who.project);
+        if (!quotas) return std::move(quotas).error();
+        return admit(who.project, *quotas, usage);
+      };
     }
-    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain, admission ? &*admission : nullptr);
-    if (!placed) return std::move(placed).error();
+    std::vector<PortBinding> bindings;
+    std::vector<std::string> made;
+    // The ports made for it go again if it does not boot.
+    auto undo = [&] {
+      for (const auto& name : made) (void)tenants_.delete_port(name);
+    };
+    if (auto st = resolve_nics_locked(who, request, admission, bindings, made); !st) {
+      undo();
+      return std::move(st).error();
+    }
+    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain, &admission);
+    if (!placed) {
+      undo();
+      return std::move(placed).error();
+    }
     commits_->touched_locked(placed->host);
-    auto view = server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain);
-    if (view && admission) view->project = admission->project;
+    const uint32_t first_port_request = static_cast<uint32_t>(placed->requests - bindings.size());
+    for (size_t i = 0; i < bindings.size(); ++i) bindings[i].request = first_port_request + static_cast<uint32_t>(i);
+    auto view = server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain, bindings);
+    if (view) view->project = admission.project;
     return view;
   });
 }
@@ -134,7 +243,9 @@ Result<ServerView> Service::show_server(const Principal& who, const std::string&
       return Error(ErrorCode::Busy, "server " + quote(id) + " is being committed");  // read again in a moment
     if (!row) return std::move(row).error();
     if (!sees(who, row->project)) return Error(ErrorCode::NotFound, "no server " + quote(id));
-    auto view = server_view_locked(id, row->flavor, row->extra_specs, row->base_domain);
+    auto bound = port_bindings_locked();
+    if (!bound) return std::move(bound).error();
+    auto view = server_view_locked(id, row->flavor, row->extra_specs, row->base_domain, (*bound)[id]);
     if (view) {
       view->state = row->state;
       view->project = row->project;
@@ -196,9 +307,11 @@ Result<HostAssignments> Service::host_assignments(const Principal& who, const st
     out.host = host;
     out.generation = controller_->generation(host);
     out.manages_devices = controller_->manages_devices(host);
+    auto bound = port_bindings_locked();
+    if (!bound) return std::move(bound).error();
     for (const auto& row : *rows) {
       if (!controller_->fleet().instance(row.id)) continue;  // booted by another controller, not taken in yet
-      auto view = server_view_locked(row.id, row.flavor, row.extra_specs, row.base_domain);
+      auto view = server_view_locked(row.id, row.flavor, row.extra_specs, row.base_domain, (*bound)[row.id]);
       if (!view) return std::move(view).error();
       view->state = row.state;
       out.servers.push_back(std::move(*view));
@@ -236,7 +349,9 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
       if (auto st = controller_->set_server_state(outcome.id, state); !st) return std::move(st).error();
       commits_->touched_locked(host);
     }
-    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs, row->base_domain);
+    auto bound = port_bindings_locked();
+    if (!bound) return std::move(bound).error();
+    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs, row->base_domain, (*bound)[outcome.id]);
     if (!view) return std::move(view).error();
     view->state = state;
     return std::optional<ServerView>(std::move(*view));

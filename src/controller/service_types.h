@@ -138,11 +138,20 @@ struct FlavorUpdate {
 
 // ---- servers ----------------------------------------------------------------------------
 
+// A NIC of a new server: a port of the caller's (port-id), or one made for the server on
+// a network it sees (net-id, with a vnic type).
+struct NewNic {
+  std::optional<std::string> port;
+  std::optional<std::string> network;
+  std::string vnic_type = "direct";
+};
+
 struct NewServer {
   std::string name;
   std::string flavor;
   std::optional<std::string> host;  // forced
   std::optional<std::string> base_domain;  // the operator's base domain its agent merges it into
+  std::vector<NewNic> nics = {};  // each adds a device request: a VF (direct) or a PF (direct-physical)
 };
 
 struct ServerDevice {
@@ -150,7 +159,9 @@ struct ServerDevice {
   DeviceType type = DeviceType::Pci;
   std::optional<uint32_t> numa_node;
   bool network_interface = false;  // a NIC VF on a physical network: an <interface type='hostdev'>
-  std::optional<std::string> mac;  // interfaces
+  std::optional<std::string> mac;  // interfaces, and a PF that serves a port
+  std::optional<std::string> port;  // the port it serves
+  std::optional<uint16_t> vlan;     // a port's VF: its network's VLAN (else the flavor's pcipass:vlan)
   bool vanished = false;           // held, but gone from its host's reports: left out of the XML
   // Whether libvirt detaches it from its host driver (managed='yes'), or its host's agent
   // has bound it to vfio-pci (managed='no'): the device_spec's `managed` tag, else no on

@@ -252,6 +252,95 @@ TEST_P(ApiTenancyTest, TwoControllersOnOneStoreAdmitNoServerOrPortPastAQuota) {
   }
 }
 
+// Whether libvirt's own schema takes a domain's XML.
+bool valid_domain(const Json& server, const std::string& tag) {
+  const fs::path file = scratch() / (test_name() + "-" + tag + ".xml");
+  std::ofstream(file) << server["libvirt_domain_xml"].get<std::string>();
+  const std::string cmd = "virt-xml-validate " + file.string() + " domain >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+TEST_P(ApiTenancyTest, AServerGetsItsPortsAsDevicesOnTheirPhysicalNetworkWithTheirMacAndVlan) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  ASSERT_EQ(c.call("PUT", "/v1/hosts/compute-1", nic_host(4)).status, 200);
+  ASSERT_EQ(c.call("POST", "/v1/flavors", Json{{"name", "plain"}, {"vcpus", 2}, {"memory_mb", 2048}}).status, 201);
+  ASSERT_EQ(c.call("POST", "/v1/networks", Json{{"name", "net0"}, {"provider:network_type", "vlan"}, {"provider:physical_network", "physnet1"},
+                                               {"provider:segmentation_id", 10}})
+                .status,
+            201);
+  ASSERT_EQ(c.call("POST", "/v1/ports", Json{{"name", "p1"}, {"network_id", "net0"}, {"mac_address", "fa:16:3e:00:00:01"}}).status, 201);
+
+  // A VF port: an <interface type='hostdev'> with the port's MAC and the network's VLAN.
+  auto vm1 = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "plain"}, {"nics", {{{"port-id", "p1"}}}}});
+  ASSERT_EQ(vm1.status, 201) << vm1.body.dump();
+  ASSERT_EQ(vm1.body["devices"].size(), 1u);
+  EXPECT_EQ(vm1.body["devices"][0]["type"], "type-VF");
+  EXPECT_EQ(vm1.body["devices"][0]["port"], "p1");
+  EXPECT_EQ(vm1.body["devices"][0]["mac"], "fa:16:3e:00:00:01");
+  EXPECT_EQ(vm1.body["devices"][0]["vlan"], 10);
+  const std::string xml = vm1.body["libvirt_xml"];
+  EXPECT_NE(xml.find("<interface type='hostdev'"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<mac address='fa:16:3e:00:00:01'/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<tag id='10'/>"), std::string::npos) << xml;
+  EXPECT_TRUE(valid_domain(vm1.body, "vm1"));
+  EXPECT_EQ(c.call("GET", "/v1/ports/p1").body["server"], "vm1");
+  EXPECT_EQ(c.call("GET", "/v1/servers/vm1").body["devices"][0]["port"], "p1");  // as stored
+
+  // A port is one server's.
+  auto twice = c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "plain"}, {"nics", {{{"port-id", "p1"}}}}});
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_EQ(twice.body["error"]["field"], "nics[0].port-id");
+  EXPECT_EQ(c.call("DELETE", "/v1/ports/p1").status, 409);
+  EXPECT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "plain"}, {"nics", {{{"port-id", "p1"}, {"net-id", "net0"}}}}})
+                .body["error"]["field"],
+            "nics[0]");
+  EXPECT_EQ(c.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "plain"}, {"nics", {{{"net-id", "net0"}, {"vnic-type", "macvtap"}}}}})
+                .body["error"]["field"],
+            "nics[0].vnic-type");
+
+  // net-id: a port made for the server, with the flavor's own VF beside it.
+  auto vm3 = c.call("POST", "/v1/servers", Json{{"name", "vm3"}, {"flavor", "vf.small"}, {"nics", {{{"net-id", "net0"}, {"vnic-type", "direct"}}}}});
+  ASSERT_EQ(vm3.status, 201) << vm3.body.dump();
+  EXPECT_EQ(vm3.body["devices"].size(), 0u + 2);
+  EXPECT_EQ(c.call("GET", "/v1/ports/vm3-nic0").body["server"], "vm3");
+  EXPECT_TRUE(valid_domain(vm3.body, "vm3"));
+
+  // One VF left for two requests: No valid host names the port; the port made for it goes again.
+  auto full = c.call("POST", "/v1/servers", Json{{"name", "vm4"}, {"flavor", "vf.small"}, {"nics", {{{"net-id", "net0"}}}}});
+  ASSERT_EQ(full.status, 409) << full.body.dump();
+  EXPECT_EQ(full.body["error"]["code"], "NoValidHost");
+  EXPECT_NE(full.body["error"]["hosts"][0]["reason"].get<std::string>().find("port vm4-nic0 (direct on physnet1)"), std::string::npos)
+      << full.body.dump();
+  EXPECT_EQ(c.call("GET", "/v1/ports/vm4-nic0").status, 404);
+
+  // A PF port on a physical network whose PFs no device_spec entry tags: no host has one.
+  ASSERT_EQ(c.call("POST", "/v1/ports", Json{{"name", "p2"}, {"network_id", "net0"}, {"binding:vnic_type", "direct-physical"}}).status, 201);
+  auto pf = c.call("POST", "/v1/servers", Json{{"name", "vm5"}, {"flavor", "plain"}, {"nics", {{{"port-id", "p2"}}}}});
+  ASSERT_EQ(pf.status, 409) << pf.body.dump();
+  EXPECT_NE(pf.body["error"]["hosts"][0]["reason"].get<std::string>().find("port p2 (direct-physical on physnet1)"), std::string::npos)
+      << pf.body.dump();
+  // A network on a physical network no device_spec tags.
+  ASSERT_EQ(c.call("POST", "/v1/networks", Json{{"name", "far"}, {"provider:network_type", "flat"}, {"provider:physical_network", "nowhere"}}).status, 201);
+  ASSERT_EQ(c.call("POST", "/v1/ports", Json{{"name", "p9"}, {"network_id", "far"}}).status, 201);
+  auto nowhere = c.call("POST", "/v1/servers", Json{{"name", "vm6"}, {"flavor", "plain"}, {"nics", {{{"port-id", "p9"}}}}});
+  ASSERT_EQ(nowhere.status, 409);
+  EXPECT_EQ(nowhere.body["error"]["code"], "NoValidHost");
+  EXPECT_NE(nowhere.body["error"]["message"].get<std::string>().find("port \"p9\" is on network \"far\", physical network \"nowhere\""),
+            std::string::npos)
+      << nowhere.body.dump();
+
+  // The flavor's pcipass:vlan still works, and says it is deprecated.
+  EXPECT_TRUE(mentions(vm3.body["notes"], "pcipass:vlan is deprecated"));
+
+  // Deleted, the server gives its ports back.
+  EXPECT_EQ(c.call("DELETE", "/v1/servers/vm1").status, 204);
+  EXPECT_EQ(c.call("GET", "/v1/ports/p1").body["server"], nullptr);
+  EXPECT_EQ(c.call("DELETE", "/v1/ports/p1").status, 204);
+}
+
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(Stores, ApiTenancyTest, ::testing::Values(Backend{"sqlite", open_sqlite}, Backend{"postgres", open_pg}),

@@ -80,8 +80,26 @@ Result<NewServer> new_server(const std::string& text) {
   PCIPASS_TRY(flavor, f.string("flavor"));
   PCIPASS_TRY(host, f.optional_string("host"));
   PCIPASS_TRY(base_domain, f.optional_string("base_domain"));
+  const ConfigValue& nics = f.raw("nics");
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
-  return NewServer{name, flavor, host, base_domain};
+  NewServer out{name, flavor, host, base_domain};
+  if (nics.is_null()) return out;
+  if (!nics.is_array()) return std::move(invalid("expected a list of NICs ({\"port-id\": P} or {\"net-id\": N, \"vnic-type\": T})").within("nics"));
+  for (size_t i = 0; i < nics.items().size(); ++i) {
+    const std::string at = "nics[" + std::to_string(i) + "]";
+    const ConfigValue& item = nics.items()[i];
+    if (!item.is_object()) return std::move(invalid("expected an object").within(at));
+    Fields n(item, at);
+    PCIPASS_TRY(port, n.optional_string("port-id"));
+    PCIPASS_TRY(network, n.optional_string("net-id"));
+    PCIPASS_TRY(vnic, n.optional_string("vnic-type"));
+    if (auto st = n.no_unknown_fields(); !st) return std::move(st).error();
+    if (port.has_value() == network.has_value()) return std::move(invalid("a NIC names either port-id or net-id").within(at));
+    if (port && vnic) return std::move(invalid("a port has its vnic type already; vnic-type goes with net-id").within(at + ".vnic-type"));
+    out.nics.push_back({port, network, vnic.value_or("direct")});
+  }
+  if (out.nics.size() > 32) return std::move(invalid("at most 32 NICs").within("nics"));
+  return out;
 }
 
 Result<ServerOutcome> server_outcome(const std::string& text, const std::string& id) {

@@ -175,12 +175,14 @@ Result<Json> server_json(const ServerView& s) {
     p.network_interface = d.network_interface;
     if (d.network_interface) {
       p.mac = d.mac;
-      p.vlan = s.vlan;
+      p.vlan = d.port ? d.vlan : s.vlan;  // a port's VF: its network's VLAN
     }
     passthrough.push_back(p);
     Json dj{{"address", d.address.to_string()}, {"type", nova_type_name(d.type)}, {"numa_node", or_null(d.numa_node)},
             {"managed", d.managed}};
     if (d.mac) dj["mac"] = *d.mac;
+    if (d.port) dj["port"] = *d.port;
+    if (d.vlan) dj["vlan"] = *d.vlan;
     devices.push_back(dj);
   }
   auto xml = devices_xml(passthrough);
