@@ -44,6 +44,9 @@ Status Service::resolve_nics_locked(const Principal& who, const NewServer& reque
     } else {
       // A port of its own on the network, named after the server and the NIC.
       NewPort np{request.name + "-nic" + std::to_string(i), *nic.network, std::nullopt, nic.vnic_type, std::nullopt};
+      if (np.name.size() > 255)
+        return std::move(invalid("the port made for it, " + quote(np.name) + ", would be over 255 characters: give the server a shorter name")
+                             .within(at + ".net-id"));
       auto vnic = parse_vnic_type(np.vnic_type);
       if (!vnic)
         return std::move(invalid("vnic type " + quote(np.vnic_type) + " is not direct (a VF) or direct-physical (a PF)").within(at + ".vnic-type"));

@@ -339,6 +339,19 @@ TEST_P(ApiTenancyTest, AServerGetsItsPortsAsDevicesOnTheirPhysicalNetworkWithThe
   EXPECT_EQ(c.call("DELETE", "/v1/servers/vm1").status, 204);
   EXPECT_EQ(c.call("GET", "/v1/ports/p1").body["server"], nullptr);
   EXPECT_EQ(c.call("DELETE", "/v1/ports/p1").status, 204);
+
+  // Restarted on its store: vm3's port is still its device's, with its MAC and VLAN.
+  const Json before = c.call("GET", "/v1/servers/vm3").body;
+  s.reset();
+  s = start(db(), false);
+  ASSERT_TRUE(s);
+  Client again(s->port());
+  const Json after = again.call("GET", "/v1/servers/vm3").body;
+  EXPECT_EQ(after["devices"], before["devices"]);
+  EXPECT_EQ(after["libvirt_xml"], before["libvirt_xml"]);
+  bool has_port = false;
+  for (const auto& d : after["devices"]) has_port = has_port || (d.contains("port") && d["port"] == "vm3-nic0" && d["vlan"] == 10);
+  EXPECT_TRUE(has_port) << after.dump();
 }
 
 }  // namespace

@@ -82,7 +82,15 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     }
     alloc.reset();
   }
-  if (auto st = bind_ports(in); !st) return std::move(st).error();
+  if (!in.ports.empty())
+    if (auto st = bind_ports(in); !st) return std::move(st).error();
+  if (!in.usage.empty())
+    if (auto st = record_usage(in); !st) return std::move(st).error();
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return expected_generation + 1;
+}
+
+Status SqliteStore::record_usage(const InstanceRecordRow& in) {
   Stmt use(db_, cache_, "INSERT INTO instance_usage (instance, resource, amount) VALUES (?, ?, ?)");
   PCIPASS_SQL_OK(use, "claim");
   for (const auto& [resource, amount] : in.usage) {
@@ -90,8 +98,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     if (use.step() != SQLITE_DONE) return sql_error(db_, "claim " + in.id + ": usage " + resource);
     use.reset();
   }
-  if (auto st = tx.commit(); !st) return std::move(st).error();
-  return expected_generation + 1;
+  return ok_status();
 }
 
 Status SqliteStore::check_quotas(const InstanceRecordRow& in) {

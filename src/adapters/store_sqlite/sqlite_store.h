@@ -88,6 +88,7 @@ class SqliteStore final : public Store {
   // A claim's steps: its project's quotas (inside the claim's transaction) and its ports.
   Status check_quotas(const InstanceRecordRow& instance);
   Status bind_ports(const InstanceRecordRow& instance);
+  Status record_usage(const InstanceRecordRow& instance);
   // Whether `sql` (one '?' bound to `key`) returns a row.
   Result<bool> row_exists(const char* sql, const std::string& key);
   sqlite3* db_;

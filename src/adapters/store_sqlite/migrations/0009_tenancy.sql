@@ -31,7 +31,8 @@ CREATE INDEX ports_by_project ON ports(project);
 ALTER TABLE tokens ADD COLUMN project TEXT REFERENCES projects(name);
 CREATE INDEX tokens_by_project ON tokens(project);
 ALTER TABLE instances ADD COLUMN project TEXT REFERENCES projects(name);
-CREATE INDEX instances_by_project ON instances(project);
+-- Partial: the operators' own servers (most, and all of a fleet without projects) cost no index entry.
+CREATE INDEX instances_by_project ON instances(project) WHERE project IS NOT NULL;
 CREATE INDEX ports_by_server ON ports(server);
 CREATE TABLE instance_usage (
   instance TEXT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
