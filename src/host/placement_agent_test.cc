@@ -128,6 +128,27 @@ struct Rig {
   std::vector<std::string> log;
 };
 
+TEST(PlacementAgent, AVfTakesItsPortsVlanOverTheFlavorsAndAPfServingAPortGetsNothingSet) {
+  const Json body = Json::parse(R"({"generation": 7, "servers": [
+    {"id": "flavor", "status": "building", "vlan": 100, "devices": [
+      {"address": "0000:41:02.0", "type": "type-VF", "mac": "52:54:00:00:00:01"}]},
+    {"id": "ports", "status": "building", "vlan": 100, "devices": [
+      {"address": "0000:41:02.1", "type": "type-VF", "mac": "fa:16:3e:00:00:0a", "port": "p1", "vlan": 10},
+      {"address": "0000:41:02.2", "type": "type-VF", "mac": "fa:16:3e:00:00:0b", "port": "p2"},
+      {"address": "0000:41:00.0", "type": "type-PF", "mac": "fa:16:3e:00:00:0c", "port": "p3"}]}]})");
+  auto work = parse_host_work(body);
+  ASSERT_TRUE(work.ok()) << work.error().describe();
+  ASSERT_EQ(work->servers.size(), 2u);
+  EXPECT_EQ(work->servers[0].devices[0].vlan, 100);
+  const auto& d = work->servers[1].devices;
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].mac, std::optional<std::string>("fa:16:3e:00:00:0a"));
+  EXPECT_EQ(d[0].vlan, 10);
+  EXPECT_EQ(d[1].vlan, 0);  // a port on a flat network: untagged, whatever the flavor says
+  EXPECT_FALSE(d[2].mac);   // a PF: its VLAN is its switch port's
+  EXPECT_EQ(d[2].vlan, 0);
+}
+
 TEST(PlacementAgent, APfIsHandedOverAndGivenBackWithItsVfsThenAVfIsPlaced) {
   Rig r;
   auto agent = r.agent();

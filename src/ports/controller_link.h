@@ -18,7 +18,7 @@ struct AssignedDevice {
   PciAddress address;
   DeviceType type = DeviceType::Pci;
   bool managed = false;  // libvirt binds it (the device_spec's managed=yes): the agent leaves it alone
-  std::optional<std::string> mac;  // a NIC VF on a network: set on its PF with the server's VLAN
+  std::optional<std::string> mac;  // a NIC VF on a network: set on its PF with its VLAN (its port's, else the flavor's)
   uint16_t vlan = 0;
 };
 

@@ -52,9 +52,12 @@ Result<HostWork> parse_host_work(const Json& body) {
       const std::string type = d.value("type", "type-PCI");
       dev.type = type == "type-PF" ? DeviceType::Pf : type == "type-VF" ? DeviceType::Vf : DeviceType::Pci;
       dev.managed = d.value("managed", false);
-      if (d.contains("mac") && d["mac"].is_string()) {
+      // A VF's MAC and VLAN go on its PF: a port's VLAN is its network's (none on a flat
+      // one), else the flavor's. A PF serving a port is handed over whole: nothing to set.
+      if (dev.type == DeviceType::Vf && d.contains("mac") && d["mac"].is_string()) {
         dev.mac = d["mac"].get<std::string>();
-        if (s.contains("vlan") && s["vlan"].is_number_unsigned()) dev.vlan = s["vlan"].get<uint16_t>();
+        const Json& owner = d.contains("port") ? d : s;
+        if (owner.contains("vlan") && owner["vlan"].is_number_unsigned()) dev.vlan = owner["vlan"].get<uint16_t>();
       }
       a.devices.push_back(dev);
     }
