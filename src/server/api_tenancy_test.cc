@@ -235,7 +235,8 @@ TEST_P(ApiTenancyTest, TwoControllersOnOneStoreAdmitNoServerOrPortPastAQuota) {
   EXPECT_EQ(unexpected.load(), 0);
   std::set<std::string> held;
   size_t devices = 0;
-  for (const auto& sv : c.call("GET", "/v1/servers").body["servers"])
+  const Json servers = c.call("GET", "/v1/servers").body["servers"];
+  for (const auto& sv : servers)
     for (const auto& d : sv["devices"]) {
       held.insert(d.get<std::string>());
       ++devices;
