@@ -376,7 +376,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     }
     std::vector<std::pair<std::string, uint64_t>> usage;
     if (admission) {
-      usage = quota_usage(*shape);  // the flavor's: a project's ports count as ports
+      if (!admission->project.empty()) usage = quota_usage(*shape);  // the flavor's: a project's ports count as ports
       if (admission->check)
         if (auto st = admission->check(usage); !st) return std::move(st).error();
       if (!admission->port_requests.empty()) shape = &with_ports;
