@@ -61,6 +61,7 @@ class FlakyBatches final : public Store {
   Status release(const std::string& id) override { return inner_.release(id); }
   Result<uint64_t> set_server_state(const std::string& id, const ServerState& s) override { return inner_.set_server_state(id, s); }
   Result<uint64_t> set_host_locked(const std::string& h, bool l) override { return inner_.set_host_locked(h, l); }
+  Result<uint64_t> set_host_interface(const std::string& h, const HostInterface& i) override { return inner_.set_host_interface(h, i); }
   Result<std::vector<InstanceRecordRow>> instances() override { return inner_.instances(); }
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& h) override { return inner_.instances_on(h); }
   Result<InstanceRecordRow> instance(const std::string& id) override { return inner_.instance(id); }

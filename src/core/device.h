@@ -25,6 +25,9 @@ struct DeviceFacts {
   uint32_t sriov_totalvfs = 0;
   std::optional<PciAddress> physfn;
   std::string devname;                 // netdev name, may be empty
+  // Its netdev's operstate ("up", "down", "lowerlayerdown", ...) as its agent read it;
+  // nullopt: no netdev, or the agent did not say.
+  std::optional<std::string> link;
   std::optional<uint32_t> iommu_group; // nullopt: alone in its group
   // Why the host itself depends on it ("carries the default route (eno1)"), as its agent
   // judged; nullopt: it does not, or the agent did not say (an older agent).

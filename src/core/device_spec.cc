@@ -338,6 +338,39 @@ bool DeviceSpec::matches(const DeviceFacts& d, const std::optional<DevnameTarget
   return address_->matches(d.address);
 }
 
+DeviceSpec DeviceSpec::for_interface(const HostInterface& iface) {
+  DeviceSpec s;
+  s.interface_ = iface.cls;
+  s.address_ = AddressPattern::exactly(iface.address);
+  if (iface.cls != InterfaceClass::None) s.pool_tags_.push_back(Tag{"physical_network", iface.datanetwork});
+  s.source_ = "host interface " + iface.address.to_string() + " (" + interface_class_name(iface.cls) +
+              (iface.datanetwork.empty() ? std::string() : " on " + iface.datanetwork) + ")";
+  return s;
+}
+
+std::optional<std::string> DeviceSpec::withholds(const DeviceFacts& d) const {
+  if (!interface_) return std::nullopt;
+  const bool vf = d.physfn.has_value();
+  switch (*interface_) {
+    case InterfaceClass::None:
+      return std::string(vf ? "its PF's" : "its") + " interface class is none: it is the host's";
+    case InterfaceClass::PciSriov:
+      if (!vf) return std::string("its interface class is pci-sriov: it serves its VFs, never handed out whole");
+      return std::nullopt;
+    case InterfaceClass::PciPassthrough:
+      if (vf) return std::string("its PF's interface class is pci-passthrough: the PF is handed out whole");
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+DeviceSpecList DeviceSpecList::after(std::vector<DeviceSpec> first) const {
+  DeviceSpecList out;
+  out.specs_ = std::move(first);
+  out.specs_.insert(out.specs_.end(), specs_.begin(), specs_.end());
+  return out;
+}
+
 Result<DeviceSpecList> DeviceSpecList::parse(const ConfigValue& list, std::vector<std::string>& warnings) {
   if (!list.is_array())
     return invalid(std::string("device_spec must be a list, got ") + kind_name(list.kind()));

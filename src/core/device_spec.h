@@ -11,6 +11,7 @@
 
 #include "core/config_value.h"
 #include "core/device.h"
+#include "core/host_interface.h"
 
 namespace pcipass {
 
@@ -26,6 +27,11 @@ struct Tag {
 class AddressPattern {
  public:
   static Result<AddressPattern> parse(const ConfigValue& value, std::vector<std::string>& warnings);
+  static AddressPattern exactly(PciAddress address) {
+    AddressPattern p;
+    p.exact_ = address;
+    return p;
+  }
 
   bool matches(PciAddress address) const;
   // Set when every field is concrete: then an address of a PF also admits its VFs.
@@ -73,6 +79,14 @@ class DeviceSpec {
   bool fixed() const { return fixed_; }
   const std::string& source() const { return source_; }
 
+  // The entry a host interface makes (host_interface.h): it names the PF exactly (so
+  // also its VFs) and tags what it admits physical_network = the interface's data network.
+  static DeviceSpec for_interface(const HostInterface& iface);
+  // Why this entry keeps a device it matches from guests (its interface's class: the PF
+  // of a pci-sriov interface, the VFs of a pci-passthrough one, all of a none one);
+  // nullopt: it admits it (always, for a device_spec entry).
+  std::optional<std::string> withholds(const DeviceFacts& device) const;
+
  private:
   std::optional<PciId> vendor_, product_;
   std::optional<AddressPattern> address_;
@@ -82,6 +96,7 @@ class DeviceSpec {
   bool remote_managed_ = false;
   bool release_host_use_ = false;
   bool fixed_ = false;
+  std::optional<InterfaceClass> interface_;  // set for an interface's entry
   std::string source_;
 };
 
@@ -91,6 +106,8 @@ class DeviceSpecList {
   static Result<DeviceSpecList> parse(const ConfigValue& list, std::vector<std::string>& warnings);
   const std::vector<DeviceSpec>& specs() const { return specs_; }
   bool empty() const { return specs_.empty(); }
+  // `first`, then this list's entries: a host's interface entries ahead of device_spec.
+  DeviceSpecList after(std::vector<DeviceSpec> first) const;
 
  private:
   std::vector<DeviceSpec> specs_;

@@ -143,6 +143,10 @@ Result<HostInventory> HostInventory::build(std::string name, const std::optional
       }
       if (!spec.matches(f, target)) continue;
       if (d.bridge) break;  // bridges are never handed to guests
+      if (auto why = spec.withholds(f)) {  // a host interface's class keeps it
+        h.withheld_.emplace_back(static_cast<DeviceIndex>(k), std::move(*why));
+        break;
+      }
       if (spec.fixed()) h.fixed_.push_back(static_cast<DeviceIndex>(k));
       if (!unready.empty()) {
         h.withheld_.emplace_back(static_cast<DeviceIndex>(k), "the host cannot do passthrough: " + std::string(unready));

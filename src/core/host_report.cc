@@ -41,13 +41,13 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
   for (const auto& [key, value] : v.members()) {
     static const std::set<std::string_view> kFields = [] {
       std::set<std::string_view> all{"address", "vendor_id", "product_id", "class_code", "numa_node", "sriov_totalvfs",
-                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user", "attention", "group_viable"};
+                                     "physfn", "devname", "iommu_group", "fingerprint", "host_use", "vfio_user", "attention", "group_viable", "link"};
       all.insert(kDiscoveryFields.begin(), kDiscoveryFields.end());
       return all;
     }();
     if (!kFields.count(key))
       return at(invalid("unknown key in a device (allowed: address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, "
-                        "physfn, devname, iommu_group, fingerprint, host_use, vfio_user, group_viable, attention, and what discover adds)"),
+                        "physfn, devname, link, iommu_group, fingerprint, host_use, vfio_user, group_viable, attention, and what discover adds)"),
                 key);
   }
   for (const char* required : {"address", "vendor_id", "product_id"})
@@ -111,6 +111,12 @@ Result<ReportedDevice> parse_reported_device(const ConfigValue& v) {
     if (!text) return at(std::move(text).error(), "attention");
     if (text->empty() || text->size() > 1024) return at(invalid("expected 1 to 1024 characters saying why it needs attention"), "attention");
     d.attention = *text;
+  }
+  if (const ConfigValue* u = optional_member(v, "link")) {
+    auto text = read_string(*u);
+    if (!text) return at(std::move(text).error(), "link");
+    if (text->empty() || text->size() > 32) return at(invalid("expected an operstate of 1 to 32 characters (up, down, ...)"), "link");
+    d.link = *text;
   }
   if (const ConfigValue* g = optional_member(v, "group_viable")) {
     if (!g->is_bool()) return at(invalid("expected true, false or null, got " + g->to_json()), "group_viable");
@@ -259,6 +265,7 @@ ConfigValue reported_device_value(const ReportedDevice& device) {
   m.emplace_back("sriov_totalvfs", ConfigValue::integer(f.sriov_totalvfs));
   m.emplace_back("physfn", f.physfn ? ConfigValue::string(f.physfn->to_string()) : ConfigValue::null());
   m.emplace_back("devname", f.devname.empty() ? ConfigValue::null() : ConfigValue::string(f.devname));
+  m.emplace_back("link", f.link ? ConfigValue::string(*f.link) : ConfigValue::null());
   m.emplace_back("iommu_group", number(f.iommu_group));
   m.emplace_back("fingerprint", device.fingerprint.empty() ? ConfigValue::null() : ConfigValue::string(device.fingerprint));
   m.emplace_back("host_use", f.host_use ? ConfigValue::string(*f.host_use) : ConfigValue::null());

@@ -133,6 +133,8 @@ Result<DiscoveredDevice> read_device(const SysfsReader& sysfs, PciAddress addres
     if (!names) continue;
     for (const auto& n : *names) {
       d.netdevs.push_back(n);
+      if (!d.link)
+        if (auto state = dir.read(net + "/" + n + "/operstate"); state && !trimmed(*state).empty()) d.link = trimmed(*state).substr(0, 32);
       if (!d.mac)
         if (auto mac = dir.read(net + "/" + n + "/address")) d.mac = trimmed(*mac);
     }
@@ -241,6 +243,7 @@ DeviceFacts DiscoveredDevice::facts() const {
   f.sriov_totalvfs = sriov_totalvfs.value_or(0);
   f.physfn = physfn;
   if (!netdevs.empty()) f.devname = netdevs.front();
+  f.link = link;
   f.iommu_group = iommu_group;
   return f;
 }

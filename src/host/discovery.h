@@ -30,6 +30,7 @@ struct DiscoveredDevice {
   std::optional<PciAddress> physfn;
   std::vector<PciAddress> virtfns;  // by VF index
   std::vector<std::string> netdevs;
+  std::optional<std::string> link;  // the first netdev's operstate
   std::optional<std::string> mac;   // of the first netdev
   std::optional<std::string> vpd_serial;
   std::vector<std::string> reset_methods;

@@ -22,6 +22,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/host_interface.h"
 #include "core/host_inventory.h"
 #include "core/server_status.h"
 
@@ -51,6 +52,9 @@ struct HostRecord {
   // Locked by an operator (set_host_locked; a report leaves it as it is): it takes no
   // new placements and keeps its servers.
   bool locked = false;
+  // Its interfaces' classes as its operator set them (set_host_interface; a report leaves
+  // them as they are), by address.
+  std::vector<HostInterface> interfaces;
 };
 
 struct FlavorRecord {
@@ -144,6 +148,9 @@ class StateStore {
   virtual Result<std::vector<std::pair<std::string, uint64_t>>> host_generations() = 0;
   // Locks or unlocks a host and bumps its generation; returns the new one. NotFound.
   virtual Result<uint64_t> set_host_locked(const std::string& host, bool locked) = 0;
+  // Creates or replaces one interface of a host (by its address) and bumps the host's
+  // generation; returns the new one. NotFound.
+  virtual Result<uint64_t> set_host_interface(const std::string& host, const HostInterface& iface) = 0;
   // A value that changes whenever another handle commits to the database, if the
   // store can tell cheaply (SQLite's data_version); nullopt: it cannot, so poll.
   virtual Result<std::optional<uint64_t>> others_commit_marker() = 0;

@@ -149,6 +149,33 @@ TEST_P(StoreContract, ALockIsTheOperatorsAndOutlivesReports) {
   EXPECT_FALSE(other->host("compute-1")->locked);
 }
 
+TEST_P(StoreContract, InterfacesAreTheOperatorsAndOutliveReports) {
+  auto s = open("interfaces");
+  auto other = open("interfaces");
+  const HostInterface sriov{PciAddress::parse("0000:41:00.0").value(), InterfaceClass::PciSriov, "group0-data0", 8};
+  EXPECT_EQ(s->set_host_interface("compute-1", sriov).error().code(), ErrorCode::NotFound);
+  HostRecord h = sample_host("compute-1");
+  h.devices[0].facts.link = "up";
+  auto g = s->put_host(h).value();
+  EXPECT_TRUE(s->host("compute-1")->interfaces.empty());
+  EXPECT_EQ(s->host("compute-1")->devices[0].facts.link, std::optional<std::string>("up"));
+  EXPECT_FALSE(s->host("compute-1")->devices[1].facts.link.has_value());
+  auto set = s->set_host_interface("compute-1", sriov);
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_EQ(*set, g + 1);
+  const HostInterface plain{PciAddress::parse("0000:03:00.0").value(), InterfaceClass::PciPassthrough, "group0-data1", std::nullopt};
+  EXPECT_EQ(s->set_host_interface("compute-1", plain).value(), g + 2);
+  EXPECT_EQ(other->host("compute-1")->interfaces, (std::vector<HostInterface>{plain, sriov}));  // by address
+  // A report says nothing of interfaces, whatever its record holds.
+  h.interfaces.clear();
+  EXPECT_EQ(s->put_host(h).value(), g + 3);
+  EXPECT_EQ(other->hosts()->front().interfaces.size(), 2u);
+  // Set again: replaced, not added.
+  const HostInterface back{sriov.address, InterfaceClass::None, "", 0};
+  EXPECT_EQ(s->set_host_interface("compute-1", back).value(), g + 4);
+  EXPECT_EQ(other->host("compute-1")->interfaces, (std::vector<HostInterface>{plain, back}));
+}
+
 TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   auto s = open();
   auto g = s->put_host(sample_host("compute-1")).value();

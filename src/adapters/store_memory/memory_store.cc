@@ -135,6 +135,7 @@ Result<uint64_t> MemoryStore::report_host(const HostRecord& h, const std::vector
     HostRecord rec = h;
     rec.generation = now + 1;
     rec.locked = it != st.hosts.end() && it->second.locked;  // an operator's, not the report's
+    rec.interfaces = it != st.hosts.end() ? it->second.interfaces : std::vector<HostInterface>{};
     st.hosts[h.name] = std::move(rec);
     return now + 1;
   });
@@ -281,6 +282,22 @@ Result<uint64_t> MemoryStore::set_host_locked(const std::string& host, bool lock
     auto h = m.hosts.find(host);
     if (h == m.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(host));
     h->second.locked = locked;
+    out = ++h->second.generation;
+    return ok_status();
+  });
+  if (!st) return std::move(st).error();
+  return out;
+}
+
+Result<uint64_t> MemoryStore::set_host_interface(const std::string& host, const HostInterface& iface) {
+  Result<uint64_t> out = uint64_t{0};
+  auto st = with_state(true, [&](MemoryState& m) -> Status {
+    auto h = m.hosts.find(host);
+    if (h == m.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(host));
+    auto& list = h->second.interfaces;
+    auto at = std::find_if(list.begin(), list.end(), [&](const HostInterface& i) { return i.address == iface.address; });
+    if (at != list.end()) *at = iface;
+    else list.insert(std::upper_bound(list.begin(), list.end(), iface, [](const auto& a, const auto& b) { return a.address < b.address; }), iface);
     out = ++h->second.generation;
     return ok_status();
   });

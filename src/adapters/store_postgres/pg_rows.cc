@@ -43,10 +43,10 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
   }
   auto devs = run(s,
                   only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices WHERE host = $1 "
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link FROM devices WHERE host = $1 "
                          "ORDER BY host, address"
                        : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices ORDER BY host, address",
+                         "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link FROM devices ORDER BY host, address",
                   params, "hosts");
   if (!devs) return std::move(devs).error();
   for (int i = 0; i < devs->rows(); ++i) {
@@ -74,7 +74,20 @@ Result<std::vector<HostRecord>> load_hosts(PgSession& s, const std::string* only
     if (!devs->null(i, 13)) d.facts.vfio_user = devs->text(i, 13);
     if (!devs->null(i, 14)) d.facts.group_viable = devs->boolean(i, 14);
     if (!devs->null(i, 15)) d.facts.attention = devs->text(i, 15);
+    if (!devs->null(i, 16)) d.facts.link = devs->text(i, 16);
     out[it->second].devices.push_back(std::move(d));
+  }
+  auto ifs = run(s, only ? "SELECT host, address, class, datanetwork, vfs FROM host_interfaces WHERE host = $1 ORDER BY host, address"
+                         : "SELECT host, address, class, datanetwork, vfs FROM host_interfaces ORDER BY host, address",
+                 params, "hosts");
+  if (!ifs) return std::move(ifs).error();
+  for (int i = 0; i < ifs->rows(); ++i) {
+    auto it = index.find(ifs->text(i, 0));
+    if (it == index.end()) continue;
+    auto address = PciAddress::parse(ifs->text(i, 1));
+    auto cls = parse_interface_class(ifs->text(i, 2));
+    if (!address || !cls) return Error(ErrorCode::Internal, "corrupt interface row " + ifs->text(i, 0) + "/" + ifs->text(i, 1));
+    out[it->second].interfaces.push_back({*address, *cls, ifs->text(i, 3), ifs->optional<uint32_t>(i, 4)});
   }
   return out;
 }

@@ -236,7 +236,7 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       return std::move(r).error();
   }
   if (!h.devices.empty()) {
-    std::vector<std::vector<Param>> cols(15);  // one per column but host
+    std::vector<std::vector<Param>> cols(16);  // one per column but host
     for (const auto& d : h.devices) {
       const auto& f = d.facts;
       cols[0].push_back(f.address.to_string());
@@ -254,15 +254,16 @@ Result<uint64_t> PgStore::report_host(const HostRecord& h, const std::vector<Add
       cols[12].push_back(f.vfio_user ? Param(*f.vfio_user) : std::nullopt);
       cols[13].push_back(f.group_viable ? Param(std::string(*f.group_viable ? "true" : "false")) : std::nullopt);
       cols[14].push_back(f.attention ? Param(*f.attention) : std::nullopt);
+      cols[15].push_back(f.link ? Param(*f.link) : std::nullopt);
     }
     std::vector<Param> params{h.name};
     for (const auto& col : cols) params.push_back(text_array(col));
     auto r = run(*session_,
                  "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention) "
+                 "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link) "
                  "SELECT $1, * FROM unnest($2::text[], $3::text[], "
                  "$4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], "
-                 "$12::boolean[], $13::text[], $14::text[], $15::boolean[], $16::text[])",
+                 "$12::boolean[], $13::text[], $14::text[], $15::boolean[], $16::text[], $17::text[])",
                  params, what);
     if (!r) {
       if (r.error().code() == ErrorCode::Conflict) return invalid("host " + h.name + " reports one address twice");
@@ -418,6 +419,25 @@ Result<uint64_t> PgStore::set_server_state(const std::string& id, const ServerSt
   if (!bump) return std::move(bump).error();
   if (bump->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(up->text(0, 0)));
   const auto generation = static_cast<uint64_t>(bump->integer(0, 0));
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
+}
+
+Result<uint64_t> PgStore::set_host_interface(const std::string& host, const HostInterface& iface) {
+  if (auto st = enter(); !st) return std::move(st).error();
+  const std::string what = "set interface " + iface.address.to_string() + " on " + host;
+  Transaction tx(*session_, session_->batch);
+  auto up = run(*session_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 RETURNING generation", {host}, what);
+  if (!up) return std::move(up).error();
+  if (up->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(host));
+  const auto generation = static_cast<uint64_t>(up->integer(0, 0));
+  auto put = run(*session_,
+                 "INSERT INTO host_interfaces (host, address, class, datanetwork, vfs) VALUES ($1, $2, $3, $4, $5::bigint) "
+                 "ON CONFLICT (host, address) DO UPDATE SET class = excluded.class, datanetwork = excluded.datanetwork, vfs = excluded.vfs",
+                 {host, iface.address.to_string(), std::string(interface_class_name(iface.cls)), iface.datanetwork,
+                  iface.vfs ? Param(std::to_string(*iface.vfs)) : std::nullopt},
+                 what);
+  if (!put) return std::move(put).error();
   if (auto st = tx.commit(); !st) return std::move(st).error();
   return generation;
 }

@@ -170,8 +170,8 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     }
   }
   Stmt dev(db_, cache_, "INSERT INTO devices (host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, "
-                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "devname, iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   PCIPASS_SQL_OK(dev, "put host");
   for (const auto& d : h.devices) {
     const auto& f = d.facts;
@@ -187,6 +187,8 @@ Result<uint64_t> SqliteStore::report_host(const HostRecord& h, const std::vector
     dev.bind(15, f.group_viable);
     if (f.attention) dev.bind(16, *f.attention);
     else dev.bind_null(16);
+    if (f.link) dev.bind(17, *f.link);
+    else dev.bind_null(17);
     if (dev.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return invalid("host " + h.name + " reports one address twice");
       return sql_error(db_, "put host " + h.name + ": device " + f.address.to_string());
@@ -238,10 +240,10 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
                                      static_cast<uint64_t>(cells.integer(3)), cells.optional<uint32_t>(4)});
   }
   Stmt devs(db_, cache_, only ? "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices WHERE host = ? "
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link FROM devices WHERE host = ? "
                                "ORDER BY host, address"
                              : "SELECT host, address, vendor_id, product_id, class_code, numa_node, sriov_totalvfs, physfn, devname, "
-                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention FROM devices ORDER BY host, address");
+                               "iommu_group, fingerprint, vanished, host_use, vfio_user, group_viable, attention, link FROM devices ORDER BY host, address");
   PCIPASS_SQL_OK(devs, "hosts");
   if (only) devs.bind(1, *only);
   while (devs.step() == SQLITE_ROW) {
@@ -269,7 +271,20 @@ Result<std::vector<HostRecord>> SqliteStore::load_hosts(const std::string* only)
     if (!devs.null(13)) d.facts.vfio_user = devs.text(13);
     if (!devs.null(14)) d.facts.group_viable = devs.integer(14) != 0;
     if (!devs.null(15)) d.facts.attention = devs.text(15);
+    if (!devs.null(16)) d.facts.link = devs.text(16);
     out[it->second].devices.push_back(std::move(d));
+  }
+  Stmt ifs(db_, cache_, only ? "SELECT host, address, class, datanetwork, vfs FROM host_interfaces WHERE host = ? ORDER BY host, address"
+                              : "SELECT host, address, class, datanetwork, vfs FROM host_interfaces ORDER BY host, address");
+  PCIPASS_SQL_OK(ifs, "hosts");
+  if (only) ifs.bind(1, *only);
+  while (ifs.step() == SQLITE_ROW) {
+    auto it = index.find(ifs.text(0));
+    if (it == index.end()) continue;
+    auto address = PciAddress::parse(ifs.text(1));
+    auto cls = parse_interface_class(ifs.text(2));
+    if (!address || !cls) return Error(ErrorCode::Internal, "corrupt interface row " + ifs.text(0) + "/" + ifs.text(1) + " in " + path_);
+    out[it->second].interfaces.push_back({*address, *cls, ifs.text(3), ifs.optional<uint32_t>(4)});
   }
   return out;
 }
@@ -281,6 +296,27 @@ Result<HostRecord> SqliteStore::host(const std::string& name) {
   if (!all) return std::move(all).error();
   if (all->empty()) return Error(ErrorCode::NotFound, "no host " + quote(name));
   return std::move(all->front());
+}
+
+Result<uint64_t> SqliteStore::set_host_interface(const std::string& host, const HostInterface& iface) {
+  Transaction tx(db_, cache_, batch_);
+  if (!tx.began()) return sql_error(db_, "set interface: begin");
+  Stmt up(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = ? RETURNING generation");
+  PCIPASS_SQL_OK(up, "set interface");
+  up.bind(1, host);
+  const int rc = up.step();
+  if (rc == SQLITE_DONE) return Error(ErrorCode::NotFound, "no host " + quote(host));
+  if (rc != SQLITE_ROW) return sql_error(db_, "set interface on " + host);
+  const auto generation = static_cast<uint64_t>(up.integer(0));
+  if (up.step() != SQLITE_DONE) return sql_error(db_, "set interface on " + host);
+  Stmt put(db_, cache_, "INSERT INTO host_interfaces (host, address, class, datanetwork, vfs) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT(host, address) DO UPDATE SET class = excluded.class, datanetwork = excluded.datanetwork, vfs = excluded.vfs");
+  PCIPASS_SQL_OK(put, "set interface");
+  put.bind(1, host).bind(2, iface.address.to_string()).bind(3, std::string(interface_class_name(iface.cls))).bind(4, iface.datanetwork);
+  put.bind(5, iface.vfs);
+  if (put.step() != SQLITE_DONE) return sql_error(db_, "set interface " + iface.address.to_string() + " on " + host);
+  if (auto st = tx.commit(); !st) return std::move(st).error();
+  return generation;
 }
 
 Result<uint64_t> SqliteStore::set_host_locked(const std::string& host, bool locked) {

@@ -37,6 +37,7 @@ class SqliteStore final : public Store {
   Status release(const std::string& instance_id) override;
   Result<uint64_t> set_server_state(const std::string& instance_id, const ServerState& state) override;
   Result<uint64_t> set_host_locked(const std::string& host, bool locked) override;
+  Result<uint64_t> set_host_interface(const std::string& host, const HostInterface& iface) override;
   Result<std::vector<InstanceRecordRow>> instances() override;
   Result<std::vector<InstanceRecordRow>> instances_on(const std::string& host) override;
   Result<InstanceRecordRow> instance(const std::string& id) override;
