@@ -19,6 +19,19 @@ Result<std::unique_ptr<Controller>> Controller::open(StateStore& store, PciConfi
   return c;
 }
 
+std::vector<DeviceSpec> Controller::interface_specs(const HostRecord& h) {
+  std::vector<DeviceSpec> out;
+  for (const auto& i : h.interfaces) out.push_back(DeviceSpec::for_interface(i));
+  return out;
+}
+
+bool Controller::add_interface_aliases(const HostRecord& h) {
+  if (h.interfaces.empty()) return false;
+  const size_t before = config_.aliases.aliases().size();
+  config_.aliases.add_port_aliases(DeviceSpecList().after(interface_specs(h)));
+  return config_.aliases.aliases().size() != before;
+}
+
 Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fleet) {
   // Vanished devices stay listed, gone: their holder keeps them and their relatives stay blocked.
   std::vector<DeviceFacts> facts;
@@ -32,7 +45,10 @@ Result<HostInventory> Controller::build_inventory(const HostRecord& h, Fleet& fl
   std::string unready;
   if (h.platform)
     for (const auto& p : h.platform->problems) unready += (unready.empty() ? "" : "; ") + p;
-  auto inv = HostInventory::build(h.name, h.numa, facts, config_.device_spec, fleet.classes(), gone, unready);
+  // Its interfaces' entries come first: what its operator set for it wins over device_spec.
+  std::optional<DeviceSpecList> local;
+  if (!h.interfaces.empty()) local = config_.device_spec.after(interface_specs(h));
+  auto inv = HostInventory::build(h.name, h.numa, facts, local ? *local : config_.device_spec, fleet.classes(), gone, unready);
   if (!inv) return std::move(std::move(inv).error().within("host " + h.name));
   inv->set_locked(h.locked);
   return inv;
@@ -164,6 +180,7 @@ Status Controller::reload() {
   if (!hosts) return std::move(hosts).error();
   auto instances = store_.instances();
   if (!instances) return std::move(instances).error();
+  for (const auto& h : *hosts) add_interface_aliases(h);
   auto fleet = std::make_unique<Fleet>(config_.aliases);
   std::vector<HostInventory> built;
   std::map<std::string, uint64_t> generation;
@@ -201,6 +218,7 @@ Status Controller::rebuild_host(const std::string& name) {
   if (!h) return std::move(h).error();
   auto on = store_.instances_on(name);
   if (!on) return std::move(on).error();
+  if (add_interface_aliases(*h)) return reload();  // a data network new to the fleet: its port aliases
   Problems found;
   auto inv = inventory_or_empty(*h, *fleet_, found);
   if (!inv) return std::move(inv).error();
@@ -494,6 +512,12 @@ Status Controller::set_server_state(const std::string& id, const ServerState& st
   if (*written == generation_[host] + 1) set_generation(host, *written);
   else return rebuild_host(host);
   return ok_status();
+}
+
+Status Controller::set_host_interface(const std::string& host, const HostInterface& iface) {
+  auto written = store_.set_host_interface(host, iface);
+  if (!written) return std::move(written).error();
+  return rebuild_host(host);
 }
 
 Status Controller::set_host_locked(const std::string& host, bool locked) {

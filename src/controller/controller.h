@@ -119,6 +119,10 @@ class Controller {
   Status set_server_state(const std::string& id, const ServerState& state);
   // Locks or unlocks a host (HostInventory::locked) in the store, then here; NotFound.
   Status set_host_locked(const std::string& host, bool locked);
+  // Records a host interface's class (HostInterface) and rebuilds the host under it: its
+  // entry comes ahead of device_spec for that host, and a data network new to the fleet
+  // gets its port aliases.
+  Status set_host_interface(const std::string& host, const HostInterface& iface);
   // A server's status as the fleet last took it from the store (nullopt: unknown here).
   std::optional<ServerStatus> server_status(const std::string& id) const;
   // Whether the host's agent carries out placements (its last report said so).
@@ -157,6 +161,9 @@ class Controller {
     std::map<std::pair<std::string, PciAddress>, std::vector<std::string>> devices;
   };
   Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
+  static std::vector<DeviceSpec> interface_specs(const HostRecord& host);
+  // Adds the port aliases of the data networks of the host's interfaces; true if any was new.
+  bool add_interface_aliases(const HostRecord& host);
   // The host's inventory, or, when its stored record cannot be used, an empty one
   // with the problem recorded.
   Result<HostInventory> inventory_or_empty(const HostRecord& host, Fleet& fleet, Problems& problems);

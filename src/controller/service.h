@@ -64,6 +64,11 @@ class Service {
   // Admins: a locked host takes no new placements (No valid host says so) and keeps its
   // servers; locking a locked host (or unlocking an unlocked one) changes nothing.
   Result<HostSummary> lock_host(const Principal& who, const std::string& name, bool locked);
+  // A host's interfaces; setting one (admins) needs the host locked (Conflict otherwise)
+  // and none of its devices held, and is checked against what the host reports
+  // (interface_for); its agent carries out the VF count while the host stays locked.
+  Result<std::vector<HostInterfaceView>> list_host_interfaces(const Principal& who, const std::string& host);
+  Result<HostInterfaceView> set_host_interface(const Principal& who, const std::string& host, const InterfaceRequest& request);
   Result<std::vector<DeviceView>> list_devices(const Principal& who, const DeviceFilter& filter);
   Result<DeviceView> show_device(const Principal& who, const std::string& host, PciAddress address);
 
@@ -165,6 +170,7 @@ class Service {
   Status resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission, std::vector<PortBinding>& bindings,
                              std::vector<std::string>& made);
   DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
+  Result<std::vector<HostInterfaceView>> interface_views_locked(const std::string& host);
 
   StateStore& state_;
   TokenStore& tokens_;

@@ -310,6 +310,10 @@ Result<HostAssignments> Service::host_assignments(const Principal& who, const st
     out.host = host;
     out.generation = controller_->generation(host);
     out.manages_devices = controller_->manages_devices(host);
+    auto stored = state_.host(host);
+    if (!stored) return std::move(stored).error();
+    out.locked = stored->locked;
+    out.interfaces = stored->interfaces;
     auto bound = port_bindings_locked();
     if (!bound) return std::move(bound).error();
     for (const auto& row : *rows) {

@@ -41,6 +41,21 @@ struct HostSummary {
   std::optional<std::string> blocked;  // why it takes no new placements
 };
 
+// One interface of a host (a device that is not a VF and has a netdev or SR-IOV, or
+// that its operator set): what its operator set, what its agent reports, and the
+// physical networks scheduling gives it and its VFs now.
+struct HostInterfaceView {
+  std::string host;
+  PciAddress address;
+  std::string name;                             // its netdev, may be empty
+  std::optional<HostInterface> set;             // by its operator; nullopt: never (class none)
+  std::vector<std::string> physical_networks;   // of it and its VFs as scheduled now (its own or device_spec's)
+  uint32_t sriov_totalvfs = 0;                  // 0: no SR-IOV
+  uint32_t vfs = 0;                             // VFs its host reports now
+  std::optional<std::string> link;              // its netdev's operstate, as reported
+  std::vector<std::string> held_by;             // servers holding it or one of its VFs
+};
+
 struct CellView {
   uint32_t id = 0;
   std::optional<uint32_t> cpus;
@@ -209,6 +224,10 @@ struct HostAssignments {
   uint64_t generation = 0;
   bool manages_devices = false;  // as its last report said
   std::vector<ServerView> servers;
+  // Its interfaces as its operator set them: their VF counts are carried out only while
+  // the host is locked.
+  bool locked = false;
+  std::vector<HostInterface> interfaces;
 };
 
 // An agent's word on a server of its host (core/server_status.h).
