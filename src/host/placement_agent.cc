@@ -1,10 +1,13 @@
 #include "host/placement_agent.h"
 
+#include <algorithm>
 #include <set>
 
+#include "host/binding.h"
 #include "host/discovery.h"
 #include "host/host_critical.h"
 #include "host/host_facts.h"
+#include "host/plan_executor.h"
 #include "host/readiness.h"
 
 namespace pcipass {
@@ -163,6 +166,60 @@ Status PlacementAgent::carry_out(const HostWork& work) {
   for (const auto& e : journal_.servers)
     if (!assigned.count(e.server)) orphans.push_back(e.server);
   for (const auto& id : orphans) keep(restore(id, false));
+  keep(set_vf_counts(work));
+  return first;
+}
+
+Status PlacementAgent::set_vf_counts(const HostWork& work) {
+  if (!work.locked) return ok_status();  // changed only while the host takes no new placements
+  Status first = ok_status();
+  bool changed = false;
+  for (const auto& iface : work.interfaces) {
+    if (!iface.vfs) continue;
+    const std::string pf = iface.address.to_string();
+    const Discovery d = discover(sysfs_);
+    auto state = read_pf_state(sysfs_, d, iface.address);
+    if (!state) {
+      say("interface " + pf + ": " + state.error().describe());
+      if (first) first = std::move(state).error();
+      continue;
+    }
+    if (state->numvfs == *iface.vfs) continue;
+    std::string holder;
+    for (const auto& e : journal_.servers)
+      for (const auto& dev : e.devices)
+        if (dev.address == iface.address || std::any_of(state->vfs.begin(), state->vfs.end(), [&](const auto& vf) { return vf.first == dev.address; }))
+          holder = e.server;
+    if (!holder.empty()) {
+      say("interface " + pf + ": its VF count stays " + std::to_string(state->numvfs) + ": server " + holder + " holds it or a VF of it");
+      continue;
+    }
+    SriovOptions o;
+    o.persist = true;  // the count its operator set survives a reboot (a udev rule)
+    o.autoprobe = state->autoprobe;
+    std::optional<std::string> rules;
+    if (auto r = sysfs_.read(std::string(kSriovUdevRules))) rules = *r;
+    auto plan = plan_sriov(*state, *iface.vfs, o, rules);
+    if (!plan) {
+      say("interface " + pf + ": " + plan.error().describe());
+      if (first) first = std::move(plan).error();
+      continue;
+    }
+    const Execution ex = execute(*plan, writer_, sysfs_);
+    if (!ex.ok()) {
+      const std::string why = ex.failure ? ex.failure->describe() : std::string("failed");
+      say("interface " + pf + ": setting " + std::to_string(*iface.vfs) + " VFs failed" + (ex.rolled_back ? " (rolled back): " : ": ") + why);
+      if (first) first = Error(ErrorCode::Unavailable, "interface " + pf + ": setting " + std::to_string(*iface.vfs) + " VFs: " + why);
+      changed = true;
+      continue;
+    }
+    say("interface " + pf + ": " + std::to_string(state->numvfs) + " -> " + std::to_string(*iface.vfs) + " VFs (" +
+        interface_class_name(iface.cls) + (iface.datanetwork.empty() ? "" : " on " + iface.datanetwork) + ")");
+    changed = true;
+  }
+  // The VFs as they are now, for the controller to schedule on.
+  if (changed)
+    if (auto st = link_.report(report()); !st && first) first = std::move(st);
   return first;
 }
 

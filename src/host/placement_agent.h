@@ -11,6 +11,8 @@
 //    stopped, its devices restored (phase restoring), what could not be restored kept as
 //    needing attention; the report goes (the VFs back), and only then the server is
 //    restored, so the controller never offers a VF before it is reported.
+//  - while the host is locked, its interfaces' VF counts as its operator set them; the
+//    host's report goes after a change.
 //  - after a restart, recover(): a prepare found half done is undone (the server is still
 //    building: it is prepared again), a restore is finished.
 #include <functional>
@@ -52,6 +54,9 @@ class PlacementAgent {
   Status save();
   Status prepare(const AssignedServer& server);
   Status restore(const std::string& server, bool tell);
+  // While the host is locked: each interface's VF count as its operator set it (through
+  // 0, persisted), unless a server of the journal holds the PF or one of its VFs.
+  Status set_vf_counts(const HostWork& work);
   void say(const std::string& line) const;
 
   const SysfsReader& sysfs_;

@@ -191,6 +191,43 @@ TEST(PlacementAgent, APfIsHandedOverAndGivenBackWithItsVfsThenAVfIsPlaced) {
   EXPECT_EQ(r.kernel.driver_of(vf->devices.at(0).address.to_string()), std::optional<std::string>("vfio-pci"));
 }
 
+TEST(PlacementAgent, AnInterfacesVfCountIsCarriedOutOnlyWhileItsHostIsLocked) {
+  Rig r;
+  auto agent = r.agent();
+  ASSERT_TRUE(r.link.report(agent->report()).ok());
+  auto& s = *r.controller.service;
+  const Principal& admin = r.controller.admin;
+  const InterfaceRequest eight{"0000:41:00.0", InterfaceClass::PciSriov, "group0-data0", 8};
+  EXPECT_EQ(s.set_host_interface(admin, "compute-1", eight).error().code(), ErrorCode::Conflict);  // not locked
+  ASSERT_TRUE(s.lock_host(admin, "compute-1", true).ok());
+  auto set = s.set_host_interface(admin, "compute-1", eight);
+  ASSERT_TRUE(set.ok()) << set.error().describe();
+  EXPECT_EQ(set->vfs, 4u);  // as reported before the agent acts
+  r.round(*agent);
+  EXPECT_EQ(r.vfs_of("0000:41:00.0"), 8u);
+  EXPECT_NE(r.reader.read("etc/udev/rules.d/71-pcipass-sriov.rules").value_or("").find("0000:41:00.0"), std::string::npos);
+  // Reported: the controller lists the 8 VFs, on group0-data0.
+  auto listed = s.list_host_interfaces(admin, "compute-1").value();
+  auto pf = std::find_if(listed.begin(), listed.end(), [](const HostInterfaceView& v) { return v.address == at("0000:41:00.0"); });
+  ASSERT_NE(pf, listed.end());
+  EXPECT_EQ(pf->vfs, 8u);
+  EXPECT_EQ(pf->physical_networks, std::vector<std::string>{"group0-data0"});
+  bool said = false;
+  for (const auto& line : r.log) said = said || line.find("interface 0000:41:00.0: 4 -> 8 VFs") != std::string::npos;
+  EXPECT_TRUE(said);
+
+  // Set on a locked host, then unlocked before its agent looked: nothing happens while unlocked.
+  ASSERT_TRUE(s.set_host_interface(admin, "compute-1", {"0000:41:00.0", InterfaceClass::PciSriov, "group0-data0", 2}).ok());
+  ASSERT_TRUE(s.lock_host(admin, "compute-1", false).ok());
+  r.round(*agent);
+  EXPECT_EQ(r.vfs_of("0000:41:00.0"), 8u);
+  ASSERT_TRUE(s.lock_host(admin, "compute-1", true).ok());
+  r.round(*agent);
+  EXPECT_EQ(r.vfs_of("0000:41:00.0"), 2u);
+  r.round(*agent);  // nothing left to do: no change, no failure
+  EXPECT_EQ(r.vfs_of("0000:41:00.0"), 2u);
+}
+
 TEST(PlacementAgent, ABindTheKernelRefusesLeavesTheServerInErrorAndTheHostAsItWas) {
   Rig r;
   auto agent = r.agent();

@@ -9,6 +9,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/host_interface.h"
 #include "core/host_report.h"
 #include "core/server_status.h"
 
@@ -36,6 +37,10 @@ struct AssignedServer {
 struct HostWork {
   uint64_t generation = 0;  // the watch's cursor
   std::vector<AssignedServer> servers;
+  // Its interfaces as its operator set them: their VF counts are carried out only while
+  // the host is locked (it takes no new placements then).
+  bool locked = false;
+  std::vector<HostInterface> interfaces;
 };
 
 class ControllerLink {

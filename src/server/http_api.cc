@@ -29,6 +29,8 @@ HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), opt
   route("GET", "/v1/hosts/{}", false, &HttpApi::show_host);
   route("POST", "/v1/hosts/{}/lock", false, &HttpApi::lock_host);
   route("POST", "/v1/hosts/{}/unlock", false, &HttpApi::unlock_host);
+  route("GET", "/v1/hosts/{}/interfaces", false, &HttpApi::list_host_interfaces);
+  route("PUT", "/v1/hosts/{}/interfaces/{}", false, &HttpApi::set_host_interface);
   route("GET", "/v1/devices", false, &HttpApi::list_devices);
   route("GET", "/v1/hosts/{}/devices/{}", false, &HttpApi::show_device);
   route("GET", "/v1/aliases", false, &HttpApi::list_aliases);

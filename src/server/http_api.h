@@ -52,6 +52,8 @@ class HttpApi {
   Reply show_host(const Call&, const Principal&);
   Reply lock_host(const Call&, const Principal&);
   Reply unlock_host(const Call&, const Principal&);
+  Reply list_host_interfaces(const Call&, const Principal&);
+  Reply set_host_interface(const Call&, const Principal&);
   Reply list_devices(const Call&, const Principal&);
   Reply show_device(const Call&, const Principal&);
   Reply list_aliases(const Call&, const Principal&);

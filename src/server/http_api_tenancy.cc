@@ -1,4 +1,5 @@
-// The API's projects, quotas, networks and ports (docs/api.md), in Neutron's field names.
+// The API's projects, quotas, networks and ports (docs/api.md), in Neutron's field names,
+// and a host's interfaces and their data networks (StarlingX's).
 #include "server/api_replies.h"
 #include "server/http_api.h"
 #include "server/requests.h"
@@ -53,5 +54,15 @@ Reply HttpApi::list_ports(const Call&, const Principal& who) { return answer(ser
 Reply HttpApi::show_port(const Call& call, const Principal& who) { return answer(service_.show_port(who, call.params[0]), port_json); }
 
 Reply HttpApi::delete_port(const Call& call, const Principal& who) { return no_content(service_.delete_port(who, call.params[0])); }
+
+Reply HttpApi::list_host_interfaces(const Call& call, const Principal& who) {
+  return answer(service_.list_host_interfaces(who, call.params[0]), interfaces_json);
+}
+
+Reply HttpApi::set_host_interface(const Call& call, const Principal& who) {
+  auto r = interface_request(call.http.body, call.params[1]);
+  if (!r) return error_reply(r.error());
+  return answer(service_.set_host_interface(who, call.params[0], *r), interface_json);
+}
 
 }  // namespace pcipass::server

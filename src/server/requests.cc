@@ -199,6 +199,20 @@ Result<NewPort> new_port(const std::string& text) {
   return NewPort{name, network, project, vnic.value_or("direct"), mac};
 }
 
+Result<InterfaceRequest> interface_request(const std::string& text, const std::string& name) {
+  PCIPASS_TRY(body, object_body(text));
+  Fields f(body, "");
+  PCIPASS_TRY(cls, f.string("class"));
+  PCIPASS_TRY(net, f.optional_string("datanetwork"));
+  PCIPASS_TRY(vfs, f.optional_unsigned("vfs", 65535));
+  if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
+  auto c = parse_interface_class(cls);
+  if (!c) return std::move(invalid("class " + quote(cls) + " is not one of pci-sriov, pci-passthrough, none").within("class"));
+  InterfaceRequest r{name, *c, net.value_or(""), std::nullopt};
+  if (vfs) r.vfs = static_cast<uint32_t>(*vfs);
+  return r;
+}
+
 Result<QuotaUpdate> quota_update(const std::string& text, const std::string& project) {
   PCIPASS_TRY(body, object_body(text));
   QuotaUpdate u;

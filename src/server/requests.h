@@ -19,6 +19,9 @@ Result<NewToken> new_token(const std::string& body);
 Result<ProjectRecord> new_project(const std::string& body);
 Result<NewNetwork> new_network(const std::string& body);
 Result<NewPort> new_port(const std::string& body);
+// PUT /v1/hosts/H/interfaces/NAME: {"class", "datanetwork", "vfs"} (StarlingX's ifclass,
+// datanetworks, sriov_numvfs in one body).
+Result<InterfaceRequest> interface_request(const std::string& body, const std::string& name);
 // {"RESOURCE": LIMIT | null, ...}: null removes the quota (unlimited).
 Result<QuotaUpdate> quota_update(const std::string& body, const std::string& project);
 // {"outcome": "active" | "error" | "restored", "step", "message"} for server `id`.

@@ -208,7 +208,14 @@ Result<Json> assignments_json(const HostAssignments& a) {
     if (!j) return std::move(j).error();
     servers.push_back(std::move(*j));
   }
-  return Json{{"host", a.host}, {"generation", a.generation}, {"manages_devices", a.manages_devices}, {"servers", servers}};
+  Json interfaces = Json::array();
+  for (const auto& i : a.interfaces) {
+    Json j{{"address", i.address.to_string()}, {"class", interface_class_name(i.cls)}, {"datanetwork", i.datanetwork}};
+    j["vfs"] = i.vfs ? Json(*i.vfs) : Json(nullptr);
+    interfaces.push_back(std::move(j));
+  }
+  return Json{{"host", a.host},         {"generation", a.generation}, {"manages_devices", a.manages_devices},
+              {"locked", a.locked},     {"interfaces", interfaces},   {"servers", servers}};
 }
 
 Json servers_json(const std::vector<ServerSummary>& servers) {
@@ -278,6 +285,29 @@ Json network_json(const NetworkRecord& n) {
           {"provider:network_type", to_string(n.type)},
           {"provider:physical_network", n.physical_network},
           {"provider:segmentation_id", or_null(n.segment)}};
+}
+
+Json interface_json(const HostInterfaceView& v) {
+  const InterfaceClass cls = v.set ? v.set->cls : InterfaceClass::None;
+  Json j{{"host", v.host},
+         {"address", v.address.to_string()},
+         {"name", v.name.empty() ? Json(nullptr) : Json(v.name)},
+         {"class", interface_class_name(cls)},
+         {"set", v.set.has_value()},
+         {"datanetworks", v.set && !v.set->datanetwork.empty() ? Json::array({v.set->datanetwork}) : Json::array()},
+         {"physical_networks", v.physical_networks},
+         {"sriov_totalvfs", v.sriov_totalvfs},
+         {"sriov_numvfs", v.vfs},
+         {"vfs_wanted", v.set && v.set->vfs ? Json(*v.set->vfs) : Json(nullptr)},
+         {"link", v.link ? Json(*v.link) : Json(nullptr)},
+         {"held_by", v.held_by}};
+  return j;
+}
+
+Json interfaces_json(const std::vector<HostInterfaceView>& interfaces) {
+  Json out = Json::array();
+  for (const auto& i : interfaces) out.push_back(interface_json(i));
+  return {{"interfaces", out}};
 }
 
 Json networks_json(const std::vector<NetworkRecord>& networks) {

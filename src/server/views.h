@@ -37,5 +37,7 @@ Json networks_json(const std::vector<NetworkRecord>& networks);
 Json port_json(const PortRecord& port);
 Json ports_json(const std::vector<PortRecord>& ports);
 Json quotas_json(const ProjectQuotas& quotas);
+Json interface_json(const HostInterfaceView& iface);
+Json interfaces_json(const std::vector<HostInterfaceView>& interfaces);
 
 }  // namespace pcipass::server

@@ -63,6 +63,30 @@ Result<HostWork> parse_host_work(const Json& body) {
     }
     out.servers.push_back(std::move(a));
   }
+  // An older controller sends neither: the host is taken as unlocked, with no interfaces.
+  out.locked = body.value("locked", false);
+  if (body.contains("interfaces")) {
+    if (!body["interfaces"].is_array()) return std::move(invalid("expected a list").within("interfaces"));
+    for (size_t i = 0; i < body["interfaces"].size(); ++i) {
+      const Json& j = body["interfaces"][i];
+      auto here = [&](Error e) { return std::move(e.within("[" + std::to_string(i) + "]").within("interfaces")); };
+      auto address = text_at(j, "address");
+      if (!address) return here(std::move(address).error());
+      auto pci = PciAddress::parse(*address);
+      if (!pci) return here(std::move(std::move(pci).error().within("address")));
+      auto cls_text = text_at(j, "class");
+      if (!cls_text) return here(std::move(cls_text).error());
+      auto cls = parse_interface_class(*cls_text);
+      if (!cls) return here(std::move(invalid("unknown class " + quote(*cls_text)).within("class")));
+      HostInterface iface{*pci, *cls, j.value("datanetwork", ""), std::nullopt};
+      if (j.contains("vfs") && !j["vfs"].is_null()) {
+        if (!j["vfs"].is_number_unsigned() || j["vfs"].get<uint64_t>() > 65535)
+          return here(std::move(invalid("expected a VF count of 0 to 65535").within("vfs")));
+        iface.vfs = j["vfs"].get<uint32_t>();
+      }
+      out.interfaces.push_back(std::move(iface));
+    }
+  }
   return out;
 }
 
