@@ -31,4 +31,7 @@ void print_fields(const Json& object, const std::vector<std::string>& skip = {})
 int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
             const std::function<void(const Json&)>& show);
 
+// `host interface list|set` under `host` (cmd_client_interface.cc).
+void add_host_interface_commands(CLI::App& host, int& exit_code);
+
 }  // namespace pcipass::app

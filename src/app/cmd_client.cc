@@ -265,6 +265,7 @@ void register_client(CLI::App& app, int& exit_code) {
       });
     });
   }
+  add_host_interface_commands(*host, exit_code);
   auto* host_show = leaf(host, "show", "Show one host with its devices");
   host_show->add_option("name", (*s)["name"], "host name")->required();
   host_show->callback([a, s, &exit_code] {
