@@ -4,7 +4,8 @@
 # there, the server is active; deleted, the PF is back on nvme with its VF count and the
 # VFs are available, and a VF flavor boots on one. A step that fails midway leaves the
 # server in error and the host as it was; an agent stopped in the middle of a prepare
-# undoes it when it starts again.
+# undoes it when it starts again. An interface's VF count set through the controller is
+# carried out while the host is locked, and refused while it is not.
 . /e2e/bin/guest-lib.sh
 
 PF=0000:01:00.0
@@ -93,6 +94,26 @@ is "the PF is on vfio-pci" "$(drv $PF)" vfio-pci
 run 0 "delete and wait" pcipass server delete vm-pf2 --wait --timeout 60
 is "the PF is back on nvme" "$(drv $PF)" nvme
 is "with its 2 VFs" "$(numvfs)" 2
+
+echo "== an interface's VF count, set through the controller, carried out on a locked host only"
+# The SR-IOV NVMe stands in for a NIC: the mechanism (sriov_numvfs through 0) is the same.
+run 5 "refused while the host is unlocked" pcipass host interface set guest $PF --class pci-sriov --vfs 4 --datanetwork group0-data0
+has "it says why" "is not locked"
+is "nothing changed on the host" "$(numvfs)" 2
+run 0 "lock the host" pcipass host lock guest
+run 0 "set 4 VFs on group0-data0" pcipass host interface set guest $PF --class pci-sriov --vfs 4 --datanetwork group0-data0
+i=0; while [ $i -lt 300 ] && [ "$(numvfs)" != 4 ]; do i=$((i + 1)); sleep 0.1; done
+is "the agent set 4 VFs" "$(numvfs)" 4
+run 0 "the agent log" grep "interface $PF" /tmp/agent.log
+has "it said what it did" "interface $PF: 2 -> 4 VFs (pci-sriov on group0-data0)"
+run 0 "persisted for the next boot" cat /etc/udev/rules.d/71-pcipass-sriov.rules
+has "a udev rule sets 4" 'sriov_numvfs}="4"'
+i=0; while [ $i -lt 100 ] && ! pcipass host interface list guest --json | grep -q '"sriov_numvfs": 4'; do i=$((i + 1)); sleep 0.1; done
+run 0 "the controller lists what was reported" pcipass host interface list guest
+has "4 of 4 VFs, on group0-data0" "pci-sriov .*group0-data0 .*4 .*4 .*group0-data0"
+run 0 "unlock the host" pcipass host unlock guest
+run 5 "and refused again once unlocked" pcipass host interface set guest $PF --class pci-sriov --vfs 1 --datanetwork group0-data0
+is "the VF count stays" "$(numvfs)" 4
 kill $AGENT_PID $SERVER_PID 2>/dev/null
 
 echo "RESULT: $fails failed of $checks checks"
