@@ -65,7 +65,7 @@ def owner(path):
 
 
 TEST_SUPPORT = ("src/core/test_support.", "src/ports/store_contract", "src/adapters/store_postgres/pg_test_server.",
-                "src/adapters/sysfs/testing/", "src/server/api_test_support.")
+                "src/adapters/sysfs/testing/", "src/host/testing/", "src/server/api_test_support.")
 
 
 def is_test(path):

@@ -23,6 +23,7 @@
 #include "controller/service.h"
 #include "server/http_api.h"
 #include "server/http_server.h"
+#include "host/testing/fixture_vf_network.h"
 
 namespace pcipass {
 namespace {
@@ -84,8 +85,10 @@ struct Rig {
   }
   ~Rig() { fs::remove_all(dir); }
   // An agent as started now, on the journal as saved.
-  std::unique_ptr<PlacementAgent> agent(Hypervisor* hypervisor = nullptr) {
+  std::unique_ptr<PlacementAgent> agent(Hypervisor* hypervisor = nullptr, VfNetwork* network = nullptr) {
     PlacementAgentOptions o;
+    o.prepare.network = network;
+    o.restore.network = network;
     // The operator's base domain, for libvirt's test driver.
     o.domain_of = [](const AssignedServer& s) -> Result<std::string> {
       if (!s.base_domain) return s.domain_xml;
@@ -226,6 +229,42 @@ TEST(PlacementAgent, AnInterfacesVfCountIsCarriedOutOnlyWhileItsHostIsLocked) {
   EXPECT_EQ(r.vfs_of("0000:41:00.0"), 2u);
   r.round(*agent);  // nothing left to do: no change, no failure
   EXPECT_EQ(r.vfs_of("0000:41:00.0"), 2u);
+}
+
+TEST(PlacementAgent, APortsVfGetsThePortsMacAndItsNetworksVlanOnTheHostAndGivesThemBack) {
+  Rig r;
+  testing::FixtureVfNetwork net(r.reader);
+  auto agent = r.agent(nullptr, &net);
+  ASSERT_TRUE(r.link.report(agent->report()).ok());
+  auto& s = *r.controller.service;
+  const Principal& admin = r.controller.admin;
+  // ens1f0 serves group0-data0 (its 4 VFs as they are); net0 is VLAN 10 there.
+  ASSERT_TRUE(s.lock_host(admin, "compute-1", true).ok());
+  ASSERT_TRUE(s.set_host_interface(admin, "compute-1", {"ens1f0", InterfaceClass::PciSriov, "group0-data0", 4}).ok());
+  ASSERT_TRUE(s.lock_host(admin, "compute-1", false).ok());
+  ASSERT_TRUE(s.create_network(admin, {"net0", std::nullopt, false, "vlan", "group0-data0", 10}).ok());
+  ASSERT_TRUE(s.create_port(admin, {"p1", "net0", std::nullopt, "direct", std::string("52:54:00:0a:00:01")}).ok());
+  ASSERT_TRUE(s.create_flavor(admin, {"plain", 1, 512, {}, 0}).ok());
+  auto vm = s.create_server(admin, {"vm-port", "plain", std::nullopt, std::nullopt, {{std::string("p1"), {}, "direct"}}});
+  ASSERT_TRUE(vm.ok()) << vm.error().describe();
+  ASSERT_EQ(vm->devices.size(), 1u);
+  const PciAddress vf = vm->devices[0].address;
+  auto vfs = discover(r.reader).devices;
+  std::vector<PciAddress> order;
+  for (const auto& d : vfs)
+    if (d.address == at("0000:41:00.0")) order = d.virtfns;
+  const auto index = static_cast<size_t>(std::find(order.begin(), order.end(), vf) - order.begin());
+  ASSERT_LT(index, order.size());
+  r.round(*agent);
+  EXPECT_EQ(r.controller.state("vm-port").status, ServerStatus::Active) << r.controller.state("vm-port").message;
+  EXPECT_EQ(net.vfs("ens1f0")->at(index), (VfNetSettings{"52:54:00:0a:00:01", 10}));
+  EXPECT_EQ(r.kernel.driver_of(vf.to_string()), std::optional<std::string>("vfio-pci"));
+  // Deleted: the VF's settings as they were, and the VF back on its driver.
+  ASSERT_FALSE(s.delete_server(admin, "vm-port")->released);
+  r.round(*agent);
+  EXPECT_EQ(s.show_server(admin, "vm-port").error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(net.vfs("ens1f0")->at(index), VfNetSettings{});
+  EXPECT_EQ(r.kernel.driver_of(vf.to_string()), std::optional<std::string>("iavf"));
 }
 
 TEST(PlacementAgent, ABindTheKernelRefusesLeavesTheServerInErrorAndTheHostAsItWas) {
