@@ -170,7 +170,8 @@ class Service {
   Status resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission, std::vector<PortBinding>& bindings,
                              std::vector<std::string>& made);
   DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
-  Result<std::vector<HostInterfaceView>> interface_views_locked(const std::string& host);
+  // The interfaces of a host as the store holds it (`stored`) and the fleet schedules it.
+  Result<std::vector<HostInterfaceView>> interface_views_locked(const HostRecord& stored);
 
   StateStore& state_;
   TokenStore& tokens_;
