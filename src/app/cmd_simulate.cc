@@ -6,7 +6,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "adapters/json/config_value_json.h"
+#include "adapters/json/scenario_json.h"
 #include "adapters/json/simulation_output.h"
 #include "app/commands.h"
 #include "core/scenario.h"
@@ -21,6 +21,7 @@ struct SimulateArgs {
   bool check = false;
   bool quiet = false;
   std::string weigher = "pack";
+  std::string reasons = "hosts";
 };
 
 int64_t now_ns() {
@@ -49,13 +50,8 @@ int run_simulate(const SimulateArgs& args) {
     text = buf.str();
   }
   const int64_t start = now_ns();
-  auto root = parse_json(text);
+  auto scenario = load_scenario_text(text);
   std::string().swap(text);  // each stage's input is released once consumed: fleets can be large
-  if (!root) return fail_input(args.file, root.error());
-  auto expanded = expand_device_spec_strings(*root);
-  if (!expanded) return fail_input(args.file, expanded.error());
-  auto scenario = parse_scenario(*root);
-  *root = ConfigValue();
   if (!scenario) return fail_input(args.file, scenario.error());
   if (!args.quiet)
     for (const auto& w : scenario->warnings) std::cerr << "pcipass simulate: warning: " << w << "\n";
@@ -63,6 +59,7 @@ int run_simulate(const SimulateArgs& args) {
   SimulationOptions options;
   options.weigher = args.weigher == "name" ? Weigher::Name : Weigher::Pack;
   options.check_invariants = args.check;
+  options.reasons = parse_reasons_mode(args.reasons).value_or(ReasonsMode::Hosts);
   options.now_ns = now_ns;
   auto sim = Simulation::build(*scenario, options);
   if (!sim) return fail_input(args.file, sim.error());
@@ -80,7 +77,7 @@ int run_simulate(const SimulateArgs& args) {
     }
     if (result->mismatch)
       std::cerr << "pcipass simulate: ops[" << i << "]: expectation mismatch: " << *result->mismatch << "\n";
-    out += args.human ? op_result_human(*result) : op_result_json(*result) + "\n";
+    out += args.human ? op_result_human(*result) : op_result_json(*result, options.reasons) + "\n";
     if (out.size() > (1 << 16)) {
       std::cout << out;
       out.clear();
@@ -105,6 +102,10 @@ void register_simulate(CLI::App& app, int& exit_code) {
                   "pack (default): pack VFs onto PFs in use, keep whole PFs and NUMA cells free; "
                   "name: first feasible host by name (a deterministic baseline)")
       ->check(CLI::IsMember({"pack", "name"}));
+  cmd->add_option("--reasons", args->reasons,
+                  "what a failed boot says: hosts (default): why, for every host; grouped: the causes, with how many "
+                  "hosts each and a few of them; none: only NoValidHost")
+      ->check(CLI::IsMember({"hosts", "grouped", "none"}));
   cmd->callback([args, &exit_code] { exit_code = run_simulate(*args); });
 }
 

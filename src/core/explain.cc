@@ -2,6 +2,7 @@
 // failure path, so it may walk the host's devices.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/fleet.h"
@@ -23,14 +24,14 @@ struct Supply {
 };
 
 Supply supply_for(const HostInventory& host, const PciRequest& req, const AliasClassMatrix& matrix,
-                  const std::vector<size_t>& cells) {
+                  const std::vector<size_t>& cells, bool with_blocker) {
   Supply s;
   for (const Pool& pool : host.pools()) {
     if (!matrix.get(req.alias_index, pool.class_id)) continue;
     s.matching += static_cast<uint32_t>(pool.members.size());
     s.free += pool.free;
     if (numa_allows(host, req.policy, cells, pool.numa_node)) s.allowed += pool.free;
-    if (s.blocker.empty() && pool.free < pool.members.size())
+    if (with_blocker && s.blocker.empty() && pool.free < pool.members.size())
       for (DeviceIndex m : pool.members)
         if (!host.available(m)) {
           s.blocker = host.unavailable_reason(m);
@@ -42,9 +43,10 @@ Supply supply_for(const HostInventory& host, const PciRequest& req, const AliasC
 
 std::string request_text(const PciRequest& r) { return r.alias_name + ":" + std::to_string(r.count); }
 
-// The first request that cannot be met on its own, or "" if each can.
-std::string single_request_shortfall(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
-                                     const AliasTable& aliases, const std::vector<size_t>& cells) {
+// The first request that cannot be met on its own (its words in `detail` when given),
+// or nothing if each can.
+std::optional<Refusal> single_request_shortfall(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
+                                                const AliasTable& aliases, const std::vector<size_t>& cells, std::string* detail) {
   // The devices of this kind the host withholds, and why (the first one).
   auto withheld = [&](const Alias& alias) {
     size_t n = 0;
@@ -58,19 +60,27 @@ std::string single_request_shortfall(const HostInventory& host, const InstanceSh
     }
     return n == 0 ? std::string() : "; " + std::to_string(n) + " withheld (" + first + (n > 1 ? ", ..." : "") + ")";
   };
-  for (const PciRequest& r : shape.pci) {
-    Supply s = supply_for(host, r, matrix, cells);
+  for (uint32_t i = 0; i < shape.pci.size(); ++i) {
+    const PciRequest& r = shape.pci[i];
+    Supply s = supply_for(host, r, matrix, cells, detail != nullptr);
     const Alias& alias = aliases.aliases()[r.alias_index];
-    if (s.matching == 0)
-      return "no device for alias " + r.alias_name + (alias.unusable ? " (the alias is unusable: " + *alias.unusable + ")" : "") +
-             withheld(alias);
+    if (s.matching == 0) {
+      if (detail)
+        *detail = "no device for alias " + r.alias_name +
+                  (alias.unusable ? " (the alias is unusable: " + *alias.unusable + ")" : "") + withheld(alias);
+      return Refusal{RefusalKind::NoDevice, i};
+    }
     if (s.free < r.count) {
-      std::string text = "alias " + r.alias_name + ": " + std::to_string(s.free) + " of " + std::to_string(r.count) +
-                         " free (" + std::to_string(s.matching) + " on host)";
-      if (!s.blocker.empty()) text += "; " + s.blocker;
-      return text + withheld(alias);
+      if (detail) {
+        *detail = "alias " + r.alias_name + ": " + std::to_string(s.free) + " of " + std::to_string(r.count) + " free (" +
+                  std::to_string(s.matching) + " on host)";
+        if (!s.blocker.empty()) *detail += "; " + s.blocker;
+        *detail += withheld(alias);
+      }
+      return Refusal{RefusalKind::TooFewFree, i};
     }
     if (s.allowed < r.count) {
+      if (!detail) return Refusal{RefusalKind::NumaPolicy, i};
       // Where the free devices the policy rules out are, e.g. "2 free on node 0".
       std::map<std::string, uint32_t> elsewhere;
       for (const Pool& pool : host.pools())
@@ -78,11 +88,12 @@ std::string single_request_shortfall(const HostInventory& host, const InstanceSh
           elsewhere[pool.numa_node ? "node " + std::to_string(*pool.numa_node) : "no NUMA node"] += pool.free;
       std::string where;
       for (const auto& [node, n] : elsewhere) where += (where.empty() ? "; " : ", ") + std::to_string(n) + " free on " + node;
-      return "alias " + r.alias_name + ": " + std::to_string(s.allowed) + " of " + std::to_string(r.count) +
-             " free on NUMA node " + cells_text(host, cells) + " (policy " + to_string(r.policy) + where + ")";
+      *detail = "alias " + r.alias_name + ": " + std::to_string(s.allowed) + " of " + std::to_string(r.count) +
+                " free on NUMA node " + cells_text(host, cells) + " (policy " + to_string(r.policy) + where + ")";
+      return Refusal{RefusalKind::NumaPolicy, i};
     }
   }
-  return {};
+  return std::nullopt;
 }
 
 std::string together_text(const InstanceShape& shape) {
@@ -93,54 +104,93 @@ std::string together_text(const InstanceShape& shape) {
 
 }  // namespace
 
-std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
-                         const AliasTable& aliases) {
-  if (host.locked()) return "locked: host " + host.name() + " is locked by its operator (pcipass host unlock " + host.name() + ")";
-  if (!host.blocked().empty()) return "blocked: " + host.blocked();
-  if (!shape.pci.empty() && !host.unready().empty()) return "host " + host.name() + " cannot do passthrough: " + host.unready();
+Refusal explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
+                     const AliasTable& aliases, std::string* detail) {
+  auto say = [&](RefusalKind kind, auto&& words) {
+    if (detail) *detail = words();
+    return Refusal{kind, 0};
+  };
+  if (host.locked())
+    return say(RefusalKind::Locked, [&] {
+      return "locked: host " + host.name() + " is locked by its operator (pcipass host unlock " + host.name() + ")";
+    });
+  if (!host.blocked().empty()) return say(RefusalKind::Blocked, [&] { return "blocked: " + host.blocked(); });
+  if (!shape.pci.empty() && !host.unready().empty())
+    return say(RefusalKind::Unready, [&] { return "host " + host.name() + " cannot do passthrough: " + host.unready(); });
   if (host.total_vcpus() && host.used_vcpus() + shape.vcpus > *host.total_vcpus())
-    return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
-           std::to_string(shape.vcpus) + " requested";
+    return say(RefusalKind::Vcpus, [&] {
+      return "vCPUs: " + std::to_string(host.used_vcpus()) + " of " + std::to_string(*host.total_vcpus()) + " in use, " +
+             std::to_string(shape.vcpus) + " requested";
+    });
   if (host.total_memory_mb() && host.used_memory_mb() + shape.memory_mb > *host.total_memory_mb())
-    return "memory: " + std::to_string(host.used_memory_mb()) + " of " + std::to_string(*host.total_memory_mb()) +
-           " MB in use, " + std::to_string(shape.memory_mb) + " MB requested";
+    return say(RefusalKind::Memory, [&] {
+      return "memory: " + std::to_string(host.used_memory_mb()) + " of " + std::to_string(*host.total_memory_mb()) +
+             " MB in use, " + std::to_string(shape.memory_mb) + " MB requested";
+    });
   if (!shape.numa) {
-    std::string single = single_request_shortfall(host, shape, matrix, aliases, {});
-    if (!single.empty()) return single;
-    return "aliases " + together_text(shape) + " cannot be met together: they compete for the same devices, or for a "
-           "PF and its VFs";
+    if (auto single = single_request_shortfall(host, shape, matrix, aliases, {}, detail)) return *single;
+    return say(RefusalKind::Together, [&] {
+      return "aliases " + together_text(shape) + " cannot be met together: they compete for the same devices, or for a "
+             "PF and its VFs";
+    });
   }
   const auto& inst = *shape.numa;
   if (inst.size() > host.cells().size())
-    return "the instance needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
-           std::to_string(host.cells().size());
+    return say(RefusalKind::NumaCellCount, [&] {
+      return "the instance needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
+             std::to_string(host.cells().size());
+    });
   // Cell placements that fit CPUs and memory, in Nova's order; report on the first.
   std::vector<std::vector<size_t>> placements;
   for_each_cell_placement(host, inst, nova_cell_order(host, shape), false, 20000, [&](const std::vector<size_t>& cells) {
     placements.push_back(cells);
     return placements.size() < 64;
   });
-  if (placements.empty()) {
-    std::string free_text;
-    for (const auto& c : host.cells()) {
-      free_text += (free_text.empty() ? "" : ", ") + std::to_string(c.id) + ": ";
-      free_text += c.cpus ? std::to_string(*c.cpus - c.used_cpus) + " vCPUs" : std::string("any vCPUs");
-      free_text += c.memory_mb ? "/" + std::to_string(*c.memory_mb - c.used_memory_mb) + " MB" : std::string("/any MB");
-    }
-    return "NUMA: no " + std::string(inst.size() == 1 ? "cell" : std::to_string(inst.size()) + " cells") +
-           " with room for " + std::to_string(inst.front().vcpus) + " vCPUs and " + std::to_string(inst.front().memory_mb) +
-           " MB" + (inst.size() == 1 ? "" : " each") + " (free: " + free_text + ")";
+  if (placements.empty())
+    return say(RefusalKind::NumaRoom, [&] {
+      std::string free_text;
+      for (const auto& c : host.cells()) {
+        free_text += (free_text.empty() ? "" : ", ") + std::to_string(c.id) + ": ";
+        free_text += c.cpus ? std::to_string(*c.cpus - c.used_cpus) + " vCPUs" : std::string("any vCPUs");
+        free_text += c.memory_mb ? "/" + std::to_string(*c.memory_mb - c.used_memory_mb) + " MB" : std::string("/any MB");
+      }
+      return "NUMA: no " + std::string(inst.size() == 1 ? "cell" : std::to_string(inst.size()) + " cells") +
+             " with room for " + std::to_string(inst.front().vcpus) + " vCPUs and " + std::to_string(inst.front().memory_mb) +
+             " MB" + (inst.size() == 1 ? "" : " each") + " (free: " + free_text + ")";
+    });
+  if (auto single = single_request_shortfall(host, shape, matrix, aliases, {}, detail)) return *single;
+  if (placements.size() == 1)
+    if (auto only = single_request_shortfall(host, shape, matrix, aliases, placements.front(), detail)) return *only;
+  if (auto first = single_request_shortfall(host, shape, matrix, aliases, placements.front(), detail)) {
+    if (detail && placements.size() > 1) *detail += " (and on every other NUMA placement with room)";
+    return *first;
   }
-  std::string single = single_request_shortfall(host, shape, matrix, aliases, {});
-  if (!single.empty()) return single;
-  for (const auto& cells : placements) {
-    std::string s = single_request_shortfall(host, shape, matrix, aliases, cells);
-    if (!s.empty() && placements.size() == 1) return s;
+  return say(RefusalKind::Together,
+             [&] { return "aliases " + together_text(shape) + " cannot be met together on any NUMA placement with room"; });
+}
+
+std::string describe(const Refusal& refusal, const InstanceShape& shape) {
+  const PciRequest* r = refusal.request < shape.pci.size() ? &shape.pci[refusal.request] : nullptr;
+  const std::string alias = r ? r->alias_name : std::string("?");
+  auto too_few = [](const PciRequest* req) {
+    return !req || req->count <= 1 ? std::string("none") : "fewer than " + std::to_string(req->count);
+  };
+  switch (refusal.kind) {
+    case RefusalKind::Locked: return "locked by its operator";
+    case RefusalKind::Blocked: return "blocked: what it holds breaks a rule";
+    case RefusalKind::Unready: return "cannot do passthrough";
+    case RefusalKind::Vcpus: return "vCPUs: not enough free";
+    case RefusalKind::Memory: return "memory: not enough free";
+    case RefusalKind::NoDevice: return "no device for alias " + alias;
+    case RefusalKind::TooFewFree: return "alias " + alias + ": " + too_few(r) + " free";
+    case RefusalKind::NumaPolicy:
+      return "alias " + alias + ": " + too_few(r) + " free on the instance's NUMA node (policy " +
+             to_string(r ? r->policy : NumaPolicy::Legacy) + ")";
+    case RefusalKind::NumaCellCount: return "fewer NUMA cells than the instance has";
+    case RefusalKind::NumaRoom: return "NUMA: no cell with room for the instance's vCPUs and memory";
+    case RefusalKind::Together: return "aliases " + together_text(shape) + " cannot be met together";
   }
-  std::string first = single_request_shortfall(host, shape, matrix, aliases, placements.front());
-  if (!first.empty())
-    return first + (placements.size() > 1 ? " (and on every other NUMA placement with room)" : "");
-  return "aliases " + together_text(shape) + " cannot be met together on any NUMA placement with room";
+  return "refused";
 }
 
 }  // namespace pcipass

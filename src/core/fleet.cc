@@ -4,9 +4,6 @@
 
 namespace pcipass {
 
-std::string explain_host(const HostInventory& host, const InstanceShape& shape, const AliasClassMatrix& matrix,
-                         const AliasTable& aliases);
-
 void Fleet::register_new_classes() {
   const size_t n = classes_.size();
   // One row per alias even before any class exists, so lookups never go out of range.
@@ -40,6 +37,8 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
     if (by_name_.count(h.name()) || !seen.insert(h.name()).second)
       return Error(ErrorCode::AlreadyExists, "duplicate host name " + quote(h.name()));
   register_new_classes();
+  positions_stale_ = true;
+  ++layout_;
   std::vector<HostIndex> added;
   for (auto& host : hosts) {
     const HostIndex h = static_cast<HostIndex>(hosts_.size());
@@ -50,55 +49,15 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
       for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
     added.push_back(h);
   }
-  // One new host usually fits between its name-order neighbours' ranks (ranks are
-  // spread out for that); otherwise every host is ranked and indexed again.
-  if (added.size() == 1 && hosts_.size() > 1) {
-    const HostIndex h = added.front();
-    auto it = by_name_.find(hosts_[h].name());
-    const uint64_t lo = it == by_name_.begin() ? 0 : uint64_t{rank_[std::prev(it)->second]} + 1;
-    const uint64_t hi = std::next(it) == by_name_.end() ? uint64_t{UINT32_MAX} + 1 : rank_[std::next(it)->second];
-    if (hi > lo) {
-      const auto r = static_cast<uint32_t>(lo + (hi - lo) / 2);
-      rank_.push_back(r);
-      index_host(h);
-      return added;
-    }
-  }
-  by_alias_free_.assign(aliases_.aliases().size(), {});
-  by_total_free_.clear();
-  rank_.assign(hosts_.size(), 0);
-  const uint64_t stride = (uint64_t{UINT32_MAX} + 1) / (hosts_.size() + 1);
-  uint64_t r = stride;
-  for (const auto& [name, idx] : by_name_) {
-    rank_[idx] = static_cast<uint32_t>(r);
-    r += stride;
-  }
-  for (HostIndex i = 0; i < hosts_.size(); ++i) index_host(i);
   return added;
 }
 
-void Fleet::index_host(HostIndex h) {
-  for (size_t a = 0; a < aliases_.aliases().size(); ++a)
-    if (alias_free_[h][a] > 0) by_alias_free_[a].insert({alias_free_[h][a], rank_[h], h});
-  by_total_free_.insert({hosts_[h].free_devices(), rank_[h], h});
-}
-
 void Fleet::apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas) {
-  int32_t total = 0;
-  for (const auto& d : deltas) {
-    total += d.delta;
+  for (const auto& d : deltas)
     for (uint32_t a : class_aliases_[hosts_[h].pools()[d.pool].class_id]) {
       uint32_t& count = alias_free_[h][a];
-      if (count > 0) by_alias_free_[a].erase({count, rank_[h], h});
       count = static_cast<uint32_t>(static_cast<int64_t>(count) + d.delta);
-      if (count > 0) by_alias_free_[a].insert({count, rank_[h], h});
     }
-  }
-  if (total != 0) {
-    uint32_t now = hosts_[h].free_devices();
-    by_total_free_.erase({static_cast<uint32_t>(static_cast<int64_t>(now) - total), rank_[h], h});
-    by_total_free_.insert({now, rank_[h], h});
-  }
 }
 
 std::optional<HostIndex> Fleet::find_host(std::string_view name) const {
@@ -145,53 +104,16 @@ bool Fleet::counters_are_exact(const InstanceShape& shape) const {
   return !(any_pf && any_vf);
 }
 
-std::optional<BootPlan> Fleet::schedule(const InstanceShape& shape, std::optional<HostIndex> forced, Weigher weigher) const {
-  auto attempt = [&](HostIndex h) -> std::optional<BootPlan> {
-    if (quick_reject(h, shape)) return std::nullopt;
-    auto fit = fit_host(hosts_[h], shape, matrix_, weigher);
-    if (!fit) return std::nullopt;
-    return BootPlan{h, std::move(*fit)};
-  };
-  if (forced) return attempt(*forced);
-  if (weigher == Weigher::Name) {
-    for (const auto& [name, h] : by_name_)
-      if (auto plan = attempt(h)) return plan;
-    return std::nullopt;
-  }
-  if (!shape.pci.empty()) {
-    // Best fit on the first request's alias: hosts with the fewest free matching devices
-    // that still suffice come first, so partly used hosts and PFs fill up before whole ones.
-    const size_t primary = shape.pci.front().alias_index;
-    uint32_t need = 0;
-    for (const auto& r : shape.pci)
-      if (r.alias_index == primary) need += r.count;
-    const auto& index = by_alias_free_[primary];
-    for (auto it = index.lower_bound({need, 0, 0}); it != index.end(); ++it)
-      if (auto plan = attempt(it->host)) return plan;
-    return std::nullopt;
-  }
-  // No devices wanted: prefer hosts with the fewest free devices, keeping device hosts free.
-  for (const auto& entry : by_total_free_)
-    if (auto plan = attempt(entry.host)) return plan;
-  return std::nullopt;
-}
-
 std::vector<Rejection> Fleet::explain(const InstanceShape& shape, std::optional<HostIndex> forced) const {
   std::vector<Rejection> out;
-  auto one = [&](HostIndex h) { out.push_back({hosts_[h].name(), explain_host(hosts_[h], shape, matrix_, aliases_)}); };
+  auto one = [&](HostIndex h) {
+    std::string words;
+    explain_host(hosts_[h], shape, matrix_, aliases_, &words);
+    out.push_back({hosts_[h].name(), std::move(words)});
+  };
   if (forced) one(*forced);
   else
     for (const auto& [name, h] : by_name_) one(h);
-  return out;
-}
-
-std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
-  std::vector<HostIndex> out;
-  const bool exact = counters_are_exact(shape);
-  for (const auto& [name, h] : by_name_) {
-    if (quick_reject(h, shape)) continue;
-    if (exact || fit_host(hosts_[h], shape, matrix_, Weigher::Name)) out.push_back(h);
-  }
   return out;
 }
 
@@ -236,6 +158,7 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
   rec.slot = slot;
   rec.devices = std::move(*taken);
   apply_deltas(plan.host, deltas);
+  log_change(plan.host, kTookMore);
   auto [it, inserted] = instances_.emplace(id, std::move(rec));
   if (by_slot_.size() <= slot) by_slot_.resize(slot + 1, nullptr);
   by_slot_[slot] = &it->second;
@@ -252,6 +175,7 @@ Status Fleet::free(const std::string& id) {
   if (!released) return released;
   host.unreserve(rec.vcpus, rec.memory_mb, rec.cell_use);
   apply_deltas(rec.host, deltas);
+  log_change(rec.host, kGaveBack);
   free_slots_.push_back(rec.slot);
   by_slot_[rec.slot] = nullptr;
   instances_.erase(it);
@@ -272,15 +196,12 @@ Result<std::vector<std::string>> Fleet::replace_host(HostInventory host) {
   std::sort(evicted.begin(), evicted.end());
   for (const auto& id : evicted)
     if (auto st = free(id); !st) return std::move(st).error();
-  for (size_t a = 0; a < aliases_.aliases().size(); ++a)
-    if (alias_free_[h][a] > 0) by_alias_free_[a].erase({alias_free_[h][a], rank_[h], h});
-  by_total_free_.erase({hosts_[h].free_devices(), rank_[h], h});
   register_new_classes();
   hosts_[h] = std::move(host);
   alias_free_[h].assign(aliases_.aliases().size(), 0);
   for (const auto& pool : hosts_[h].pools())
     for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
-  index_host(h);
+  log_change(h, kChangedAnyway);
   return evicted;
 }
 
@@ -350,19 +271,10 @@ std::vector<std::string> Fleet::check_invariants() const {
       for (uint32_t a : class_aliases_[pool.class_id]) per_alias[a] += n;
     }
     if (total != host.free_devices()) problems.push_back(at + "free device total differs from recount");
-    if (!by_total_free_.count({total, rank_[h], h})) problems.push_back(at + "total-free index is stale");
     for (size_t a = 0; a < per_alias.size(); ++a) {
       if (per_alias[a] != alias_free_[h][a]) problems.push_back(at + "alias " + aliases_.aliases()[a].name + " counter is stale");
-      if (per_alias[a] > 0 && !by_alias_free_[a].count({per_alias[a], rank_[h], h}))
-        problems.push_back(at + "alias " + aliases_.aliases()[a].name + " index is stale");
     }
   }
-  size_t indexed = 0;
-  for (const auto& s : by_alias_free_) indexed += s.size();
-  size_t expected_indexed = 0;
-  for (const auto& row : alias_free_)
-    for (uint32_t n : row) expected_indexed += n > 0 ? 1 : 0;
-  if (indexed != expected_indexed) problems.push_back("alias index holds stale entries");
   return problems;
 }
 
@@ -370,11 +282,13 @@ size_t Fleet::memory_bytes() const {
   size_t bytes = sizeof(*this);
   for (const auto& h : hosts_) bytes += h.memory_bytes();
   bytes += (hosts_.capacity() - hosts_.size()) * sizeof(HostInventory);
-  bytes += rank_.capacity() * sizeof(uint32_t);
   for (const auto& row : alias_free_) bytes += sizeof(row) + row.capacity() * sizeof(uint32_t);
-  constexpr size_t kSetNode = 48;  // libstdc++ red-black node (32 bytes) with a 12-byte IndexEntry
-  for (const auto& s : by_alias_free_) bytes += s.size() * kSetNode;
-  bytes += by_total_free_.size() * kSetNode;
+  constexpr size_t kSetNode = 40;  // libstdc++ red-black node (32 bytes) with an 8-byte key
+  for (const auto& [key, set] : shapes_)
+    bytes += 64 + key.capacity() + set.fits.capacity() * sizeof(uint64_t) + set.weight.capacity() * sizeof(uint32_t) +
+             set.order.size() * kSetNode;
+  bytes += (by_pos_.capacity() + pos_.capacity()) * sizeof(uint32_t) + log_.capacity() * sizeof(Change) +
+           seen_.capacity() * sizeof(uint64_t) + effect_.capacity();
   bytes += by_name_.size() * (64 + 32);
   return bytes;
 }

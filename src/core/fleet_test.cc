@@ -174,6 +174,41 @@ TEST(Fleet, ExplainsEveryRejectedHost) {
   EXPECT_EQ(by_host["c-gpu"], "alias gpu: 0 of 1 free on NUMA node 0 (policy required; 1 free on node 1)");
 }
 
+TEST(Fleet, GroupsRefusedHostsByTheirFirstReasonInGeneralWords) {
+  auto t = make_fleet(kFleet);
+  auto filler = t.shape(R"({"hw:numa_nodes": "1"})", 8, 1024);
+  BootPlan on_cell_1{*t.fleet->find_host("c-gpu"), HostFit{{}, {1}, 0}};
+  ASSERT_TRUE(t.fleet->claim("fill", filler, on_cell_1).ok());
+  auto s = t.shape(R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", 8, 1024);
+  auto why = t.fleet->explain_grouped(s, std::nullopt, 1);
+  ASSERT_EQ(why.size(), 2u);
+  EXPECT_EQ(why[0].reason, "no device for alias gpu");
+  EXPECT_EQ(why[0].hosts, 3u);
+  EXPECT_EQ(why[0].sample, std::vector<std::string>{"a-nic"});  // the first by name, `sample` of them
+  EXPECT_EQ(why[1].reason, "alias gpu: none free on the instance's NUMA node (policy required)");
+  EXPECT_EQ(why[1].hosts, 1u);
+  EXPECT_EQ(why[1].sample, std::vector<std::string>{"c-gpu"});
+  // Hosts it fits on are not refused: a VF fits on both NIC hosts; a forced host that fits says nothing.
+  auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  auto vf_why = t.fleet->explain_grouped(vf, std::nullopt);
+  ASSERT_EQ(vf_why.size(), 1u);
+  EXPECT_EQ(vf_why[0].hosts, 2u);
+  EXPECT_EQ(vf_why[0].sample, (std::vector<std::string>{"c-gpu", "d-empty"}));
+  EXPECT_TRUE(t.fleet->explain_grouped(vf, t.fleet->find_host("a-nic")).empty());
+  auto cpu = t.fleet->explain_grouped(t.shape("{}", 17, 0), t.fleet->find_host("b-nic"));
+  ASSERT_EQ(cpu.size(), 1u);
+  EXPECT_EQ(cpu[0].reason, "vCPUs: not enough free");
+  // A locked host says so, whatever it lacks.
+  const HostScenario& hs = t.scenario.hosts[0];
+  auto inv = HostInventory::build(hs.name, hs.numa, hs.devices, t.scenario.device_spec, t.fleet->classes());
+  ASSERT_TRUE(inv.ok());
+  inv->set_locked(true);
+  ASSERT_TRUE(t.fleet->replace_host(std::move(*inv)).ok());
+  auto locked = t.fleet->explain_grouped(vf, t.fleet->find_host("b-nic"));
+  ASSERT_EQ(locked.size(), 1u);
+  EXPECT_EQ(locked[0].reason, "locked by its operator");
+}
+
 TEST(Fleet, ExplainsPfBlockedByVfsAndRequestsThatCompete) {
   auto t = make_fleet(kFleet);
   auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");

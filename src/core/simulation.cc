@@ -16,6 +16,13 @@ const char* to_string(Outcome outcome) {
   return "ok";
 }
 
+std::optional<ReasonsMode> parse_reasons_mode(std::string_view text) {
+  if (text == "hosts") return ReasonsMode::Hosts;
+  if (text == "grouped") return ReasonsMode::Grouped;
+  if (text == "none") return ReasonsMode::None;
+  return std::nullopt;
+}
+
 Result<Simulation> Simulation::build(const Scenario& scenario, SimulationOptions options) {
   Simulation sim(scenario.alias, std::move(options));
   std::vector<HostInventory> hosts;
@@ -29,6 +36,13 @@ Result<Simulation> Simulation::build(const Scenario& scenario, SimulationOptions
   }
   auto added = sim.fleet_.add_hosts(std::move(hosts));
   if (!added) return std::move(added).error();
+  // The fleet learns the shapes the ops will ask for (as many as it keeps) while it is
+  // being set up, so the first boot or query of each does not pay for fitting every host.
+  for (const Op& op : scenario.ops) {
+    if (op.kind == OpKind::Delete) continue;
+    if (sim.fleet_.cached_shapes() >= Fleet::kMaxShapes) break;
+    (void)sim.fleet_.count_fitting(op.shape);
+  }
   return sim;
 }
 
@@ -48,7 +62,9 @@ Result<OpResult> Simulation::run(const Op& op) {
       if (!planned) {
         if (planned.error().code() == ErrorCode::NoValidHost) {
           r.outcome = Outcome::NoValidHost;
-          r.reasons = fleet_.explain(op.shape, forced);
+          if (options_.reasons == ReasonsMode::Hosts) r.reasons = fleet_.explain(op.shape, forced);
+          else if (options_.reasons == ReasonsMode::Grouped) r.why = fleet_.explain_grouped(op.shape, forced);
+          times_.explain_us += static_cast<double>(now() - decided) / 1000.0;
         } else {
           r.outcome = Outcome::Conflict;
           r.error = planned.error().describe();

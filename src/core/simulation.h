@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/fleet.h"
@@ -23,18 +24,24 @@ struct OpResult {
   std::string host;
   std::vector<std::string> devices;   // every device the instance holds, by address
   std::vector<uint32_t> numa_cells;   // host NUMA cell ids, one per instance cell
-  std::vector<Rejection> reasons;     // NoValidHost: one per rejected host
+  std::vector<Rejection> reasons;     // NoValidHost with ReasonsMode::Hosts: one per rejected host
+  std::vector<RefusalGroup> why;      // NoValidHost with ReasonsMode::Grouped
   std::vector<std::string> hosts;     // query
   std::string error;                  // Conflict
   std::optional<std::string> mismatch;
 };
 
 struct SimulationTimes {
-  double schedule_us = 0, claim_us = 0, free_us = 0, query_us = 0, setup_us = 0, total_us = 0;
+  double schedule_us = 0, claim_us = 0, free_us = 0, query_us = 0, explain_us = 0, setup_us = 0, total_us = 0;
 };
+
+// What a failed boot says (scenario-format.md): why per host, grouped by cause, or nothing.
+enum class ReasonsMode : uint8_t { Hosts, Grouped, None };
+std::optional<ReasonsMode> parse_reasons_mode(std::string_view text);
 
 struct SimulationOptions {
   Weigher weigher = Weigher::Pack;
+  ReasonsMode reasons = ReasonsMode::Hosts;
   bool check_invariants = false;
   std::function<int64_t()> now_ns = [] { return int64_t{0}; };
 };

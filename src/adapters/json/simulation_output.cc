@@ -9,7 +9,7 @@ namespace pcipass {
 
 using Json = nlohmann::ordered_json;
 
-std::string op_result_json(const OpResult& r) {
+std::string op_result_json(const OpResult& r, ReasonsMode reasons_mode) {
   Json j;
   switch (r.kind) {
     case OpKind::Boot:
@@ -21,9 +21,15 @@ std::string op_result_json(const OpResult& r) {
         j["devices"] = r.devices;
         j["numa_cells"] = r.numa_cells;
       } else if (r.outcome == Outcome::NoValidHost) {
-        Json reasons = Json::object();
-        for (const auto& rej : r.reasons) reasons[rej.host] = rej.reason;
-        j["reasons"] = reasons;
+        if (reasons_mode == ReasonsMode::Hosts) {
+          Json reasons = Json::object();
+          for (const auto& rej : r.reasons) reasons[rej.host] = rej.reason;
+          j["reasons"] = reasons;
+        } else if (reasons_mode == ReasonsMode::Grouped) {
+          Json why = Json::array();
+          for (const auto& g : r.why) why.push_back({{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}});
+          j["why"] = why;
+        }
       } else {
         j["error"] = r.error;
       }
@@ -54,7 +60,8 @@ std::string summary_json(const Simulation& sim, size_t hosts) {
   summary["results"] = results;
   const auto& t = sim.times();
   summary["time_us"] = {{"schedule", round1(t.schedule_us)}, {"claim", round1(t.claim_us)}, {"free", round1(t.free_us)},
-                        {"query", round1(t.query_us)},       {"setup", round1(t.setup_us)}, {"total", round1(t.total_us)}};
+                        {"query", round1(t.query_us)},       {"explain", round1(t.explain_us)},
+                        {"setup", round1(t.setup_us)},       {"total", round1(t.total_us)}};
   Json j;
   j["summary"] = summary;
   return j.dump();
@@ -92,7 +99,17 @@ std::string op_result_human(const OpResult& r) {
         }
         out += "\n";
       } else if (r.outcome == Outcome::NoValidHost) {
-        out += "No valid host was found\n" + grouped_reasons(r.reasons, "    ");
+        out += "No valid host was found\n";
+        if (!r.why.empty()) {
+          for (const auto& g : r.why) {
+            out += "    " + std::to_string(g.hosts) + (g.hosts == 1 ? " host: " : " hosts: ") + g.reason + " (";
+            for (size_t i = 0; i < g.sample.size(); ++i) out += (i ? ", " : "") + g.sample[i];
+            if (g.hosts > g.sample.size()) out += ", ... " + std::to_string(g.hosts - g.sample.size()) + " more";
+            out += ")\n";
+          }
+        } else {
+          out += grouped_reasons(r.reasons, "    ");
+        }
       } else {
         out += std::string(to_string(r.outcome)) + ": " + r.error + "\n";
       }
@@ -125,9 +142,9 @@ std::string summary_human(const Simulation& sim, size_t hosts) {
     out += (first ? "" : ", ") + k + " " + std::to_string(v);
     first = false;
   }
-  std::snprintf(buf, sizeof buf, "\ntime: setup %.0f us, ops %.0f us (schedule %.0f, claim %.0f, free %.0f, query %.0f)\n",
+  std::snprintf(buf, sizeof buf, "\ntime: setup %.0f us, ops %.0f us (schedule %.0f, claim %.0f, free %.0f, query %.0f, explain %.0f)\n",
                 sim.times().setup_us, sim.times().total_us, sim.times().schedule_us, sim.times().claim_us, sim.times().free_us,
-                sim.times().query_us);
+                sim.times().query_us, sim.times().explain_us);
   return out + buf;
 }
 

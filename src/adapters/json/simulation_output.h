@@ -7,7 +7,7 @@
 
 namespace pcipass {
 
-std::string op_result_json(const OpResult& r);
+std::string op_result_json(const OpResult& r, ReasonsMode reasons = ReasonsMode::Hosts);
 std::string summary_json(const Simulation& sim, size_t hosts);
 std::string op_result_human(const OpResult& r);
 std::string summary_human(const Simulation& sim, size_t hosts);

@@ -1,0 +1,45 @@
+#pragma once
+// Why a host cannot take an instance: the first reason, as a closed kind (and the
+// request it concerns), which general words describe for a group of hosts; the
+// specific words for one host come from explain_host.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/alias.h"
+#include "core/extra_specs.h"
+
+namespace pcipass {
+
+enum class RefusalKind : uint8_t {
+  Locked,         // its operator locked it
+  Blocked,        // what it holds breaks a rule
+  Unready,        // it cannot do passthrough
+  Vcpus,          // not enough free vCPUs
+  Memory,         // not enough free memory
+  NoDevice,       // no device of the request's alias at all
+  TooFewFree,     // too few of them free
+  NumaPolicy,     // too few free where the request's NUMA policy allows
+  NumaCellCount,  // fewer NUMA cells than the instance has
+  NumaRoom,       // no NUMA cells with room for the instance's cells
+  Together,       // each request alone fits, not all of them at once
+};
+
+struct Refusal {
+  RefusalKind kind = RefusalKind::Together;
+  uint32_t request = 0;  // NoDevice, TooFewFree, NumaPolicy: index into InstanceShape::pci
+  bool operator==(const Refusal&) const = default;
+};
+
+// General words for a refusal of this shape: no per-host counts, the same on every host.
+std::string describe(const Refusal& refusal, const InstanceShape& shape);
+
+// Hosts refused for one reason: how many, and the first few by name.
+struct RefusalGroup {
+  std::string reason;
+  size_t hosts = 0;
+  std::vector<std::string> sample;
+};
+
+}  // namespace pcipass
