@@ -1,6 +1,7 @@
 #include "core/scenario.h"
 
 #include <set>
+#include <unordered_map>
 
 #include "core/host_report.h"
 
@@ -104,6 +105,9 @@ Result<Scenario> parse_scenario(const ConfigValue& root) {
   const ConfigValue* ops = root.find("ops");
   if (!ops) return s;
   if (!ops->is_array()) return at(invalid(std::string("expected a list, got ") + kind_name(ops->kind())), {"ops"});
+  // Ids booted and not deleted since, with the op that booted them: a failed boot's id
+  // stays too, as a server in error stays until it is deleted.
+  std::unordered_map<std::string, size_t> alive;
   for (size_t i = 0; i < ops->items().size(); ++i) {
     const ConfigValue& o = ops->items()[i];
     auto here = [&](Error e, std::initializer_list<std::string> rest = {}) {
@@ -136,6 +140,15 @@ Result<Scenario> parse_scenario(const ConfigValue& root) {
       if (!text) return here(std::move(text).error(), {"id"});
       if (text->empty()) return here(invalid("instance id is empty"), {"id"});
       op.id = *text;
+      if (op.kind == OpKind::Boot) {
+        auto [it, fresh] = alive.emplace(op.id, i);
+        if (!fresh)
+          return here(invalid("instance " + quote(op.id) + " is still alive: ops" + idx(it->second) +
+                              " booted it and no delete came since"),
+                      {"id"});
+      } else {
+        alive.erase(op.id);
+      }
     }
     if (op.kind != OpKind::Delete) {
       uint32_t vcpus = kDefaultVcpus;

@@ -71,6 +71,10 @@ TEST(Scenario, BadInputNamesPathAndReason) {
        "ops[0].extra_specs.pci_passthrough:alias", "exactly one ':'"},
       {with(kHost, R"([{"op": "boot", "id": "x", "extra_specs": {"hw:numa_nodes": true}}])"), "ops[0].extra_specs.hw:numa_nodes", "values are strings"},
       {with(kHost, R"([{"op": "boot", "id": "x", "extra_specs": []}])"), "ops[0].extra_specs", "expected an object"},
+      {with(kHost, R"([{"op": "boot", "id": "x"}, {"op": "query"}, {"op": "boot", "id": "x"}])"), "ops[2].id",
+       "instance \"x\" is still alive: ops[0] booted it and no delete came since"},
+      {with(kHost, R"([{"op": "boot", "id": "x"}, {"op": "delete", "id": "x"}, {"op": "boot", "id": "x"}, {"op": "boot", "id": "x"}])"),
+       "ops[3].id", "ops[2] booted it"},
   };
   for (const auto& c : cases) {
     auto s = parse_scenario(J(c.json));
@@ -78,6 +82,13 @@ TEST(Scenario, BadInputNamesPathAndReason) {
     EXPECT_EQ(s.error().where(), c.where) << c.json << "\n -> " << s.error().describe();
     EXPECT_NE(s.error().message().find(c.message), std::string::npos) << c.json << "\n -> " << s.error().describe();
   }
+}
+
+TEST(Scenario, AnIdIsBootedAgainOnlyAfterItsDelete) {
+  auto s = parse_scenario(J(with(kHost, R"([{"op": "boot", "id": "x"}, {"op": "delete", "id": "x"}, {"op": "boot", "id": "x"},
+                                           {"op": "delete", "id": "never-booted"}])")));
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(s->ops.size(), 4u);
 }
 
 TEST(Scenario, ParsesDefaultsAndWarnings) {
