@@ -33,43 +33,55 @@ int fail_input(const std::string& file, const Error& e) {
   return kExitInvalidInput;
 }
 
+// A stream over text held elsewhere (standard input, read once).
+class TextStream : public std::istream {
+ public:
+  explicit TextStream(const std::string& text) : std::istream(&buf_), buf_(text) {}
+
+ private:
+  struct Buf : std::streambuf {
+    explicit Buf(const std::string& text) {
+      char* p = const_cast<char*>(text.data());
+      setg(p, p, p + text.size());
+    }
+  } buf_;
+};
+
 int run_simulate(const SimulateArgs& args) {
-  std::string text;
+  // A file is read as a stream (opened again only to place a syntax error); standard
+  // input is read once and held.
+  auto stdin_text = std::make_shared<std::string>();
   if (args.file == "-") {
     std::ostringstream buf;
     buf << std::cin.rdbuf();
-    text = buf.str();
-  } else {
-    std::ifstream in(args.file, std::ios::binary);
-    if (!in) {
-      std::cerr << "pcipass simulate: cannot open " << args.file << ": " << std::strerror(errno) << "\n";
-      return kExitInvalidInput;
-    }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    text = buf.str();
+    *stdin_text = buf.str();
+  } else if (std::ifstream probe(args.file, std::ios::binary); !probe) {
+    std::cerr << "pcipass simulate: cannot open " << args.file << ": " << std::strerror(errno) << "\n";
+    return kExitInvalidInput;
   }
+  auto open = [&]() -> std::unique_ptr<std::istream> {
+    if (args.file == "-") return std::make_unique<TextStream>(*stdin_text);
+    return std::make_unique<std::ifstream>(args.file, std::ios::binary);
+  };
   const int64_t start = now_ns();
-  auto scenario = load_scenario_text(text);
-  std::string().swap(text);  // each stage's input is released once consumed: fleets can be large
-  if (!scenario) return fail_input(args.file, scenario.error());
-  if (!args.quiet)
-    for (const auto& w : scenario->warnings) std::cerr << "pcipass simulate: warning: " << w << "\n";
-
   SimulationOptions options;
   options.weigher = args.weigher == "name" ? Weigher::Name : Weigher::Pack;
   options.check_invariants = args.check;
   options.reasons = parse_reasons_mode(args.reasons).value_or(ReasonsMode::Hosts);
   options.now_ns = now_ns;
-  auto sim = Simulation::build(*scenario, options);
-  if (!sim) return fail_input(args.file, sim.error());
-  const size_t host_count = scenario->hosts.size();
-  std::vector<HostScenario>().swap(scenario->hosts);
+  auto loaded = load_simulation(open, options);
+  if (!loaded) return fail_input(args.file, loaded.error());
+  if (!args.quiet)
+    for (const auto& w : loaded->warnings) std::cerr << "pcipass simulate: warning: " << w << "\n";
+  Simulation& simulation = *loaded->simulation;
+  Simulation* sim = &simulation;
+  const size_t host_count = loaded->hosts;
+  const std::vector<Op>& ops = loaded->ops;
   sim->times().setup_us = static_cast<double>(now_ns() - start) / 1000.0;
 
   std::string out;
-  for (size_t i = 0; i < scenario->ops.size(); ++i) {
-    auto result = sim->run(scenario->ops[i]);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto result = sim->run(ops[i]);
     if (!result) {
       std::cout << out << std::flush;
       std::cerr << "pcipass simulate: ops[" << i << "]: " << result.error().describe() << "\n";

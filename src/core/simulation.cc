@@ -23,26 +23,40 @@ std::optional<ReasonsMode> parse_reasons_mode(std::string_view text) {
   return std::nullopt;
 }
 
+Simulation Simulation::start(AliasTable aliases, SimulationOptions options) { return Simulation(std::move(aliases), std::move(options)); }
+
+Status Simulation::add_host(size_t index, const HostScenario& h, const DeviceSpecList& specs) {
+  auto inv = HostInventory::build(h.name, h.numa, h.devices, specs, fleet_.classes());
+  if (!inv) return std::move(std::move(inv).error().within("[" + std::to_string(index) + "]").within("hosts"));
+  pending_.push_back(std::move(*inv));
+  return ok_status();
+}
+
+Status Simulation::finish_hosts() {
+  auto added = fleet_.add_hosts(std::move(pending_));
+  pending_.clear();
+  if (!added) return std::move(added).error();
+  return ok_status();
+}
+
+void Simulation::learn(const std::vector<Op>& ops) {
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::Delete) continue;
+    if (fleet_.cached_shapes() >= Fleet::kMaxShapes) break;
+    (void)fleet_.count_fitting(op.shape);
+  }
+}
+
 Result<Simulation> Simulation::build(const Scenario& scenario, SimulationOptions options) {
-  Simulation sim(scenario.alias, std::move(options));
-  std::vector<HostInventory> hosts;
-  hosts.reserve(scenario.hosts.size());
+  Simulation sim = start(scenario.alias, std::move(options));
+  sim.pending_.reserve(scenario.hosts.size());
   for (size_t i = 0; i < scenario.hosts.size(); ++i) {
     const HostScenario& h = scenario.hosts[i];
     const DeviceSpecList& specs = h.device_spec ? scenario.host_device_specs[*h.device_spec] : scenario.device_spec;
-    auto inv = HostInventory::build(h.name, h.numa, h.devices, specs, sim.fleet_.classes());
-    if (!inv) return std::move(std::move(inv).error().within("[" + std::to_string(i) + "]").within("hosts"));
-    hosts.push_back(std::move(*inv));
+    if (auto st = sim.add_host(i, h, specs); !st) return std::move(st).error();
   }
-  auto added = sim.fleet_.add_hosts(std::move(hosts));
-  if (!added) return std::move(added).error();
-  // The fleet learns the shapes the ops will ask for (as many as it keeps) while it is
-  // being set up, so the first boot or query of each does not pay for fitting every host.
-  for (const Op& op : scenario.ops) {
-    if (op.kind == OpKind::Delete) continue;
-    if (sim.fleet_.cached_shapes() >= Fleet::kMaxShapes) break;
-    (void)sim.fleet_.count_fitting(op.shape);
-  }
+  if (auto st = sim.finish_hosts(); !st) return std::move(st).error();
+  sim.learn(scenario.ops);
   return sim;
 }
 

@@ -50,6 +50,15 @@ class Simulation {
  public:
   // Builds every host's inventory and the fleet; errors name the host path.
   static Result<Simulation> build(const Scenario& scenario, SimulationOptions options);
+  // The same in steps, as a stream gives the hosts: start(), add_host() for each (its
+  // inventory is built at once, so its reported devices need not be kept),
+  // finish_hosts(), then learn() the ops.
+  static Simulation start(AliasTable aliases, SimulationOptions options);
+  Status add_host(size_t index, const HostScenario& host, const DeviceSpecList& specs);
+  Status finish_hosts();
+  // The fleet learns the first request shapes the ops use (as many as it keeps), so that
+  // the first boot or query of each does not pay for fitting every host.
+  void learn(const std::vector<Op>& ops);
 
   // Runs one op. An Internal error means an invariant broke (only with check_invariants).
   Result<OpResult> run(const Op& op);
@@ -64,6 +73,7 @@ class Simulation {
  private:
   explicit Simulation(AliasTable aliases, SimulationOptions options) : fleet_(std::move(aliases)), options_(std::move(options)) {}
   Fleet fleet_;
+  std::vector<HostInventory> pending_;  // added, not yet in the fleet
   SimulationOptions options_;
   SimulationTimes times_;
   size_t mismatches_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <istream>
 #include <optional>
 
 namespace pcipass {
@@ -48,6 +49,12 @@ class Builder : public nlohmann::json_sax<Json> {
   }
   bool start_array(std::size_t) override {
     frames_.push_back({ConfigValue::array(), {}});
+    if (hooks_ && frames_.size() == 2 && frames_[0].value.is_object() &&
+        std::find(hooks_->streamed.begin(), hooks_->streamed.end(), frames_[0].key) != hooks_->streamed.end()) {
+      frames_.back().streamed = 0;
+      if (hooks_->array_starts)
+        if (auto st = hooks_->array_starts(frames_[0].key, frames_[0].value); !st) return hook_failed(std::move(st).error());
+    }
     return true;
   }
   bool end_array() override {
@@ -64,6 +71,8 @@ class Builder : public nlohmann::json_sax<Json> {
 
   std::optional<ConfigValue> root;
   std::vector<std::string>* duplicates_ = nullptr;  // set: Python's rule instead of an error
+  const JsonStreamHooks* hooks_ = nullptr;          // set: some top-level arrays are streamed
+  std::optional<Error> hook_error_;
   std::string error_;
   std::string where_;  // the JSON path of a semantic error
   std::size_t error_position_ = 0;
@@ -74,6 +83,7 @@ class Builder : public nlohmann::json_sax<Json> {
   struct Frame {
     ConfigValue value;
     std::string key;
+    std::optional<size_t> streamed;  // a streamed array: how many elements went to the hook
   };
   bool add(ConfigValue v) {
     if (frames_.empty()) {
@@ -81,6 +91,11 @@ class Builder : public nlohmann::json_sax<Json> {
       return true;
     }
     Frame& top = frames_.back();
+    if (top.streamed) {
+      const size_t index = (*top.streamed)++;
+      if (auto st = hooks_->element(frames_[0].key, index, std::move(v)); !st) return hook_failed(std::move(st).error());
+      return true;
+    }
     if (top.value.is_array()) top.value.mutable_items().push_back(std::move(v));
     else top.value.mutable_members().emplace_back(std::move(top.key), std::move(v));
     return true;
@@ -105,7 +120,8 @@ class Builder : public nlohmann::json_sax<Json> {
   std::string path_here() const {
     std::string path;
     for (const Frame& f : frames_)
-      path = f.value.is_array() ? path + "[" + std::to_string(f.value.items().size()) + "]" : join_path(path, f.key);
+      path = f.value.is_array() ? path + "[" + std::to_string(f.streamed ? *f.streamed : f.value.items().size()) + "]"
+                                : join_path(path, f.key);
     return path;
   }
   bool fail(std::string message) {
@@ -113,12 +129,54 @@ class Builder : public nlohmann::json_sax<Json> {
     semantic_error_ = true;
     return false;
   }
+  bool hook_failed(Error e) {
+    hook_error_ = std::move(e);
+    return false;
+  }
   std::vector<Frame> frames_;
 };
 
 Result<ConfigValue> parse_json_impl(std::string_view text, std::vector<std::string>* duplicates);
 
+// Line and column of byte `position` (1-based, as nlohmann counts) of what `next` reads.
+std::pair<size_t, size_t> line_and_column(std::istream& in, size_t position) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i + 1 < position; ++i) {
+    const int c = in.get();
+    if (c == std::char_traits<char>::eof()) break;
+    if (c == '\n') { ++line; column = 1; }
+    else ++column;
+  }
+  return {line, column};
+}
+
 }  // namespace
+
+Result<ConfigValue> parse_json_streaming(const std::function<std::unique_ptr<std::istream>()>& open, const JsonStreamHooks& hooks) {
+  auto in = open();
+  if (!in || !*in) return invalid("cannot read the input");
+  Builder builder;
+  builder.hooks_ = &hooks;
+  bool ok = false;
+  try {
+    ok = Json::sax_parse(*in, &builder);
+  } catch (const Json::exception& e) {
+    return invalid(std::string("invalid JSON: ") + e.what());
+  }
+  if (builder.hook_error_) return std::move(*builder.hook_error_);
+  if (ok && builder.root) return std::move(*builder.root);
+  if (builder.semantic_error_) {
+    Error e = invalid(builder.error_);
+    if (!builder.where_.empty()) e.within(builder.where_);
+    return e;
+  }
+  if (builder.syntax_) {
+    auto again = open();
+    auto [line, column] = again ? line_and_column(*again, builder.error_position_) : std::pair<size_t, size_t>{0, 0};
+    return invalid("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + builder.error_);
+  }
+  return invalid("invalid JSON: " + builder.error_);
+}
 
 Result<ConfigValue> parse_json(std::string_view text) { return parse_json_impl(text, nullptr); }
 
@@ -189,6 +247,13 @@ static Status expand_list(ConfigValue& list, const std::string& path) {
                            .within("[" + std::to_string(i) + "]").within(path));
     items[i] = std::move(*parsed);
   }
+  return ok_status();
+}
+
+Status expand_device_spec_strings_of_host(ConfigValue& host, size_t index) {
+  if (!host.is_object()) return ok_status();
+  for (auto& [key, value] : host.mutable_members())
+    if (key == "device_spec") return expand_list(value, "hosts[" + std::to_string(index) + "].device_spec");
   return ok_status();
 }
 

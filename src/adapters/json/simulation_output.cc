@@ -9,43 +9,113 @@ namespace pcipass {
 
 using Json = nlohmann::ordered_json;
 
+namespace {
+
+// A JSON string as nlohmann writes one (the text is valid UTF-8: it came from the
+// scenario's JSON or from pcipass's own words).
+void put_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void put_strings(std::string& out, const std::vector<std::string>& list) {
+  out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ',';
+    put_string(out, list[i]);
+  }
+  out += ']';
+}
+
+void put_member(std::string& out, std::string_view key) {
+  out += out.size() > 1 ? ",\"" : "\"";
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+// Written by hand, not through a JSON tree: a query line can name thousands of hosts,
+// and the lines of a large run are most of its time otherwise.
 std::string op_result_json(const OpResult& r, ReasonsMode reasons_mode) {
-  Json j;
+  std::string out = "{";
+  auto text = [&](std::string_view key, std::string_view value) {
+    put_member(out, key);
+    put_string(out, value);
+  };
   switch (r.kind) {
     case OpKind::Boot:
-      j["op"] = "boot";
-      j["id"] = r.id;
-      j["result"] = to_string(r.outcome);
+      text("op", "boot");
+      text("id", r.id);
+      text("result", to_string(r.outcome));
       if (r.outcome == Outcome::Ok) {
-        j["host"] = r.host;
-        j["devices"] = r.devices;
-        j["numa_cells"] = r.numa_cells;
+        text("host", r.host);
+        put_member(out, "devices");
+        put_strings(out, r.devices);
+        put_member(out, "numa_cells");
+        out += '[';
+        for (size_t i = 0; i < r.numa_cells.size(); ++i) out += (i ? "," : "") + std::to_string(r.numa_cells[i]);
+        out += ']';
       } else if (r.outcome == Outcome::NoValidHost) {
         if (reasons_mode == ReasonsMode::Hosts) {
-          Json reasons = Json::object();
-          for (const auto& rej : r.reasons) reasons[rej.host] = rej.reason;
-          j["reasons"] = reasons;
+          put_member(out, "reasons");
+          out += '{';
+          for (size_t i = 0; i < r.reasons.size(); ++i) {
+            if (i) out += ',';
+            put_string(out, r.reasons[i].host);
+            out += ':';
+            put_string(out, r.reasons[i].reason);
+          }
+          out += '}';
         } else if (reasons_mode == ReasonsMode::Grouped) {
-          Json why = Json::array();
-          for (const auto& g : r.why) why.push_back({{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}});
-          j["why"] = why;
+          put_member(out, "why");
+          out += '[';
+          for (size_t i = 0; i < r.why.size(); ++i) {
+            out += i ? ",{\"reason\":" : "{\"reason\":";
+            put_string(out, r.why[i].reason);
+            out += ",\"hosts\":" + std::to_string(r.why[i].hosts) + ",\"sample\":";
+            put_strings(out, r.why[i].sample);
+            out += '}';
+          }
+          out += ']';
         }
       } else {
-        j["error"] = r.error;
+        text("error", r.error);
       }
       break;
     case OpKind::Delete:
-      j["op"] = "delete";
-      j["id"] = r.id;
-      j["result"] = to_string(r.outcome);
+      text("op", "delete");
+      text("id", r.id);
+      text("result", to_string(r.outcome));
       break;
     case OpKind::Query:
-      j["op"] = "query";
-      j["hosts"] = r.hosts;
+      text("op", "query");
+      put_member(out, "hosts");
+      put_strings(out, r.hosts);
       break;
   }
-  if (r.mismatch) j["mismatch"] = *r.mismatch;
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (r.mismatch) text("mismatch", *r.mismatch);
+  return out + "}";
 }
 
 static double round1(double v) { return static_cast<double>(static_cast<int64_t>(v * 10 + 0.5)) / 10.0; }
