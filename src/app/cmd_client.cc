@@ -43,6 +43,14 @@ std::string cell(const Json& v) {
 }
 
 namespace {
+// "3 hosts: REASON (a, b, c, ... 7 more)"
+std::string group_line(const RefusalGroup& g) {
+  std::string out = std::to_string(g.hosts) + (g.hosts == 1 ? " host: " : " hosts: ") + g.reason + " (";
+  for (size_t i = 0; i < g.sample.size(); ++i) out += (i ? ", " : "") + g.sample[i];
+  if (g.hosts > g.sample.size()) out += ", ... " + std::to_string(g.hosts - g.sample.size()) + " more";
+  return out + ")";
+}
+
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(headers.size());
   for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
@@ -108,6 +116,8 @@ int perform(const ClientArgs& args, const std::string& method, const std::string
     return kExitOk;
   }
   std::cerr << "pcipass: " << r.error->describe() << "\n";
+  for (const auto& g : r.error->refusal_groups()) std::cerr << "  " << group_line(g) << "\n";
+  if (!r.error->rejections().empty() && !r.error->refusal_groups().empty()) std::cerr << "  first refused hosts:\n";
   for (const auto& h : r.error->rejections()) std::cerr << "  " << h.host << ": " << h.reason << "\n";
   return client_exit_status(r.error->code());
 }
@@ -449,15 +459,39 @@ void register_client(CLI::App& app, int& exit_code) {
                         [](const Json& b) { print_objects(b["servers"], {"id", "status", "host", "flavor", "devices"}); });
   });
 
-  auto* explain = leaf(&app, "explain", "Why a flavor fits nowhere (or not on --host): one verdict per host (client)");
+  auto* explain = leaf(&app, "explain", "Where a flavor fits and why not: the refused hosts grouped by reason, or with "
+                                         "--per-host one verdict per host, a page at a time (client)");
   explain->add_option("--flavor", (*s)["eflavor"], "flavor name")->required();
   explain->add_option("--host", (*s)["ehost"], "only this host");
-  explain->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/explain" + query({{"flavor", (*s)["eflavor"]}, {"host", (*s)["ehost"]}}), nullptr, [](const Json& b) {
-      std::cout << "flavor " << cell(b["flavor"]) << " fits on " << cell(b["fits_on"]) << " host(s)\n\n";
+  auto per_host = std::make_shared<bool>(false);
+  explain->add_flag("--per-host", *per_host, "one verdict per host, in name order");
+  explain->add_option("--limit", (*s)["elimit"], "with --per-host: hosts per page (default 1000, at most 10000)");
+  explain->add_option("--marker", (*s)["emarker"], "with --per-host: start after this host (the next page's marker)");
+  explain->callback([a, s, per_host, &exit_code] {
+    const std::string path = "/v1/explain" + query({{"flavor", (*s)["eflavor"]}, {"host", (*s)["ehost"]},
+                                                    {"per_host", *per_host ? "true" : ""}, {"limit", (*s)["elimit"]},
+                                                    {"marker", (*s)["emarker"]}});
+    exit_code = perform(*a, "GET", path, nullptr, [per_host](const Json& b) {
+      std::cout << "flavor " << cell(b["flavor"]) << " fits on " << cell(b["fits_on"]) << " host(s)";
+      if (b.contains("refused") && b["refused"].is_number() && b["refused"].get<size_t>() > 0)
+        std::cout << ", refused by " << cell(b["refused"]);
+      std::cout << "\n\n";
+      if (b.contains("hosts") && b["hosts"].is_array()) {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& h : b["hosts"]) rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? cell(h["reason"]) : ""});
+        print_table({"host", "fits", "why not"}, rows);
+        if (b.contains("next")) std::cout << "\nmore hosts: --marker " << cell(b["next"]) << "\n";
+        return;
+      }
       std::vector<std::vector<std::string>> rows;
-      for (const auto& h : b["hosts"]) rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? cell(h["reason"]) : ""});
-      print_table({"host", "fits", "why not"}, rows);
+      for (const auto& g : b["why"]) {
+        std::string sample;
+        for (const auto& h : g["sample"]) sample += (sample.empty() ? "" : ", ") + cell(h);
+        if (g["hosts"].get<size_t>() > g["sample"].size()) sample += ", ...";
+        rows.push_back({cell(g["hosts"]), cell(g["reason"]), sample});
+      }
+      if (!rows.empty()) print_table({"hosts", "why not", "for example"}, rows);
+      if (!*per_host) std::cout << "\n(each host's own words: --per-host)\n";
     });
   });
 

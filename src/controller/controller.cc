@@ -350,23 +350,55 @@ Result<const Controller::CachedFlavor*> Controller::cached_flavor(const std::str
   return &flavors_.insert_or_assign(name, CachedFlavor{std::move(record), std::move(*shape)}).first->second;
 }
 
-Result<std::vector<HostVerdict>> Controller::explain(const std::string& flavor, const std::optional<std::string>& host) {
+Result<Controller::Verdicts> Controller::explain(const std::string& flavor, const ExplainQuery& query) {
   auto shape = shape_of(flavor);
   if (!shape) return std::move(shape).error();
-  std::optional<HostIndex> only;
-  if (host) {
-    only = fleet_->find_host(*host);
-    if (!only) return Error(ErrorCode::NotFound, "no host " + quote(*host));
+  Verdicts out;
+  auto verdict = [&](HostIndex h) {
+    const bool fits = fleet_->fits_now(*shape, h);
+    out.hosts.push_back({fleet_->host(h).name(), fits, fits ? std::string() : fleet_->explain_one(*shape, h)});
+  };
+  if (query.host) {
+    auto only = fleet_->find_host(*query.host);
+    if (!only) return Error(ErrorCode::NotFound, "no host " + quote(*query.host));
+    verdict(*only);
+    out.fits_on = out.hosts.front().fits ? 1 : 0;
+    out.refused = 1 - out.fits_on;
+    out.why = fleet_->explain_grouped(*shape, *only);
+    return out;
   }
-  std::vector<HostVerdict> out;
-  auto fitting = fleet_->query(*shape);
-  std::sort(fitting.begin(), fitting.end());
-  for (auto& r : fleet_->explain(*shape, only)) {
-    auto h = fleet_->find_host(r.host);
-    const bool fits = h && std::binary_search(fitting.begin(), fitting.end(), *h);
-    out.push_back({std::move(r.host), fits, fits ? std::string() : std::move(r.reason)});
+  out.fits_on = fleet_->count_fitting(*shape);
+  out.refused = fleet_->host_count() - out.fits_on;
+  out.why = fleet_->explain_grouped(*shape, std::nullopt);
+  if (query.per_host) {
+    auto page = fleet_->hosts_after(query.marker, query.limit + 1);
+    if (page.size() > query.limit) {
+      page.pop_back();
+      out.next = fleet_->host(page.back()).name();
+    }
+    for (HostIndex h : page) verdict(h);
   }
   return out;
+}
+
+Error Controller::no_valid_host(const std::string& id, const std::string& flavor, const InstanceShape& shape,
+                                std::optional<HostIndex> forced) const {
+  constexpr size_t kHostsNamed = 10;
+  std::vector<Rejection> first;
+  if (forced) {
+    first.push_back({fleet_->host(*forced).name(), fleet_->explain_one(shape, *forced)});
+  } else {
+    for (std::string after; first.size() < kHostsNamed;) {
+      auto page = fleet_->hosts_after(after, kHostsNamed);
+      if (page.empty()) break;
+      for (HostIndex h : page)
+        if (first.size() < kHostsNamed && !fleet_->fits_now(shape, h)) first.push_back({fleet_->host(h).name(), fleet_->explain_one(shape, h)});
+      after = fleet_->host(page.back()).name();
+    }
+  }
+  return std::move(Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id) + " (flavor " + flavor + ")")
+                       .with_groups(fleet_->explain_grouped(shape, forced))
+                       .with_rejections(std::move(first)));
 }
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
@@ -408,8 +440,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
         ++conflicts_;
         continue;
       }
-      return std::move(Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id) + " (flavor " + flavor_name + ")")
-                           .with_rejections(fleet_->explain(*shape, host_index)));
+      return no_valid_host(id, flavor_name, *shape, host_index);
     }
     if (!planned) return std::move(planned).error();
     InstanceRecordRow row;

@@ -101,8 +101,24 @@ class Controller {
   // used and the store refuses a stale one, so a flavor changed by another controller
   // is re-read then. Changes made through this controller call this.
   void forget_flavor(const std::string& name) { flavors_.erase(name); }
-  // Per host (or only `host`), in name order: whether the flavor fits now and why not.
-  Result<std::vector<HostVerdict>> explain(const std::string& flavor, const std::optional<std::string>& host);
+  // Where the flavor fits now and why not: how many hosts it fits on, the others grouped
+  // by their first reason, and with `per_host` a page of verdicts in name order (up to
+  // `limit` hosts after `marker`; `next` is the marker of the next page). With `host`,
+  // only that host.
+  struct ExplainQuery {
+    std::optional<std::string> host;
+    bool per_host = false;
+    std::string marker;
+    size_t limit = 1000;
+  };
+  struct Verdicts {
+    size_t fits_on = 0;
+    size_t refused = 0;
+    std::vector<RefusalGroup> why;
+    std::vector<HostVerdict> hosts;
+    std::optional<std::string> next;
+  };
+  Result<Verdicts> explain(const std::string& flavor, const ExplainQuery& query);
 
   // Schedules and claims. Refusals: NoValidHost (with one reason per host),
   // AlreadyExists, NotFound (within "flavor" or "host"), InvalidArgument for a flavor
@@ -161,6 +177,9 @@ class Controller {
     std::map<std::pair<std::string, PciAddress>, std::vector<std::string>> devices;
   };
   Result<HostInventory> build_inventory(const HostRecord& host, Fleet& fleet);
+  // The NoValidHost refusal of `id`: the refused hosts grouped by reason, and the first
+  // few of them in specific words.
+  Error no_valid_host(const std::string& id, const std::string& flavor, const InstanceShape& shape, std::optional<HostIndex> forced) const;
   static std::vector<DeviceSpec> interface_specs(const HostRecord& host);
   // Adds the port aliases of the data networks of the host's interfaces; true if any was new.
   bool add_interface_aliases(const HostRecord& host);

@@ -212,13 +212,22 @@ TEST(Controller, ANewConfigRebuildsTheFleetAndABadOneChangesNothing) {
   EXPECT_FALSE(c->create_server("vm1", "vf.small", std::nullopt).ok());
   ASSERT_TRUE(c->set_config(config()).ok());
   EXPECT_TRUE(c->create_server("vm1", "vf.small", std::nullopt).ok());
-  auto fits = c->explain("vf.small", std::nullopt).value();
-  ASSERT_EQ(fits.size(), 1u);
-  EXPECT_TRUE(fits[0].fits);
-  auto blocked = c->explain("pf.big", std::string("compute-1")).value();
-  ASSERT_EQ(blocked.size(), 1u);
-  EXPECT_FALSE(blocked[0].fits);
-  EXPECT_FALSE(blocked[0].reason.empty());
+  Controller::ExplainQuery per_host;
+  per_host.per_host = true;
+  auto fits = c->explain("vf.small", per_host).value();
+  EXPECT_EQ(fits.fits_on, 1u);
+  EXPECT_TRUE(fits.why.empty());
+  ASSERT_EQ(fits.hosts.size(), 1u);
+  EXPECT_TRUE(fits.hosts[0].fits);
+  Controller::ExplainQuery one;
+  one.host = "compute-1";
+  auto blocked = c->explain("pf.big", one).value();
+  ASSERT_EQ(blocked.hosts.size(), 1u);
+  EXPECT_FALSE(blocked.hosts[0].fits);
+  EXPECT_FALSE(blocked.hosts[0].reason.empty());
+  ASSERT_EQ(blocked.why.size(), 1u);
+  EXPECT_EQ(blocked.why[0].sample, std::vector<std::string>{"compute-1"});
+  EXPECT_EQ(blocked.refused, 1u);
 }
 
 TEST(Controller, AFlavorChangedByAnotherControllerIsReadAgainBeforeItBoots) {

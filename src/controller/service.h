@@ -106,7 +106,7 @@ class Service {
   void unwatch(uint64_t id);
 
   // Why a flavor fits where it does, and what is free.
-  Result<Explanation> explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host);
+  Result<Explanation> explain(const Principal& who, const std::string& flavor, const Controller::ExplainQuery& query);
   Result<Capacity> capacity(const Principal& who, const std::optional<std::string>& host);
 
   // Projects (admins create and delete them; a member sees its own), networks (admins

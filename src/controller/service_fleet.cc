@@ -251,15 +251,18 @@ Result<DeviceView> Service::show_device(const Principal& who, const std::string&
   });
 }
 
-Result<Explanation> Service::explain(const Principal& who, const std::string& flavor, const std::optional<std::string>& host) {
+Result<Explanation> Service::explain(const Principal& who, const std::string& flavor, const Controller::ExplainQuery& query) {
   if (auto st = require_fleet_view(who); !st) return std::move(st).error();
   return read<Explanation>([&]() -> Result<Explanation> {
-    auto verdicts = controller_->explain(flavor, host);
+    auto verdicts = controller_->explain(flavor, query);
     if (!verdicts) return std::move(verdicts).error();
     Explanation out;
     out.flavor = flavor;
-    for (const auto& v : *verdicts) out.fits_on += v.fits ? 1 : 0;
-    out.hosts = std::move(*verdicts);
+    out.fits_on = verdicts->fits_on;
+    out.refused = verdicts->refused;
+    out.why = std::move(verdicts->why);
+    out.hosts = std::move(verdicts->hosts);
+    out.next = std::move(verdicts->next);
     return out;
   });
 }

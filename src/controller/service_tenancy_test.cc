@@ -186,7 +186,7 @@ TEST(ServiceTenancy, MembersBootInTheirProjectWithinItsQuotasAndSeeOnlyItsServer
   EXPECT_EQ(code_of(s.show_host(kAlice, "compute-1")), ErrorCode::PermissionDenied);
   EXPECT_EQ(code_of(s.list_devices(kAlice, {})), ErrorCode::PermissionDenied);
   EXPECT_EQ(code_of(s.capacity(kAlice, std::nullopt)), ErrorCode::PermissionDenied);
-  EXPECT_EQ(code_of(s.explain(kAlice, "vf", std::nullopt)), ErrorCode::PermissionDenied);
+  EXPECT_EQ(code_of(s.explain(kAlice, "vf", {})), ErrorCode::PermissionDenied);
   EXPECT_EQ(code_of(s.health(kAlice)), ErrorCode::PermissionDenied);
   EXPECT_EQ(code_of(s.list_aliases(kAlice)), ErrorCode::PermissionDenied);
   EXPECT_EQ(code_of(s.list_tokens(kAlice)), ErrorCode::PermissionDenied);

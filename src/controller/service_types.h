@@ -243,7 +243,10 @@ struct ServerOutcome {
 struct Explanation {
   std::string flavor;
   size_t fits_on = 0;
-  std::vector<HostVerdict> hosts;
+  size_t refused = 0;
+  std::vector<RefusalGroup> why;    // the refused hosts by first reason, most first
+  std::vector<HostVerdict> hosts;   // asked per host (or for one host): a page, in name order
+  std::optional<std::string> next;  // the marker of the next page
 };
 
 struct AliasCapacity {

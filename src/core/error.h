@@ -50,6 +50,13 @@ struct Rejection {
   std::string reason;
 };
 
+// Hosts refused for one reason: how many, and the first few by name.
+struct RefusalGroup {
+  std::string reason;
+  size_t hosts = 0;
+  std::vector<std::string> sample;
+};
+
 class Error {
  public:
   Error(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -61,6 +68,8 @@ class Error {
   // NoValidHost: one reason per rejected host, in host-name order (may be empty when
   // the caller did not ask for them).
   const std::vector<Rejection>& rejections() const { return rejections_; }
+  // NoValidHost: the refused hosts grouped by their first reason, most hosts first.
+  const std::vector<RefusalGroup>& refusal_groups() const { return groups_; }
 
   // Adds an outer context entry; returns *this for chaining.
   Error& within(std::string outer) {
@@ -69,6 +78,10 @@ class Error {
   }
   Error& with_rejections(std::vector<Rejection> reasons) {
     rejections_ = std::move(reasons);
+    return *this;
+  }
+  Error& with_groups(std::vector<RefusalGroup> groups) {
+    groups_ = std::move(groups);
     return *this;
   }
   // "ctx1.ctx2: message", JSON-path style: entries starting with '[' attach without a dot.
@@ -80,6 +93,7 @@ class Error {
   std::string message_;
   std::vector<std::string> context_;
   std::vector<Rejection> rejections_;
+  std::vector<RefusalGroup> groups_;
 };
 
 inline Error invalid(std::string message) { return Error(ErrorCode::InvalidArgument, std::move(message)); }

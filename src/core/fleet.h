@@ -85,6 +85,10 @@ class Fleet {
   // The hosts the shape does not fit on (only `forced` when given), grouped by their
   // first reason in general words, most hosts first, with up to `sample` of them each.
   std::vector<RefusalGroup> explain_grouped(const InstanceShape& shape, std::optional<HostIndex> forced, size_t sample = 3) const;
+  // Up to `limit` hosts in name order after the name `after` ("": from the first).
+  std::vector<HostIndex> hosts_after(std::string_view after, size_t limit) const;
+  // Why host `h` cannot take the instance, in specific words.
+  std::string explain_one(const InstanceShape& shape, HostIndex h) const;
   // Every host where the boot would succeed now, in name order; claims nothing.
   std::vector<HostIndex> query(const InstanceShape& shape) const;
   // How many hosts it fits on now.

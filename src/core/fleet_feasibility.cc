@@ -201,7 +201,8 @@ size_t Fleet::count_fitting(const InstanceShape& shape) const { return shape_set
 
 bool Fleet::fits_now(const InstanceShape& shape, HostIndex h) const {
   if (h >= hosts_.size()) return false;
-  return test(shape_set(shape, std::nullopt).fits, pos_[h]);
+  const ShapeSet& set = shape_set(shape, std::nullopt);  // lays the positions out first
+  return test(set.fits, pos_[h]);
 }
 
 std::vector<HostIndex> Fleet::query_from_scratch(const InstanceShape& shape) const {
@@ -209,6 +210,19 @@ std::vector<HostIndex> Fleet::query_from_scratch(const InstanceShape& shape) con
   for (const auto& [name, h] : by_name_)
     if (!quick_reject(h, shape) && fit_host(hosts_[h], shape, matrix_, Weigher::Name)) out.push_back(h);
   return out;
+}
+
+std::vector<HostIndex> Fleet::hosts_after(std::string_view after, size_t limit) const {
+  std::vector<HostIndex> out;
+  for (auto it = after.empty() ? by_name_.begin() : by_name_.upper_bound(after); it != by_name_.end() && out.size() < limit; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+std::string Fleet::explain_one(const InstanceShape& shape, HostIndex h) const {
+  std::string words;
+  explain_host(hosts_[h], shape, matrix_, aliases_, &words);
+  return words;
 }
 
 std::vector<RefusalGroup> Fleet::explain_grouped(const InstanceShape& shape, std::optional<HostIndex> forced, size_t sample) const {

@@ -209,6 +209,21 @@ TEST(Fleet, GroupsRefusedHostsByTheirFirstReasonInGeneralWords) {
   EXPECT_EQ(locked[0].reason, "locked by its operator");
 }
 
+TEST(Fleet, HostsComeInNamePagesAfterAMarker) {
+  auto t = make_fleet(kFleet);
+  auto names = [&](const std::vector<HostIndex>& page) {
+    std::vector<std::string> out;
+    for (HostIndex h : page) out.push_back(t.fleet->host(h).name());
+    return out;
+  };
+  EXPECT_EQ(names(t.fleet->hosts_after("", 2)), (std::vector<std::string>{"a-nic", "b-nic"}));
+  EXPECT_EQ(names(t.fleet->hosts_after("b-nic", 2)), (std::vector<std::string>{"c-gpu", "d-empty"}));
+  EXPECT_EQ(names(t.fleet->hosts_after("bz", 10)), (std::vector<std::string>{"c-gpu", "d-empty"}));  // a marker need not be a host
+  EXPECT_TRUE(t.fleet->hosts_after("d-empty", 10).empty());
+  auto gpu = t.shape(R"({"pci_passthrough:alias": "gpu:1"})");
+  EXPECT_EQ(t.fleet->explain_one(gpu, *t.fleet->find_host("a-nic")), "no device for alias gpu");
+}
+
 TEST(Fleet, ExplainsPfBlockedByVfsAndRequestsThatCompete) {
   auto t = make_fleet(kFleet);
   auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");

@@ -35,11 +35,6 @@ struct Refusal {
 // General words for a refusal of this shape: no per-host counts, the same on every host.
 std::string describe(const Refusal& refusal, const InstanceShape& shape);
 
-// Hosts refused for one reason: how many, and the first few by name.
-struct RefusalGroup {
-  std::string reason;
-  size_t hosts = 0;
-  std::vector<std::string> sample;
-};
+// RefusalGroup (error.h): hosts refused for one reason, described in these words.
 
 }  // namespace pcipass

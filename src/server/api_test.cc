@@ -38,10 +38,26 @@ TEST_P(ApiTest, BootsUntilNoValidHostExplainsPerHostAndDeleteFrees) {
   ASSERT_EQ(full.body["error"]["hosts"].size(), 1u);
   EXPECT_NE(full.body["error"]["hosts"][0]["reason"].get<std::string>().find("alias vf"), std::string::npos);
   // The VFs in use block the PF; explain says so.
+  EXPECT_EQ(full.body["error"]["why"][0]["hosts"], 1);
+  EXPECT_EQ(full.body["error"]["why"][0]["sample"][0], "compute-1");
   auto why = c.call("GET", "/v1/explain?flavor=pf.big");
   ASSERT_EQ(why.status, 200);
   EXPECT_EQ(why.body["fits_on"], 0);
-  EXPECT_FALSE(why.body["hosts"][0]["fits"].get<bool>());
+  EXPECT_EQ(why.body["refused"], 1);
+  EXPECT_FALSE(why.body.contains("hosts"));  // grouped unless asked per host
+  ASSERT_EQ(why.body["why"].size(), 1u);
+  EXPECT_EQ(why.body["why"][0]["reason"], "alias pf: none free") << why.body.dump();
+  auto per_host = c.call("GET", "/v1/explain?flavor=pf.big&per_host=true&limit=1");
+  ASSERT_EQ(per_host.status, 200);
+  EXPECT_FALSE(per_host.body["hosts"][0]["fits"].get<bool>());
+  EXPECT_NE(per_host.body["hosts"][0]["reason"].get<std::string>().find("VF(s) in use"), std::string::npos) << per_host.body.dump();
+  EXPECT_FALSE(per_host.body.contains("next"));  // one host: one page
+  auto zero = c.call("GET", "/v1/explain?flavor=pf.big&per_host=true&limit=0");
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_EQ(zero.body["error"]["field"], "limit");
+  auto maybe = c.call("GET", "/v1/explain?flavor=pf.big&per_host=maybe");
+  EXPECT_EQ(maybe.status, 400);
+  EXPECT_EQ(maybe.body["error"]["field"], "per_host");
   auto cap = c.call("GET", "/v1/capacity");
   EXPECT_EQ(cap.body["fleet"]["vf"]["free"], 0);
   EXPECT_EQ(cap.body["fleet"]["vf"]["total"], 2);

@@ -283,12 +283,25 @@ Reply HttpApi::host_assignments(const Call& call, const Principal& who) {
 
 Reply HttpApi::explain(const Call& call, const Principal& who) {
   const auto q = query_of(call.http);
-  auto flavor = query_value(q, "flavor", {"flavor", "host"});
+  const std::initializer_list<const char*> keys = {"flavor", "host", "per_host", "limit", "marker"};
+  auto flavor = query_value(q, "flavor", keys);
   if (!flavor) return error_reply(flavor.error());
   if (!*flavor) return error_reply(std::move(invalid("explain needs ?flavor=NAME").within("flavor")));
-  auto host = query_value(q, "host", {"flavor", "host"});
+  auto host = query_value(q, "host", keys);
   if (!host) return error_reply(host.error());
-  return answer(service_.explain(who, **flavor, *host), explanation_json);
+  auto per_host = query_flag(q, "per_host", keys);
+  if (!per_host) return error_reply(per_host.error());
+  auto limit = query_number(q, "limit", 10000, keys);
+  if (!limit) return error_reply(limit.error());
+  if (*limit && **limit == 0) return error_reply(std::move(invalid("a page holds from 1 to 10000 hosts").within("limit")));
+  auto marker = query_value(q, "marker", keys);
+  if (!marker) return error_reply(marker.error());
+  Controller::ExplainQuery query;
+  query.host = *host;
+  query.per_host = *per_host;
+  if (*limit) query.limit = static_cast<size_t>(**limit);
+  if (*marker) query.marker = **marker;
+  return answer(service_.explain(who, **flavor, query), explanation_json);
 }
 
 Reply HttpApi::capacity(const Call& call, const Principal& who) {

@@ -26,6 +26,11 @@ int http_status(ErrorCode code) {
 Reply error_reply(const Error& e) {
   Json error{{"code", code_name(e.code())}, {"message", e.describe()}};
   if (!e.context().empty()) error["field"] = e.where();
+  if (!e.refusal_groups().empty()) {
+    Json why = Json::array();
+    for (const auto& g : e.refusal_groups()) why.push_back({{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}});
+    error["why"] = why;
+  }
   if (!e.rejections().empty()) {
     Json hosts = Json::array();
     for (const auto& h : e.rejections()) hosts.push_back({{"host", h.host}, {"reason", h.reason}});

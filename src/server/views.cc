@@ -229,14 +229,25 @@ Json servers_json(const std::vector<ServerSummary>& servers) {
   return {{"servers", out}};
 }
 
+Json refusal_groups_json(const std::vector<RefusalGroup>& groups) {
+  Json why = Json::array();
+  for (const auto& g : groups) why.push_back({{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}});
+  return why;
+}
+
 Json explanation_json(const Explanation& e) {
-  Json hosts = Json::array();
-  for (const auto& v : e.hosts) {
-    Json h{{"host", v.host}, {"fits", v.fits}};
-    if (!v.fits) h["reason"] = v.reason;
-    hosts.push_back(h);
+  Json out{{"flavor", e.flavor}, {"fits_on", e.fits_on}, {"refused", e.refused}, {"why", refusal_groups_json(e.why)}};
+  if (!e.hosts.empty()) {
+    Json hosts = Json::array();
+    for (const auto& v : e.hosts) {
+      Json h{{"host", v.host}, {"fits", v.fits}};
+      if (!v.fits) h["reason"] = v.reason;
+      hosts.push_back(h);
+    }
+    out["hosts"] = hosts;
   }
-  return {{"flavor", e.flavor}, {"fits_on", e.fits_on}, {"hosts", hosts}};
+  if (e.next) out["next"] = *e.next;
+  return out;
 }
 
 Json capacity_json(const Capacity& c) {

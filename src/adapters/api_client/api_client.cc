@@ -66,6 +66,20 @@ Error error_of_answer(int status, const Json& body) {
       if (h.is_object()) hosts.push_back({h.value("host", ""), h.value("reason", "")});
     out.with_rejections(std::move(hosts));
   }
+  if (e && e->contains("why") && (*e)["why"].is_array()) {
+    std::vector<RefusalGroup> groups;
+    for (const auto& g : (*e)["why"]) {
+      if (!g.is_object()) continue;
+      RefusalGroup group;
+      if (g.contains("reason") && g["reason"].is_string()) group.reason = g["reason"].get<std::string>();
+      if (g.contains("hosts") && g["hosts"].is_number_unsigned()) group.hosts = g["hosts"].get<size_t>();
+      if (g.contains("sample") && g["sample"].is_array())
+        for (const auto& h : g["sample"])
+          if (h.is_string()) group.sample.push_back(h.get<std::string>());
+      groups.push_back(std::move(group));
+    }
+    out.with_groups(std::move(groups));
+  }
   return out;
 }
 
