@@ -176,11 +176,32 @@ int main(int argc, char** argv) {
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))]; };
+  // The fleet-wide reads an operator makes: capacity, and explain (grouped, and a page per host).
+  auto timed = [&](const std::string& path) {
+    std::vector<double> ms;
+    for (int i = 0; i < 20; ++i) {
+      const auto t0 = Clock::now();
+      auto r = admin.Get(path, auth);
+      if (!r || r->status != 200) {
+        ++errors;
+        std::cerr << path << ": " << (r ? std::to_string(r->status) + " " + r->body.substr(0, 200) : httplib::to_string(r.error())) << "\n";
+        return 0.0;
+      }
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  };
+  const double capacity_ms = timed("/v1/capacity");
+  const double explain_ms = timed("/v1/explain?flavor=vf2");
+  const double explain_page_ms = timed("/v1/explain?flavor=vf2&per_host=true&limit=1000");
   const long rss_peak = rss_kb(pid, "VmHWM:");
   std::printf("store=%s hosts=%d devices=%d threads=%d\n", a.db.rfind("sqlite", 0) == 0 ? "sqlite" : "postgresql", a.hosts, a.hosts * 34, a.threads);
   std::printf("register: %.1f s (%.0f hosts/s, %d errors)\n", load_s, a.hosts / load_s, load_errors.load());
   std::printf("boot+delete: %ld pairs in %.1f s = %.0f pairs/s (%ld errors); pair latency p50 %.0f us, p99 %.0f us\n", pairs.load(), run_s,
               static_cast<double>(pairs.load()) / run_s, errors.load(), pct(0.5), pct(0.99));
+  std::printf("GET /v1/capacity %.1f ms, /v1/explain %.1f ms, /v1/explain per host (1000) %.1f ms (medians of 20)\n", capacity_ms,
+              explain_ms, explain_page_ms);
   std::printf("server memory: %.1f MB empty, %.1f MB with %d hosts, %.1f MB peak\n", static_cast<double>(rss_empty) / 1024,
               static_cast<double>(rss_loaded) / 1024, a.hosts, static_cast<double>(rss_peak) / 1024);
   stop();
