@@ -55,12 +55,7 @@ DeviceView vanished_view(const std::string& host, const VanishedDevice& gone) {
   return v;
 }
 
-std::vector<HostIndex> hosts_by_name(const Fleet& f) {
-  std::vector<HostIndex> order;
-  for (HostIndex i = 0; i < f.host_count(); ++i) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](HostIndex a, HostIndex b) { return f.host(a).name() < f.host(b).name(); });
-  return order;
-}
+std::vector<HostIndex> hosts_by_name(const Fleet& f) { return f.hosts_after("", f.host_count()); }
 
 }  // namespace
 
@@ -291,21 +286,21 @@ Result<Capacity> Service::capacity(const Principal& who, const std::optional<std
           per[a].free += pool.free;
           per[a].total += pool.members.size();
         }
-      HostCapacity here{h.name(), {}};
       if (!h.open_for_placements())
         for (auto& a : per) a.free = 0;  // a locked or blocked host hands nothing out
+      const bool shown = !host_filter || *host_filter == h.name();
+      HostCapacity here;
+      if (shown) here.host = h.name();
       for (size_t a = 0; a < aliases.size(); ++a) {
         out.fleet[a].free += per[a].free;
         out.fleet[a].total += per[a].total;
-        if (per[a].total) here.aliases.push_back({aliases[a].name, per[a].free, per[a].total});
+        // The operator's aliases only: those made for ports are pcipass's own.
+        if (shown && per[a].total && !aliases[a].for_ports) here.aliases.push_back({aliases[a].name, per[a].free, per[a].total});
       }
-      if (!host_filter || *host_filter == h.name()) out.hosts.push_back(std::move(here));
+      if (shown) out.hosts.push_back(std::move(here));
     }
     if (host_filter && out.hosts.empty()) return std::move(Error(ErrorCode::NotFound, "no host " + quote(*host_filter)).within("host"));
-    // The operator's aliases only: those made for ports are pcipass's own.
-    auto ports_own = [&](const AliasCapacity& c) { const Alias* a = f.aliases().find(c.alias); return a && a->for_ports; };
-    std::erase_if(out.fleet, ports_own);
-    for (auto& h : out.hosts) std::erase_if(h.aliases, ports_own);
+    std::erase_if(out.fleet, [&](const AliasCapacity& c) { const Alias* a = f.aliases().find(c.alias); return a && a->for_ports; });
     return out;
   });
 }

@@ -134,6 +134,9 @@ Result<OpResult> Simulation::run(const Op& op) {
 
   if (options_.check_invariants) {
     auto problems = fleet_.check_invariants();
+    // The op's shape: the hosts the fleet keeps for it are those a fresh look finds.
+    if (op.kind != OpKind::Delete && fleet_.query(op.shape) != fleet_.query_from_scratch(op.shape))
+      problems.push_back("the hosts kept for this op's shape differ from a from-scratch evaluation");
     if (!problems.empty()) {
       std::string text;
       for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;

@@ -86,7 +86,8 @@ HttpResponse to_http(const Reply& reply) {
   out.status = reply.status;
   out.poll = reply.poll;
   if (reply.poll) return out;
-  if (reply.status != 204) out.body = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (reply.status != 204)
+    out.body = reply.text.empty() ? reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" : reply.text + "\n";
   if (reply.status == 401) out.headers.emplace_back("WWW-Authenticate", "Bearer");
   return out;
 }

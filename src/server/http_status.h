@@ -14,8 +14,10 @@ using Json = nlohmann::ordered_json;
 struct Reply {
   Reply() = default;
   Reply(int s, Json b) : status(s), body(std::move(b)) {}
+  Reply(int s, std::string t) : status(s), text(std::move(t)) {}
   int status = 200;
   Json body;
+  std::string text;  // set: the body, already written (an answer too large to build as a tree)
   std::shared_ptr<LongPoll> poll;  // set: a long poll, answered later (see HttpServer)
 };
 

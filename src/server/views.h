@@ -26,7 +26,8 @@ Result<Json> assignments_json(const HostAssignments& a);
 Json explanation_json(const Explanation& e);
 // [{"reason", "hosts", "sample"}, ...]: a NoValidHost's or an explanation's groups.
 Json refusal_groups_json(const std::vector<RefusalGroup>& groups);
-Json capacity_json(const Capacity& c);
+// {"fleet": {ALIAS: {"free", "total"}}, "hosts": [{"host", "aliases": {...}}]}, as JSON text.
+std::string capacity_json(const Capacity& c);
 Json health_json(const Health& h);
 Json issued_token_json(const IssuedToken& t);
 Json tokens_json(const std::vector<TokenInfo>& tokens);

@@ -20,6 +20,9 @@ Result<ConfigValue> parse_json(std::string_view text);
 // `duplicates`.
 Result<ConfigValue> parse_json_last_key_wins(std::string_view text, std::vector<std::string>& duplicates);
 nlohmann::ordered_json to_json(const ConfigValue& value);
+// Appends `text` as a JSON string, escaped as nlohmann's dump escapes it (the text is
+// valid UTF-8), for the answers large enough to be written by hand.
+void append_json_string(std::string& out, std::string_view text);
 
 // Reads a JSON document from a stream without holding all of it: the elements of the
 // top-level object's arrays named in `streamed` go to `element` one at a time and are

@@ -1,5 +1,7 @@
 #include "adapters/json/simulation_output.h"
 
+#include "adapters/json/config_value_json.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -11,32 +13,7 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-// A JSON string as nlohmann writes one (the text is valid UTF-8: it came from the
-// scenario's JSON or from pcipass's own words).
-void put_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
+void put_string(std::string& out, std::string_view text) { append_json_string(out, text); }
 
 void put_strings(std::string& out, const std::vector<std::string>& list) {
   out += '[';
