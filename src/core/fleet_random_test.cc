@@ -49,14 +49,16 @@ std::string random_fleet(std::mt19937& rng, int hosts) {
   return out + "]}";
 }
 
+// The flavors of both tests: VFs, PFs, both together, GPUs with companions, NUMA policies.
+constexpr const char* kFlavors[] = {
+    "{}", R"({"pci_passthrough:alias": "vf:1"})", R"({"pci_passthrough:alias": "vf:3"})",
+    R"({"pci_passthrough:alias": "pf:1"})", R"({"pci_passthrough:alias": "pf:1, vf:2"})",
+    R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", R"({"pci_passthrough:alias": "gpu:1, audio:1"})",
+    R"({"pci_passthrough:alias": "vf:2", "hw:numa_nodes": "2"})", R"({"hw:numa_nodes": "1"})",
+    R"({"pci_passthrough:alias": "gpu:2", "hw:pci_numa_affinity_policy": "socket", "hw:numa_nodes": "1"})"};
+
 TEST(FleetRandom, InvariantsHoldAfterEveryOp) {
   std::mt19937 rng(2026);
-  const char* flavors[] = {
-      "{}", R"({"pci_passthrough:alias": "vf:1"})", R"({"pci_passthrough:alias": "vf:3"})",
-      R"({"pci_passthrough:alias": "pf:1"})", R"({"pci_passthrough:alias": "pf:1, vf:2"})",
-      R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", R"({"pci_passthrough:alias": "gpu:1, audio:1"})",
-      R"({"pci_passthrough:alias": "vf:2", "hw:numa_nodes": "2"})", R"({"hw:numa_nodes": "1"})",
-      R"({"pci_passthrough:alias": "gpu:2", "hw:pci_numa_affinity_policy": "socket", "hw:numa_nodes": "1"})"};
   size_t boots_ok = 0, boots_failed = 0;
   for (int round = 0; round < 20; ++round) {
     auto t = testing::make_fleet(random_fleet(rng, 1 + static_cast<int>(rng() % 6)));
@@ -67,7 +69,7 @@ TEST(FleetRandom, InvariantsHoldAfterEveryOp) {
         ASSERT_TRUE(t.fleet->free(live[k]).ok());
         live.erase(live.begin() + static_cast<long>(k));
       } else {
-        auto s = t.shape(flavors[rng() % 10], 2 + 2 * static_cast<uint32_t>(rng() % 4), 1024 * (1 + rng() % 8));
+        auto s = t.shape(kFlavors[rng() % 10], 2 + 2 * static_cast<uint32_t>(rng() % 4), 1024 * (1 + rng() % 8));
         Weigher w = rng() % 2 ? Weigher::Pack : Weigher::Name;
         auto plan = t.fleet->schedule(s, std::nullopt, w);
         auto feasible = t.fleet->query(s);
@@ -125,17 +127,11 @@ std::optional<HostIndex> reference_pick(const Fleet& fleet, const InstanceShape&
 // the host a boot would take equal a from-scratch evaluation.
 TEST(FleetRandom, FeasibleSetsEqualAFromScratchEvaluationAfterEveryOp) {
   std::mt19937 rng(14);
-  const char* flavors[] = {
-      "{}", R"({"pci_passthrough:alias": "vf:1"})", R"({"pci_passthrough:alias": "vf:3"})",
-      R"({"pci_passthrough:alias": "pf:1"})", R"({"pci_passthrough:alias": "pf:1, vf:2"})",
-      R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", R"({"pci_passthrough:alias": "gpu:1, audio:1"})",
-      R"({"pci_passthrough:alias": "vf:2", "hw:numa_nodes": "2"})", R"({"hw:numa_nodes": "1"})",
-      R"({"pci_passthrough:alias": "gpu:2", "hw:pci_numa_affinity_policy": "socket", "hw:numa_nodes": "1"})"};
   size_t checks = 0, boots_ok = 0, boots_failed = 0;
   for (int round = 0; round < 12; ++round) {
     auto t = testing::make_fleet(random_fleet(rng, 4 + static_cast<int>(rng() % 12)));
     std::vector<InstanceShape> shapes;
-    for (const char* f : flavors)
+    for (const char* f : kFlavors)
       for (uint32_t v = 2; v <= 16; v += 2) shapes.push_back(t.shape(f, v, 2048 * v));  // 80 shapes: more than kept
     ASSERT_GT(shapes.size(), Fleet::kMaxShapes);
     std::vector<std::string> live;

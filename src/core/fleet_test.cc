@@ -157,13 +157,18 @@ TEST(Fleet, ForcedHostIsTheOnlyCandidateAndStillRespectsNumaCapacity) {
   EXPECT_TRUE(t.fleet->check_invariants().empty());
 }
 
-TEST(Fleet, ExplainsEveryRejectedHost) {
-  auto t = make_fleet(kFleet);
-  // Fill NUMA cell 1 of c-gpu, the GPU's cell, with a plain NUMA instance.
+// Fills NUMA cell 1 of c-gpu, the GPU's cell, with a plain NUMA instance, and returns a
+// NUMA instance wanting that GPU.
+InstanceShape fill_gpu_cell(testing::TestFleet& t) {
   auto filler = t.shape(R"({"hw:numa_nodes": "1"})", 8, 1024);
   BootPlan on_cell_1{*t.fleet->find_host("c-gpu"), HostFit{{}, {1}, 0}};
-  ASSERT_TRUE(t.fleet->claim("fill", filler, on_cell_1).ok());
-  auto s = t.shape(R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", 8, 1024);
+  EXPECT_TRUE(t.fleet->claim("fill", filler, on_cell_1).ok());
+  return t.shape(R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", 8, 1024);
+}
+
+TEST(Fleet, ExplainsEveryRejectedHost) {
+  auto t = make_fleet(kFleet);
+  auto s = fill_gpu_cell(t);
   EXPECT_FALSE(t.fleet->schedule(s, std::nullopt, Weigher::Pack).has_value());
   auto reasons = t.fleet->explain(s, std::nullopt);
   ASSERT_EQ(reasons.size(), 4u);
@@ -176,10 +181,7 @@ TEST(Fleet, ExplainsEveryRejectedHost) {
 
 TEST(Fleet, GroupsRefusedHostsByTheirFirstReasonInGeneralWords) {
   auto t = make_fleet(kFleet);
-  auto filler = t.shape(R"({"hw:numa_nodes": "1"})", 8, 1024);
-  BootPlan on_cell_1{*t.fleet->find_host("c-gpu"), HostFit{{}, {1}, 0}};
-  ASSERT_TRUE(t.fleet->claim("fill", filler, on_cell_1).ok());
-  auto s = t.shape(R"({"pci_passthrough:alias": "gpu:1", "hw:numa_nodes": "1"})", 8, 1024);
+  auto s = fill_gpu_cell(t);
   auto why = t.fleet->explain_grouped(s, std::nullopt, 1);
   ASSERT_EQ(why.size(), 2u);
   EXPECT_EQ(why[0].reason, "no device for alias gpu");
