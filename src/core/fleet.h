@@ -184,6 +184,8 @@ class Fleet {
   mutable std::vector<uint64_t> seen_;  // per host: the catch-up pass that last met it
   mutable std::vector<uint8_t> effect_;  // per host: what the changes met in that pass did
   mutable uint64_t pass_ = 0;
+  mutable std::vector<HostIndex> met_;  // the hosts a catch-up pass met
+  mutable std::string key_;            // the shape key being looked up
 };
 
 }  // namespace pcipass

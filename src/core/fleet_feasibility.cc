@@ -10,8 +10,8 @@ namespace {
 
 // The shape as the scheduler reads it: CPUs, memory, NUMA cells, and per PCI request
 // its alias, count and policy (an alias's name is only words).
-std::string shape_key(const InstanceShape& shape) {
-  std::string key;
+void shape_key(const InstanceShape& shape, std::string& key) {
+  key.clear();
   auto put = [&key](uint64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
   put(shape.vcpus);
   put(shape.memory_mb);
@@ -26,7 +26,6 @@ std::string shape_key(const InstanceShape& shape) {
     put(r.count);
     put(static_cast<uint64_t>(r.policy));
   }
-  return key;
 }
 
 bool test(const std::vector<uint64_t>& bits, uint32_t pos) { return (bits[pos / 64] >> (pos % 64)) & 1; }
@@ -128,7 +127,8 @@ void Fleet::catch_up(ShapeSet& set) const {
   if (set.synced == end) return;
   // Each host changed since, once, with what its changes together may have done.
   ++pass_;
-  std::vector<HostIndex> met;
+  std::vector<HostIndex>& met = met_;
+  met.clear();
   for (size_t i = set.synced - log_base_; i < log_.size(); ++i) {
     const Change& c = log_[i];
     if (seen_[c.host] != pass_) {
@@ -145,8 +145,8 @@ void Fleet::catch_up(ShapeSet& set) const {
 
 Fleet::ShapeSet& Fleet::shape_set(const InstanceShape& shape, std::optional<Weigher> weigher) const {
   ensure_positions();
-  std::string key = shape_key(shape);
-  auto it = shapes_.find(key);
+  shape_key(shape, key_);  // into a kept buffer: a boot's lookup allocates nothing
+  auto it = shapes_.find(key_);
   if (it == shapes_.end()) {
     if (shapes_.size() >= kMaxShapes) {
       auto oldest = std::min_element(shapes_.begin(), shapes_.end(),
@@ -158,7 +158,7 @@ Fleet::ShapeSet& Fleet::shape_set(const InstanceShape& shape, std::optional<Weig
     fresh.weigher = weigher.value_or(Weigher::Pack);
     fresh.exact = counters_are_exact(shape);
     fresh.layout = layout_ - 1;  // built on first catch-up
-    it = shapes_.emplace(std::move(key), std::move(fresh)).first;
+    it = shapes_.emplace(key_, std::move(fresh)).first;
   }
   ShapeSet& set = it->second;
   set.last_used = ++uses_;
