@@ -53,7 +53,7 @@ void Fleet::ensure_positions() const {
 void Fleet::log_change(HostIndex h, uint8_t effect) {
   log_.push_back({h, effect});
   // The log keeps a few rounds of the fleet; a set further behind is built again.
-  const size_t limit = std::max<size_t>(8192, 4 * hosts_.size());
+  const size_t limit = std::max<size_t>(1024, 4 * hosts_.size());
   if (log_.size() > limit) {
     const size_t drop = log_.size() / 2;
     log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(drop));
@@ -63,7 +63,14 @@ void Fleet::log_change(HostIndex h, uint8_t effect) {
 
 bool Fleet::fits_host(const ShapeSet& set, HostIndex h) const {
   if (quick_reject(h, set.shape)) return false;
-  return set.exact || fit_host(hosts_[h], set.shape, matrix_, Weigher::Name).has_value();
+  if (set.exact) return true;
+  // Every instance cell needs a host cell with room for it: a cheap no before the search.
+  if (set.shape.numa)
+    for (const InstanceCell& want : *set.shape.numa)
+      if (std::none_of(hosts_[h].cells().begin(), hosts_[h].cells().end(),
+                       [&](const NumaCell& c) { return c.fits(want.vcpus, want.memory_mb); }))
+        return false;
+  return fit_host(hosts_[h], set.shape, matrix_, Weigher::Name).has_value();
 }
 
 // The key the weigher orders fitting hosts by, ahead of name order: free devices of the

@@ -226,6 +226,24 @@ TEST(Fleet, HostsComeInNamePagesAfterAMarker) {
   EXPECT_EQ(t.fleet->explain_one(gpu, *t.fleet->find_host("a-nic")), "no device for alias gpu");
 }
 
+TEST(Fleet, AShapeLeftBehindByALongLogIsBuiltAgain) {
+  auto t = make_fleet(kFleet);
+  auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
+  auto big = t.shape("{}", 16, 0);  // fits only on a host with no vCPU in use
+  const auto all = t.fleet->query(big);
+  ASSERT_EQ(all.size(), 3u);  // d-empty has 8 vCPUs in one cell only
+  // Far more changes than the log keeps, while `big` is not asked about; the last one
+  // leaves a VF held on one host.
+  for (int i = 0; i < 3000; ++i) {
+    auto plan = t.fleet->schedule(vf, std::nullopt, Weigher::Pack);
+    ASSERT_TRUE(plan.has_value());
+    ASSERT_TRUE(t.fleet->claim("v", vf, *plan).ok());
+    if (i + 1 < 3000) ASSERT_TRUE(t.fleet->free("v").ok());
+  }
+  EXPECT_EQ(t.fleet->query(big), t.fleet->query_from_scratch(big));
+  EXPECT_EQ(t.fleet->query(big).size(), 2u);
+}
+
 TEST(Fleet, ExplainsPfBlockedByVfsAndRequestsThatCompete) {
   auto t = make_fleet(kFleet);
   auto vf = t.shape(R"({"pci_passthrough:alias": "vf:1"})");
