@@ -142,9 +142,11 @@ Refusal explain_host(const HostInventory& host, const InstanceShape& shape, cons
     });
   // Cell placements that fit CPUs and memory, in Nova's order; report on the first.
   std::vector<std::vector<size_t>> placements;
+  // Without words, the first placement and whether there is another decide the refusal.
+  const size_t enough = detail ? 64 : 2;
   for_each_cell_placement(host, inst, nova_cell_order(host, shape), false, 20000, [&](const std::vector<size_t>& cells) {
     placements.push_back(cells);
-    return placements.size() < 64;
+    return placements.size() < enough;
   });
   if (placements.empty())
     return say(RefusalKind::NumaRoom, [&] {

@@ -44,9 +44,9 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
     const HostIndex h = static_cast<HostIndex>(hosts_.size());
     by_name_.emplace(host.name(), h);
     hosts_.push_back(std::move(host));
-    alias_free_.emplace_back(aliases_.aliases().size(), 0);
+    alias_free_.resize(alias_free_.size() + aliases_.aliases().size(), 0);
     for (const auto& pool : hosts_[h].pools())
-      for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
+      for (uint32_t a : class_aliases_[pool.class_id]) free_of(h, a) += pool.free;
     added.push_back(h);
   }
   return added;
@@ -55,7 +55,7 @@ Result<std::vector<HostIndex>> Fleet::add_hosts(std::vector<HostInventory> hosts
 void Fleet::apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas) {
   for (const auto& d : deltas)
     for (uint32_t a : class_aliases_[hosts_[h].pools()[d.pool].class_id]) {
-      uint32_t& count = alias_free_[h][a];
+      uint32_t& count = free_of(h, a);
       count = static_cast<uint32_t>(static_cast<int64_t>(count) + d.delta);
     }
 }
@@ -78,7 +78,7 @@ bool Fleet::quick_reject(HostIndex h, const InstanceShape& shape) const {
     uint32_t need = 0;
     for (const auto& r : shape.pci)
       if (r.alias_index == shape.pci[i].alias_index) need += r.count;
-    if (alias_free_[h][shape.pci[i].alias_index] < need) return true;
+    if (free_of(h, shape.pci[i].alias_index) < need) return true;
   }
   return false;
 }
@@ -198,9 +198,9 @@ Result<std::vector<std::string>> Fleet::replace_host(HostInventory host) {
     if (auto st = free(id); !st) return std::move(st).error();
   register_new_classes();
   hosts_[h] = std::move(host);
-  alias_free_[h].assign(aliases_.aliases().size(), 0);
+  for (size_t a = 0; a < aliases_.aliases().size(); ++a) free_of(h, a) = 0;
   for (const auto& pool : hosts_[h].pools())
-    for (uint32_t a : class_aliases_[pool.class_id]) alias_free_[h][a] += pool.free;
+    for (uint32_t a : class_aliases_[pool.class_id]) free_of(h, a) += pool.free;
   log_change(h, kChangedAnyway);
   return evicted;
 }
@@ -272,7 +272,7 @@ std::vector<std::string> Fleet::check_invariants() const {
     }
     if (total != host.free_devices()) problems.push_back(at + "free device total differs from recount");
     for (size_t a = 0; a < per_alias.size(); ++a) {
-      if (per_alias[a] != alias_free_[h][a]) problems.push_back(at + "alias " + aliases_.aliases()[a].name + " counter is stale");
+      if (per_alias[a] != free_of(h, a)) problems.push_back(at + "alias " + aliases_.aliases()[a].name + " counter is stale");
     }
   }
   return problems;
@@ -282,7 +282,7 @@ size_t Fleet::memory_bytes() const {
   size_t bytes = sizeof(*this);
   for (const auto& h : hosts_) bytes += h.memory_bytes();
   bytes += (hosts_.capacity() - hosts_.size()) * sizeof(HostInventory);
-  for (const auto& row : alias_free_) bytes += sizeof(row) + row.capacity() * sizeof(uint32_t);
+  bytes += alias_free_.capacity() * sizeof(uint32_t);
   constexpr size_t kSetNode = 40;  // libstdc++ red-black node (32 bytes) with an 8-byte key
   for (const auto& [key, set] : shapes_)
     bytes += 64 + key.capacity() + set.fits.capacity() * sizeof(uint64_t) + set.weight.capacity() * sizeof(uint32_t) +

@@ -91,6 +91,9 @@ class Fleet {
   std::string explain_one(const InstanceShape& shape, HostIndex h) const;
   // Every host where the boot would succeed now, in name order; claims nothing.
   std::vector<HostIndex> query(const InstanceShape& shape) const;
+  // The same hosts' names, from one contiguous copy of the names (a long list stays in
+  // cache); valid until a host is added.
+  std::vector<std::string_view> query_names(const InstanceShape& shape) const;
   // How many hosts it fits on now.
   size_t count_fitting(const InstanceShape& shape) const;
   // Whether it fits on host `h` now.
@@ -166,7 +169,11 @@ class Fleet {
   std::vector<std::vector<uint32_t>> class_aliases_;  // class -> aliases admitting it
   std::vector<HostInventory> hosts_;
   std::map<std::string, HostIndex, std::less<>> by_name_;
-  std::vector<std::vector<uint32_t>> alias_free_;  // host -> alias -> free admitted devices
+  // Free admitted devices per host and alias, at h * aliases + a: one block, so that a
+  // fitting pass reads each host's counters without another pointer to follow.
+  std::vector<uint32_t> alias_free_;
+  uint32_t& free_of(HostIndex h, size_t a) { return alias_free_[h * aliases_.aliases().size() + a]; }
+  uint32_t free_of(HostIndex h, size_t a) const { return alias_free_[h * aliases_.aliases().size() + a]; }
   std::unordered_map<std::string, InstanceRecord> instances_;
   std::vector<const InstanceRecord*> by_slot_;  // node pointers are stable
   std::vector<InstanceSlot> free_slots_;
@@ -175,6 +182,8 @@ class Fleet {
   // Incremental feasibility (fleet_feasibility.cc).
   mutable std::vector<HostIndex> by_pos_;  // hosts in name order
   mutable std::vector<uint32_t> pos_;      // host -> its place in by_pos_
+  mutable std::string names_;              // every host's name, in name order, end to end
+  mutable std::vector<uint32_t> name_end_;  // by position: where its name ends in names_
   mutable bool positions_stale_ = true;    // a host was added since they were laid out
   uint64_t layout_ = 1;                    // bumped whenever positions change
   std::vector<Change> log_;                // changes log_base_ .. log_base_ + log_.size()

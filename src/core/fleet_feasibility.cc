@@ -45,6 +45,12 @@ void Fleet::ensure_positions() const {
   for (const auto& [name, h] : by_name_) by_pos_.push_back(h);
   pos_.assign(hosts_.size(), 0);
   for (uint32_t p = 0; p < by_pos_.size(); ++p) pos_[by_pos_[p]] = p;
+  names_.clear();
+  name_end_.clear();
+  for (const auto& [name, h] : by_name_) {
+    names_ += name;
+    name_end_.push_back(static_cast<uint32_t>(names_.size()));
+  }
   seen_.assign(hosts_.size(), 0);
   effect_.assign(hosts_.size(), 0);
   positions_stale_ = false;
@@ -78,7 +84,7 @@ bool Fleet::fits_host(const ShapeSet& set, HostIndex h) const {
 // the name weigher.
 uint32_t Fleet::order_weight(const ShapeSet& set, HostIndex h) const {
   if (set.weigher == Weigher::Name) return 0;
-  if (!set.shape.pci.empty()) return alias_free_[h][set.shape.pci.front().alias_index];
+  if (!set.shape.pci.empty()) return free_of(h, set.shape.pci.front().alias_index);
   return hosts_[h].free_devices();
 }
 
@@ -201,6 +207,19 @@ std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
   for (size_t w = 0; w < set.fits.size(); ++w)
     for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1)
       out.push_back(by_pos_[w * 64 + static_cast<size_t>(std::countr_zero(bits))]);
+  return out;
+}
+
+std::vector<std::string_view> Fleet::query_names(const InstanceShape& shape) const {
+  const ShapeSet& set = shape_set(shape, std::nullopt);
+  std::vector<std::string_view> out;
+  out.reserve(set.count);
+  for (size_t w = 0; w < set.fits.size(); ++w)
+    for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1) {
+      const size_t p = w * 64 + static_cast<size_t>(std::countr_zero(bits));
+      const uint32_t begin = p ? name_end_[p - 1] : 0;
+      out.emplace_back(names_.data() + begin, name_end_[p] - begin);
+    }
   return out;
 }
 

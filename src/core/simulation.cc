@@ -110,7 +110,8 @@ Result<OpResult> Simulation::run(const Op& op) {
       break;
     }
     case OpKind::Query: {
-      for (HostIndex h : fleet_.query(op.shape)) r.hosts.push_back(fleet_.host(h).name());
+      const auto names = fleet_.query_names(op.shape);
+      r.hosts.assign(names.begin(), names.end());
       times_.query_us += static_cast<double>(now() - start) / 1000.0;
       break;
     }
