@@ -86,8 +86,9 @@ bool Fleet::quick_reject(HostIndex h, const InstanceShape& shape) const {
 // Free counters decide feasibility exactly when there is no NUMA topology and the
 // requests cannot compete: distinct aliases admitting disjoint classes, and no PF
 // request beside a VF request (a PF and its VFs exclude each other).
-bool Fleet::counters_are_exact(const InstanceShape& shape) const {
-  if (shape.numa) return false;
+bool Fleet::counters_are_exact(const InstanceShape& shape) const { return !shape.numa && requests_independent(shape); }
+
+bool Fleet::requests_independent(const InstanceShape& shape) const {
   if (shape.pci.size() <= 1) return true;
   bool any_pf = false, any_vf = false;
   for (size_t i = 0; i < shape.pci.size(); ++i) {

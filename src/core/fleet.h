@@ -139,6 +139,7 @@ class Fleet {
     InstanceShape shape;
     Weigher weigher = Weigher::Pack;
     bool exact = false;                // free counters decide (counters_are_exact)
+    bool exact_per_placement = false;  // with NUMA cells: free counters on the cells a placement allows decide
     std::vector<uint64_t> fits;        // bit per name position
     std::vector<uint32_t> weight;      // per name position: its order key while it fits
     std::set<uint64_t> order;          // weight << 32 | position, of the hosts it fits
@@ -162,6 +163,11 @@ class Fleet {
   void apply_deltas(HostIndex h, const std::vector<PoolDelta>& deltas);
   bool quick_reject(HostIndex h, const InstanceShape& shape) const;
   bool counters_are_exact(const InstanceShape& shape) const;
+  // Whether the requests, apart from NUMA, cannot compete (as counters_are_exact).
+  bool requests_independent(const InstanceShape& shape) const;
+  // With the instance's cells on host cells `cells`: does each request find enough free
+  // devices that its NUMA policy allows there?
+  bool supplies_suffice(HostIndex h, const InstanceShape& shape, const std::vector<size_t>& cells) const;
 
   AliasTable aliases_;
   ClassRegistry classes_;
@@ -194,6 +200,7 @@ class Fleet {
   mutable std::vector<uint8_t> effect_;  // per host: what the changes met in that pass did
   mutable uint64_t pass_ = 0;
   mutable std::vector<HostIndex> met_;  // the hosts a catch-up pass met
+  mutable std::vector<size_t> cells_scratch_;
   mutable std::string key_;            // the shape key being looked up
 };
 

@@ -70,13 +70,36 @@ void Fleet::log_change(HostIndex h, uint8_t effect) {
 bool Fleet::fits_host(const ShapeSet& set, HostIndex h) const {
   if (quick_reject(h, set.shape)) return false;
   if (set.exact) return true;
+  const HostInventory& host = hosts_[h];
   // Every instance cell needs a host cell with room for it: a cheap no before the search.
   if (set.shape.numa)
     for (const InstanceCell& want : *set.shape.numa)
-      if (std::none_of(hosts_[h].cells().begin(), hosts_[h].cells().end(),
-                       [&](const NumaCell& c) { return c.fits(want.vcpus, want.memory_mb); }))
+      if (std::none_of(host.cells().begin(), host.cells().end(), [&](const NumaCell& c) { return c.fits(want.vcpus, want.memory_mb); }))
         return false;
-  return fit_host(hosts_[h], set.shape, matrix_, Weigher::Name).has_value();
+  if (set.exact_per_placement) {
+    // Requests that cannot compete: some placement of the cells where each request's
+    // free supply suffices, without the matching search.
+    const auto& inst = *set.shape.numa;
+    if (inst.size() == 1) {
+      std::vector<size_t>& one = cells_scratch_;
+      one.assign(1, 0);
+      for (size_t c = 0; c < host.cells().size(); ++c) {
+        if (!host.cells()[c].fits(inst.front().vcpus, inst.front().memory_mb)) continue;
+        one[0] = c;
+        if (supplies_suffice(h, set.shape, one)) return true;
+      }
+      return false;
+    }
+    std::vector<size_t> order(host.cells().size());
+    for (size_t c = 0; c < order.size(); ++c) order[c] = c;
+    bool found = false;
+    for_each_cell_placement(host, inst, order, true, 20000, [&](const std::vector<size_t>& cells) {
+      found = supplies_suffice(h, set.shape, cells);
+      return !found;
+    });
+    return found;
+  }
+  return fit_host(host, set.shape, matrix_, Weigher::Name).has_value();
 }
 
 // The key the weigher orders fitting hosts by, ahead of name order: free devices of the
@@ -104,6 +127,18 @@ void Fleet::rebuild(ShapeSet& set) const {
   }
   set.synced = log_base_ + log_.size();
   set.layout = layout_;
+}
+
+bool Fleet::supplies_suffice(HostIndex h, const InstanceShape& shape, const std::vector<size_t>& cells) const {
+  const HostInventory& host = hosts_[h];
+  for (const PciRequest& r : shape.pci) {
+    uint32_t supply = 0;
+    for (const Pool& pool : host.pools())
+      if (pool.free > 0 && matrix_.get(r.alias_index, pool.class_id) && numa_allows(host, r.policy, cells, pool.numa_node))
+        supply += pool.free;
+    if (supply < r.count) return false;
+  }
+  return true;
 }
 
 void Fleet::reorder(ShapeSet& set) const {
@@ -170,6 +205,7 @@ Fleet::ShapeSet& Fleet::shape_set(const InstanceShape& shape, std::optional<Weig
     fresh.shape = shape;
     fresh.weigher = weigher.value_or(Weigher::Pack);
     fresh.exact = counters_are_exact(shape);
+    fresh.exact_per_placement = shape.numa && requests_independent(shape);
     fresh.layout = layout_ - 1;  // built on first catch-up
     it = shapes_.emplace(key_, std::move(fresh)).first;
   }
