@@ -52,10 +52,12 @@ say "pcipass server show router-1   (the libvirt XML for its devices: NIC VFs as
 $P server show router-1
 
 say "pcipass server create render-3 --flavor render   (both GPUs are taken: an explained failure)"
-$P server create render-3 --flavor render || echo "(exit $?: no valid host; one reason per host above)"
+$P server create render-3 --flavor render || echo "(exit $?: no valid host; the reasons above, grouped, then host by host)"
 
-say "pcipass explain --flavor render-nic   (why this flavor fits nowhere, host by host)"
+say "pcipass explain --flavor render-nic   (why this flavor fits nowhere, grouped by reason)"
 $P explain --flavor render-nic
+say "pcipass explain --flavor render-nic --per-host   (the same, host by host)"
+$P explain --flavor render-nic --per-host
 
 say "pcipass capacity"
 $P capacity

@@ -38,6 +38,11 @@ check "capacity" 0 "(fleet)" -- $P capacity
 $P flavor create gpu-nic --vcpus 8 --ram 65536 --property "pci_passthrough:alias=gpu:1, nic-vf:1" >/dev/null
 check "no valid host: exit 5, reasons per host" 5 "gpu-0: no device for alias nic-vf" -- $P server create bad --flavor gpu-nic
 check "explain" 0 "fits on 0 host(s)" -- $P explain --flavor gpu-nic
+check "explain: grouped by reason" 0 "crypto-0, nfv-0, nfv-1" -- $P explain --flavor gpu-nic
+check "no valid host: grouped too" 5 "3 hosts: no device for alias gpu (crypto-0, nfv-0, nfv-1)" -- $P server create bad --flavor gpu-nic
+check "explain per host: a page and the next marker" 0 "more hosts: --marker gpu-0" -- $P explain --flavor gpu-nic --per-host --limit 2
+check "explain per host: the next page" 0 "nfv-1" -- $P explain --flavor gpu-nic --per-host --marker gpu-0
+check "explain: a page of 0 is bad input" 2 "limit: a page holds from 1 to 10000 hosts" -- $P explain --flavor gpu-nic --per-host --limit 0
 check "unknown flavor: exit 4" 4 "no flavor" -- $P server create x --flavor nope
 check "unknown server: exit 4" 4 "no instance" -- $P server delete nope
 check "duplicate name: exit 5" 5 "already exists" -- $P server create r1 --flavor router

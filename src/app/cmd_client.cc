@@ -43,6 +43,14 @@ std::string cell(const Json& v) {
 }
 
 namespace {
+// A reason is a sentence: a table shows its start, `show` and --json the whole.
+std::string table_reason(std::string text) {
+  if (text.size() <= 100) return text;
+  size_t n = 96;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 character
+  return text.substr(0, n) + " ...";
+}
+
 // "3 hosts: REASON (a, b, c, ... 7 more)"
 std::string group_line(const RefusalGroup& g) {
   std::string out = std::to_string(g.hosts) + (g.hosts == 1 ? " host: " : " hosts: ") + g.reason + " (";
@@ -82,15 +90,9 @@ void print_objects(const Json& list, const std::vector<std::string>& columns) {
     for (const auto& c : columns) row.push_back(o.contains(c) ? cell(o[c]) : "-");
     rows.push_back(std::move(row));
   }
-  // A reason is a sentence: a table shows its start, `show` and --json the whole.
   for (size_t c = 0; c < columns.size(); ++c)
     if (columns[c] == "reason")
-      for (auto& row : rows)
-        if (row[c].size() > 100) {
-          size_t n = 96;
-          while (n > 0 && (static_cast<unsigned char>(row[c][n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 character
-          row[c] = row[c].substr(0, n) + " ...";
-        }
+      for (auto& row : rows) row[c] = table_reason(row[c]);
   print_table(columns, rows);
 }
 
@@ -478,8 +480,10 @@ void register_client(CLI::App& app, int& exit_code) {
       std::cout << "\n\n";
       if (b.contains("hosts") && b["hosts"].is_array()) {
         std::vector<std::vector<std::string>> rows;
-        for (const auto& h : b["hosts"]) rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? cell(h["reason"]) : ""});
+        for (const auto& h : b["hosts"])
+          rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? table_reason(cell(h["reason"])) : ""});
         print_table({"host", "fits", "why not"}, rows);
+        std::cout << "\n(whole reasons: --json)\n";
         if (b.contains("next")) std::cout << "\nmore hosts: --marker " << cell(b["next"]) << "\n";
         return;
       }
