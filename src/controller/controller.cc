@@ -388,12 +388,9 @@ Error Controller::no_valid_host(const std::string& id, const std::string& flavor
   if (forced) {
     first.push_back({fleet_->host(*forced).name(), fleet_->explain_one(shape, *forced)});
   } else {
-    for (std::string after; first.size() < kHostsNamed;) {
-      auto page = fleet_->hosts_after(after, kHostsNamed);
-      if (page.empty()) break;
-      for (HostIndex h : page)
-        if (first.size() < kHostsNamed && !fleet_->fits_now(shape, h)) first.push_back({fleet_->host(h).name(), fleet_->explain_one(shape, h)});
-      after = fleet_->host(page.back()).name();
+    for (HostIndex h : fleet_->hosts_after("", fleet_->host_count())) {
+      if (first.size() == kHostsNamed) break;
+      if (!fleet_->fits_now(shape, h)) first.push_back({fleet_->host(h).name(), fleet_->explain_one(shape, h)});
     }
   }
   return std::move(Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id) + " (flavor " + flavor + ")")

@@ -269,20 +269,12 @@ Result<Capacity> Service::capacity(const Principal& who, const std::optional<std
     const auto& aliases = f.aliases().aliases();
     Capacity out;
     for (const auto& a : aliases) out.fleet.push_back({a.name, 0, 0});
-    // Which aliases admit each device class, worked out once for the fleet's classes.
-    std::vector<std::vector<uint32_t>> admitted_by(f.classes().size());
-    for (uint32_t c = 0; c < admitted_by.size(); ++c) {
-      const DeviceClass& dc = f.classes().get(c);
-      for (size_t a = 0; a < aliases.size(); ++a)
-        if (aliases[a].admits(dc.vendor_id, dc.product_id, dc.type, dc.live_migratable, dc.tags))
-          admitted_by[c].push_back(static_cast<uint32_t>(a));
-    }
     std::vector<AliasCapacity> per(aliases.size());
     for (HostIndex hi : hosts_by_name(f)) {
       const HostInventory& h = f.host(hi);
       std::fill(per.begin(), per.end(), AliasCapacity{});
       for (const auto& pool : h.pools())
-        for (uint32_t a : admitted_by[pool.class_id]) {
+        for (uint32_t a : f.aliases_admitting(pool.class_id)) {
           per[a].free += pool.free;
           per[a].total += pool.members.size();
         }

@@ -60,6 +60,8 @@ class Fleet {
   ClassRegistry& classes() { return classes_; }
   const ClassRegistry& classes() const { return classes_; }
   const AliasTable& aliases() const { return aliases_; }
+  // The aliases (indexes into aliases()) that admit devices of class `class_id`.
+  const std::vector<uint32_t>& aliases_admitting(uint32_t class_id) const { return class_aliases_[class_id]; }
   // Adds a host built against classes(); its name must be new.
   Result<HostIndex> add_host(HostInventory host);
   // Adds several hosts at once (indexes are rebuilt once); all or nothing on name clashes.
@@ -153,6 +155,9 @@ class Fleet {
   void ensure_positions() const;
   void rebuild(ShapeSet& set) const;
   void reorder(ShapeSet& set) const;
+  // Calls visit(position) for each host the set fits on, in name order.
+  template <class Visit>
+  static void for_each_fitting(const ShapeSet& set, Visit&& visit);
   void catch_up(ShapeSet& set) const;
   void refit(ShapeSet& set, HostIndex h, uint8_t effect) const;
   bool fits_host(const ShapeSet& set, HostIndex h) const;

@@ -38,6 +38,13 @@ uint64_t order_entry(uint32_t weight, uint32_t pos) { return uint64_t{weight} <<
 
 }  // namespace
 
+template <class Visit>
+void Fleet::for_each_fitting(const ShapeSet& set, Visit&& visit) {
+  for (size_t w = 0; w < set.fits.size(); ++w)
+    for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1)
+      visit(static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits))));
+}
+
 void Fleet::ensure_positions() const {
   if (!positions_stale_) return;
   by_pos_.clear();
@@ -143,12 +150,10 @@ bool Fleet::supplies_suffice(HostIndex h, const InstanceShape& shape, const std:
 
 void Fleet::reorder(ShapeSet& set) const {
   set.order.clear();
-  for (size_t w = 0; w < set.fits.size(); ++w)
-    for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1) {
-      const auto p = static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
-      set.weight[p] = order_weight(set, by_pos_[p]);
-      set.order.insert(order_entry(set.weight[p], p));
-    }
+  for_each_fitting(set, [&](uint32_t p) {
+    set.weight[p] = order_weight(set, by_pos_[p]);
+    set.order.insert(order_entry(set.weight[p], p));
+  });
 }
 
 void Fleet::refit(ShapeSet& set, HostIndex h, uint8_t effect) const {
@@ -240,9 +245,7 @@ std::vector<HostIndex> Fleet::query(const InstanceShape& shape) const {
   const ShapeSet& set = shape_set(shape, std::nullopt);
   std::vector<HostIndex> out;
   out.reserve(set.count);
-  for (size_t w = 0; w < set.fits.size(); ++w)
-    for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1)
-      out.push_back(by_pos_[w * 64 + static_cast<size_t>(std::countr_zero(bits))]);
+  for_each_fitting(set, [&](uint32_t p) { out.push_back(by_pos_[p]); });
   return out;
 }
 
@@ -250,12 +253,10 @@ std::vector<std::string_view> Fleet::query_names(const InstanceShape& shape) con
   const ShapeSet& set = shape_set(shape, std::nullopt);
   std::vector<std::string_view> out;
   out.reserve(set.count);
-  for (size_t w = 0; w < set.fits.size(); ++w)
-    for (uint64_t bits = set.fits[w]; bits; bits &= bits - 1) {
-      const size_t p = w * 64 + static_cast<size_t>(std::countr_zero(bits));
-      const uint32_t begin = p ? name_end_[p - 1] : 0;
-      out.emplace_back(names_.data() + begin, name_end_[p] - begin);
-    }
+  for_each_fitting(set, [&](uint32_t p) {
+    const uint32_t begin = p ? name_end_[p - 1] : 0;
+    out.emplace_back(names_.data() + begin, name_end_[p] - begin);
+  });
   return out;
 }
 
