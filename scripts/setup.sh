@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
-  nlohmann-json3-dev libcli11-dev libsqlite3-dev libpq-dev postgresql-15
+  nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libsqlite3-dev libpq-dev postgresql-15
   libcpp-httplib-dev libboost1.74-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-nova

@@ -37,5 +37,15 @@ check config-check-json 0 '"usable": false' -- "$pcipass" config check --json "$
 printf '[pci]\ndevice_spec = {"vendor_id": "8086"}\nalias = {"name": "q", "vendor_id": "zz"}\n' > "$tmp/bad.conf"
 check config-check-bad-line 2 "bad.conf:3 [pci] alias.vendor_id" -- "$pcipass" config check "$tmp/bad.conf"
 check config-check-directory 2 "is a directory" -- "$pcipass" config check "$tmp"
+# bash completion, made from the command tree, run by bash itself.
+"$pcipass" completion bash > "$tmp/completion.bash"
+complete_words() {  # the words bash would offer after "$@" (the last word is the one being typed)
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _pcipass; echo "${COMPREPLY[*]}"' _ "$tmp/completion.bash" "$@"
+}
+check completion-subcommand 0 "create" -- complete_words pcipass server cr
+check completion-option 0 "--image" -- complete_words pcipass server create vm1 --flavor small --im
+check completion-after-a-valued-option 0 "list" -- complete_words pcipass host --url http://x li
+check completion-formats 0 "table json value yaml" -- complete_words pcipass host list -f ""
+check completion-unknown-shell 2 "zsh not in" -- "$pcipass" completion zsh
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -44,13 +44,29 @@ check "explain per host: a page and the next marker" 0 "more hosts: --marker gpu
 check "explain per host: the next page" 0 "nfv-1" -- $P explain --flavor gpu-nic --per-host --marker gpu-0
 check "explain: a page of 0 is bad input" 2 "limit: a page holds from 1 to 10000 hosts" -- $P explain --flavor gpu-nic --per-host --limit 0
 check "unknown flavor: exit 4" 4 "no flavor" -- $P server create x --flavor nope
-check "unknown server: exit 4" 4 "no instance" -- $P server delete nope
+check "unknown server: exit 4" 4 "no server \"nope\"" -- $P server delete nope
 check "duplicate name: exit 5" 5 "already exists" -- $P server create r1 --flavor router
 check "no token: exit 6" 6 "missing bearer token" -- env -u PCIPASS_TOKEN_FILE $P host list
 echo "pcipass_not_a_token" >"$work/bad.token"
 check "wrong token: exit 6" 6 "unknown token" -- $P host list --token-file "$work/bad.token"
-check "unreachable: exit 7" 7 "cannot reach" -- $P host list --url http://127.0.0.1:1
+check "unreachable: exit 7, saying why and what to do" 7 'cannot reach http://127.0.0.1:1: connection refused; is `pcipass server` running? set --url or PCIPASS_URL' -- $P host list --url http://127.0.0.1:1
+check "unresolvable: exit 7, naming the host" 7 "cannot resolve nowhere.invalid" -- $P host list --url http://nowhere.invalid:8774
 check "server delete" 0 "" -- $P server delete r1
+
+# The openstack client's habits: --disk, --image, --key-name, --wait; -f and -c; a list
+# of devices one per line.
+check "flavor create --disk" 0 "80" -- $P flavor create disked --vcpus 2 --ram 2048 --disk 80 --property pci_passthrough:alias=nic-vf:2 -f value -c disk_gb
+check "flavor show -f yaml" 0 "disk_gb: 80" -- $P flavor show disked -f yaml
+check "server create --image --key-name --wait" 0 "server img1: placed" -- $P server create img1 --flavor disked --image debian-12 --key-name ops --wait
+check "server show -f value -c: image and key pair kept" 0 "debian-12
+ops" -- $P server show img1 -f value -c image -c key_name
+check "the domain names them" 0 "<pcipass:key_name>ops</pcipass:key_name>" -- $P server show img1 --domain-xml
+check "server list: one device per line" 0 "1" -- bash -c "$P server list -c id -c devices | grep -cE '^ +[0-9a-f]{4}:'"
+check "server list -f json -c: the devices as a list" 0 "2" -- bash -c "$P server list -f json -c id -c devices | python3 -c 'import json,sys; print(len([s for s in json.load(sys.stdin) if s[\"id\"] == \"img1\"][0][\"devices\"]))'"
+check "-c of no column: exit 2, naming the columns" 2 "-c colour: no such column; the columns are id, status, host, flavor, devices" -- $P server list -c colour
+check "-f of no format: exit 2" 2 "csv not in" -- $P server list -f csv
+check "a bad key pair name: exit 2, naming the field" 2 "key_name" -- $P server create k2 --flavor disked --key-name 'a<b'
+check "server delete --wait" 0 "server img1 is deleted" -- $P server delete img1 --wait
 check "config show" 0 "pcipass.conf" -- $P config show
 
 # nova.conf lines Nova 26 accepts start the server; what cannot work is said in its log,

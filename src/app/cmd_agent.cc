@@ -123,7 +123,7 @@ int run_agent(const AgentArgs& args) {
       if (!in) return Error(ErrorCode::NotFound, file + ": cannot be read (the base domain " + quote(*s.base_domain) + ")");
       std::stringstream text;
       text << in.rdbuf();
-      auto merged = merge_domain(text.str(), s.id, s.vcpus, s.memory_mb, s.devices_xml);
+      auto merged = merge_domain(text.str(), s.id, s.vcpus, s.memory_mb, s.devices_xml, s.metadata_xml);
       if (!merged) return std::move(std::move(merged).error().within(file));
       return merged;
     };

@@ -23,34 +23,14 @@ namespace pcipass::app {
 void add_common(CLI::App* cmd, ClientArgs& a) {
   cmd->add_option("--url", a.url, "the server (default: $PCIPASS_URL or http://127.0.0.1:8774)");
   cmd->add_option("--token-file", a.token_file, "file holding the bearer token (default: $PCIPASS_TOKEN_FILE; or set $PCIPASS_TOKEN)");
-  cmd->add_flag("--json", a.json, "print the server's JSON instead of a table");
-}
-
-std::string cell(const Json& v) {
-  if (v.is_null()) return "-";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_array()) {
-    std::string out;
-    for (const auto& x : v) out += (out.empty() ? "" : ",") + cell(x);
-    return out.empty() ? "-" : out;
-  }
-  if (v.is_object()) {
-    std::string out;
-    for (const auto& [k, x] : v.items()) out += (out.empty() ? "" : ", ") + k + "=" + cell(x);
-    return out.empty() ? "-" : out;
-  }
-  return v.dump();
+  cmd->add_flag("--json", a.json, "print the server's own JSON answer");
+  cmd->add_option("-f,--format", a.format, "output format: table (for people), json, yaml or value (the cells alone, for scripts)")
+      ->check(CLI::IsMember({"table", "json", "value", "yaml"}))
+      ->capture_default_str();
+  cmd->add_option("-c,--column", a.columns, "show only this column or field (repeatable)");
 }
 
 namespace {
-// A reason is a sentence: a table shows its start, `show` and --json the whole.
-std::string table_reason(std::string text) {
-  if (text.size() <= 100) return text;
-  size_t n = 96;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // not inside a UTF-8 character
-  return text.substr(0, n) + " ...";
-}
-
 // "3 hosts: REASON (a, b, c, ... 7 more)"
 std::string group_line(const RefusalGroup& g) {
   std::string out = std::to_string(g.hosts) + (g.hosts == 1 ? " host: " : " hosts: ") + g.reason + " (";
@@ -58,53 +38,10 @@ std::string group_line(const RefusalGroup& g) {
   if (g.hosts > g.sample.size()) out += ", ... " + std::to_string(g.hosts - g.sample.size()) + " more";
   return out + ")";
 }
-
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(headers.size());
-  for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string out;
-    for (size_t i = 0; i < headers.size(); ++i) {
-      std::string v = i < r.size() ? r[i] : "";
-      out += v;
-      if (i + 1 < headers.size()) out += std::string(width[i] - v.size() + 2, ' ');
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    std::cout << out << "\n";
-  };
-  line(headers);
-  std::vector<std::string> rule;
-  for (size_t w : width) rule.push_back(std::string(w, '-'));
-  line(rule);
-  for (const auto& r : rows) line(r);
-}
 }  // namespace
 
-// Prints rows of `list` (an array of objects) with the given columns.
-void print_objects(const Json& list, const std::vector<std::string>& columns) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& o : list) {
-    std::vector<std::string> row;
-    for (const auto& c : columns) row.push_back(o.contains(c) ? cell(o[c]) : "-");
-    rows.push_back(std::move(row));
-  }
-  for (size_t c = 0; c < columns.size(); ++c)
-    if (columns[c] == "reason")
-      for (auto& row : rows) row[c] = table_reason(row[c]);
-  print_table(columns, rows);
-}
-
-void print_fields(const Json& o, const std::vector<std::string>& skip) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [k, v] : o.items())
-    if (std::find(skip.begin(), skip.end(), k) == skip.end()) rows.push_back({k, cell(v)});
-  print_table({"Field", "Value"}, rows);
-}
-
 int perform(const ClientArgs& args, const std::string& method, const std::string& path, const Json* body,
-            const std::function<void(const Json&)>& show) {
+            const std::function<void(const Json&, Output& out)>& show) {
   auto endpoint = resolve_endpoint(args.url, args.token_file);
   if (!endpoint) {
     std::cerr << "pcipass: " << endpoint.error().describe() << "\n";
@@ -114,7 +51,13 @@ int perform(const ClientArgs& args, const std::string& method, const std::string
   ApiReply r = client.call(method, path, body);
   if (args.json && !r.body.is_null()) std::cout << r.body.dump(2) << "\n";
   if (r.ok()) {
-    if (!args.json) show(r.body);
+    if (args.json) return kExitOk;
+    Output out(parse_output_format(args.format).value_or(OutputFormat::Table), args.columns, std::cout);
+    show(r.body, out);
+    if (out.problem()) {
+      std::cerr << "pcipass: " << *out.problem() << "\n";
+      return kExitInvalidInput;
+    }
     return kExitOk;
   }
   std::cerr << "pcipass: " << r.error->describe() << "\n";
@@ -261,8 +204,8 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* host = app.add_subcommand("host", "Compute hosts and their inventory (client)");
   host->require_subcommand(1);
   leaf(host, "list", "List hosts")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/hosts", nullptr, [](const Json& b) {
-      print_objects(b["hosts"], {"name", "locked", "devices", "allow_listed", "free", "vcpus_used", "vcpus", "memory_mb_used", "memory_mb"});
+    exit_code = perform(*a, "GET", "/v1/hosts", nullptr, [](const Json& b, Output& out) {
+      out.objects(b["hosts"], {"name", "locked", "devices", "allow_listed", "free", "vcpus_used", "vcpus", "memory_mb_used", "memory_mb"});
     });
   });
   for (const bool lock : {true, false}) {
@@ -272,8 +215,8 @@ void register_client(CLI::App& app, int& exit_code) {
     auto name = std::make_shared<std::string>();
     c->add_option("name", *name, "host name")->required();
     c->callback([a, name, lock, &exit_code] {
-      exit_code = perform(*a, "POST", "/v1/hosts/" + url_encode(*name) + (lock ? "/lock" : "/unlock"), nullptr, [name, lock](const Json&) {
-        std::cout << "host " << *name << " is " << (lock ? "locked: it takes no new placements" : "unlocked") << "\n";
+      exit_code = perform(*a, "POST", "/v1/hosts/" + url_encode(*name) + (lock ? "/lock" : "/unlock"), nullptr, [name, lock](const Json&, Output& out) {
+        out.text("host " + *name + " is " + (lock ? "locked: it takes no new placements" : "unlocked") + "\n");
       });
     });
   }
@@ -281,10 +224,12 @@ void register_client(CLI::App& app, int& exit_code) {
   auto* host_show = leaf(host, "show", "Show one host with its devices");
   host_show->add_option("name", (*s)["name"], "host name")->required();
   host_show->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["name"]), nullptr, [](const Json& b) {
-      print_fields(b, {"devices"});
-      std::cout << "\n";
-      print_objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
+    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["name"]), nullptr, [](const Json& b, Output& out) {
+      if (!out.is_table()) return out.fields(b);  // one document: the devices are a field
+      out.fields(b, {"devices"});
+      out.text("\n");
+      Output devices(OutputFormat::Table, {}, std::cout);
+      devices.objects(b["devices"], {"address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
     });
   });
 
@@ -322,8 +267,8 @@ void register_client(CLI::App& app, int& exit_code) {
     exit_code = kExitOk;
     for (const auto& [name, report] : reports) {
       const Json body = to_json(host_report_value(report));
-      const int rc = perform(*a, "PUT", "/v1/hosts/" + url_encode(name), &body, [&](const Json& b) {
-        std::cout << "registered " << name << " (" << report.devices.size() << " devices, generation " << cell(b["generation"]) << ")\n";
+      const int rc = perform(*a, "PUT", "/v1/hosts/" + url_encode(name), &body, [&](const Json& b, Output& out) {
+        out.text("registered " + name + " (" + std::to_string(report.devices.size()) + " devices, generation " + cell(b["generation"]) + ")\n");
       });
       if (rc != kExitOk) {
         exit_code = rc;
@@ -339,8 +284,8 @@ void register_client(CLI::App& app, int& exit_code) {
   device_list->callback([a, s, &exit_code] {
     exit_code = perform(*a, "GET",
                         "/v1/devices" + query({{"host", (*s)["host"]}, {"alias", (*s)["alias"]}, {"status", (*s)["status"]}, {"owner", (*s)["owner"]}}),
-                        nullptr, [](const Json& b) {
-                          print_objects(b["devices"], {"host", "address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
+                        nullptr, [](const Json& b, Output& out) {
+                          out.objects(b["devices"], {"host", "address", "vendor_id", "product_id", "type", "numa_node", "status", "owner", "aliases", "reason"});
                         });
   });
   auto* device_show = leaf(device, "show", "Show a device with its PF/VF relatives and IOMMU group");
@@ -348,13 +293,13 @@ void register_client(CLI::App& app, int& exit_code) {
   device_show->add_option("address", (*s)["address"], "PCI address, e.g. 0000:41:02.0")->required();
   device_show->callback([a, s, &exit_code] {
     exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode((*s)["dhost"]) + "/devices/" + url_encode((*s)["address"]), nullptr,
-                        [](const Json& b) { print_fields(b); });
+                        [](const Json& b, Output& out) { out.fields(b); });
   });
 
   auto* alias = app.add_subcommand("alias", "[pci] alias entries of the server's configuration (client)");
   alias->require_subcommand(1);
   leaf(alias, "list", "List aliases")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/aliases", nullptr, [](const Json& b) { print_objects(b["aliases"], {"name", "device_type", "numa_policy", "usable", "specs"}); });
+    exit_code = perform(*a, "GET", "/v1/aliases", nullptr, [](const Json& b, Output& out) { out.objects(b["aliases"], {"name", "device_type", "numa_policy", "usable", "specs"}); });
   });
 
   auto* flavor = app.add_subcommand("flavor", "Flavors: vCPUs, memory and extra specs such as pci_passthrough:alias (client)");
@@ -363,6 +308,7 @@ void register_client(CLI::App& app, int& exit_code) {
   flavor_create->add_option("name", (*s)["fname"], "flavor name")->required();
   flavor_create->add_option("--vcpus", (*num)["vcpus"], "vCPUs")->required();
   flavor_create->add_option("--ram", (*num)["ram"], "memory in MB")->required();
+  flavor_create->add_option("--disk", (*num)["disk"], "root disk in GB (default 0), named in its servers' domains");
   flavor_create->add_option("--property", *props, "extra spec KEY=VALUE (repeatable), e.g. pci_passthrough:alias=a1:2");
   flavor_create->callback([a, s, num, props, &exit_code] {
     auto p = properties(*props);
@@ -371,22 +317,24 @@ void register_client(CLI::App& app, int& exit_code) {
       exit_code = kExitInvalidInput;
       return;
     }
-    Json body{{"name", (*s)["fname"]}, {"vcpus", (*num)["vcpus"]}, {"memory_mb", (*num)["ram"]}, {"extra_specs", *p}};
-    exit_code = perform(*a, "POST", "/v1/flavors", &body, [](const Json& b) { print_fields(b); });
+    Json body{{"name", (*s)["fname"]}, {"vcpus", (*num)["vcpus"]}, {"memory_mb", (*num)["ram"]}, {"disk_gb", (*num)["disk"]}, {"extra_specs", *p}};
+    exit_code = perform(*a, "POST", "/v1/flavors", &body, [](const Json& b, Output& out) { out.fields(b); });
   });
   leaf(flavor, "list", "List flavors")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/flavors", nullptr, [](const Json& b) { print_objects(b["flavors"], {"name", "vcpus", "memory_mb", "extra_specs"}); });
+    exit_code = perform(*a, "GET", "/v1/flavors", nullptr, [](const Json& b, Output& out) { out.objects(b["flavors"], {"name", "vcpus", "memory_mb", "disk_gb", "extra_specs"}); });
   });
   auto* flavor_show = leaf(flavor, "show", "Show a flavor");
   flavor_show->add_option("name", (*s)["fname"], "flavor name")->required();
   flavor_show->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/flavors/" + url_encode((*s)["fname"]), nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", "/v1/flavors/" + url_encode((*s)["fname"]), nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   auto* flavor_set = leaf(flavor, "set", "Set or unset a flavor's extra specs");
   flavor_set->add_option("name", (*s)["fname"], "flavor name")->required();
   flavor_set->add_option("--property", *props, "extra spec KEY=VALUE (repeatable)");
   flavor_set->add_option("--unset-property", *unset, "extra spec KEY to remove (repeatable)");
-  flavor_set->callback([a, s, props, unset, &exit_code] {
+  auto set_disk = std::make_shared<std::optional<uint64_t>>();
+  flavor_set->add_option("--disk", *set_disk, "root disk in GB (servers booted already keep theirs)");
+  flavor_set->callback([a, s, props, unset, set_disk, &exit_code] {
     auto p = properties(*props);
     if (!p) {
       std::cerr << "pcipass flavor set: " << p.error().describe() << "\n";
@@ -394,7 +342,8 @@ void register_client(CLI::App& app, int& exit_code) {
       return;
     }
     Json body{{"extra_specs", *p}, {"unset", *unset}};
-    exit_code = perform(*a, "PATCH", "/v1/flavors/" + url_encode((*s)["fname"]), &body, [](const Json& b) { print_fields(b); });
+    if (*set_disk) body["disk_gb"] = **set_disk;
+    exit_code = perform(*a, "PATCH", "/v1/flavors/" + url_encode((*s)["fname"]), &body, [](const Json& b, Output& out) { out.fields(b); });
   });
 
   // `server` itself runs the controller (cmd_server.cc, registered first).
@@ -403,6 +352,8 @@ void register_client(CLI::App& app, int& exit_code) {
   server_create->add_option("name", (*s)["sname"], "server name (its id)")->required();
   server_create->add_option("--flavor", (*s)["sflavor"], "flavor name")->required();
   server_create->add_option("--host", (*s)["shost"], "force this host");
+  server_create->add_option("--image", (*s)["simage"], "the image the guest boots (kept with the server, named in its domain's metadata)");
+  server_create->add_option("--key-name", (*s)["skey"], "the key pair for the guest (kept with the server, named in its domain's metadata)");
   server_create->add_option("--base-domain", (*s)["sbase"],
                             "the operator's base domain its host's agent merges it into (agent --libvirt --base-domains DIR: DIR/NAME.xml)");
   auto nics = std::make_shared<std::vector<std::string>>();
@@ -423,9 +374,11 @@ void register_client(CLI::App& app, int& exit_code) {
     }
     if (!(*s)["shost"].empty()) body["host"] = (*s)["shost"];
     if (!(*s)["sbase"].empty()) body["base_domain"] = (*s)["sbase"];
-    exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b) {
-      print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
-      std::cout << "\n" << b["libvirt_xml"].get<std::string>();
+    if (!(*s)["simage"].empty()) body["image"] = (*s)["simage"];
+    if (!(*s)["skey"].empty()) body["key_name"] = (*s)["skey"];
+    exit_code = perform(*a, "POST", "/v1/servers", &body, [](const Json& b, Output& out) {
+      out.fields(b, {"libvirt_xml", "libvirt_metadata_xml", "libvirt_domain_xml"});
+      out.text("\n" + cell(b["libvirt_xml"]));
     });
     if (exit_code == kExitOk && wait->wait) exit_code = wait_for_server(*a, (*s)["sname"], false, wait->timeout_s);
   });
@@ -434,9 +387,9 @@ void register_client(CLI::App& app, int& exit_code) {
   server_show->add_flag("--domain-xml", *flag, "print the whole example domain instead of the device elements");
   server_show->callback([a, s, flag, &exit_code] {
     const bool domain = *flag;
-    exit_code = perform(*a, "GET", "/v1/servers/" + url_encode((*s)["sname"]), nullptr, [domain](const Json& b) {
-      print_fields(b, {"libvirt_xml", "libvirt_domain_xml"});
-      std::cout << "\n" << b[domain ? "libvirt_domain_xml" : "libvirt_xml"].get<std::string>();
+    exit_code = perform(*a, "GET", "/v1/servers/" + url_encode((*s)["sname"]), nullptr, [domain](const Json& b, Output& out) {
+      out.fields(b, {"libvirt_xml", "libvirt_metadata_xml", "libvirt_domain_xml"});
+      out.text("\n" + cell(b[domain ? "libvirt_domain_xml" : "libvirt_xml"]));
     });
   });
   auto* server_delete = leaf(server, "delete", "Delete a server and free its devices (once its host's agent has restored them)");
@@ -448,9 +401,9 @@ void register_client(CLI::App& app, int& exit_code) {
                           "free its devices now, without its host's agent (which restores them when it comes back)");
   server_delete->callback([a, s, dwait, force, &exit_code] {
     exit_code = perform(*a, "DELETE", "/v1/servers/" + url_encode((*s)["sname"]) + (*force ? "?force=true" : ""), nullptr,
-                        [s](const Json& b) {
+                        [s](const Json& b, Output& out) {
                           if (b.is_object() && b.contains("status"))
-                            std::cout << "server " << (*s)["sname"] << " is " << cell(b["status"]) << ": its host's agent restores its devices\n";
+                            out.text("server " + (*s)["sname"] + " is " + cell(b["status"]) + ": its host's agent restores its devices\n");
                         });
     if (exit_code == kExitOk && dwait->wait) exit_code = wait_for_server(*a, (*s)["sname"], true, dwait->timeout_s);
   });
@@ -458,7 +411,7 @@ void register_client(CLI::App& app, int& exit_code) {
   server_list->add_option("--host", (*s)["lhost"], "only on this host");
   server_list->callback([a, s, &exit_code] {
     exit_code = perform(*a, "GET", "/v1/servers" + query({{"host", (*s)["lhost"]}}), nullptr,
-                        [](const Json& b) { print_objects(b["servers"], {"id", "status", "host", "flavor", "devices"}); });
+                        [](const Json& b, Output& out) { out.objects(b["servers"], {"id", "status", "host", "flavor", "devices"}); });
   });
 
   auto* explain = leaf(&app, "explain", "Where a flavor fits and why not: the refused hosts grouped by reason, or with "
@@ -473,51 +426,56 @@ void register_client(CLI::App& app, int& exit_code) {
     const std::string path = "/v1/explain" + query({{"flavor", (*s)["eflavor"]}, {"host", (*s)["ehost"]},
                                                     {"per_host", *per_host ? "true" : ""}, {"limit", (*s)["elimit"]},
                                                     {"marker", (*s)["emarker"]}});
-    exit_code = perform(*a, "GET", path, nullptr, [per_host](const Json& b) {
-      std::cout << "flavor " << cell(b["flavor"]) << " fits on " << cell(b["fits_on"]) << " host(s)";
-      if (b.contains("refused") && b["refused"].is_number() && b["refused"].get<size_t>() > 0)
-        std::cout << ", refused by " << cell(b["refused"]);
-      std::cout << "\n\n";
+    exit_code = perform(*a, "GET", path, nullptr, [per_host](const Json& b, Output& out) {
+      std::string head = "flavor " + cell(b["flavor"]) + " fits on " + cell(b["fits_on"]) + " host(s)";
+      if (b.contains("refused") && b["refused"].is_number() && b["refused"].get<size_t>() > 0) head += ", refused by " + cell(b["refused"]);
+      out.text(head + "\n\n");
       if (b.contains("hosts") && b["hosts"].is_array()) {
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& h : b["hosts"])
-          rows.push_back({cell(h["host"]), h["fits"].get<bool>() ? "yes" : "no", h.contains("reason") ? table_reason(cell(h["reason"])) : ""});
-        print_table({"host", "fits", "why not"}, rows);
-        std::cout << "\n(whole reasons: --json)\n";
-        if (b.contains("next")) std::cout << "\nmore hosts: --marker " << cell(b["next"]) << "\n";
+        std::vector<std::vector<Json>> rows;
+        for (const auto& h : b["hosts"]) {
+          const std::string why = h.contains("reason") ? cell(h["reason"]) : "";
+          rows.push_back({h["host"], h["fits"].get<bool>() ? "yes" : "no", out.is_table() ? table_reason(why) : why});
+        }
+        out.table({"host", "fits", "why not"}, rows);
+        out.text("\n(whole reasons: -f json)\n");
+        if (b.contains("next")) out.text("\nmore hosts: --marker " + cell(b["next"]) + "\n");
         return;
       }
-      std::vector<std::vector<std::string>> rows;
+      std::vector<std::vector<Json>> rows;
       for (const auto& g : b["why"]) {
-        std::string sample;
-        for (const auto& h : g["sample"]) sample += (sample.empty() ? "" : ", ") + cell(h);
-        if (g["hosts"].get<size_t>() > g["sample"].size()) sample += ", ...";
-        rows.push_back({cell(g["hosts"]), cell(g["reason"]), sample});
+        Json sample = g["sample"];
+        if (out.is_table()) {
+          std::string words;
+          for (const auto& h : g["sample"]) words += (words.empty() ? "" : ", ") + cell(h);
+          if (g["hosts"].get<size_t>() > g["sample"].size()) words += ", ...";
+          sample = words;
+        }
+        rows.push_back({g["hosts"], g["reason"], sample});
       }
-      if (!rows.empty()) print_table({"hosts", "why not", "for example"}, rows);
-      if (!*per_host) std::cout << "\n(each host's own words: --per-host)\n";
+      if (!rows.empty() || !out.is_table()) out.table({"hosts", "why not", "for example"}, rows);
+      if (!*per_host) out.text("\n(each host's own words: --per-host)\n");
     });
   });
 
   auto* capacity = leaf(&app, "capacity", "Free and total devices per alias, per host and for the fleet (client)");
   capacity->add_option("--host", (*s)["chost"], "only this host");
   capacity->callback([a, s, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/capacity" + query({{"host", (*s)["chost"]}}), nullptr, [](const Json& b) {
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& [alias_name, v] : b["fleet"].items()) rows.push_back({"(fleet)", alias_name, cell(v["free"]), cell(v["total"])});
+    exit_code = perform(*a, "GET", "/v1/capacity" + query({{"host", (*s)["chost"]}}), nullptr, [](const Json& b, Output& out) {
+      std::vector<std::vector<Json>> rows;
+      for (const auto& [alias_name, v] : b["fleet"].items()) rows.push_back({"(fleet)", alias_name, v["free"], v["total"]});
       for (const auto& h : b["hosts"])
-        for (const auto& [alias_name, v] : h["aliases"].items()) rows.push_back({cell(h["host"]), alias_name, cell(v["free"]), cell(v["total"])});
-      print_table({"host", "alias", "free", "total"}, rows);
+        for (const auto& [alias_name, v] : h["aliases"].items()) rows.push_back({h["host"], alias_name, v["free"], v["total"]});
+      out.table({"host", "alias", "free", "total"}, rows);
     });
   });
 
   auto* config = app.add_subcommand("config", "The server's PCI configuration (client)");
   config->require_subcommand(1);
   leaf(config, "show", "Show what the server runs with")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/config", nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", "/v1/config", nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   leaf(config, "reload", "Make the server re-read its --config file")->callback([a, &exit_code] {
-    exit_code = perform(*a, "POST", "/v1/config/reload", nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "POST", "/v1/config/reload", nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   // Local: reads a file as `pcipass server --config` would, without a server.
   auto* check = config->add_subcommand("check", "Read a nova.conf-style file as the server would: its warnings, and "

@@ -43,10 +43,10 @@ void add_host_interface_commands(CLI::App& host, int& exit_code) {
   add_common(list, *a);
   list->add_option("host", t->host, "host name")->required();
   list->callback([a, t, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode(t->host) + "/interfaces", nullptr, [](const Json& b) {
+    exit_code = perform(*a, "GET", "/v1/hosts/" + url_encode(t->host) + "/interfaces", nullptr, [](const Json& b, Output& out) {
       Json rows = Json::array();
       for (const auto& i : b["interfaces"]) rows.push_back(interface_row(i));
-      print_objects(rows, kColumns);
+      out.objects(rows, kColumns);
     });
   });
 
@@ -63,8 +63,8 @@ void add_host_interface_commands(CLI::App& host, int& exit_code) {
     Json body{{"class", t->cls}};
     if (!t->datanetwork.empty()) body["datanetwork"] = t->datanetwork;
     if (t->vfs) body["vfs"] = *t->vfs;
-    exit_code = perform(*a, "PUT", "/v1/hosts/" + url_encode(t->host) + "/interfaces/" + url_encode(t->name), &body, [](const Json& b) {
-      print_objects(Json::array({interface_row(b)}), kColumns);
+    exit_code = perform(*a, "PUT", "/v1/hosts/" + url_encode(t->host) + "/interfaces/" + url_encode(t->name), &body, [](const Json& b, Output& out) {
+      out.objects(Json::array({interface_row(b)}), kColumns);
     });
   });
 }

@@ -41,9 +41,9 @@ Status add_pairs(Json& body, const std::vector<std::string>& pairs, const std::s
   return ok_status();
 }
 
-void print_quotas(const Json& b) {
-  std::cout << "project " << cell(b["project_id"]) << "\n";
-  print_objects(b["quotas"], {"resource", "limit", "used"});
+void print_quotas(const Json& b, Output& out) {
+  out.text("project " + cell(b["project_id"]) + "\n");
+  out.objects(b["quotas"], {"resource", "limit", "used"});
 }
 
 }  // namespace
@@ -68,21 +68,21 @@ void register_tenancy_client(CLI::App& app, int& exit_code) {
   project_create->callback([a, t, &exit_code] {
     Json body{{"name", t->text["pname"]}};
     if (!t->text["pdesc"].empty()) body["description"] = t->text["pdesc"];
-    exit_code = perform(*a, "POST", "/v1/projects", &body, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "POST", "/v1/projects", &body, [](const Json& b, Output& out) { out.fields(b); });
   });
   leaf(project, "list", "List projects (a member sees its own)")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/projects", nullptr, [](const Json& b) { print_objects(b["projects"], {"name", "description"}); });
+    exit_code = perform(*a, "GET", "/v1/projects", nullptr, [](const Json& b, Output& out) { out.objects(b["projects"], {"name", "description"}); });
   });
   auto* project_show = leaf(project, "show", "Show a project");
   project_show->add_option("name", s["pname"], "project name")->required();
   project_show->callback([a, t, path, &exit_code] {
-    exit_code = perform(*a, "GET", path("/v1/projects", t->text["pname"]), nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", path("/v1/projects", t->text["pname"]), nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   auto* project_delete = leaf(project, "delete", "Delete a project that has no servers, networks, ports or tokens (admin)");
   project_delete->add_option("name", s["pname"], "project name")->required();
   project_delete->callback([a, t, path, &exit_code] {
     const std::string name = t->text["pname"];
-    exit_code = perform(*a, "DELETE", path("/v1/projects", name), nullptr, [name](const Json&) { std::cout << "deleted project " << name << "\n"; });
+    exit_code = perform(*a, "DELETE", path("/v1/projects", name), nullptr, [name](const Json&, Output& out) { out.text("deleted project " + name + "\n"); });
   });
 
   // ---- networks ----
@@ -102,23 +102,23 @@ void register_tenancy_client(CLI::App& app, int& exit_code) {
     if (t->segment) body["provider:segmentation_id"] = *t->segment;
     if (!t->text["nproject"].empty()) body["project_id"] = t->text["nproject"];
     if (t->share) body["shared"] = true;
-    exit_code = perform(*a, "POST", "/v1/networks", &body, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "POST", "/v1/networks", &body, [](const Json& b, Output& out) { out.fields(b); });
   });
   leaf(network, "list", "List networks (a member sees its project's and the shared ones)")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/networks", nullptr, [](const Json& b) {
-      print_objects(b["networks"], {"name", "project_id", "shared", "provider:network_type", "provider:physical_network", "provider:segmentation_id"});
+    exit_code = perform(*a, "GET", "/v1/networks", nullptr, [](const Json& b, Output& out) {
+      out.objects(b["networks"], {"name", "project_id", "shared", "provider:network_type", "provider:physical_network", "provider:segmentation_id"});
     });
   });
   auto* network_show = leaf(network, "show", "Show a network");
   network_show->add_option("name", s["nname"], "network name")->required();
   network_show->callback([a, t, path, &exit_code] {
-    exit_code = perform(*a, "GET", path("/v1/networks", t->text["nname"]), nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", path("/v1/networks", t->text["nname"]), nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   auto* network_delete = leaf(network, "delete", "Delete a network that no port is on (admin)");
   network_delete->add_option("name", s["nname"], "network name")->required();
   network_delete->callback([a, t, path, &exit_code] {
     const std::string name = t->text["nname"];
-    exit_code = perform(*a, "DELETE", path("/v1/networks", name), nullptr, [name](const Json&) { std::cout << "deleted network " << name << "\n"; });
+    exit_code = perform(*a, "DELETE", path("/v1/networks", name), nullptr, [name](const Json&, Output& out) { out.text("deleted network " + name + "\n"); });
   });
 
   // ---- ports ----
@@ -136,23 +136,23 @@ void register_tenancy_client(CLI::App& app, int& exit_code) {
     if (!t->text["ovnic"].empty()) body["binding:vnic_type"] = t->text["ovnic"];
     if (!t->text["omac"].empty()) body["mac_address"] = t->text["omac"];
     if (!t->text["oproject"].empty()) body["project_id"] = t->text["oproject"];
-    exit_code = perform(*a, "POST", "/v1/ports", &body, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "POST", "/v1/ports", &body, [](const Json& b, Output& out) { out.fields(b); });
   });
   leaf(port, "list", "List ports (a member sees its project's)")->callback([a, &exit_code] {
-    exit_code = perform(*a, "GET", "/v1/ports", nullptr, [](const Json& b) {
-      print_objects(b["ports"], {"name", "project_id", "network_id", "binding:vnic_type", "mac_address", "server"});
+    exit_code = perform(*a, "GET", "/v1/ports", nullptr, [](const Json& b, Output& out) {
+      out.objects(b["ports"], {"name", "project_id", "network_id", "binding:vnic_type", "mac_address", "server"});
     });
   });
   auto* port_show = leaf(port, "show", "Show a port");
   port_show->add_option("name", s["oname"], "port name")->required();
   port_show->callback([a, t, path, &exit_code] {
-    exit_code = perform(*a, "GET", path("/v1/ports", t->text["oname"]), nullptr, [](const Json& b) { print_fields(b); });
+    exit_code = perform(*a, "GET", path("/v1/ports", t->text["oname"]), nullptr, [](const Json& b, Output& out) { out.fields(b); });
   });
   auto* port_delete = leaf(port, "delete", "Delete a port that no server holds");
   port_delete->add_option("name", s["oname"], "port name")->required();
   port_delete->callback([a, t, path, &exit_code] {
     const std::string name = t->text["oname"];
-    exit_code = perform(*a, "DELETE", path("/v1/ports", name), nullptr, [name](const Json&) { std::cout << "deleted port " << name << "\n"; });
+    exit_code = perform(*a, "DELETE", path("/v1/ports", name), nullptr, [name](const Json&, Output& out) { out.text("deleted port " + name + "\n"); });
   });
 
   // ---- quotas ----

@@ -29,5 +29,7 @@ void register_token(CLI::App& app, int& exit_code);
 void register_client(CLI::App& app, int& exit_code);
 void register_tenancy_client(CLI::App& app, int& exit_code);
 void register_agent(CLI::App& app, int& exit_code);
+// Registered last: it reads the whole command tree.
+void register_completion(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

@@ -118,7 +118,7 @@ Status Controller::apply_instance(Fleet& fleet, const InstanceRecordRow& in, std
         add_problem(problems.devices[{in.host, host.devices()[d].address}], "held by " + in.id + ": " + host.unavailable_reason(d));
   std::vector<std::string> broken;
   auto forced = fleet.claim(in.id, shape, plan, ClaimMode::Force, &broken);
-  if (!forced) return std::move(std::move(forced).error().within("restoring instance " + in.id));
+  if (!forced) return std::move(std::move(forced).error().within("restoring server " + in.id));
   issues.insert(issues.end(), broken.begin(), broken.end());
   for (auto& line : issues) {
     add_problem(problems.hosts[in.host], "server " + in.id + ": " + line);
@@ -400,7 +400,7 @@ Error Controller::no_valid_host(const std::string& id, const std::string& flavor
 
 Result<ServerPlacement> Controller::create_server(const std::string& id, const std::string& flavor_name,
                                                   const std::optional<std::string>& forced, WriteBatch* defer_into,
-                                                  const std::string& base_domain, const Admission* admission) {
+                                                  const GuestNames& guest, const Admission* admission) {
   if (id.empty()) return invalid("a server needs an id");
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto flavor = cached_flavor(flavor_name);
@@ -447,7 +447,10 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     row.flavor_revision = (*flavor)->record.revision;
     row.extra_specs = (*flavor)->record.extra_specs;
     row.state.status = initial_status(manages_devices(planned->host));
-    row.base_domain = base_domain;
+    row.base_domain = guest.base_domain;
+    row.image = guest.image;
+    row.key_name = guest.key_name;
+    row.disk_gb = (*flavor)->record.disk_gb;
     if (admission) {
       row.project = admission->project;
       if (!row.project.empty()) row.usage = usage;
@@ -494,6 +497,7 @@ Result<ServerPlacement> Controller::create_server(const std::string& id, const s
     for (const auto& c : row.cells) out.numa_cells.push_back(c.first);
     out.flavor = flavor_name;
     out.flavor_extra_specs = (*flavor)->record.extra_specs;
+    out.disk_gb = row.disk_gb;
     return out;
   }
   return Error(ErrorCode::Busy, "gave up on " + quote(id) + " after " + std::to_string(kMaxAttempts) +

@@ -36,6 +36,14 @@ struct Admission {
   std::vector<std::string> ports;
 };
 
+// What a create request named for the guest beyond its flavor ("": none): kept with the
+// server as booted and passed to its domain.
+struct GuestNames {
+  std::string base_domain;  // the operator's base domain its agent merges it into (else the flavor's, if any)
+  std::string image;
+  std::string key_name;
+};
+
 struct ServerPlacement {
   std::string id;
   std::string host;
@@ -43,6 +51,7 @@ struct ServerPlacement {
   std::vector<uint32_t> numa_cells;  // host cell ids
   std::string flavor;
   std::vector<std::pair<std::string, std::string>> flavor_extra_specs;  // as booted
+  uint64_t disk_gb = 0;                                                  // the flavor's root disk, as booted
   size_t requests = 0;  // its PCI requests: the flavor's, then its ports' 
 };
 
@@ -128,7 +137,7 @@ class Controller {
   // then rebuilds the host if the batch is lost.
   Result<ServerPlacement> create_server(const std::string& id, const std::string& flavor,
                                         const std::optional<std::string>& host, WriteBatch* defer_into = nullptr,
-                                        const std::string& base_domain = "", const Admission* admission = nullptr);
+                                        const GuestNames& guest = {}, const Admission* admission = nullptr);
   // Frees a server's devices; NotFound if there is none. `defer_into` as above.
   Status delete_server(const std::string& id, WriteBatch* defer_into = nullptr);
   // Sets a server's lifecycle state (core/server_status.h) in the store; NotFound.

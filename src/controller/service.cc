@@ -216,6 +216,7 @@ Result<FlavorRecord> Service::update_flavor(const Principal& who, const FlavorUp
     if (!rec) return std::move(rec).error();
     if (update.vcpus) rec->vcpus = *update.vcpus;
     if (update.memory_mb) rec->memory_mb = *update.memory_mb;
+    if (update.disk_gb) rec->disk_gb = *update.disk_gb;
     for (const auto& key : update.unset) std::erase_if(rec->extra_specs, [&](const auto& kv) { return kv.first == key; });
     for (const auto& spec : update.set) {
       auto it = std::find_if(rec->extra_specs.begin(), rec->extra_specs.end(), [&](const auto& kv) { return kv.first == spec.first; });

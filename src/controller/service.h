@@ -161,10 +161,11 @@ class Service {
   };
   // The ports each server holds (by server id), from the store.
   Result<std::map<std::string, std::vector<PortBinding>>> port_bindings_locked();
-  // `base_domain`: the one its create request named ("": the flavor's, if any).
+  // `guest`: what its create request named (a base domain "": the flavor's, if any);
+  // `disk_gb`: its flavor's root disk as booted.
   Result<ServerView> server_view_locked(const std::string& id, const std::string& flavor,
                                         const std::vector<std::pair<std::string, std::string>>& booted_with,
-                                        const std::string& base_domain, const std::vector<PortBinding>& ports = {});
+                                        const GuestNames& guest, uint64_t disk_gb, const std::vector<PortBinding>& ports = {});
   // A new server's NICs: each an existing port of the caller's or one made on a network
   // it sees (`made` lists those, for undoing), and the request it adds.
   Status resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission, std::vector<PortBinding>& bindings,

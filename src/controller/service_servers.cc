@@ -81,7 +81,7 @@ Status Service::resolve_nics_locked(const Principal& who, const NewServer& reque
 
 Result<ServerView> Service::server_view_locked(const std::string& id, const std::string& flavor,
                                                const std::vector<std::pair<std::string, std::string>>& booted_with,
-                                               const std::string& base_domain, const std::vector<PortBinding>& ports) {
+                                               const GuestNames& guest, uint64_t disk_gb, const std::vector<PortBinding>& ports) {
   const Fleet& fleet = controller_->fleet();
   const InstanceRecord* rec = fleet.instance(id);
   if (!rec) return Error(ErrorCode::NotFound, "no server " + quote(id));
@@ -103,7 +103,10 @@ Result<ServerView> Service::server_view_locked(const std::string& id, const std:
   } else {
     out.notes.push_back("booted with an unusable extra spec, left out of the XML: " + settings.error().describe());
   }
-  if (!base_domain.empty()) out.base_domain = base_domain;
+  if (!guest.base_domain.empty()) out.base_domain = guest.base_domain;
+  if (!guest.image.empty()) out.image = guest.image;
+  if (!guest.key_name.empty()) out.key_name = guest.key_name;
+  out.disk_gb = disk_gb;
   if (out.vlan)
     out.notes.push_back("pcipass:vlan is deprecated: give the server a port on a VLAN network instead (pcipass network create "
                         "--provider-network-type vlan; server create --nic port-id=PORT)");
@@ -172,6 +175,21 @@ namespace {
 // Admins act on every server; members only on their project's (another's is "not
 // there", as Nova says of a server it does not show).
 bool sees(const Principal& who, const std::string& project) { return who.role != Role::Member || project == who.project; }
+
+GuestNames guest_of(const InstanceRecordRow& row) { return {row.base_domain, row.image, row.key_name}; }
+
+// An image's name or id (Glance's names and UUIDs) and a key pair's name (Nova's rule),
+// beside letters and digits.
+constexpr std::string_view kImageChars = " -_.:/@+";
+constexpr std::string_view kKeyNameChars = " -_.@";
+Status check_guest_name(const std::string& value, const char* field, std::string_view also) {
+  if (value.empty() || value.size() > 255) return std::move(invalid(std::string(field) + " must be 1 to 255 characters").within(field));
+  for (char c : value)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && also.find(c) == std::string_view::npos)
+      return std::move(invalid(std::string(field) + " may hold only letters, digits and \"" + std::string(also) + "\", got " + quote(value))
+                           .within(field));
+  return ok_status();
+}
 }  // namespace
 
 Result<ServerView> Service::create_server(const Principal& who, const NewServer& request) {
@@ -182,7 +200,11 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
   if (auto st = check_name(request.name, "name"); !st) return std::move(st).error();
   if (request.base_domain && !valid_base_domain(*request.base_domain))
     return std::move(invalid("must name a base domain: 1 to 64 of letters, digits, '-', '_' and '.'").within("base_domain"));
-  const std::string base_domain = request.base_domain.value_or("");
+  if (request.image)
+    if (auto st = check_guest_name(*request.image, "image", kImageChars); !st) return std::move(st).error();
+  if (request.key_name)
+    if (auto st = check_guest_name(*request.key_name, "key_name", kKeyNameChars); !st) return std::move(st).error();
+  const GuestNames guest{request.base_domain.value_or(""), request.image.value_or(""), request.key_name.value_or("")};
   return write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
     Admission admission;
     if (who.role == Role::Member) {
@@ -203,7 +225,7 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
       undo();
       return std::move(st).error();
     }
-    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, base_domain, &admission);
+    auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, guest, &admission);
     if (!placed) {
       undo();
       return std::move(placed).error();
@@ -211,7 +233,7 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
     commits_->touched_locked(placed->host);
     const uint32_t first_port_request = static_cast<uint32_t>(placed->requests - bindings.size());
     for (size_t i = 0; i < bindings.size(); ++i) bindings[i].request = first_port_request + static_cast<uint32_t>(i);
-    auto view = server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, base_domain, bindings);
+    auto view = server_view_locked(request.name, placed->flavor, placed->flavor_extra_specs, guest, placed->disk_gb, bindings);
     if (view) view->project = admission.project;
     return view;
   });
@@ -248,7 +270,7 @@ Result<ServerView> Service::show_server(const Principal& who, const std::string&
     if (!sees(who, row->project)) return Error(ErrorCode::NotFound, "no server " + quote(id));
     auto bound = port_bindings_locked();
     if (!bound) return std::move(bound).error();
-    auto view = server_view_locked(id, row->flavor, row->extra_specs, row->base_domain, (*bound)[id]);
+    auto view = server_view_locked(id, row->flavor, row->extra_specs, guest_of(*row), row->disk_gb, (*bound)[id]);
     if (view) {
       view->state = row->state;
       view->project = row->project;
@@ -318,7 +340,7 @@ Result<HostAssignments> Service::host_assignments(const Principal& who, const st
     if (!bound) return std::move(bound).error();
     for (const auto& row : *rows) {
       if (!controller_->fleet().instance(row.id)) continue;  // booted by another controller, not taken in yet
-      auto view = server_view_locked(row.id, row.flavor, row.extra_specs, row.base_domain, (*bound)[row.id]);
+      auto view = server_view_locked(row.id, row.flavor, row.extra_specs, guest_of(row), row.disk_gb, (*bound)[row.id]);
       if (!view) return std::move(view).error();
       view->state = row.state;
       out.servers.push_back(std::move(*view));
@@ -358,7 +380,7 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
     }
     auto bound = port_bindings_locked();
     if (!bound) return std::move(bound).error();
-    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs, row->base_domain, (*bound)[outcome.id]);
+    auto view = server_view_locked(outcome.id, row->flavor, row->extra_specs, guest_of(*row), row->disk_gb, (*bound)[outcome.id]);
     if (!view) return std::move(view).error();
     view->state = state;
     return std::optional<ServerView>(std::move(*view));

@@ -149,6 +149,7 @@ struct FlavorUpdate {
   std::optional<uint64_t> memory_mb;
   std::vector<std::pair<std::string, std::string>> set;  // extra specs to add or change
   std::vector<std::string> unset;                         // extra spec keys to remove
+  std::optional<uint64_t> disk_gb = {};
 };
 
 // ---- servers ----------------------------------------------------------------------------
@@ -167,6 +168,9 @@ struct NewServer {
   std::optional<std::string> host;  // forced
   std::optional<std::string> base_domain;  // the operator's base domain its agent merges it into
   std::vector<NewNic> nics = {};  // each adds a device request: a VF (direct) or a PF (direct-physical)
+  // Named for the guest, kept with the server and passed to its domain's metadata.
+  std::optional<std::string> image = {};
+  std::optional<std::string> key_name = {};
 };
 
 struct ServerDevice {
@@ -195,6 +199,9 @@ struct ServerView {
   std::vector<ServerDevice> devices;
   std::optional<uint16_t> vlan;      // pcipass:vlan as booted
   std::optional<std::string> base_domain;  // pcipass:base_domain as booted
+  std::optional<std::string> image;        // as its create request named them
+  std::optional<std::string> key_name;
+  uint64_t disk_gb = 0;                    // its flavor's root disk as booted (0: none)
   std::vector<std::string> notes;    // what it was booted with that cannot be used
   ServerState state;
   std::string project;  // "": the operators'

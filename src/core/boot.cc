@@ -8,7 +8,7 @@ namespace pcipass {
 
 Result<PlannedBoot> plan_boot(const Fleet& fleet, const std::string& id, const InstanceShape& shape,
                               std::optional<HostIndex> forced, Weigher weigher) {
-  if (fleet.instance(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
+  if (fleet.instance(id)) return Error(ErrorCode::AlreadyExists, "server " + quote(id) + " already exists");
   auto plan = fleet.schedule(shape, forced, weigher);
   if (!plan) return Error(ErrorCode::NoValidHost, "No valid host was found for " + quote(id));
   const HostInventory& host = fleet.host(plan->host);

@@ -137,7 +137,7 @@ Refusal explain_host(const HostInventory& host, const InstanceShape& shape, cons
   const auto& inst = *shape.numa;
   if (inst.size() > host.cells().size())
     return say(RefusalKind::NumaCellCount, [&] {
-      return "the instance needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
+      return "the server needs " + std::to_string(inst.size()) + " NUMA cells, the host has " +
              std::to_string(host.cells().size());
     });
   // Cell placements that fit CPUs and memory, in Nova's order; report on the first.
@@ -186,10 +186,10 @@ std::string describe(const Refusal& refusal, const InstanceShape& shape) {
     case RefusalKind::NoDevice: return "no device for alias " + alias;
     case RefusalKind::TooFewFree: return "alias " + alias + ": " + too_few(r) + " free";
     case RefusalKind::NumaPolicy:
-      return "alias " + alias + ": " + too_few(r) + " free on the instance's NUMA node (policy " +
+      return "alias " + alias + ": " + too_few(r) + " free on the server's NUMA node (policy " +
              to_string(r ? r->policy : NumaPolicy::Legacy) + ")";
-    case RefusalKind::NumaCellCount: return "fewer NUMA cells than the instance has";
-    case RefusalKind::NumaRoom: return "NUMA: no cell with room for the instance's vCPUs and memory";
+    case RefusalKind::NumaCellCount: return "fewer NUMA cells than the server has";
+    case RefusalKind::NumaRoom: return "NUMA: no cell with room for the server's vCPUs and memory";
     case RefusalKind::Together: return "aliases " + together_text(shape) + " cannot be met together";
   }
   return "refused";

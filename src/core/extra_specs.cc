@@ -174,7 +174,7 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
   }
   const uint64_t nodes = *numa_nodes;
   if (vcpus < nodes)
-    return std::move(invalid("the instance has " + std::to_string(vcpus) + " vCPUs, fewer than its " +
+    return std::move(invalid("the flavor has " + std::to_string(vcpus) + " vCPUs, fewer than its " +
                              std::to_string(nodes) + " NUMA nodes").within("hw:numa_nodes"));
   std::vector<InstanceCell> cells(nodes);
   if (numa_cpus.empty() && numa_mem.empty()) {
@@ -201,7 +201,7 @@ Result<InstanceShape> parse_flavor(uint32_t vcpus, uint64_t memory_mb, const Ext
     auto set = parse_cpu_set(value);
     if (!set) return std::move(std::move(set).error().within(key));
     for (auto c : *set) {
-      if (c >= vcpus) return std::move(invalid("vCPU " + std::to_string(c) + " does not exist (the instance has " +
+      if (c >= vcpus) return std::move(invalid("vCPU " + std::to_string(c) + " does not exist (the flavor has " +
                                                std::to_string(vcpus) + ")").within(key));
       if (cpu_seen[c]) return std::move(invalid("vCPU " + std::to_string(c) + " is in two NUMA cells").within(key));
       cpu_seen[c] = true;

@@ -120,7 +120,7 @@ std::vector<Rejection> Fleet::explain(const InstanceShape& shape, std::optional<
 
 Result<const InstanceRecord*> Fleet::claim(const std::string& id, const InstanceShape& shape, const BootPlan& plan, ClaimMode mode,
                                            std::vector<std::string>* broken) {
-  if (instances_.count(id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(id) + " already exists");
+  if (instances_.count(id)) return Error(ErrorCode::AlreadyExists, "server " + quote(id) + " already exists");
   if (plan.host >= hosts_.size()) return Error(ErrorCode::NotFound, "no such host");
   if (plan.fit.devices.size() != shape.pci.size()) return Error(ErrorCode::Internal, "plan does not match the requests");
   HostInventory& host = hosts_[plan.host];
@@ -168,7 +168,7 @@ Result<const InstanceRecord*> Fleet::claim(const std::string& id, const Instance
 
 Status Fleet::free(const std::string& id) {
   auto it = instances_.find(id);
-  if (it == instances_.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (it == instances_.end()) return Error(ErrorCode::NotFound, "no server " + quote(id));
   InstanceRecord& rec = it->second;
   HostInventory& host = hosts_[rec.host];
   std::vector<PoolDelta> deltas;
@@ -228,17 +228,17 @@ std::vector<std::string> Fleet::check_invariants() const {
         cell_used[cell].second += use.second;
       }
       for (DeviceIndex d : rec->devices) {
-        if (expected[d]) problems.push_back(at + devs[d].address.to_string() + " is held by two instances");
+        if (expected[d]) problems.push_back(at + devs[d].address.to_string() + " is held by two servers");
         expected[d] = rec->slot;
       }
     }
     for (DeviceIndex d = 0; d < devs.size(); ++d)
-      if (devs[d].owner != expected[d]) problems.push_back(at + devs[d].address.to_string() + " owner differs from instance records");
-    if (host.used_vcpus() != vcpus || host.used_memory_mb() != mem) problems.push_back(at + "CPU/memory usage differs from instances");
+      if (devs[d].owner != expected[d]) problems.push_back(at + devs[d].address.to_string() + " owner differs from the servers' records");
+    if (host.used_vcpus() != vcpus || host.used_memory_mb() != mem) problems.push_back(at + "CPU/memory usage differs from its servers'");
     for (size_t c = 0; c < host.cells().size(); ++c) {
       const NumaCell& cell = host.cells()[c];
       if (cell.used_cpus != cell_used[c].first || cell.used_memory_mb != cell_used[c].second)
-        problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " usage differs from instances");
+        problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " usage differs from its servers'");
       if (!cell.fits(0, 0) && blocked.empty()) problems.push_back(at + "NUMA cell " + std::to_string(cell.id) + " is over capacity");
     }
     if (!host.totals_fit(0, 0) && blocked.empty()) problems.push_back(at + "over CPU or memory capacity");

@@ -187,7 +187,7 @@ TEST(Fleet, GroupsRefusedHostsByTheirFirstReasonInGeneralWords) {
   EXPECT_EQ(why[0].reason, "no device for alias gpu");
   EXPECT_EQ(why[0].hosts, 3u);
   EXPECT_EQ(why[0].sample, std::vector<std::string>{"a-nic"});  // the first by name, `sample` of them
-  EXPECT_EQ(why[1].reason, "alias gpu: none free on the instance's NUMA node (policy required)");
+  EXPECT_EQ(why[1].reason, "alias gpu: none free on the server's NUMA node (policy required)");
   EXPECT_EQ(why[1].hosts, 1u);
   EXPECT_EQ(why[1].sample, std::vector<std::string>{"c-gpu"});
   // Hosts it fits on are not refused: a VF fits on both NIC hosts; a forced host that fits says nothing.

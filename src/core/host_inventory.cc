@@ -439,7 +439,7 @@ Result<std::vector<DeviceIndex>> HostInventory::claim(std::span<const DeviceInde
 Status HostInventory::release(std::span<const DeviceIndex> devices, InstanceSlot owner, std::vector<PoolDelta>& deltas) {
   for (DeviceIndex t : devices)
     if (t >= devices_.size() || devices_[t].owner != owner)
-      return Error(ErrorCode::Conflict, "device is not held by this instance");
+      return Error(ErrorCode::Conflict, "device is not held by this server");
   auto affected = affected_by(devices);
   std::vector<bool> before(affected.size());
   for (size_t k = 0; k < affected.size(); ++k) before[k] = devices_[affected[k]].pool && available(affected[k]);

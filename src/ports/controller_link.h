@@ -29,6 +29,7 @@ struct AssignedServer {
   std::vector<AssignedDevice> devices;  // vanished ones left out
   std::string domain_xml;               // the server's own domain (libvirt_domain_xml)
   std::string devices_xml;              // its <hostdev>/<interface> elements (libvirt_xml)
+  std::string metadata_xml;             // its <pcipass:server> metadata element (libvirt_metadata_xml; "": none)
   uint32_t vcpus = 0;
   uint64_t memory_mb = 0;
   std::optional<std::string> base_domain;  // the operator's base domain it is merged into

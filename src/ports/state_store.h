@@ -63,6 +63,7 @@ struct FlavorRecord {
   uint64_t memory_mb = 0;
   std::vector<std::pair<std::string, std::string>> extra_specs;
   uint64_t revision = 0;  // set by the store: 1 when created, one more on every update
+  uint64_t disk_gb = 0;   // its root disk (Nova's flavor --disk; 0: none): passed to its servers' domains
 };
 
 struct AllocationRecord {
@@ -88,6 +89,11 @@ struct InstanceRecordRow {
   ServerState state;
   // The base domain its create request named (empty: none; the flavor's may apply).
   std::string base_domain;
+  // What its create request named for its guest ("": none) and the root disk its flavor
+  // gave it: kept as booted, passed to its domain.
+  std::string image;
+  std::string key_name;
+  uint64_t disk_gb = 0;
   // Its project ("": the operators'). A claim in a project is refused (OverQuota) when
   // `usage` would take any of the project's quotas past its limit.
   std::string project;

@@ -182,9 +182,15 @@ TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
   row.state.status = ServerStatus::Building;
   row.base_domain = "web-q35";
+  row.image = "debian-12 (généric)";
+  row.key_name = "ops-key";
+  row.disk_gb = 80;
   ASSERT_TRUE(s->claim(row, g).ok());
   EXPECT_EQ(s->instance("vm1")->state.status, ServerStatus::Building);
   EXPECT_EQ(s->instance("vm1")->base_domain, "web-q35");
+  EXPECT_EQ(s->instance("vm1")->image, "debian-12 (généric)");
+  EXPECT_EQ(s->instance("vm1")->key_name, "ops-key");
+  EXPECT_EQ(s->instances_on("compute-1")->at(0).disk_gb, 80u);
   ASSERT_TRUE(s->claim(sample_instance("vm2", "compute-1", {"0000:41:02.1"}), g + 1).ok());
   EXPECT_EQ(s->instance("vm2")->state.status, ServerStatus::Placed);
   const ServerState failed{ServerStatus::Error, "prepare 0000:41:02.0: bind to vfio-pci", "write driver_override: Permission denied"};
@@ -196,6 +202,8 @@ TEST_P(StoreContract, AServersStateIsClaimedSetAndBumpsItsHost) {
   EXPECT_EQ(s->instances_on("compute-1")->at(0).state, failed);
   EXPECT_EQ(s->instances()->at(1).state.status, ServerStatus::Placed);
   EXPECT_EQ(s->instances()->at(1).base_domain, "");
+  EXPECT_EQ(s->instances()->at(1).image, "");
+  EXPECT_EQ(s->instances()->at(1).disk_gb, 0u);
   EXPECT_EQ(s->set_server_state("nobody", failed).error().code(), ErrorCode::NotFound);
   EXPECT_EQ(s->host("compute-1")->generation, g + 3);  // nothing moved
 }
@@ -208,6 +216,7 @@ TEST_P(StoreContract, AStateSetInABatchCommitsWithIt) {
   auto row = sample_instance("vm1", "compute-1", {"0000:41:02.0"});
   row.state.status = ServerStatus::Building;
   row.base_domain = "web-q35";
+  row.key_name = "ops-key";
   ASSERT_TRUE(batch->claim(row, g).ok());
   auto moved = s->set_server_state("vm1", {ServerStatus::Active, "", ""});
   ASSERT_TRUE(moved.ok()) << moved.error().describe();
@@ -215,6 +224,7 @@ TEST_P(StoreContract, AStateSetInABatchCommitsWithIt) {
   ASSERT_TRUE(batch->commit().ok());
   EXPECT_EQ(other->instance("vm1")->state.status, ServerStatus::Active);
   EXPECT_EQ(other->instance("vm1")->base_domain, "web-q35");
+  EXPECT_EQ(other->instance("vm1")->key_name, "ops-key");
   EXPECT_EQ(other->host("compute-1")->generation, g + 2);
 }
 
@@ -226,10 +236,14 @@ TEST_P(StoreContract, Flavors) {
   auto back = s->flavor("vf.small");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->extra_specs, f.extra_specs);  // order kept
+  EXPECT_EQ(back->disk_gb, 0u);
   f.extra_specs = {{"pci_passthrough:alias", "vf:2"}};
   f.vcpus = 8;
+  f.disk_gb = 40;
   ASSERT_TRUE(s->update_flavor(f).ok());
   EXPECT_EQ(s->flavor("vf.small")->vcpus, 8u);
+  EXPECT_EQ(s->flavor("vf.small")->disk_gb, 40u);
+  EXPECT_EQ(s->flavors()->at(0).disk_gb, 40u);
   EXPECT_EQ(s->flavor("vf.small")->extra_specs.size(), 1u);
   EXPECT_EQ(s->update_flavor({"nope", 1, 1, {}}).error().code(), ErrorCode::NotFound);
   FlavorRecord twice{"dup", 1, 1, {{"a", "1"}, {"a", "2"}}};

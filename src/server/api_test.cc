@@ -130,6 +130,53 @@ TEST_P(ApiTest, AServersXmlIsTheOneItWasBootedWithWhateverHappensToItsFlavor) {
   EXPECT_EQ(again.call("GET", "/v1/servers/vm2").body["libvirt_xml"], vm2.body["libvirt_xml"]);
 }
 
+TEST_P(ApiTest, AServersImageKeyAndDiskAreKeptAsBootedAndReachItsDomain) {
+  auto s = start(db());
+  ASSERT_TRUE(s);
+  Client c(s->port());
+  seed(c);
+  auto flavor = c.call("POST", "/v1/flavors", Json{{"name", "disked"}, {"vcpus", 2}, {"memory_mb", 1024}, {"disk_gb", 80}});
+  ASSERT_EQ(flavor.status, 201) << flavor.body.dump();
+  EXPECT_EQ(flavor.body["disk_gb"], 80);
+  EXPECT_EQ(c.call("GET", "/v1/flavors/vf.small").body["disk_gb"], 0);
+  auto vm = c.call("POST", "/v1/servers", Json{{"name", "vm1"}, {"flavor", "disked"}, {"image", "debian-12"}, {"key_name", "ops key"}});
+  ASSERT_EQ(vm.status, 201) << vm.body.dump();
+  EXPECT_EQ(vm.body["image"], "debian-12");
+  EXPECT_EQ(vm.body["key_name"], "ops key");
+  EXPECT_EQ(vm.body["disk_gb"], 80);
+  const std::string domain = vm.body["libvirt_domain_xml"];
+  EXPECT_NE(domain.find("<pcipass:image>debian-12</pcipass:image>"), std::string::npos) << domain;
+  EXPECT_NE(domain.find("<pcipass:key_name>ops key</pcipass:key_name>"), std::string::npos) << domain;
+  EXPECT_NE(domain.find("<pcipass:flavor name='disked' disk_gb='80'/>"), std::string::npos) << domain;
+  EXPECT_NE(vm.body["libvirt_metadata_xml"].get<std::string>().find("pcipass:server"), std::string::npos);
+  // The flavor's disk changes; the server keeps what it was booted with, across a restart.
+  auto grown = c.call("PATCH", "/v1/flavors/disked", Json{{"disk_gb", 160}});
+  ASSERT_EQ(grown.status, 200) << grown.body.dump();
+  EXPECT_EQ(grown.body["disk_gb"], 160);
+  s.reset();
+  s = start(db(), false);
+  Client again(s->port());
+  auto shown = again.call("GET", "/v1/servers/vm1");
+  EXPECT_EQ(shown.body["disk_gb"], 80);
+  EXPECT_EQ(shown.body["image"], "debian-12");
+  EXPECT_EQ(shown.body["libvirt_domain_xml"], domain);
+  auto plain = again.call("POST", "/v1/servers", Json{{"name", "vm2"}, {"flavor", "vf.small"}});
+  ASSERT_EQ(plain.status, 201) << plain.body.dump();
+  EXPECT_TRUE(plain.body["image"].is_null());
+  EXPECT_TRUE(plain.body["key_name"].is_null());
+  // Bad names are a 400 naming the field, and boot nothing.
+  auto bad_key = again.call("POST", "/v1/servers", Json{{"name", "vm3"}, {"flavor", "vf.small"}, {"key_name", "a<b"}});
+  EXPECT_EQ(bad_key.status, 400);
+  EXPECT_EQ(bad_key.body["error"]["field"], "key_name") << bad_key.body.dump();
+  auto bad_image = again.call("POST", "/v1/servers", Json{{"name", "vm3"}, {"flavor", "vf.small"}, {"image", std::string(256, 'i')}});
+  EXPECT_EQ(bad_image.status, 400);
+  EXPECT_EQ(bad_image.body["error"]["field"], "image") << bad_image.body.dump();
+  auto bad_disk = again.call("POST", "/v1/flavors", Json{{"name", "d2"}, {"vcpus", 1}, {"memory_mb", 1}, {"disk_gb", -1}});
+  EXPECT_EQ(bad_disk.status, 400);
+  EXPECT_EQ(bad_disk.body["error"]["field"], "disk_gb") << bad_disk.body.dump();
+  EXPECT_EQ(again.call("GET", "/v1/servers/vm3").status, 404);
+}
+
 TEST_P(ApiTest, PcipassVlanMustBeAVlanIdAndIsCheckedWhereFlavorsAreWritten) {
   auto s = start(db());
   ASSERT_TRUE(s);

@@ -6,6 +6,8 @@
 namespace pcipass::server {
 namespace {
 
+constexpr uint64_t kMaxDiskGb = uint64_t{1} << 24;  // 16 PiB
+
 Result<std::vector<std::pair<std::string, std::string>>> extra_specs(const ConfigValue& j, const std::string& path) {
   std::vector<std::pair<std::string, std::string>> out;
   if (j.is_null()) return out;
@@ -47,9 +49,10 @@ Result<FlavorRecord> new_flavor(const std::string& text) {
   PCIPASS_TRY(name, f.string("name"));
   PCIPASS_TRY(vcpus, f.unsigned_int("vcpus", 4096));
   PCIPASS_TRY(mem, f.unsigned_int("memory_mb", uint64_t{1} << 32));
+  PCIPASS_TRY(disk, f.optional_unsigned("disk_gb", kMaxDiskGb));
   PCIPASS_TRY(specs, extra_specs(f.raw("extra_specs"), "extra_specs"));
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
-  return FlavorRecord{name, static_cast<uint32_t>(vcpus), mem, std::move(specs), 0};
+  return FlavorRecord{name, static_cast<uint32_t>(vcpus), mem, std::move(specs), 0, disk.value_or(0)};
 }
 
 Result<FlavorUpdate> flavor_update(const std::string& text, const std::string& name) {
@@ -61,6 +64,8 @@ Result<FlavorUpdate> flavor_update(const std::string& text, const std::string& n
   PCIPASS_TRY(mem, f.optional_unsigned("memory_mb", uint64_t{1} << 32));
   if (vcpus) u.vcpus = static_cast<uint32_t>(*vcpus);
   u.memory_mb = mem;
+  PCIPASS_TRY(disk, f.optional_unsigned("disk_gb", kMaxDiskGb));
+  u.disk_gb = disk;
   PCIPASS_TRY(set, extra_specs(f.raw("extra_specs"), "extra_specs"));
   u.set = std::move(set);
   const ConfigValue& unset = f.raw("unset");
@@ -80,9 +85,13 @@ Result<NewServer> new_server(const std::string& text) {
   PCIPASS_TRY(flavor, f.string("flavor"));
   PCIPASS_TRY(host, f.optional_string("host"));
   PCIPASS_TRY(base_domain, f.optional_string("base_domain"));
+  PCIPASS_TRY(image, f.optional_string("image"));
+  PCIPASS_TRY(key_name, f.optional_string("key_name"));
   const ConfigValue& nics = f.raw("nics");
   if (auto st = f.no_unknown_fields(); !st) return std::move(st).error();
   NewServer out{name, flavor, host, base_domain};
+  out.image = image;
+  out.key_name = key_name;
   if (nics.is_null()) return out;
   if (!nics.is_array()) return std::move(invalid("expected a list of NICs ({\"port-id\": P} or {\"net-id\": N, \"vnic-type\": T})").within("nics"));
   for (size_t i = 0; i < nics.items().size(); ++i) {

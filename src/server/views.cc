@@ -152,7 +152,7 @@ Json config_json(const ConfigSummary& c) {
 Json flavor_json(const FlavorRecord& f) {
   Json specs = Json::object();
   for (const auto& [k, v] : f.extra_specs) specs[k] = v;
-  return {{"name", f.name}, {"vcpus", f.vcpus}, {"memory_mb", f.memory_mb}, {"extra_specs", specs}};
+  return {{"name", f.name}, {"vcpus", f.vcpus}, {"memory_mb", f.memory_mb}, {"disk_gb", f.disk_gb}, {"extra_specs", specs}};
 }
 
 Json flavors_json(const std::vector<FlavorRecord>& flavors) {
@@ -187,12 +187,14 @@ Result<Json> server_json(const ServerView& s) {
   }
   auto xml = devices_xml(passthrough);
   if (!xml) return std::move(xml).error();
-  auto domain = domain_xml(s.id, s.vcpus, s.memory_mb, passthrough);
+  const DomainMetadata about{s.flavor.value_or(""), s.disk_gb, s.image.value_or(""), s.key_name.value_or("")};
+  auto domain = domain_xml(s.id, s.vcpus, s.memory_mb, passthrough, about);
   if (!domain) return std::move(domain).error();
   Json out{{"id", s.id},          {"status", to_string(s.state.status)}, {"host", s.host}, {"flavor", or_null(s.flavor)}, {"vcpus", s.vcpus},
            {"project_id", project_or_null(s.project)},
-           {"memory_mb", s.memory_mb}, {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
-           {"libvirt_domain_xml", *domain}};
+           {"memory_mb", s.memory_mb}, {"disk_gb", s.disk_gb}, {"image", or_null(s.image)}, {"key_name", or_null(s.key_name)},
+           {"numa_cells", s.numa_cells}, {"devices", devices},      {"libvirt_xml", *xml},
+           {"libvirt_metadata_xml", metadata_xml(about, 0)}, {"libvirt_domain_xml", *domain}};
   if (s.state.status == ServerStatus::Error) out["error"] = {{"step", s.state.step}, {"message", s.state.message}};
   else if (s.state.status == ServerStatus::Active && !s.state.message.empty()) out["prepared"] = s.state.message;
   if (s.vlan) out["vlan"] = *s.vlan;

@@ -4,7 +4,14 @@
 
 #include <httplib.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 namespace pcipass {
@@ -29,6 +36,54 @@ ErrorCode code_of_status(int status) {
     case 404: return ErrorCode::NotFound;
     case 409: return ErrorCode::Conflict;
     default: return status >= 400 && status < 500 ? ErrorCode::InvalidArgument : ErrorCode::Unavailable;
+  }
+}
+
+// Why a connection to `url` ("http://HOST:PORT") failed, in words: httplib says only
+// "Connection", so a plain connect() is tried once more to learn the kernel's reason.
+std::string connect_failure(const std::string& url) {
+  std::string rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest.front() == '[') {  // [v6]:port
+    const size_t close = rest.find(']');
+    host = rest.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    if (close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) return std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
+  int why = 0;
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      why = errno;
+      continue;
+    }
+    const bool connected = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    why = connected ? 0 : errno;
+    ::close(fd);
+    if (connected) break;
+  }
+  freeaddrinfo(found);
+  if (why == 0) return "the connection failed";  // it answers now: a passing failure
+  std::string words = std::strerror(why);
+  if (!words.empty()) words[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(words[0])));
+  return words;
+}
+
+// What a failed call says: what happened, and what to do.
+std::string unreachable(const std::string& url, httplib::Error e) {
+  const std::string hint = "; is `pcipass server` running? set --url or PCIPASS_URL";
+  switch (e) {
+    case httplib::Error::Connection: return "cannot reach " + url + ": " + connect_failure(url) + hint;
+    case httplib::Error::ConnectionTimeout: return "cannot reach " + url + ": no answer to connect within 5 s" + hint;
+    case httplib::Error::Read: return url + " closed the connection or did not answer in time (reading its answer)";
+    case httplib::Error::Write: return url + " closed the connection while the request was sent";
+    default: return "cannot reach " + url + ": " + httplib::to_string(e) + hint;
   }
 }
 
@@ -105,7 +160,7 @@ ApiReply ApiClient::call(const std::string& method, const std::string& path, con
                                            : http_->Put(path, headers, text, "application/json");
   ApiReply out;
   if (!r) {
-    out.error = Error(ErrorCode::Unavailable, "cannot reach " + endpoint_.url + ": " + httplib::to_string(r.error()));
+    out.error = Error(ErrorCode::Unavailable, unreachable(endpoint_.url, r.error()));
     return out;
   }
   out.status = r->status;

@@ -37,6 +37,7 @@ Result<HostWork> parse_host_work(const Json& body) {
     a.status = *parsed;
     if (auto x = text_at(s, "libvirt_domain_xml")) a.domain_xml = *x;
     if (auto x = text_at(s, "libvirt_xml")) a.devices_xml = *x;
+    if (auto x = text_at(s, "libvirt_metadata_xml")) a.metadata_xml = *x;
     if (auto x = text_at(s, "base_domain")) a.base_domain = *x;
     a.vcpus = s.value("vcpus", 0u);
     a.memory_mb = s.value("memory_mb", uint64_t{0});

@@ -50,7 +50,7 @@ Doc parse(const std::string& text) {
 }  // namespace
 
 Result<std::string> merge_domain(const std::string& base_xml, const std::string& name, uint32_t vcpus, uint64_t memory_mb,
-                                 const std::string& devices_xml) {
+                                 const std::string& devices_xml, const std::string& metadata_xml) {
   Doc base = parse(base_xml);
   if (!base) {
     const xmlError* e = xmlGetLastError();
@@ -75,6 +75,33 @@ Result<std::string> merge_domain(const std::string& base_xml, const std::string&
     if (c->type != XML_ELEMENT_NODE) continue;
     xmlNode* copy = xmlDocCopyNode(c, base.get(), 1);
     if (!copy || !xmlAddChild(devices, copy)) return Error(ErrorCode::Internal, "could not add a device element to the base domain");
+  }
+  if (!metadata_xml.empty()) {
+    Doc about = parse("<metadata>" + metadata_xml + "</metadata>");
+    if (!about) return Error(ErrorCode::Internal, "the server's metadata element is not well-formed XML");
+    xmlNode* metadata = child(domain, "metadata");
+    if (!metadata) {
+      // Where libvirt writes it: after <name>, <uuid>, <title> and <description>.
+      metadata = xmlNewNode(nullptr, X("metadata"));
+      xmlNode* after = child(domain, "name");
+      for (const char* n : {"title", "description"})
+        if (xmlNode* c = child(domain, n)) after = c;
+      if (after) xmlAddNextSibling(after, metadata);
+      else xmlAddChild(domain, metadata);
+    }
+    for (xmlNode* c = xmlDocGetRootElement(about.get())->children; c; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE || !c->ns) continue;
+      for (xmlNode* old = metadata->children; old;) {  // one element per namespace, as libvirt keeps them
+        xmlNode* next = old->next;
+        if (old->type == XML_ELEMENT_NODE && old->ns && xmlStrcmp(old->ns->href, c->ns->href) == 0) {
+          xmlUnlinkNode(old);
+          xmlFreeNode(old);
+        }
+        old = next;
+      }
+      xmlNode* copy = xmlDocCopyNode(c, base.get(), 1);
+      if (!copy || !xmlAddChild(metadata, copy)) return Error(ErrorCode::Internal, "could not add the metadata element to the base domain");
+    }
   }
   xmlChar* out = nullptr;
   int size = 0;

@@ -63,6 +63,29 @@ TEST(DomainMerge, TheServerTakesTheBasesDisksAndConsoleAndBringsItsDevices) {
   EXPECT_TRUE(schema_valid(x)) << x;
 }
 
+TEST(DomainMerge, TheServersMetadataReplacesItsOwnNamespaceAndKeepsOthers) {
+  const std::string base = std::string(kBase).replace(std::string(kBase).find("  <memory"), 0,
+      "  <metadata>\n    <app:owner xmlns:app='https://example.org/app'>team-a</app:owner>\n"
+      "    <pcipass:server xmlns:pcipass='" + std::string(kMetadataNamespace) + "'><pcipass:image>stale</pcipass:image></pcipass:server>\n"
+      "  </metadata>\n");
+  const std::string about = metadata_xml({"gpu", 40, "debian-12", "ops"});
+  auto merged = merge_domain(base, "vm1", 2, 1024, "", about);
+  ASSERT_TRUE(merged.ok()) << merged.error().describe();
+  const std::string& x = *merged;
+  EXPECT_NE(x.find("team-a"), std::string::npos) << x;
+  EXPECT_EQ(x.find("stale"), std::string::npos) << x;
+  EXPECT_NE(x.find("<pcipass:image>debian-12</pcipass:image>"), std::string::npos) << x;
+  EXPECT_NE(x.find("disk_gb=\"40\""), std::string::npos) << x;
+  EXPECT_TRUE(schema_valid(x)) << x;
+  // A base without <metadata> gets one, after its name.
+  auto fresh = merge_domain(kBase, "vm2", 2, 1024, "", about);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().describe();
+  EXPECT_LT(fresh->find("<name>vm2</name>"), fresh->find("<metadata>")) << *fresh;
+  EXPECT_LT(fresh->find("<metadata>"), fresh->find("<memory")) << *fresh;
+  EXPECT_NE(fresh->find("<pcipass:key_name>ops</pcipass:key_name>"), std::string::npos) << *fresh;
+  EXPECT_TRUE(schema_valid(*fresh)) << *fresh;
+}
+
 TEST(DomainMerge, ABaseWithoutDevicesGetsThem) {
   auto merged = merge_domain("<domain type='kvm'><os><type>hvm</type></os></domain>", "vm2", 1, 512,
                              "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' bus='0x01' "

@@ -20,7 +20,41 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
+// Text and attribute values: the five XML specials escaped.
+std::string escaped(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') continue;  // not XML 1.0 characters
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string metadata_xml(const DomainMetadata& m, int indent) {
+  if (m.flavor.empty() && m.disk_gb == 0 && m.image.empty() && m.key_name.empty()) return "";
+  const std::string pad(static_cast<size_t>(indent), ' ');
+  std::string out = pad + "<pcipass:server xmlns:pcipass='" + kMetadataNamespace + "'>\n";
+  if (!m.flavor.empty() || m.disk_gb) {
+    out += pad + "  <pcipass:flavor";
+    if (!m.flavor.empty()) out += " name='" + escaped(m.flavor) + "'";
+    if (m.disk_gb) out += " disk_gb='" + std::to_string(m.disk_gb) + "'";
+    out += "/>\n";
+  }
+  if (!m.image.empty()) out += pad + "  <pcipass:image>" + escaped(m.image) + "</pcipass:image>\n";
+  if (!m.key_name.empty()) out += pad + "  <pcipass:key_name>" + escaped(m.key_name) + "</pcipass:key_name>\n";
+  return out + pad + "</pcipass:server>\n";
+}
 
 bool valid_mac(std::string_view mac) {
   if (mac.size() != 17) return false;
@@ -69,13 +103,15 @@ Result<std::string> devices_xml(const std::vector<PassthroughDevice>& devices, i
 }
 
 Result<std::string> domain_xml(const std::string& name, uint32_t vcpus, uint64_t memory_mb,
-                               const std::vector<PassthroughDevice>& devices) {
+                               const std::vector<PassthroughDevice>& devices, const DomainMetadata& metadata) {
   if (!valid_name(name)) return std::move(invalid("a domain name is 1-64 letters, digits, '-', '_' or '.'").within("name"));
   if (vcpus == 0) return std::move(invalid("at least one vCPU").within("vcpus"));
   if (memory_mb == 0) return std::move(invalid("memory must be positive").within("memory_mb"));
   auto body = devices_xml(devices, 4);
   if (!body) return std::move(body).error();
-  return "<domain type='kvm'>\n  <name>" + name + "</name>\n  <memory unit='MiB'>" + std::to_string(memory_mb) +
+  const std::string about = metadata_xml(metadata, 4);
+  return "<domain type='kvm'>\n  <name>" + name + "</name>\n" + (about.empty() ? "" : "  <metadata>\n" + about + "  </metadata>\n") +
+         "  <memory unit='MiB'>" + std::to_string(memory_mb) +
          "</memory>\n  <vcpu>" + std::to_string(vcpus) +
          "</vcpu>\n  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n  <features>\n    <acpi/>\n  </features>\n"
          "  <devices>\n" + *body + "  </devices>\n</domain>\n";

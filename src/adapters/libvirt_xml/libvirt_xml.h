@@ -21,6 +21,17 @@ struct PassthroughDevice {
   std::optional<uint16_t> vlan;        // 1..4094 (interfaces only)
 };
 
+// What a server's domain says about it beyond its devices, as libvirt <metadata> in
+// pcipass's namespace (as Nova writes <nova:instance>): its flavor and root disk, and the
+// image and key pair its create request named. Empty fields are left out.
+struct DomainMetadata {
+  std::string flavor;
+  uint64_t disk_gb = 0;
+  std::string image;
+  std::string key_name;
+};
+inline constexpr const char* kMetadataNamespace = "https://pcipass.dev/xmlns/libvirt/server/1";
+
 // One element (indented by `indent` spaces). Errors name the bad field.
 Result<std::string> device_xml(const PassthroughDevice& device, int indent = 4);
 // The <hostdev>/<interface> elements for all devices, in order.
@@ -28,7 +39,10 @@ Result<std::string> devices_xml(const std::vector<PassthroughDevice>& devices, i
 // A minimal KVM domain holding the devices: what a VM manager would start, and what
 // virt-xml-validate checks in the tests.
 Result<std::string> domain_xml(const std::string& name, uint32_t vcpus, uint64_t memory_mb,
-                               const std::vector<PassthroughDevice>& devices);
+                               const std::vector<PassthroughDevice>& devices, const DomainMetadata& metadata = {});
+// The <pcipass:server> element (indented by `indent`), text escaped; "" when every field
+// is empty.
+std::string metadata_xml(const DomainMetadata& metadata, int indent = 4);
 
 // "52:54:00:12:34:56": six lower-case hex pairs, unicast.
 bool valid_mac(std::string_view mac);

@@ -82,8 +82,9 @@ TEST(LibvirtXml, DomainsValidateWithVirtXmlValidate) {
   plain_vf.network_interface = true;
   const std::vector<std::vector<PassthroughDevice>> cases = {{}, {gpu, audio}, {vf}, {gpu, vf, plain_vf}};
   const auto dir = std::filesystem::temp_directory_path();
+  const DomainMetadata about{"gpu.large", 80, "debian-12 & co <x>", "ops-key"};
   for (size_t i = 0; i < cases.size(); ++i) {
-    auto xml = domain_xml("pcipass-test-" + std::to_string(i), 4, 4096, cases[i]);
+    auto xml = domain_xml("pcipass-test-" + std::to_string(i), 4, 4096, cases[i], i % 2 ? about : DomainMetadata{});
     ASSERT_TRUE(xml.ok()) << xml.error().describe();
     const auto file = dir / ("pcipass-domain-" + std::to_string(::getpid()) + "-" + std::to_string(i) + ".xml");
     std::ofstream(file) << *xml;
@@ -96,6 +97,28 @@ TEST(LibvirtXml, DomainsValidateWithVirtXmlValidate) {
   std::ofstream(broken) << "<domain type='kvm'><devices><hostdev mode='subsystem' type='pci'/></devices></domain>\n";
   EXPECT_NE(std::system(("virt-xml-validate " + broken.string() + " domain >/dev/null 2>&1").c_str()), 0);
   std::filesystem::remove(broken);
+}
+
+}  // namespace
+}  // namespace pcipass
+
+namespace pcipass {
+namespace {
+
+TEST(LibvirtXml, MetadataNamesTheFlavorImageAndKeyEscaped) {
+  EXPECT_EQ(metadata_xml({}), "");
+  const std::string x = metadata_xml({"gpu.large", 80, "debian-12 & <co>", "o'ps"}, 2);
+  EXPECT_EQ(x, std::string("  <pcipass:server xmlns:pcipass='") + kMetadataNamespace + "'>\n"
+               "    <pcipass:flavor name='gpu.large' disk_gb='80'/>\n"
+               "    <pcipass:image>debian-12 &amp; &lt;co&gt;</pcipass:image>\n"
+               "    <pcipass:key_name>o&apos;ps</pcipass:key_name>\n"
+               "  </pcipass:server>\n");
+  auto domain = domain_xml("vm1", 1, 512, {}, {"small", 0, "", ""});
+  ASSERT_TRUE(domain.ok());
+  EXPECT_NE(domain->find("<metadata>\n    <pcipass:server"), std::string::npos) << *domain;
+  EXPECT_NE(domain->find("<pcipass:flavor name='small'/>"), std::string::npos) << *domain;
+  EXPECT_EQ(domain->find("pcipass:image"), std::string::npos) << *domain;
+  EXPECT_EQ(domain_xml("vm1", 1, 512, {})->find("<metadata>"), std::string::npos);
 }
 
 }  // namespace

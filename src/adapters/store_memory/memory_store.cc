@@ -218,7 +218,7 @@ Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expect
     if (h->second.generation != expected_generation)
       return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->second.generation) +
                                              ", planned on " + std::to_string(expected_generation) + "); plan again");
-    if (st.instances.count(in.id)) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+    if (st.instances.count(in.id)) return Error(ErrorCode::AlreadyExists, "server " + quote(in.id) + " already exists");
     if (!in.project.empty()) {
       if (!st.projects.count(in.project)) return std::move(Error(ErrorCode::NotFound, "no project " + quote(in.project)).within("project"));
       for (const auto& [resource, use] : usage_of(st, in.project))
@@ -238,7 +238,7 @@ Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expect
       if (auto held = st.holders.find({in.host, a.address}); held != st.holders.end())
         return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by " + held->second);
       if (!named.insert(a.address).second)
-        return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by another request of this instance");
+        return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by another request of this server");
     }
     InstanceRecordRow row = in;
     row.flavor_revision = 0;
@@ -258,7 +258,7 @@ Result<uint64_t> MemoryStore::claim(const InstanceRecordRow& in, uint64_t expect
 Status MemoryStore::release(const std::string& id) {
   return with_state(true, [&](MemoryState& st) -> Status {
     auto it = st.instances.find(id);
-    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no server " + quote(id));
     auto h = st.hosts.find(it->second.host);
     for (auto& [name, port] : st.ports)
       if (port.server == id) {
@@ -309,7 +309,7 @@ Result<uint64_t> MemoryStore::set_server_state(const std::string& id, const Serv
   Result<uint64_t> out = uint64_t{0};
   auto st = with_state(true, [&](MemoryState& m) -> Status {
     auto it = m.instances.find(id);
-    if (it == m.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    if (it == m.instances.end()) return Error(ErrorCode::NotFound, "no server " + quote(id));
     auto h = m.hosts.find(it->second.host);
     if (h == m.hosts.end()) return Error(ErrorCode::NotFound, "no host " + quote(it->second.host));
     it->second.state = state;
@@ -340,7 +340,7 @@ Result<std::vector<InstanceRecordRow>> MemoryStore::instances_on(const std::stri
 Result<InstanceRecordRow> MemoryStore::instance(const std::string& id) {
   return with_state(false, [&](MemoryState& st) -> Result<InstanceRecordRow> {
     auto it = st.instances.find(id);
-    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+    if (it == st.instances.end()) return Error(ErrorCode::NotFound, "no server " + quote(id));
     return as_read(it->second);
   });
 }

@@ -110,20 +110,20 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE host = $1 ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances WHERE host = $1 ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = $1 ORDER BY c.instance, c.position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.host = $1 ORDER BY i.id, t.ord",
     "SELECT host, address, instance, request FROM allocations WHERE host = $1 ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE id = $1",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances WHERE id = $1",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = $1 ORDER BY position",
     "SELECT i.id, t.k, t.v FROM instances i, unnest(i.extra_spec_keys, i.extra_spec_values) WITH ORDINALITY AS t(k, v, ord) "
     "WHERE i.id = $1 ORDER BY t.ord",
@@ -150,6 +150,9 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
     r.state.message = is->text(i, 7);
     r.base_domain = is->text(i, 8);
     r.project = is->text(i, 9);
+    r.image = is->text(i, 10);
+    r.key_name = is->text(i, 11);
+    r.disk_gb = static_cast<uint64_t>(is->integer(i, 12));
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }
@@ -174,7 +177,7 @@ Result<std::vector<InstanceRecordRow>> load_instances(PgSession& s, const std::s
   return out;
 }
 
-// The parameters of pcipass_claim($1 .. $16) for a claim.
+// The parameters of pcipass_claim($1 .. $24) for a claim.
 Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t expected_generation) {
   std::vector<Param> cell, vcpus, mem, addr, req, spec_keys, spec_values;
   for (const auto& [k, v] : in.extra_specs) {
@@ -204,11 +207,11 @@ Result<std::vector<Param>> claim_params(const InstanceRecordRow& in, uint64_t ex
                             text_array(vcpus), text_array(mem), text_array(addr), text_array(req), num(in.flavor_revision),
                             text_array(spec_keys), text_array(spec_values), std::string(to_string(in.state.status)),
                             in.base_domain, in.project, text_array(ports), text_array(port_req), text_array(usage_keys),
-                            text_array(usage_amounts)};
+                            text_array(usage_amounts), in.image, in.key_name, num(in.disk_gb)};
 }
 
 const char* const kClaimArgs =
     "($1, $2, $3, $4, $5, $6, $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[], $12, $13::text[], $14::text[], $15, $16, $17, "
-    "$18::text[], $19::bigint[], $20::text[], $21::bigint[])";
+    "$18::text[], $19::bigint[], $20::text[], $21::bigint[], $22, $23, $24)";
 
 }  // namespace pcipass::pg

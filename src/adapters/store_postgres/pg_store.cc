@@ -296,14 +296,16 @@ Status PgStore::write_flavor(const FlavorRecord& f, bool create) {
   if (auto st = enter(); !st) return std::move(st).error();
   Transaction tx(*session_, session_->batch);
   if (create) {
-    auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES ($1, $2, $3)", {f.name, num(f.vcpus), num(f.memory_mb)},
+    auto ins = run(*session_, "INSERT INTO flavors (name, vcpus, memory_mb, disk_gb) VALUES ($1, $2, $3, $4)",
+                   {f.name, num(f.vcpus), num(f.memory_mb), num(f.disk_gb)},
                    "create flavor " + f.name);
     if (!ins) {
       if (ins.error().code() == ErrorCode::Conflict) return Error(ErrorCode::AlreadyExists, "flavor " + quote(f.name) + " already exists");
       return std::move(ins).error();
     }
   } else {
-    auto up = run(*session_, "UPDATE flavors SET vcpus = $1, memory_mb = $2, revision = revision + 1 WHERE name = $3", {num(f.vcpus), num(f.memory_mb), f.name},
+    auto up = run(*session_, "UPDATE flavors SET vcpus = $1, memory_mb = $2, disk_gb = $3, revision = revision + 1 WHERE name = $4",
+                  {num(f.vcpus), num(f.memory_mb), num(f.disk_gb), f.name},
                   "update flavor " + f.name);
     if (!up) return std::move(up).error();
     if (up->affected() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
@@ -326,12 +328,12 @@ Result<std::vector<FlavorRecord>> PgStore::flavors() {
   if (auto st = enter(); !st) return std::move(st).error();
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  auto fs = run(*session_, "SELECT name, vcpus, memory_mb, revision FROM flavors ORDER BY name", {}, "flavors");
+  auto fs = run(*session_, "SELECT name, vcpus, memory_mb, revision, disk_gb FROM flavors ORDER BY name", {}, "flavors");
   if (!fs) return std::move(fs).error();
   for (int i = 0; i < fs->rows(); ++i) {
     index[fs->text(i, 0)] = out.size();
     out.push_back({fs->text(i, 0), static_cast<uint32_t>(fs->integer(i, 1)), static_cast<uint64_t>(fs->integer(i, 2)), {},
-                   static_cast<uint64_t>(fs->integer(i, 3))});
+                   static_cast<uint64_t>(fs->integer(i, 3)), static_cast<uint64_t>(fs->integer(i, 4))});
   }
   auto specs = run(*session_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position", {}, "flavors");
   if (!specs) return std::move(specs).error();
@@ -344,13 +346,13 @@ Result<FlavorRecord> PgStore::flavor(const std::string& name) {
   if (auto st = enter(); !st) return std::move(st).error();
   // One round trip: the flavor row with its extra specs (if any), in order.
   auto q = run(*session_,
-               "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value, f.revision FROM flavors f "
+               "SELECT f.name, f.vcpus, f.memory_mb, s.key, s.value, f.revision, f.disk_gb FROM flavors f "
                "LEFT JOIN flavor_extra_specs s ON s.flavor = f.name WHERE f.name = $1 ORDER BY s.position",
                {name}, "flavor " + name);
   if (!q) return std::move(q).error();
   if (q->rows() == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
   FlavorRecord f{q->text(0, 0), static_cast<uint32_t>(q->integer(0, 1)), static_cast<uint64_t>(q->integer(0, 2)), {},
-                 static_cast<uint64_t>(q->integer(0, 5))};
+                 static_cast<uint64_t>(q->integer(0, 5)), static_cast<uint64_t>(q->integer(0, 6))};
   for (int i = 0; i < q->rows(); ++i)
     if (!q->null(i, 3)) f.extra_specs.emplace_back(q->text(i, 3), q->text(i, 4));
   return f;
@@ -374,7 +376,7 @@ Result<uint64_t> PgStore::claim(const InstanceRecordRow& in, uint64_t expected_g
   if (outcome == "stale")
     return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + r->text(0, 1) + ", planned on " +
                                            std::to_string(expected_generation) + "); plan again");
-  if (outcome == "exists") return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+  if (outcome == "exists") return Error(ErrorCode::AlreadyExists, "server " + quote(in.id) + " already exists");
   if (outcome == "held") return Error(ErrorCode::DeviceHeld, in.host + " " + r->text(0, 2));
   if (outcome == "twice") return Error(ErrorCode::InvalidArgument, in.host + ": a device is named twice in the claim of " + in.id);
   if (outcome == "busy") return Error(ErrorCode::Busy, "host " + in.host + " is locked by another controller's open transaction");
@@ -402,8 +404,8 @@ Status PgStore::release(const std::string& id) {
   if (!r) return std::move(r).error();
   const std::string outcome = r->text(0, 0);
   if (outcome == "ok") return ok_status();
-  if (outcome == "missing") return Error(ErrorCode::NotFound, "no instance " + quote(id));
-  if (outcome == "busy") return Error(ErrorCode::Busy, "instance " + id + " is locked by another controller's open transaction");
+  if (outcome == "missing") return Error(ErrorCode::NotFound, "no server " + quote(id));
+  if (outcome == "busy") return Error(ErrorCode::Busy, "server " + id + " is locked by another controller's open transaction");
   return Error(ErrorCode::Internal, "pcipass_release answered an unknown outcome " + quote(outcome));
 }
 
@@ -414,7 +416,7 @@ Result<uint64_t> PgStore::set_server_state(const std::string& id, const ServerSt
   auto up = run(*session_, "UPDATE instances SET status = $2, status_step = $3, status_message = $4 WHERE id = $1 RETURNING host",
                 {id, std::string(to_string(state.status)), state.step, state.message}, what);
   if (!up) return std::move(up).error();
-  if (up->rows() == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (up->rows() == 0) return Error(ErrorCode::NotFound, "no server " + quote(id));
   auto bump = run(*session_, "UPDATE hosts SET generation = generation + 1 WHERE name = $1 RETURNING generation", {up->text(0, 0)}, what);
   if (!bump) return std::move(bump).error();
   if (bump->rows() == 0) return Error(ErrorCode::NotFound, "no host " + quote(up->text(0, 0)));
@@ -512,7 +514,7 @@ Result<InstanceRecordRow> PgStore::instance(const std::string& id) {
   if (auto st = enter(); !st) return std::move(st).error();
   auto found = load_instances(*session_, nullptr, &id);
   if (!found) return std::move(found).error();
-  if (found->empty()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (found->empty()) return Error(ErrorCode::NotFound, "no server " + quote(id));
   return std::move(found->front());
 }
 

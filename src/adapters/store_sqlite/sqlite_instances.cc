@@ -39,14 +39,14 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
     return Error(ErrorCode::HostMoved, "host " + in.host + " changed since the plan (generation " + std::to_string(h->generation) +
                                           ", planned on " + std::to_string(expected_generation) + "); plan again");
   }
-  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, project) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))");
+  Stmt inst(db_, cache_, "INSERT INTO instances (id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, project, "
+                 "image, key_name, disk_gb) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?)");
   PCIPASS_SQL_OK(inst, "claim");
   inst.bind(1, in.id).bind(2, in.host).bind(3, in.flavor).bind(4, int64_t{in.vcpus}).bind(5, static_cast<int64_t>(in.memory_mb));
   inst.bind(6, std::string(to_string(in.state.status))).bind(7, in.state.step).bind(8, in.state.message).bind(9, in.base_domain);
-  inst.bind(10, in.project);
+  inst.bind(10, in.project).bind(11, in.image).bind(12, in.key_name).bind(13, static_cast<int64_t>(in.disk_gb));
   if (inst.step() != SQLITE_DONE) {
-    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "instance " + quote(in.id) + " already exists");
+    if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "server " + quote(in.id) + " already exists");
     return sql_error(db_, "claim " + in.id);
   }
   Stmt spec(db_, cache_, "INSERT INTO instance_extra_specs (instance, position, key, value) VALUES (?, ?, ?, ?)");
@@ -75,7 +75,7 @@ Result<uint64_t> SqliteStore::claim(const InstanceRecordRow& in, uint64_t expect
         Stmt who(db_, cache_, "SELECT instance FROM allocations WHERE host = ? AND address = ?");
         PCIPASS_SQL_OK(who, "claim");
         who.bind(1, in.host).bind(2, a.address.to_string());
-        const std::string holder = who.step() == SQLITE_ROW ? who.text(0) : std::string("another request of this instance");
+        const std::string holder = who.step() == SQLITE_ROW ? who.text(0) : std::string("another request of this server");
         return Error(ErrorCode::DeviceHeld, in.host + " " + a.address.to_string() + " is already held by " + holder);
       }
       return sql_error(db_, "claim " + in.id);
@@ -144,7 +144,7 @@ Status SqliteStore::release(const std::string& id) {
   Stmt find(db_, cache_, "SELECT host FROM instances WHERE id = ?");
   PCIPASS_SQL_OK(find, "release");
   find.bind(1, id);
-  if (find.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (find.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no server " + quote(id));
   const std::string host_name = find.text(0);
   Stmt gone(db_, cache_, "DELETE FROM devices WHERE vanished = 1 AND host = ? AND address IN "
                  "(SELECT address FROM allocations WHERE instance = ? AND host = ?)");
@@ -169,7 +169,7 @@ Result<uint64_t> SqliteStore::set_server_state(const std::string& id, const Serv
   PCIPASS_SQL_OK(up, "server state");
   up.bind(1, std::string(to_string(state.status))).bind(2, state.step).bind(3, state.message).bind(4, id);
   if (up.step() != SQLITE_DONE) return sql_error(db_, "server state " + id);
-  if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no server " + quote(id));
   Stmt bump(db_, cache_, "UPDATE hosts SET generation = generation + 1 WHERE name = (SELECT host FROM instances WHERE id = ?) "
                   "RETURNING generation");
   PCIPASS_SQL_OK(bump, "server state");
@@ -186,7 +186,7 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::instances_on(const std::stri
 Result<InstanceRecordRow> SqliteStore::instance(const std::string& id) {
   auto all = load_instances(nullptr, &id);
   if (!all) return std::move(all).error();
-  if (all->empty()) return Error(ErrorCode::NotFound, "no instance " + quote(id));
+  if (all->empty()) return Error(ErrorCode::NotFound, "no server " + quote(id));
   return std::move(all->front());
 }
 
@@ -200,19 +200,19 @@ struct InstanceQueries {
   const char* allocations;
 };
 constexpr InstanceQueries kAllInstances{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances ORDER BY id",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells ORDER BY instance, position",
     "SELECT instance, key, value FROM instance_extra_specs ORDER BY instance, position",
     "SELECT host, address, instance, request FROM allocations ORDER BY instance, host, address"};
 constexpr InstanceQueries kInstancesOnHost{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE host = ? ORDER BY id",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances WHERE host = ? ORDER BY id",
     "SELECT c.instance, c.cell, c.vcpus, c.memory_mb FROM instance_cells c JOIN instances i ON i.id = c.instance "
     "WHERE i.host = ? ORDER BY c.instance, c.position",
     "SELECT e.instance, e.key, e.value FROM instance_extra_specs e JOIN instances i ON i.id = e.instance "
     "WHERE i.host = ? ORDER BY e.instance, e.position",
     "SELECT host, address, instance, request FROM allocations WHERE host = ? ORDER BY instance, address"};
 constexpr InstanceQueries kOneInstance{
-    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, '') FROM instances WHERE id = ?",
+    "SELECT id, host, flavor, vcpus, memory_mb, status, status_step, status_message, base_domain, COALESCE(project, ''), image, key_name, disk_gb FROM instances WHERE id = ?",
     "SELECT instance, cell, vcpus, memory_mb FROM instance_cells WHERE instance = ? ORDER BY position",
     "SELECT instance, key, value FROM instance_extra_specs WHERE instance = ? ORDER BY position",
     "SELECT host, address, instance, request FROM allocations WHERE instance = ? ORDER BY host, address"};
@@ -239,6 +239,9 @@ Result<std::vector<InstanceRecordRow>> SqliteStore::load_instances(const std::st
     r.state.message = is.text(7);
     r.base_domain = is.text(8);
     r.project = is.text(9);
+    r.image = is.text(10);
+    r.key_name = is.text(11);
+    r.disk_gb = static_cast<uint64_t>(is.integer(12));
     index[r.id] = out.size();
     out.push_back(std::move(r));
   }

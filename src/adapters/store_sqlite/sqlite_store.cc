@@ -353,17 +353,17 @@ Status SqliteStore::write_flavor(const FlavorRecord& f, bool create) {
   Transaction tx(db_, cache_, batch_);
   if (!tx.began()) return sql_error(db_, "flavor: begin");
   if (create) {
-    Stmt ins(db_, cache_, "INSERT INTO flavors (name, vcpus, memory_mb) VALUES (?, ?, ?)");
+    Stmt ins(db_, cache_, "INSERT INTO flavors (name, vcpus, memory_mb, disk_gb) VALUES (?, ?, ?, ?)");
     PCIPASS_SQL_OK(ins, "create flavor");
-    ins.bind(1, f.name).bind(2, int64_t{f.vcpus}).bind(3, static_cast<int64_t>(f.memory_mb));
+    ins.bind(1, f.name).bind(2, int64_t{f.vcpus}).bind(3, static_cast<int64_t>(f.memory_mb)).bind(4, static_cast<int64_t>(f.disk_gb));
     if (ins.step() != SQLITE_DONE) {
       if (sqlite3_errcode(db_) == SQLITE_CONSTRAINT) return Error(ErrorCode::AlreadyExists, "flavor " + quote(f.name) + " already exists");
       return sql_error(db_, "create flavor " + f.name);
     }
   } else {
-    Stmt up(db_, cache_, "UPDATE flavors SET vcpus = ?, memory_mb = ?, revision = revision + 1 WHERE name = ?");
+    Stmt up(db_, cache_, "UPDATE flavors SET vcpus = ?, memory_mb = ?, disk_gb = ?, revision = revision + 1 WHERE name = ?");
     PCIPASS_SQL_OK(up, "update flavor");
-    up.bind(1, int64_t{f.vcpus}).bind(2, static_cast<int64_t>(f.memory_mb)).bind(3, f.name);
+    up.bind(1, int64_t{f.vcpus}).bind(2, static_cast<int64_t>(f.memory_mb)).bind(3, static_cast<int64_t>(f.disk_gb)).bind(4, f.name);
     if (up.step() != SQLITE_DONE) return sql_error(db_, "update flavor " + f.name);
     if (sqlite3_changes(db_) == 0) return Error(ErrorCode::NotFound, "no flavor " + quote(f.name));
     Stmt del(db_, cache_, "DELETE FROM flavor_extra_specs WHERE flavor = ?");
@@ -391,12 +391,12 @@ Status SqliteStore::update_flavor(const FlavorRecord& f) { return write_flavor(f
 Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
   std::vector<FlavorRecord> out;
   std::map<std::string, size_t> index;
-  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision FROM flavors ORDER BY name");
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision, disk_gb FROM flavors ORDER BY name");
   PCIPASS_SQL_OK(fs, "flavors");
   while (fs.step() == SQLITE_ROW) {
     index[fs.text(0)] = out.size();
     out.push_back({fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {},
-                   static_cast<uint64_t>(fs.integer(3))});
+                   static_cast<uint64_t>(fs.integer(3)), static_cast<uint64_t>(fs.integer(4))});
   }
   Stmt specs(db_, cache_, "SELECT flavor, key, value FROM flavor_extra_specs ORDER BY flavor, position");
   PCIPASS_SQL_OK(specs, "flavors");
@@ -406,12 +406,12 @@ Result<std::vector<FlavorRecord>> SqliteStore::flavors() {
 }
 
 Result<FlavorRecord> SqliteStore::flavor(const std::string& name) {
-  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision FROM flavors WHERE name = ?");
+  Stmt fs(db_, cache_, "SELECT name, vcpus, memory_mb, revision, disk_gb FROM flavors WHERE name = ?");
   PCIPASS_SQL_OK(fs, "flavor");
   fs.bind(1, name);
   if (fs.step() != SQLITE_ROW) return Error(ErrorCode::NotFound, "no flavor " + quote(name));
   FlavorRecord f{fs.text(0), static_cast<uint32_t>(fs.integer(1)), static_cast<uint64_t>(fs.integer(2)), {},
-                 static_cast<uint64_t>(fs.integer(3))};
+                 static_cast<uint64_t>(fs.integer(3)), static_cast<uint64_t>(fs.integer(4))};
   Stmt specs(db_, cache_, "SELECT key, value FROM flavor_extra_specs WHERE flavor = ? ORDER BY position");
   PCIPASS_SQL_OK(specs, "flavor");
   specs.bind(1, name);

@@ -45,6 +45,7 @@ CREATE OR REPLACE FUNCTION pcipass_claim(p_host text, p_gen bigint, p_id text, p
     p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
     p_spec_keys text[], p_spec_values text[], p_status text, p_base_domain text,
     p_project text, p_ports text[], p_port_req bigint[], p_usage_keys text[], p_usage_amounts bigint[],
+    p_image text, p_key_name text, p_disk_gb bigint,
     OUT outcome text, OUT gen bigint, OUT detail text) LANGUAGE plpgsql AS $$
 DECLARE
   cur bigint;
@@ -82,8 +83,10 @@ BEGIN
     IF NOT FOUND THEN outcome := 'nohost'; RETURN; END IF;
     IF cur <> p_gen THEN outcome := 'stale'; gen := cur; RETURN; END IF;
     UPDATE hosts SET generation = cur + 1 WHERE name = p_host;
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project)
-      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, ''));
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project,
+                           image, key_name, disk_gb)
+      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, ''),
+              p_image, p_key_name, p_disk_gb);
     INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
       SELECT p_id, t.ord - 1, t.c, t.v, t.m FROM unnest(p_cells, p_cell_vcpus, p_cell_mem) WITH ORDINALITY AS t(c, v, m, ord);
     INSERT INTO allocations (host, address, instance, request)
@@ -126,7 +129,8 @@ END $$;
 CREATE OR REPLACE FUNCTION pcipass_claim_strict(p_host text, p_gen bigint, p_id text, p_flavor text, p_vcpus bigint, p_mem bigint,
     p_cells bigint[], p_cell_vcpus bigint[], p_cell_mem bigint[], p_addr text[], p_req bigint[], p_flavor_rev bigint,
     p_spec_keys text[], p_spec_values text[], p_status text, p_base_domain text,
-    p_project text, p_ports text[], p_port_req bigint[], p_usage_keys text[], p_usage_amounts bigint[])
+    p_project text, p_ports text[], p_port_req bigint[], p_usage_keys text[], p_usage_amounts bigint[],
+    p_image text, p_key_name text, p_disk_gb bigint)
     RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   was bigint;
@@ -150,15 +154,19 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('host %s is at generation %s, not %s', p_host, was, p_gen);
   END IF;
   IF p_flavor_rev <> 0 THEN
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project)
-      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, '') FROM flavors
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project,
+                           image, key_name, disk_gb)
+      SELECT p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, ''),
+             p_image, p_key_name, p_disk_gb FROM flavors
         WHERE name = p_flavor AND revision = p_flavor_rev;
     IF NOT FOUND THEN
       RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('flavor %s changed', p_flavor);
     END IF;
   ELSE
-    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project)
-      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, ''));
+    INSERT INTO instances (id, host, flavor, vcpus, memory_mb, extra_spec_keys, extra_spec_values, status, base_domain, project,
+                           image, key_name, disk_gb)
+      VALUES (p_id, p_host, p_flavor, p_vcpus, p_mem, p_spec_keys, p_spec_values, p_status, p_base_domain, NULLIF(p_project, ''),
+              p_image, p_key_name, p_disk_gb);
   END IF;
   IF coalesce(array_length(p_cells, 1), 0) > 0 THEN
     INSERT INTO instance_cells (instance, position, cell, vcpus, memory_mb)
@@ -177,7 +185,7 @@ BEGIN
     WHERE a.instance = p_id AND d.host = a.host AND d.address = a.address AND d.vanished;
   DELETE FROM instances WHERE id = p_id RETURNING host INTO h;
   IF NOT FOUND THEN
-    RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('no instance %s', p_id);
+    RAISE EXCEPTION USING ERRCODE = 'raise_exception', MESSAGE = format('no server %s', p_id);
   END IF;
   UPDATE hosts SET generation = generation + 1 WHERE name = h;
 END $$;
