@@ -67,6 +67,14 @@ check "-c of no column: exit 2, naming the columns" 2 "-c colour: no such column
 check "-f of no format: exit 2" 2 "csv not in" -- $P server list -f csv
 check "a bad key pair name: exit 2, naming the field" 2 "key_name" -- $P server create k2 --flavor disked --key-name 'a<b'
 check "server delete --wait" 0 "server img1 is deleted" -- $P server delete img1 --wait
+
+# The log: one line per request (who called, never the secret) and per state change.
+check "a request is logged with its caller" 0 "http.request method=POST target=/v1/servers status=201" -- cat "$work/server.log"
+check "with the token's name" 0 "caller=admin peer=127.0.0.1:" -- bash -c "grep 'target=/v1/servers status=201' '$work/server.log'"
+check "a state change is logged" 0 "server.created server=img1 host=" -- cat "$work/server.log"
+check "a delete too" 0 "server.deleted server=img1" -- cat "$work/server.log"
+check "a refused request too, as a 4xx" 0 "target=/v1/servers/nope status=404" -- cat "$work/server.log"
+check "the secret never" 0 "absent" -- bash -c "grep -qF \"\$(cat '$work/admin.token')\" '$work/server.log' && echo present || echo absent"
 check "config show" 0 "pcipass.conf" -- $P config show
 
 # nova.conf lines Nova 26 accepts start the server; what cannot work is said in its log,
@@ -82,11 +90,11 @@ alias = {"name": "anyvf", "device_type": "type-VF", "vendor_id": "15b3", "vendor
 CONF
   main_pid=$SERVER_PID; main_url=$PCIPASS_URL; main_token=$PCIPASS_TOKEN_FILE
   start_server "$work/nova26" --config "$work/nova26/nova.conf" --db "sqlite:$work/nova26/p.db" || exit 1
-  check "Nova 26 lines: the alias no device can serve is named at start" 0 'configuration warning: '"$work"'/nova26/nova.conf: alias "QuickAssist" is unusable' -- cat "$work/nova26/server.log"
-  check "Nova 26 lines: a repeated key is named with its line" 0 'nova.conf:5: [pci] alias: key "vendor_id" is given more than once' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: the alias no device can serve is named at start" 0 'configuration warning: '"$work"'/nova26/nova.conf: alias \"QuickAssist\" is unusable' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: a repeated key is named with its line" 0 'nova.conf:5: [pci] alias: key \"vendor_id\" is given more than once' -- cat "$work/nova26/server.log"
   check "Nova 26 lines: alias list says which alias is unusable" 0 "False" -- bash -c "$P alias list --json | python3 -c 'import json,sys; print({a[\"name\"]: a[\"usable\"] for a in json.load(sys.stdin)[\"aliases\"]}[\"QuickAssist\"])'"
   $P host import "$ROOT/examples/fleet.json" >/dev/null
-  check "Nova 26 lines: a remote_managed devname not on a host is logged per host" 0 'host nfv-0: device_spec[1]: remote_managed entry names devname "ens9f9", which is not on this host' -- cat "$work/nova26/server.log"
+  check "Nova 26 lines: a remote_managed devname not on a host is logged per host" 0 'host nfv-0: device_spec[1]: remote_managed entry names devname \"ens9f9\", which is not on this host' -- cat "$work/nova26/server.log"
   check "Nova 26 lines: the host shows it and still takes placements" 0 "[] 1" -- bash -c "$P host show nfv-0 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"problems\"], len(d[\"config_findings\"]))'"
   $P config reload >/dev/null
   check "Nova 26 lines: warnings are logged again on reload" 0 "configuration warning (reload): " -- cat "$work/nova26/server.log"
@@ -113,6 +121,25 @@ answer = extra.recv(4096).decode()
 print(f"{len(held)} held, then {answer.split()[1] if answer else 'nothing'}")
 PY
   kill "$FD_PID"; wait "$FD_PID" 2>/dev/null
+fi
+
+# --log-format json: every line one JSON object a log shipper reads.
+if [ "$STORE" = sqlite ]; then
+  mkdir -p "$work/jsonlog"
+  main_pid=$SERVER_PID; main_url=$PCIPASS_URL; main_token=$PCIPASS_TOKEN_FILE
+  start_server "$work/jsonlog" --db "sqlite:$work/jsonlog/p.db" --log-format json || exit 1
+  $P host list >/dev/null; $P server show nope >/dev/null 2>&1
+  check "json log: every line parses, with time, level and event" 0 "True" -- python3 -c "
+import json, sys
+lines = [json.loads(l) for l in open('$work/jsonlog/server.log')]
+print(all({'time', 'level', 'event'} <= l.keys() for l in lines) and len(lines) >= 3)"
+  check "json log: a request's fields are typed" 0 "404 True" -- python3 -c "
+import json
+r = [json.loads(l) for l in open('$work/jsonlog/server.log') if '\"http.request\"' in l][-1]
+print(r['status'], isinstance(r['duration_ms'], float) and r['caller'] == 'admin')"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+  check "json log: the stop is logged" 0 '"event":"server.stopped"' -- cat "$work/jsonlog/server.log"
+  SERVER_PID=$main_pid; PCIPASS_URL=$main_url; PCIPASS_TOKEN_FILE=$main_token; export PCIPASS_URL PCIPASS_TOKEN_FILE
 fi
 
 # SIGKILL under load, restart on the same database.

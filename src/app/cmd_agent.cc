@@ -22,6 +22,7 @@
 #include "adapters/json/config_value_json.h"
 #include "host/agent_journal.h"
 #include "adapters/sysfs/posix_sysfs_reader.h"
+#include "adapters/log/stream_log.h"
 #include "app/commands.h"
 #include "app/exit_status.h"
 #include "host/discovery.h"
@@ -44,6 +45,7 @@ struct AgentArgs {
   std::string libvirt_uri;
   std::string base_domains;
   std::string vfio_group;
+  std::string log_format = "text";
 };
 
 volatile sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM only
@@ -64,9 +66,11 @@ Result<AgentJournal> load_journal(const PosixSysfsReader& sysfs) {
 }
 
 int run_agent(const AgentArgs& args) {
+  StreamLog log(parse_log_format(args.log_format).value_or(LogFormat::Text), STDERR_FILENO, std::getenv("JOURNAL_STREAM") != nullptr);
+  auto say = [&log](LogLevel level, std::string_view event, const std::string& message) { log.write(level, event, {{"message", message}}); };
   auto endpoint = resolve_endpoint(args.server, args.token_file, false);
   if (!endpoint) {
-    std::cerr << "pcipass agent: " << endpoint.error().describe() << "\n";
+    say(LogLevel::Error, "agent.start_failed", endpoint.error().describe());
     return kExitInvalidInput;
   }
   std::string name = args.host;
@@ -77,15 +81,15 @@ int run_agent(const AgentArgs& args) {
   }
   PosixSysfsReader sysfs(args.sysfs_root);
   if (!sysfs.exists("sys/bus/pci/devices")) {
-    std::cerr << "pcipass agent: " << sysfs.root() << "sys/bus/pci/devices does not exist\n";
+    say(LogLevel::Error, "agent.start_failed", sysfs.root() + "sys/bus/pci/devices does not exist");
     return kExitInvalidInput;
   }
   if (!args.base_domains.empty() && args.libvirt_uri.empty()) {
-    std::cerr << "pcipass agent: --base-domains is for the domains --libvirt starts: it needs --libvirt\n";
+    say(LogLevel::Error, "agent.start_failed", "--base-domains is for the domains --libvirt starts: it needs --libvirt");
     return kExitInvalidInput;
   }
   if (!args.libvirt_uri.empty() && !args.manage_devices) {
-    std::cerr << "pcipass agent: --libvirt starts the servers' domains once their devices are prepared: it needs --manage-devices\n";
+    say(LogLevel::Error, "agent.start_failed", "--libvirt starts the servers' domains once their devices are prepared: it needs --manage-devices");
     return kExitInvalidInput;
   }
   std::signal(SIGINT, on_signal);
@@ -100,20 +104,20 @@ int run_agent(const AgentArgs& args) {
   if (args.manage_devices) {
     auto journal = load_journal(sysfs);
     if (!journal) {
-      std::cerr << "pcipass agent: the journal: " << journal.error().describe() << "\n";
+      say(LogLevel::Error, "agent.start_failed", "the journal: " + journal.error().describe());
       return kExitInvalidInput;
     }
     if (!args.libvirt_uri.empty()) {
       auto hv = LibvirtHypervisor::connect(args.libvirt_uri);
       if (!hv) {
-        std::cerr << "pcipass agent: --libvirt " << args.libvirt_uri << ": " << hv.error().describe() << "\n";
+        say(LogLevel::Error, "agent.start_failed", "--libvirt " + args.libvirt_uri + ": " + hv.error().describe());
         return client_exit_status(hv.error().code());
       }
       hypervisor = std::move(*hv);
     }
     link = std::make_unique<HttpControllerLink>(*endpoint, name);
     if (auto net = NetlinkVfNetwork::open()) network = std::move(*net);
-    else std::cerr << "pcipass agent: " << net.error().describe() << ": NIC VFs cannot get their MAC and VLAN here\n";
+    else say(LogLevel::Warning, "agent.no_netlink", net.error().describe() + ": NIC VFs cannot get their MAC and VLAN here");
     PlacementAgentOptions o;
     o.domain_of = [dir = args.base_domains](const AssignedServer& s) -> Result<std::string> {
       if (!s.base_domain) return s.domain_xml;
@@ -131,11 +135,11 @@ int run_agent(const AgentArgs& args) {
     o.prepare.network = network.get();
     if (!args.vfio_group.empty()) o.prepare.vfio_group = args.vfio_group;
     o.restore.network = network.get();
-    o.log = [](const std::string& line) { std::cout << "pcipass agent: " << line << std::endl; };
+    o.log = [say](const std::string& line) { say(LogLevel::Info, "agent.step", line); };
     auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
     placements = std::make_unique<PlacementAgent>(sysfs, writer, *link, hypervisor.get(), std::move(*journal), save, std::move(o));
     if (auto st = placements->recover(); !st) {
-      std::cerr << "pcipass agent: recovering the journal's half-done steps: " << st.error().describe() << "\n";
+      say(LogLevel::Error, "agent.start_failed", "recovering the journal's half-done steps: " + st.error().describe());
       return kExitInternal;
     }
   }
@@ -159,14 +163,16 @@ int run_agent(const AgentArgs& args) {
     if (due) {
       ApiReply r = client.call("PUT", "/v1/hosts/" + url_encode(name), &report);
       if (!r.ok()) {
-        std::cerr << "pcipass agent: the report of " << name << " was not taken: " << r.error->describe() << std::endl;
+        say(LogLevel::Error, "agent.report_refused", "the report of " + name + " was not taken: " + r.error->describe());
         code = client_exit_status(r.error->code());
       } else {
-        std::cout << "pcipass agent: reported " << host.devices.size() << " devices of " << name << " (" << (body == last_sent ? "periodic" : "changed")
-                  << ")" << std::endl;
+        log.write(LogLevel::Info, "agent.reported",
+                  {{"message", "reported " + std::to_string(host.devices.size()) + " devices of " + name + " (" +
+                                   (body == last_sent ? "periodic" : "changed") + ")"},
+                   {"host", name}, {"devices", static_cast<int64_t>(host.devices.size())}, {"changed", int64_t{body != last_sent}}});
         if (r.body.contains("notes") && r.body["notes"].is_array())
           for (const auto& n : r.body["notes"])
-            if (n.is_string()) std::cout << "pcipass agent: server: " << n.get<std::string>() << std::endl;
+            if (n.is_string()) say(LogLevel::Warning, "agent.server_note", "server: " + n.get<std::string>());
         last_sent = body;
         last_time = now;
         backoff = 1;
@@ -176,13 +182,13 @@ int run_agent(const AgentArgs& args) {
       // Held until the host's assignments move (or --poll passes), then carried out.
       auto work = link->assignments(cursor, args.once ? 0 : args.poll_s);
       if (!work) {
-        std::cerr << "pcipass agent: the assignments of " << name << ": " << work.error().describe() << std::endl;
+        say(LogLevel::Error, "agent.assignments_failed", "the assignments of " + name + ": " + work.error().describe());
         code = client_exit_status(work.error().code());
         cursor.reset();
       } else {
         cursor = work->generation;
         if (auto st = placements->carry_out(*work); !st) {
-          std::cerr << "pcipass agent: " << st.error().describe() << " (tried again)" << std::endl;
+          say(LogLevel::Warning, "agent.step_failed", st.error().describe() + " (tried again)");
           cursor.reset();  // look again at once
         }
       }
@@ -220,6 +226,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--base-domains", args->base_domains,
                   "with --libvirt: where the base domains servers name (pcipass:base_domain) are, as NAME.xml: the server's "
                   "devices, name, vCPUs and memory are merged into it");
+  cmd->add_option("--log-format", args->log_format, "text (`key=value` lines, for journald and people) or json (one object a line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([args, &exit_code] { exit_code = run_agent(*args); });
 }
 

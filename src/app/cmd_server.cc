@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "app/open_store.h"
 #include "adapters/crypto/openssl_secrets.h"
+#include "adapters/log/stream_log.h"
 #include "adapters/json/nova_conf.h"
 #include "adapters/system/system_clock.h"
 #include "controller/service.h"
@@ -31,6 +32,7 @@ struct ServerArgs {
   size_t max_connections = 10000;
   size_t threads = 0;  // max(8, CPUs)
   std::optional<std::string> bootstrap_token_file;
+  std::string log_format = "text";
 };
 
 Result<std::pair<std::string, int>> split_listen(const std::string& text) {
@@ -44,6 +46,21 @@ Result<std::pair<std::string, int>> split_listen(const std::string& text) {
   } catch (...) {
     return invalid("--listen: bad port in " + quote(text));
   }
+}
+
+// --db as it may be logged: a PostgreSQL URL or keyword string without its password.
+std::string redacted_db(const std::string& db) {
+  std::string out = db;
+  if (const size_t scheme = out.find("://"); scheme != std::string::npos) {
+    const size_t at = out.find('@', scheme);
+    const size_t colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    size_t end = out.find_first_of(" &", p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+  }
+  return out;
 }
 
 // Sleeps 0.1 ms × attempt (at most 5 ms), with jitter: between retries of lost races.
@@ -76,7 +93,7 @@ constexpr rlim_t kSpareDescriptors = 64;
 // raised to the hard one if that is needed, and the cap lowered (with a warning) if even
 // that is too few, so that one connection too many is refused in order rather than
 // left unaccepted.
-size_t connection_cap(size_t wanted) {
+size_t connection_cap(size_t wanted, Log& log) {
   rlimit r{};
   if (getrlimit(RLIMIT_NOFILE, &r) != 0) return wanted;
   const rlim_t need = static_cast<rlim_t>(wanted) + kSpareDescriptors;
@@ -87,65 +104,79 @@ size_t connection_cap(size_t wanted) {
   }
   if (r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= need) return wanted;
   const size_t cap = r.rlim_cur > kSpareDescriptors * 2 ? static_cast<size_t>(r.rlim_cur - kSpareDescriptors) : static_cast<size_t>(r.rlim_cur / 2);
-  std::cerr << "pcipass server: the open-file limit is " << r.rlim_cur << ": at most " << cap << " connections (not " << wanted
-            << "); raise `ulimit -n` (LimitNOFILE= under systemd) for more" << std::endl;
+  log.write(LogLevel::Warning, "server.connection_cap",
+            {{"message", "the open-file limit is " + std::to_string(r.rlim_cur) + ": at most " + std::to_string(cap) + " connections (not " +
+                             std::to_string(wanted) + "); raise `ulimit -n` (LimitNOFILE= under systemd) for more"},
+             {"connections", static_cast<int64_t>(cap)}});
   return std::max<size_t>(1, cap);
 }
 
 int run_server(const ServerArgs& args) {
+  // Signals go to one thread: SIGHUP reloads the configuration, SIGINT/SIGTERM stop.
+  // Blocked before any thread starts (the store's and the committer's too), which
+  // inherit the mask: else the default action of a SIGTERM kills the process at once.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  StreamLog log(parse_log_format(args.log_format).value_or(LogFormat::Text), STDERR_FILENO, std::getenv("JOURNAL_STREAM") != nullptr);
+  // Said before the server runs: the reason it does not.
+  auto fatal = [&log](const Error& e) { log.write(LogLevel::Error, "server.start_failed", {{"message", e.describe()}}); };
   auto where = split_listen(args.listen);
   if (!where) {
-    std::cerr << "pcipass server: " << where.error().describe() << "\n";
+    fatal(where.error());
     return kExitInvalidInput;
   }
   auto store = open_store(args.db);
   if (!store) {
-    std::cerr << "pcipass server: " << store.error().describe() << "\n";
+    fatal(store.error());
     return store.error().code() == ErrorCode::InvalidArgument ? kExitInvalidInput : kExitInternal;
   }
   auto checkpointer = Checkpointer::start(args.db, **store, 200);
   if (!checkpointer) {
-    std::cerr << "pcipass server: " << checkpointer.error().describe() << "\n";
+    fatal(checkpointer.error());
     return kExitInternal;
   }
   OpenSslSecrets secrets;
   SystemClock clock;
   if (args.bootstrap_token_file)
     if (auto st = bootstrap_admin(**store, secrets, *args.bootstrap_token_file); !st) {
-      std::cerr << "pcipass server: " << st.error().describe() << "\n";
+      fatal(st.error());
       return kExitInternal;
     }
   std::optional<NovaConfFile> config;
   if (args.config) config.emplace(*args.config);
   ServiceOptions options;
   options.retry_pause = retry_pause;
-  options.log = [](const std::string& message) { std::cerr << "pcipass server: " << message << std::endl; };
+  options.log = &log;
   auto service = Service::open(**store, config ? &*config : nullptr, secrets, clock, options);
   if (!service) {
-    std::cerr << "pcipass server: " << service.error().describe() << "\n";
+    fatal(service.error());
     return service.error().code() == ErrorCode::InvalidArgument || service.error().code() == ErrorCode::NotFound ? kExitInvalidInput
                                                                                                                : kExitInternal;
   }
   server::HttpApi api(**service, {args.max_body});
-  // Signals go to one thread: SIGHUP reloads the configuration, SIGINT/SIGTERM stop.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   server::HttpServerOptions http_options;
   http_options.address = where->first;
   http_options.port = static_cast<uint16_t>(where->second);
   http_options.max_body_bytes = args.max_body;
-  http_options.max_connections = connection_cap(args.max_connections);
+  http_options.max_connections = connection_cap(args.max_connections, log);
+  http_options.on_answered = [&log](const server::AnsweredRequest& r) {
+    log.write(r.status >= 500 ? LogLevel::Error : LogLevel::Info, "http.request",
+              {{"method", std::string(r.method)}, {"target", std::string(r.target)}, {"status", int64_t{r.status}},
+               {"duration_ms", std::chrono::duration<double, std::milli>(r.took).count()}, {"bytes", static_cast<int64_t>(r.bytes)},
+               {"caller", r.caller.empty() ? std::string("-") : std::string(r.caller)}, {"peer", std::string(r.peer)}});
+  };
   http_options.threads = args.threads;
   auto http = server::HttpServer::start(
       http_options, [&api](const server::HttpRequest& r) { return api.handle(r); }, api.error_bodies());
   if (!http) {
-    std::cerr << "pcipass server: " << http.error().describe() << "\n";
+    fatal(http.error());
     return kExitInvalidInput;
   }
-  std::cout << "pcipass server: listening on http://" << where->first << ":" << (*http)->port() << "/v1 (" << args.db << ")" << std::endl;
+  const std::string url = "http://" + where->first + ":" + std::to_string((*http)->port()) + "/v1";
+  log.write(LogLevel::Info, "server.listening", {{"message", "listening on " + url}, {"url", url}, {"db", redacted_db(args.db)}});
 
   std::atomic<bool> stopping{false};
   std::mutex m;
@@ -158,7 +189,7 @@ int run_server(const ServerArgs& args) {
       lock.unlock();
       // A busy store (this server's batch was refused meanwhile) is retried by the batch's own requests.
       if (auto moved = (*service)->refresh(); !moved && moved.error().code() != ErrorCode::Busy)
-        std::cerr << "pcipass server: refresh: " << moved.error().describe() << std::endl;
+        log.write(LogLevel::Warning, "store.refresh_failed", {{"message", moved.error().describe()}});
       lock.lock();
     }
   });
@@ -167,9 +198,9 @@ int run_server(const ServerArgs& args) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        auto r = (*service)->reload_config();
-        if (r) std::cout << "pcipass server: configuration reloaded" << std::endl;
-        else std::cerr << "pcipass server: reload failed, keeping the running configuration: " << r.error().describe() << std::endl;
+        auto r = (*service)->reload_config();  // a success is said by the service (config.reloaded)
+        if (!r)
+          log.write(LogLevel::Error, "config.reload_failed", {{"message", "reload failed, keeping the running configuration: " + r.error().describe()}});
         continue;
       }
       stopping = true;
@@ -180,7 +211,7 @@ int run_server(const ServerArgs& args) {
   signal_thread.join();
   (*http)->stop();
   refresher.join();
-  std::cout << "pcipass server: stopped" << std::endl;
+  log.write(LogLevel::Info, "server.stopped", {});
   return kExitOk;
 }
 
@@ -206,6 +237,10 @@ void register_server(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(size_t{0}, size_t{1024}));
   cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,
                   "if the database has no token yet, create an admin token and write it to this file (mode 0600)");
+  cmd->add_option("--log-format", args->log_format,
+                  "text (one `key=value` line per event, for journald and people) or json (one JSON object a line, for log shippers)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->callback([cmd, args, &exit_code] {
     if (cmd->get_subcommands().empty()) exit_code = run_server(*args);
   });

@@ -63,28 +63,33 @@ Result<std::unique_ptr<Service>> Service::open(Store& store, ConfigSource* confi
   auto c = Controller::open(state, std::move(pci));
   if (!c) return std::move(c).error();
   s->controller_ = std::move(*c);
-  if (s->options_.log) {
-    for (const auto& w : s->config_warnings_) s->options_.log("configuration warning: " + w);
-    s->controller_->set_log(s->options_.log);  // says what the start's rebuild found
+  if (Log* log = s->options_.log) {
+    for (const auto& w : s->config_warnings_) log->write(LogLevel::Warning, "config.warning", {{"message", "configuration warning: " + w}});
+    // What the fleet's rules find (the start's rebuild, and later reports).
+    s->controller_->set_log([log](const std::string& line) { log->write(LogLevel::Warning, "fleet.finding", {{"message", line}}); });
   }
   if (s->options_.retry_pause) s->controller_->set_retry_pause(s->options_.retry_pause);
   Service* self = s.get();
   s->controller_->set_on_host_change([self](const std::string& host) { self->host_changed_locked(host); });
   GroupCommit::Hooks hooks;
   hooks.on_refused = [self](const std::set<std::string>& hosts) {
-    if (auto st = self->controller_->rebuild_hosts(hosts); !st && self->options_.log)
-      self->options_.log("rebuilding after a refused batch failed: " + st.error().describe());
+    if (auto st = self->controller_->rebuild_hosts(hosts); !st)
+      self->note(LogLevel::Error, "store.rebuild_failed", {{"message", "rebuilding after a refused batch failed: " + st.error().describe()}});
   };
   hooks.on_failed = [self] {
-    if (self->options_.log) self->options_.log("a batch could not be committed; its requests get 503; rebuilding the fleet");
-    if (auto st = self->controller_->reload(); !st && self->options_.log)
-      self->options_.log("rebuilding the fleet failed: " + st.error().describe());
+    self->note(LogLevel::Error, "store.batch_lost", {{"message", "a batch could not be committed; its requests get 503; rebuilding the fleet"}});
+    if (auto st = self->controller_->reload(); !st)
+      self->note(LogLevel::Error, "store.rebuild_failed", {{"message", "rebuilding the fleet failed: " + st.error().describe()}});
   };
   s->commits_ = std::make_unique<GroupCommit>(state, s->mu_, std::move(hooks));
   return s;
 }
 
 Service::~Service() { commits_.reset(); }
+
+void Service::note(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
+  if (options_.log) options_.log->write(level, event, fields);
+}
 
 Result<Principal> Service::authenticate(const std::string& secret) {
   {
@@ -145,8 +150,8 @@ Status Service::reload_config_locked() {
   if (!loaded) return std::move(loaded).error();
   if (auto st = controller_->set_config({std::move(loaded->device_spec), std::move(loaded->aliases)}); !st) return st;
   config_warnings_ = std::move(loaded->warnings);
-  if (options_.log)
-    for (const auto& w : config_warnings_) options_.log("configuration warning (reload): " + w);
+  note(LogLevel::Info, "config.reloaded", {{"warnings", static_cast<int64_t>(config_warnings_.size())}});
+  for (const auto& w : config_warnings_) note(LogLevel::Warning, "config.warning", {{"message", "configuration warning (reload): " + w}});
   return ok_status();
 }
 
@@ -192,13 +197,15 @@ Status check_flavor(const FlavorRecord& f, const AliasTable& aliases) {
 Result<FlavorRecord> Service::create_flavor(const Principal& who, FlavorRecord flavor) {
   if (auto st = require_admin(who); !st) return std::move(st).error();
   if (auto st = check_name(flavor.name, "name"); !st) return std::move(st).error();
-  return write<FlavorRecord>([&](WriteBatch*) -> Result<FlavorRecord> {
+  auto done = write<FlavorRecord>([&](WriteBatch*) -> Result<FlavorRecord> {
     if (auto st = check_flavor(flavor, controller_->config().aliases); !st) return std::move(st).error();
     if (auto st = state_.create_flavor(flavor); !st) return std::move(st).error();
     FlavorRecord out = flavor;
     out.revision = 1;
     return out;
   });
+  if (done) note(LogLevel::Info, "flavor.created", {{"flavor", done->name}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<FlavorRecord>> Service::list_flavors(const Principal&) {
@@ -211,7 +218,7 @@ Result<FlavorRecord> Service::show_flavor(const Principal&, const std::string& n
 
 Result<FlavorRecord> Service::update_flavor(const Principal& who, const FlavorUpdate& update) {
   if (auto st = require_admin(who); !st) return std::move(st).error();
-  return write<FlavorRecord>([&](WriteBatch*) -> Result<FlavorRecord> {
+  auto done = write<FlavorRecord>([&](WriteBatch*) -> Result<FlavorRecord> {
     auto rec = state_.flavor(update.name);
     if (!rec) return std::move(rec).error();
     if (update.vcpus) rec->vcpus = *update.vcpus;
@@ -229,6 +236,8 @@ Result<FlavorRecord> Service::update_flavor(const Principal& who, const FlavorUp
     ++rec->revision;
     return std::move(*rec);
   });
+  if (done) note(LogLevel::Info, "flavor.updated", {{"flavor", done->name}, {"revision", static_cast<int64_t>(done->revision)}, {"caller", who.name}});
+  return done;
 }
 
 // ---- tokens ------------------------------------------------------------------------------
@@ -249,12 +258,14 @@ Result<IssuedToken> Service::create_token(const Principal& who, const NewToken& 
     if (auto st = check_name(*request.host, "host"); !st) return std::move(st).error();
   auto secret = secrets_.new_secret();
   if (!secret) return std::move(secret).error();
-  return write<IssuedToken>([&](WriteBatch*) -> Result<IssuedToken> {
+  auto done = write<IssuedToken>([&](WriteBatch*) -> Result<IssuedToken> {
     if (auto st = tokens_.create_token({request.name, secrets_.digest(*secret), request.role, request.host.value_or(""), request.project.value_or("")});
         !st)
       return std::move(st).error();
     return IssuedToken{request.name, request.role, request.host, *secret, request.project};
   });
+  if (done) note(LogLevel::Info, "token.created", {{"token", request.name}, {"role", request.role}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<TokenInfo>> Service::list_tokens(const Principal& who) {
@@ -271,11 +282,13 @@ Result<std::vector<TokenInfo>> Service::list_tokens(const Principal& who) {
 
 Status Service::delete_token(const Principal& who, const std::string& name) {
   if (auto st = require_admin(who); !st) return st;
-  return write<Unit>([&](WriteBatch*) -> Status {
+  auto done = write<Unit>([&](WriteBatch*) -> Status {
     if (auto st = tokens_.delete_token(name); !st) return st;
     token_cache_.clear();
     return ok_status();
   });
+  if (done) note(LogLevel::Info, "token.deleted", {{"token", name}, {"caller", who.name}});
+  return done;
 }
 
 }  // namespace pcipass

@@ -28,6 +28,7 @@
 #include "controller/service_types.h"
 #include "ports/clock.h"
 #include "ports/config_source.h"
+#include "ports/log.h"
 #include "ports/secrets.h"
 #include "ports/store.h"
 
@@ -38,8 +39,12 @@ struct ServiceOptions {
   // Called before serving a request again after a lost race or a busy store (attempt
   // 1, 2, ...); unset: at once.
   std::function<void(int attempt)> retry_pause;
-  // Where the service says what went wrong outside any request (a lost batch).
-  std::function<void(const std::string&)> log;
+  // Where the service says what it changed (one event per state change: a server
+  // created, its status, deleted; a host registered, changed, locked; a flavor, token,
+  // project, network, port or quota written; the configuration reloaded), what it
+  // warns of (configuration warnings, at start and on reload; what the fleet's rules
+  // find) and what went wrong outside any request (a lost batch). Unset: nothing.
+  Log* log = nullptr;
 };
 
 class Service {
@@ -141,6 +146,8 @@ class Service {
   Result<size_t> refresh();
 
  private:
+  // An event to options_.log, if any.
+  void note(LogLevel level, std::string_view event, const std::vector<LogField>& fields);
   Service(Store& store, ConfigSource* config, Secrets& secrets, Clock& clock, ServiceOptions options);
   // Runs `step` under the lock, inside the open batch, and waits until it is durable;
   // serves it again after a lost batch (without deferring) or a busy store.

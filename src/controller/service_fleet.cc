@@ -117,6 +117,14 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   return v;
 }
 
+namespace {
+std::string joined_notes(const std::vector<std::string>& notes) {
+  std::string out;
+  for (const auto& n : notes) out += (out.empty() ? "" : "; ") + n;
+  return out;
+}
+}  // namespace
+
 Result<ReportResult> Service::report_host(const Principal& who, HostRecord report) {
   if (auto st = check_name(report.name, "host"); !st) return std::move(st).error();
   if (who.role != Role::Admin && who.role != Role::Agent)
@@ -124,13 +132,15 @@ Result<ReportResult> Service::report_host(const Principal& who, HostRecord repor
   if (who.role == Role::Agent && who.host != report.name)
     return Error(ErrorCode::PermissionDenied,
                  "token " + who.name + " may report only for host " + quote(who.host) + ", not " + quote(report.name));
-  return write<ReportResult>([&](WriteBatch*) -> Result<ReportResult> {
+  auto done = write<ReportResult>([&](WriteBatch*) -> Result<ReportResult> {
     const bool existed = controller_->fleet().find_host(report.name).has_value();
     auto out = controller_->report_host(report);
     if (!out) return std::move(out).error();
     commits_->touched_locked(report.name);
     return ReportResult{report.name, out->generation, !existed, std::move(out->notes)};
   });
+  if (done) if (done->created || !done->notes.empty()) note(LogLevel::Info, done->created ? "host.registered" : "host.changed", {{"host", done->host}, {"generation", static_cast<int64_t>(done->generation)}, {"devices", static_cast<int64_t>(report.devices.size())}, {"notes", joined_notes(done->notes)}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<HostSummary>> Service::list_hosts(const Principal& who) {
@@ -145,7 +155,7 @@ Result<std::vector<HostSummary>> Service::list_hosts(const Principal& who) {
 
 Result<HostSummary> Service::lock_host(const Principal& who, const std::string& name, bool locked) {
   if (auto st = require_admin(who); !st) return std::move(st).error();
-  return write<HostSummary>([&](WriteBatch*) -> Result<HostSummary> {
+  auto done = write<HostSummary>([&](WriteBatch*) -> Result<HostSummary> {
     auto hi = controller_->fleet().find_host(name);
     if (!hi) return Error(ErrorCode::NotFound, "no host " + quote(name));
     if (controller_->fleet().host(*hi).locked() != locked) {
@@ -156,6 +166,8 @@ Result<HostSummary> Service::lock_host(const Principal& who, const std::string& 
     }
     return summary_of(controller_->fleet().host(*hi));
   });
+  if (done) note(LogLevel::Info, locked ? "host.locked" : "host.unlocked", {{"host", name}, {"caller", who.name}});
+  return done;
 }
 
 Result<HostDetail> Service::show_host(const Principal& who, const std::string& name) {

@@ -72,7 +72,7 @@ Result<std::vector<HostInterfaceView>> Service::list_host_interfaces(const Princ
 Result<HostInterfaceView> Service::set_host_interface(const Principal& who, const std::string& host, const InterfaceRequest& request) {
   if (auto st = check_name(host, "host"); !st) return std::move(st).error();
   if (auto st = require_admin(who); !st) return std::move(st).error();
-  return write<HostInterfaceView>([&](WriteBatch*) -> Result<HostInterfaceView> {
+  auto done = write<HostInterfaceView>([&](WriteBatch*) -> Result<HostInterfaceView> {
     auto stored = state_.host(host);
     if (!stored) return std::move(stored).error();
     if (!stored->locked)
@@ -104,6 +104,8 @@ Result<HostInterfaceView> Service::set_host_interface(const Principal& who, cons
       if (v.address == wanted->address) return std::move(v);
     return Error(ErrorCode::Internal, "interface " + wanted->address.to_string() + " is not listed");
   });
+  if (done) note(LogLevel::Info, "host.interface_set", {{"host", host}, {"interface", request.name}, {"caller", who.name}});
+  return done;
 }
 
 }  // namespace pcipass

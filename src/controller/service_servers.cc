@@ -176,6 +176,13 @@ namespace {
 // there", as Nova says of a server it does not show).
 bool sees(const Principal& who, const std::string& project) { return who.role != Role::Member || project == who.project; }
 
+// "0000:41:02.0,0000:41:02.1"
+std::string device_list(const ServerView& v) {
+  std::string out;
+  for (const auto& d : v.devices) out += (out.empty() ? "" : ",") + d.address.to_string();
+  return out;
+}
+
 GuestNames guest_of(const InstanceRecordRow& row) { return {row.base_domain, row.image, row.key_name}; }
 
 // An image's name or id (Glance's names and UUIDs) and a key pair's name (Nova's rule),
@@ -205,7 +212,7 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
   if (request.key_name)
     if (auto st = check_guest_name(*request.key_name, "key_name", kKeyNameChars); !st) return std::move(st).error();
   const GuestNames guest{request.base_domain.value_or(""), request.image.value_or(""), request.key_name.value_or("")};
-  return write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
+  auto done = write<ServerView>([&](WriteBatch* batch) -> Result<ServerView> {
     Admission admission;
     if (who.role == Role::Member) {
       admission.project = who.project;
@@ -237,6 +244,8 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
     if (view) view->project = admission.project;
     return view;
   });
+  if (done) note(LogLevel::Info, "server.created", {{"server", done->id}, {"host", done->host}, {"flavor", done->flavor.value_or("")}, {"status", std::string(to_string(done->state.status))}, {"devices", device_list(*done)}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<ServerSummary>> Service::list_servers(const Principal& who, const std::optional<std::string>& host) {
@@ -284,7 +293,7 @@ Result<DeleteResult> Service::delete_server(const Principal& who, const std::str
     if (auto st = require_admin(who); !st) return std::move(st).error();
   if (who.role == Role::Member && force)
     return std::move(Error(ErrorCode::PermissionDenied, "only an admin may free a server's devices without its host").within("force"));
-  return write<DeleteResult>([&](WriteBatch* batch) -> Result<DeleteResult> {
+  auto done = write<DeleteResult>([&](WriteBatch* batch) -> Result<DeleteResult> {
     if (who.role == Role::Member) {
       auto row = state_.instance(id);
       if (!row && row.error().code() != ErrorCode::NotFound) return std::move(row).error();
@@ -309,6 +318,8 @@ Result<DeleteResult> Service::delete_server(const Principal& who, const std::str
     if (!host.empty()) commits_->touched_locked(host);
     return DeleteResult{};
   });
+  if (done) note(LogLevel::Info, done->released ? "server.deleted" : "server.deleting", {{"server", id}, {"force", static_cast<int64_t>(force)}, {"caller", who.name}});
+  return done;
 }
 
 namespace {
@@ -353,7 +364,7 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
   if (auto st = check_name(outcome.id, "id"); !st) return std::move(st).error();
   if (outcome.outcome == AgentOutcome::Failed && (outcome.step.empty() || outcome.message.empty()))
     return invalid("an error names the step that failed and what the host said (step, message)");
-  return write<std::optional<ServerView>>([&](WriteBatch* batch) -> Result<std::optional<ServerView>> {
+  auto done = write<std::optional<ServerView>>([&](WriteBatch* batch) -> Result<std::optional<ServerView>> {
     const InstanceRecord* rec = controller_->fleet().instance(outcome.id);
     if (!rec) {
       if (auto moved = controller_->refresh(commits_->sealed_hosts_locked()); !moved) return std::move(moved).error();
@@ -385,6 +396,8 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
     view->state = state;
     return std::optional<ServerView>(std::move(*view));
   });
+  if (done) note(LogLevel::Info, *done ? "server.status" : "server.deleted", {{"server", outcome.id}, {"status", *done ? std::string(to_string((*done)->state.status)) : std::string("gone")}, {"step", outcome.step}, {"message", outcome.message}, {"caller", who.name}});
+  return done;
 }
 
 std::optional<uint64_t> Service::watch_host(const std::string& host, uint64_t after, std::function<void()> wake) {

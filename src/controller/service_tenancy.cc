@@ -37,10 +37,12 @@ Result<ProjectRecord> Service::create_project(const Principal& who, const Projec
   if (auto st = require_admin(who); !st) return std::move(st).error();
   if (auto st = check_name(project.name, "name"); !st) return std::move(st).error();
   if (project.description.size() > 1024) return std::move(invalid("a description is at most 1024 characters").within("description"));
-  return write<ProjectRecord>([&](WriteBatch*) -> Result<ProjectRecord> {
+  auto done = write<ProjectRecord>([&](WriteBatch*) -> Result<ProjectRecord> {
     if (auto st = tenants_.create_project(project); !st) return std::move(st).error();
     return project;
   });
+  if (done) note(LogLevel::Info, "project.created", {{"project", done->name}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<ProjectRecord>> Service::list_projects(const Principal& who) {
@@ -59,7 +61,9 @@ Result<ProjectRecord> Service::show_project(const Principal& who, const std::str
 
 Status Service::delete_project(const Principal& who, const std::string& name) {
   if (auto st = require_admin(who); !st) return st;
-  return write<Unit>([&](WriteBatch*) -> Status { return tenants_.delete_project(name); });
+  auto done = write<Unit>([&](WriteBatch*) -> Status { return tenants_.delete_project(name); });
+  if (done) note(LogLevel::Info, "project.deleted", {{"project", name}, {"caller", who.name}});
+  return done;
 }
 
 // ---- networks ------------------------------------------------------------------------------
@@ -75,10 +79,12 @@ Result<NetworkRecord> Service::create_network(const Principal& who, const NewNet
   if (auto st = check_segment(*type, request.segment); !st) return std::move(st).error();
   NetworkRecord n{request.name, request.project.value_or(""), request.shared, *type, request.physical_network,
                   request.segment ? std::optional<uint16_t>(static_cast<uint16_t>(*request.segment)) : std::nullopt};
-  return write<NetworkRecord>([&](WriteBatch*) -> Result<NetworkRecord> {
+  auto done = write<NetworkRecord>([&](WriteBatch*) -> Result<NetworkRecord> {
     if (auto st = tenants_.create_network(n); !st) return std::move(st).error();
     return n;
   });
+  if (done) note(LogLevel::Info, "network.created", {{"network", done->name}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<NetworkRecord>> Service::list_networks(const Principal& who) {
@@ -100,7 +106,9 @@ Result<NetworkRecord> Service::show_network(const Principal& who, const std::str
 
 Status Service::delete_network(const Principal& who, const std::string& name) {
   if (auto st = require_admin(who); !st) return st;
-  return write<Unit>([&](WriteBatch*) -> Status { return tenants_.delete_network(name); });
+  auto done = write<Unit>([&](WriteBatch*) -> Status { return tenants_.delete_network(name); });
+  if (done) note(LogLevel::Info, "network.deleted", {{"network", name}, {"caller", who.name}});
+  return done;
 }
 
 // ---- ports ---------------------------------------------------------------------------------
@@ -127,7 +135,7 @@ Result<PortRecord> Service::create_port(const Principal& who, const NewPort& req
     if (!random) return std::move(random).error();
     mac = port_mac(secrets_.digest(*random));
   }
-  return write<PortRecord>([&](WriteBatch*) -> Result<PortRecord> {
+  auto done = write<PortRecord>([&](WriteBatch*) -> Result<PortRecord> {
     auto net = tenants_.network(request.network);
     if (!net && net.error().code() != ErrorCode::NotFound) return std::move(net).error();
     if (!net || !sees_network(who, *net)) return std::move(Error(ErrorCode::NotFound, "no network " + quote(request.network)).within("network"));
@@ -137,6 +145,8 @@ Result<PortRecord> Service::create_port(const Principal& who, const NewPort& req
     if (auto st = tenants_.create_port(p); !st) return std::move(st).error();
     return p;
   });
+  if (done) note(LogLevel::Info, "port.created", {{"port", done->name}, {"caller", who.name}});
+  return done;
 }
 
 Result<std::vector<PortRecord>> Service::list_ports(const Principal& who) {
@@ -159,7 +169,7 @@ Result<PortRecord> Service::show_port(const Principal& who, const std::string& n
 Status Service::delete_port(const Principal& who, const std::string& name) {
   if (who.role != Role::Member)
     if (auto st = require_admin(who); !st) return st;
-  return write<Unit>([&](WriteBatch*) -> Status {
+  auto done = write<Unit>([&](WriteBatch*) -> Status {
     if (who.role == Role::Member) {
       auto p = tenants_.port(name);
       if (!p) return std::move(p).error();
@@ -167,6 +177,8 @@ Status Service::delete_port(const Principal& who, const std::string& name) {
     }
     return tenants_.delete_port(name);
   });
+  if (done) note(LogLevel::Info, "port.deleted", {{"port", name}, {"caller", who.name}});
+  return done;
 }
 
 // ---- quotas --------------------------------------------------------------------------------
@@ -184,7 +196,7 @@ Result<ProjectQuotas> Service::set_quotas(const Principal& who, const QuotaUpdat
   if (auto st = require_admin(who); !st) return std::move(st).error();
   if (auto st = check_name(update.project, "project"); !st) return std::move(st).error();
   if (update.set.empty()) return invalid("a quota update sets at least one quota");
-  return write<ProjectQuotas>([&](WriteBatch*) -> Result<ProjectQuotas> {
+  auto done = write<ProjectQuotas>([&](WriteBatch*) -> Result<ProjectQuotas> {
     for (const auto& [resource, limit] : update.set)
       if (auto st = check_resource(resource, controller_->config().aliases); !st) return std::move(st).error();
     for (const auto& [resource, limit] : update.set)
@@ -193,6 +205,8 @@ Result<ProjectQuotas> Service::set_quotas(const Principal& who, const QuotaUpdat
     if (!q) return std::move(q).error();
     return ProjectQuotas{update.project, std::move(*q)};
   });
+  if (done) note(LogLevel::Info, "quota.set", {{"project", update.project}, {"caller", who.name}});
+  return done;
 }
 
 }  // namespace pcipass

@@ -160,6 +160,62 @@ struct Fixture {
   std::unique_ptr<Service> service;
 };
 
+// A Log that keeps what it is told.
+class RecordingLog final : public Log {
+ public:
+  void write(LogLevel level, std::string_view event, const std::vector<LogField>& fields) override {
+    std::string line = std::string(event);
+    for (const auto& f : fields) {
+      line += " " + std::string(f.key) + "=";
+      std::visit([&](const auto& v) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) line += v;
+        else line += std::to_string(v);
+      }, f.value);
+    }
+    lines.push_back({level, line});
+  }
+  bool has(const std::string& start) const {
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.second.rfind(start, 0) == 0; });
+  }
+  std::vector<std::pair<LogLevel, std::string>> lines;
+};
+
+TEST(Service, EveryStateChangeIsLoggedOnceWithItsCallerAndAReadIsNot) {
+  auto db = std::make_shared<MemoryDatabase>();
+  FlakyBatches store(db);
+  FixedConfig config;
+  OpenSslSecrets secrets;
+  ManualClock clock;
+  RecordingLog log;
+  ServiceOptions options;
+  options.log = &log;
+  auto s = Service::open(store, &config, secrets, clock, options).value();
+  ASSERT_TRUE(s->report_host(kAdmin, nic_host("compute-1", 2)).ok());
+  EXPECT_TRUE(log.has("host.registered host=compute-1 generation=")) << log.lines.back().second;
+  const size_t after_register = log.lines.size();
+  ASSERT_TRUE(s->report_host(kAgent, nic_host("compute-1", 2)).ok());  // the same again: nothing changed
+  EXPECT_EQ(log.lines.size(), after_register);
+  ASSERT_TRUE(s->create_flavor(kAdmin, {"vf.small", 2, 2048, {{"pci_passthrough:alias", "vf:1"}}, 0}).ok());
+  EXPECT_TRUE(log.has("flavor.created flavor=vf.small caller=admin"));
+  ASSERT_TRUE(s->create_server(kAdmin, {"vm1", "vf.small", {}}).ok());
+  EXPECT_TRUE(log.has("server.created server=vm1 host=compute-1 flavor=vf.small status=placed devices=0000:41:02.0 caller=admin"))
+      << log.lines.back().second;
+  const size_t before_reads = log.lines.size();
+  ASSERT_TRUE(s->show_server(kReader, "vm1").ok());
+  ASSERT_TRUE(s->list_hosts(kReader).ok());
+  EXPECT_FALSE(s->create_server(kReader, {"vm2", "vf.small", {}}).ok());  // refused: nothing changed
+  EXPECT_EQ(log.lines.size(), before_reads);
+  ASSERT_TRUE(s->lock_host(kAdmin, "compute-1", true).ok());
+  EXPECT_TRUE(log.has("host.locked host=compute-1 caller=admin"));
+  ASSERT_TRUE(s->delete_server(kAdmin, "vm1").ok());
+  EXPECT_TRUE(log.has("server.deleted server=vm1"));
+  ASSERT_TRUE(s->create_token(kAdmin, {"ops", "reader", std::nullopt}).ok());
+  EXPECT_TRUE(log.has("token.created token=ops role=reader caller=admin"));
+  for (const auto& [level, line] : log.lines) EXPECT_EQ(line.find("pcipass_"), std::string::npos) << "a secret in: " << line;
+  ASSERT_TRUE(s->reload_config(kAdmin).ok());
+  EXPECT_TRUE(log.has("config.reloaded warnings=0"));
+}
+
 TEST(Service, EachCallChecksWhoMayMakeIt) {
   Fixture f;
   auto& s = *f.service;

@@ -69,7 +69,7 @@ HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), opt
 }
 
 void HttpApi::route(const char* method, const char* pattern, bool open, Handler handler) {
-  Route r{method, {}, open, handler};
+  Route r{method, {}, open, handler, pattern};
   std::string_view rest(pattern);
   while (!rest.empty()) {
     rest.remove_prefix(1);  // the '/'
@@ -122,13 +122,17 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
     if (!match) continue;
     path_known = true;
     if (r.method != request.method) continue;
-    return to_http(serve(r, call));
+    std::string caller;
+    HttpResponse out = to_http(serve(r, call, caller));
+    out.caller = std::move(caller);
+    out.route = r.pattern;
+    return out;
   }
   if (path_known) return to_http(transport_error(405, "MethodNotAllowed", request.method + " is not allowed on " + request.path));
   return to_http(transport_error(404, "NotFound", "no such resource: " + request.method + " " + request.path));
 }
 
-Reply HttpApi::serve(const Route& r, const Call& call) {
+Reply HttpApi::serve(const Route& r, const Call& call, std::string& caller) {
   try {
     Principal who;
     if (!r.open) {
@@ -138,6 +142,7 @@ Reply HttpApi::serve(const Route& r, const Call& call) {
       auto p = service_.authenticate(*secret);
       if (!p) return error_reply(p.error());
       who = std::move(*p);
+      caller = who.name;
     }
     return (this->*r.handler)(call, who);
   } catch (const std::exception& e) {

@@ -42,9 +42,11 @@ class HttpApi {
     std::vector<std::string> segments;  // "{}" matches any one segment
     bool open;                          // answered without a token
     Handler handler;
+    std::string pattern;                // "/v1/servers/{}"
   };
   void route(const char* method, const char* pattern, bool open, Handler handler);
-  Reply serve(const Route& route, const Call& call);
+  // `caller`: the token's name, once it is known.
+  Reply serve(const Route& route, const Call& call, std::string& caller);
 
   Reply version(const Call&, const Principal&);
   Reply put_host(const Call&, const Principal&);

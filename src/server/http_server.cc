@@ -150,6 +150,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.authorization = std::string(message[http::field::authorization]);
     request.body = std::move(message.body());
+    started_ = std::chrono::steady_clock::now();
+    method_ = request.method;
+    target_ = std::string(target);
     // On this connection's loop: a write's wait for its batch holds up the loop's
     // other connections for that long (a commit), never their reading and writing
     // while they are slow or idle.
@@ -159,6 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       response = server_.errors.make(500, std::string("internal error: ") + e.what());
     }
+    caller_ = std::move(response.caller);
+    route_ = std::move(response.route);
     if (response.poll) return hold(std::move(response.poll));
     write(std::move(response), false);
   }
@@ -206,6 +211,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void refuse_request(int status, const std::string& why) {
     version_ = 11;
+    started_ = std::chrono::steady_clock::now();
+    method_ = "-";
+    target_ = "-";
+    caller_.clear();
+    route_.clear();
     write(server_.errors.make(status, why), true);
   }
 
@@ -217,6 +227,13 @@ class Session : public std::enable_shared_from_this<Session> {
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_ && !close_after);
     message->prepare_payload();
+    if (server_.options.on_answered) {
+      beast::error_code ignored;
+      const auto remote = socket_.remote_endpoint(ignored);
+      const std::string peer = ignored ? std::string("-") : remote.address().to_string() + ":" + std::to_string(remote.port());
+      server_.options.on_answered({method_, target_, response.status, std::chrono::steady_clock::now() - started_, caller_, route_,
+                                   message->body().size(), peer});
+    }
     arm(server_.options.write_timeout);
     http::async_write(socket_, *message, [self = shared_from_this(), message](beast::error_code ec, size_t) {
       if (ec || !message->keep_alive()) return self->close();
@@ -235,6 +252,9 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer timer_;
   net::steady_timer poll_timer_;
   std::shared_ptr<LongPoll> poll_;  // a long poll being held
+  // The request being answered, for on_answered.
+  std::chrono::steady_clock::time_point started_;
+  std::string method_, target_, caller_, route_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

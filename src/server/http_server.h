@@ -55,6 +55,24 @@ struct HttpResponse {
   std::string body;  // JSON, or empty for 204
   std::vector<std::pair<std::string, std::string>> headers;
   std::shared_ptr<LongPoll> poll;  // set: not an answer yet, but a long poll (the rest is unused)
+  // For the request log and metrics (set by the handler, never sent): who called (a
+  // token's name, "" when none) and the route it matched ("/v1/servers/{}"; "" none).
+  std::string caller;
+  std::string route;
+};
+
+// A request as answered, given to HttpServerOptions::on_answered as its answer is
+// written: one per request (a long poll when it ends), and for what the server refuses
+// itself (method and target "-"). `took` runs from the request read to the answer made.
+struct AnsweredRequest {
+  std::string_view method;
+  std::string_view target;  // path and query, as sent
+  int status = 0;
+  std::chrono::nanoseconds took{0};
+  std::string_view caller;
+  std::string_view route;
+  size_t bytes = 0;          // the answer's body
+  std::string_view peer;     // "127.0.0.1:51234"
 };
 
 struct HttpServerOptions {
@@ -69,6 +87,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{30000};
+  // Called on the connection's loop (so: quick, and safe from several threads at once).
+  std::function<void(const AnsweredRequest&)> on_answered;
 };
 
 // Answers for what the server refuses itself (body too large, malformed, too many
