@@ -15,12 +15,26 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all packages present"
-  exit 0
-fi
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+updated=no
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  updated=yes
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# promtool checks /metrics in the tests. Debian packages it with the Prometheus server,
+# which would start as a service: only promtool is taken from the package, into .tools/.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$root/.tools/bin/promtool" ]; then
+  echo "setup: promtool from Debian's prometheus package, into .tools/bin"
+  [ "$updated" = yes ] || $SUDO apt-get update -qq
+  scratch=$(mktemp -d)
+  (cd "$scratch" && apt-get download -qq prometheus >/dev/null && dpkg-deb -x prometheus_*.deb x)
+  mkdir -p "$root/.tools/bin"
+  cp "$scratch/x/usr/bin/promtool" "$root/.tools/bin/promtool"
+  rm -rf "$scratch"
+fi

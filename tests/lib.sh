@@ -27,3 +27,24 @@ start_server() {
 
 # json PYTHON_EXPR: evaluates EXPR with `d` bound to the JSON on standard input.
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# promtool: on PATH, or where scripts/setup.sh puts it (.tools/bin).
+promtool_bin() {
+  command -v promtool 2>/dev/null || { [ -x "$ROOT/.tools/bin/promtool" ] && echo "$ROOT/.tools/bin/promtool"; } || echo promtool-is-missing
+}
+
+# fetch URL [TOKEN_FILE]: the body of a GET (exit 22 on an HTTP error, as curl -f).
+fetch() {
+  python3 - "$@" <<'PY'
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1])
+if len(sys.argv) > 2:
+    req.add_header("Authorization", "Bearer " + open(sys.argv[2]).read().strip())
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        sys.stdout.write(r.headers.get("Content-Type", "") + "\n" + r.read().decode())
+except urllib.error.HTTPError as e:
+    sys.stdout.write(f"HTTP {e.code}\n")
+    sys.exit(22)
+PY
+}

@@ -123,11 +123,30 @@ PY
   kill "$FD_PID"; wait "$FD_PID" 2>/dev/null
 fi
 
+# Prometheus /metrics: a token that sees the fleet, unless --metrics-open; promtool accepts it.
+PROMTOOL=$(promtool_bin)
+fetch "$PCIPASS_URL/metrics" "$PCIPASS_TOKEN_FILE" | tail -n +2 >"$work/metrics.txt"
+check "metrics: promtool check metrics accepts them" 0 "" -- bash -c "'$PROMTOOL' check metrics <'$work/metrics.txt'"
+check "metrics: text exposition format" 0 "text/plain; version=0.0.4" -- fetch "$PCIPASS_URL/metrics" "$PCIPASS_TOKEN_FILE"
+check "metrics: devices by host, alias and status" 0 'pcipass_devices{host="nfv-0",alias="nic-vf",status="available"}' -- cat "$work/metrics.txt"
+check "metrics: servers by status" 0 'pcipass_servers{status="placed"}' -- cat "$work/metrics.txt"
+check "metrics: No valid host counted, by reason kind" 0 'pcipass_no_valid_host_reasons_total{kind="no_device"} 2' -- cat "$work/metrics.txt"
+check "metrics: boot decisions as a histogram" 0 'pcipass_boot_decision_seconds_bucket{outcome="placed",le="+Inf"}' -- cat "$work/metrics.txt"
+check "metrics: commits and batch sizes" 0 'pcipass_store_batch_writes_count' -- cat "$work/metrics.txt"
+check "metrics: report age per host" 0 'pcipass_host_report_age_seconds{host="gpu-0"}' -- cat "$work/metrics.txt"
+check "metrics: requests by route" 0 'pcipass_http_requests_total{route="/v1/servers",method="POST",code="201"}' -- cat "$work/metrics.txt"
+check "metrics: build info" 0 'pcipass_build_info{version="' -- cat "$work/metrics.txt"
+check "metrics: no token, no metrics" 22 "HTTP 401" -- fetch "$PCIPASS_URL/metrics"
+# and promtool does fail on a broken exposition, so the check above can fail.
+printf '# TYPE x counter\nx{a="b" 1\n' >"$work/broken.txt"
+check "metrics: promtool rejects a broken one" 1 "" -- bash -c "'$PROMTOOL' check metrics <'$work/broken.txt'"
+
 # --log-format json: every line one JSON object a log shipper reads.
 if [ "$STORE" = sqlite ]; then
   mkdir -p "$work/jsonlog"
   main_pid=$SERVER_PID; main_url=$PCIPASS_URL; main_token=$PCIPASS_TOKEN_FILE
-  start_server "$work/jsonlog" --db "sqlite:$work/jsonlog/p.db" --log-format json || exit 1
+  start_server "$work/jsonlog" --db "sqlite:$work/jsonlog/p.db" --log-format json --metrics-open || exit 1
+  check "--metrics-open: no token needed" 0 "pcipass_build_info" -- fetch "$PCIPASS_URL/metrics"
   $P host list >/dev/null; $P server show nope >/dev/null 2>&1
   check "json log: every line parses, with time, level and event" 0 "True" -- python3 -c "
 import json, sys

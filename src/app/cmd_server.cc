@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/open_store.h"
+#include "pcipass_version.h"
 #include "adapters/crypto/openssl_secrets.h"
 #include "adapters/log/stream_log.h"
 #include "adapters/json/nova_conf.h"
@@ -33,6 +34,7 @@ struct ServerArgs {
   size_t threads = 0;  // max(8, CPUs)
   std::optional<std::string> bootstrap_token_file;
   std::string log_format = "text";
+  bool metrics_open = false;
 };
 
 Result<std::pair<std::string, int>> split_listen(const std::string& text) {
@@ -155,14 +157,21 @@ int run_server(const ServerArgs& args) {
     return service.error().code() == ErrorCode::InvalidArgument || service.error().code() == ErrorCode::NotFound ? kExitInvalidInput
                                                                                                                : kExitInternal;
   }
-  server::HttpApi api(**service, {args.max_body});
+  server::HttpOptions api_options;
+  api_options.max_body_bytes = args.max_body;
+  api_options.metrics_open = args.metrics_open;
+  api_options.build = {PCIPASS_VERSION, args.db.rfind("sqlite:", 0) == 0   ? "sqlite"
+                                        : args.db.rfind("memory", 0) == 0 ? "memory"
+                                                                          : "postgresql"};
+  server::HttpApi api(**service, api_options);
 
   server::HttpServerOptions http_options;
   http_options.address = where->first;
   http_options.port = static_cast<uint16_t>(where->second);
   http_options.max_body_bytes = args.max_body;
   http_options.max_connections = connection_cap(args.max_connections, log);
-  http_options.on_answered = [&log](const server::AnsweredRequest& r) {
+  http_options.on_answered = [&log, &api](const server::AnsweredRequest& r) {
+    api.record(r);
     log.write(r.status >= 500 ? LogLevel::Error : LogLevel::Info, "http.request",
               {{"method", std::string(r.method)}, {"target", std::string(r.target)}, {"status", int64_t{r.status}},
                {"duration_ms", std::chrono::duration<double, std::milli>(r.took).count()}, {"bytes", static_cast<int64_t>(r.bytes)},
@@ -237,6 +246,9 @@ void register_server(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(size_t{0}, size_t{1024}));
   cmd->add_option("--bootstrap-admin-token-file", args->bootstrap_token_file,
                   "if the database has no token yet, create an admin token and write it to this file (mode 0600)");
+  cmd->add_flag("--metrics-open", args->metrics_open,
+                "answer GET /metrics (Prometheus) without a token, for a scraper on a trusted network; else it needs a token "
+                "that sees the fleet (admin or reader)");
   cmd->add_option("--log-format", args->log_format,
                   "text (one `key=value` line per event, for journald and people) or json (one JSON object a line, for log shippers)")
       ->capture_default_str()

@@ -3,10 +3,11 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "pcipass_version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"pcipass: give VMs physical PCI devices (whole devices, SR-IOV PFs and VFs) across a KVM fleet"};
-  app.set_version_flag("--version", std::string("pcipass 0.1.0"));
+  app.set_version_flag("--version", std::string("pcipass ") + PCIPASS_VERSION);
   app.require_subcommand(1);
   int exit_code = pcipass::app::kExitOk;
   pcipass::app::register_simulate(app, exit_code);

@@ -32,7 +32,9 @@ GroupCommit::Slot GroupCommit::join_locked() {
     if (!batch) return {};  // the store cannot batch now: each write is its own transaction
     open_ = std::move(*batch);
     open_id_ = ++last_id_;
+    open_writes_ = 0;
   }
+  ++open_writes_;
   return {open_.get(), open_id_};
 }
 
@@ -56,11 +58,16 @@ void GroupCommit::run() {
     uint64_t id = 0;
     Fate fate = Fate::Committed;
     std::optional<uint64_t> dropped;  // the next batch, lost with the one it was planned on
+    size_t writes = 0;
+    const bool timed = hooks_.now && hooks_.on_settled;
+    std::chrono::steady_clock::time_point began;
     {
       std::lock_guard lock(owner_);
       id = last_id_;
       if (open_) {
         id = open_id_;
+        writes = open_writes_;
+        if (timed) began = hooks_.now();
         sealed = std::move(open_);
         sealed_hosts_ = std::move(open_hosts_);
         open_hosts_.clear();
@@ -87,6 +94,7 @@ void GroupCommit::run() {
       sealed_hosts_.clear();
       sealed.reset();
     }
+    if (timed && writes > 0) hooks_.on_settled(writes, hooks_.now() - began, fate);
     {
       std::lock_guard c(mu_);
       finished_ = dropped.value_or(id);

@@ -14,6 +14,7 @@
 // without deferring, works); or Failed (the store could not commit: nothing kept). On
 // Refused and Failed the owner is told (under the lock) so the fleet follows the store:
 // on_refused gets every host the lost writes touched; on_failed, nothing (rebuild all).
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,6 +34,10 @@ class GroupCommit {
   struct Hooks {
     std::function<void(const std::set<std::string>& hosts)> on_refused;
     std::function<void()> on_failed;
+    // Each sealed batch once it has ended: the writes it carried, how long its commit
+    // took (by `now`) and its fate. Both set, or neither.
+    std::function<std::chrono::steady_clock::time_point()> now;
+    std::function<void(size_t writes, std::chrono::nanoseconds took, Fate fate)> on_settled;
   };
 
   GroupCommit(StateStore& store, std::mutex& owner_lock, Hooks hooks);
@@ -68,6 +73,7 @@ class GroupCommit {
   // Guarded by the owner's lock:
   std::unique_ptr<WriteBatch> open_;
   uint64_t open_id_ = 0;
+  size_t open_writes_ = 0;  // joins of the open batch
   uint64_t last_id_ = 0;
   std::set<std::string> open_hosts_, sealed_hosts_;
   // Guarded by mu_:

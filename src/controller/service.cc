@@ -81,6 +81,13 @@ Result<std::unique_ptr<Service>> Service::open(Store& store, ConfigSource* confi
     if (auto st = self->controller_->reload(); !st)
       self->note(LogLevel::Error, "store.rebuild_failed", {{"message", "rebuilding the fleet failed: " + st.error().describe()}});
   };
+  hooks.now = [self] { return self->clock_.now(); };
+  hooks.on_settled = [self](size_t writes, std::chrono::nanoseconds took, GroupCommit::Fate fate) {
+    self->counters_.commit_seconds.observe(std::chrono::duration<double>(took).count());
+    self->counters_.batch_writes.observe(static_cast<double>(writes));
+    if (fate == GroupCommit::Fate::Refused) self->counters_.batches_refused.fetch_add(1, std::memory_order_relaxed);
+    if (fate == GroupCommit::Fate::Failed) self->counters_.batches_failed.fetch_add(1, std::memory_order_relaxed);
+  };
   s->commits_ = std::make_unique<GroupCommit>(state, s->mu_, std::move(hooks));
   return s;
 }

@@ -27,6 +27,7 @@
 #include "controller/principal.h"
 #include "controller/service_types.h"
 #include "ports/clock.h"
+#include "controller/service_metrics.h"
 #include "ports/config_source.h"
 #include "ports/log.h"
 #include "ports/secrets.h"
@@ -141,6 +142,9 @@ class Service {
 
   // What the store holds that breaks a rule, and what it blocks.
   Result<Health> health(const Principal& who);
+  // What /metrics shows: the fleet's devices by host, alias and status, servers by
+  // status, each host's last report age, and the counters. Fleet viewers only.
+  Result<MetricsSnapshot> metrics(const Principal& who);
 
   // Takes in what other controllers changed (see Controller::refresh).
   Result<size_t> refresh();
@@ -157,6 +161,8 @@ class Service {
   template <class T, class Step>
   Result<T> read(Step&& step);
   Status reload_config_locked();
+  // A boot decision for the counters: its outcome and how long it took.
+  void count_boot(const Result<ServerPlacement>& placed, double seconds);
   ConfigSummary config_summary_locked() const;
   // A port a server holds, as its view shows it: the request that it is, its MAC and
   // its network's VLAN.
@@ -199,6 +205,9 @@ class Service {
   // rest of authentication); held only for token_cache_ttl.
   std::unordered_map<std::string, CachedToken> token_cache_;
   std::unique_ptr<GroupCommit> commits_;
+  ServiceCounters counters_;  // updated without the lock
+  // When each host's last report was taken (by clock_), since this service started.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_report_;
   struct Watch {
     uint64_t id;
     std::function<void()> wake;

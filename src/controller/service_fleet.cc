@@ -137,6 +137,7 @@ Result<ReportResult> Service::report_host(const Principal& who, HostRecord repor
     auto out = controller_->report_host(report);
     if (!out) return std::move(out).error();
     commits_->touched_locked(report.name);
+    last_report_[report.name] = clock_.now();
     return ReportResult{report.name, out->generation, !existed, std::move(out->notes)};
   });
   if (done) if (done->created || !done->notes.empty()) note(LogLevel::Info, done->created ? "host.registered" : "host.changed", {{"host", done->host}, {"generation", static_cast<int64_t>(done->generation)}, {"devices", static_cast<int64_t>(report.devices.size())}, {"notes", joined_notes(done->notes)}, {"caller", who.name}});
@@ -307,6 +308,62 @@ Result<Capacity> Service::capacity(const Principal& who, const std::optional<std
     std::erase_if(out.fleet, [&](const AliasCapacity& c) { const Alias* a = f.aliases().find(c.alias); return a && a->for_ports; });
     return out;
   });
+}
+
+}  // namespace pcipass
+
+namespace pcipass {
+
+Result<MetricsSnapshot> Service::metrics(const Principal& who) {
+  if (auto st = require_fleet_view(who); !st) return std::move(st).error();
+  MetricsSnapshot out;
+  auto fleet_part = read<Unit>([&]() -> Status {
+    const Fleet& f = controller_->fleet();
+    const auto& aliases = f.aliases().aliases();
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> counts;  // host, alias, status
+    const auto now = clock_.now();
+    for (HostIndex hi : hosts_by_name(f)) {
+      const HostInventory& h = f.host(hi);
+      out.hosts.emplace_back(h.name(), h.locked());
+      if (auto r = last_report_.find(h.name()); r != last_report_.end())
+        out.report_age_s.emplace_back(h.name(), std::chrono::duration<double>(now - r->second).count());
+      for (uint32_t di = 0; di < h.devices().size(); ++di) {
+        const Device& d = h.devices()[di];
+        if (d.gone) continue;
+        const std::string status = to_string(device_view_locked(hi, di, false).status);
+        bool counted = false;
+        if (d.pool)
+          for (uint32_t a : f.aliases_admitting(h.pools()[*d.pool].class_id))
+            if (a < aliases.size() && !aliases[a].for_ports) {
+              ++counts[{h.name(), aliases[a].name, status}];
+              counted = true;
+            }
+        if (!counted) ++counts[{h.name(), "", status}];
+      }
+    }
+    for (auto& [key, n] : counts) out.devices.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+    auto rows = state_.instances();
+    if (!rows) return std::move(rows).error();
+    std::map<std::string, uint64_t> by_status;
+    for (auto s : {ServerStatus::Placed, ServerStatus::Building, ServerStatus::Active, ServerStatus::Deleting, ServerStatus::Error})
+      by_status[to_string(s)] = 0;
+    for (const auto& r : *rows) ++by_status[to_string(r.state.status)];
+    out.servers.assign(by_status.begin(), by_status.end());
+    return ok_status();
+  });
+  if (!fleet_part) return std::move(fleet_part).error();
+  const ServiceCounters& c = counters_;
+  out.boot_placed = c.boot_placed.snapshot();
+  out.boot_no_valid_host = c.boot_no_valid_host.snapshot();
+  out.boot_refused = c.boot_refused.snapshot();
+  out.no_valid_host = c.no_valid_host.load(std::memory_order_relaxed);
+  for (size_t k = 0; k < kRefusalKindCount; ++k)
+    out.no_valid_host_reasons.emplace_back(kind_name(kRefusalKinds[k]), c.no_valid_host_reasons[k].load(std::memory_order_relaxed));
+  out.commit_seconds = c.commit_seconds.snapshot();
+  out.batch_writes = c.batch_writes.snapshot();
+  out.batches_refused = c.batches_refused.load(std::memory_order_relaxed);
+  out.batches_failed = c.batches_failed.load(std::memory_order_relaxed);
+  return out;
 }
 
 }  // namespace pcipass

@@ -199,6 +199,20 @@ Status check_guest_name(const std::string& value, const char* field, std::string
 }
 }  // namespace
 
+void Service::count_boot(const Result<ServerPlacement>& placed, double seconds) {
+  if (placed) return counters_.boot_placed.observe(seconds);
+  if (placed.error().code() != ErrorCode::NoValidHost) return counters_.boot_refused.observe(seconds);
+  counters_.boot_no_valid_host.observe(seconds);
+  counters_.no_valid_host.fetch_add(1, std::memory_order_relaxed);
+  std::array<bool, kRefusalKindCount> seen{};  // each kind once a decision, however many requests it refused
+  for (const auto& g : placed.error().refusal_groups())
+    for (size_t k = 0; k < kRefusalKindCount; ++k)
+      if (!seen[k] && g.kind == kind_name(kRefusalKinds[k])) {
+        seen[k] = true;
+        counters_.no_valid_host_reasons[k].fetch_add(1, std::memory_order_relaxed);
+      }
+}
+
 Result<ServerView> Service::create_server(const Principal& who, const NewServer& request) {
   if (who.role != Role::Member)
     if (auto st = require_admin(who); !st) return std::move(st).error();
@@ -232,7 +246,9 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
       undo();
       return std::move(st).error();
     }
+    const auto began = clock_.now();
     auto placed = controller_->create_server(request.name, request.flavor, request.host, batch, guest, &admission);
+    count_boot(placed, std::chrono::duration<double>(clock_.now() - began).count());
     if (!placed) {
       undo();
       return std::move(placed).error();

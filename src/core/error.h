@@ -55,6 +55,7 @@ struct RefusalGroup {
   std::string reason;
   size_t hosts = 0;
   std::vector<std::string> sample;
+  std::string kind = "";  // the refusal's kind (refusal.h's kind_name: "too_few_free"); "" when not known
 };
 
 class Error {

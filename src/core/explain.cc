@@ -171,6 +171,23 @@ Refusal explain_host(const HostInventory& host, const InstanceShape& shape, cons
              [&] { return "aliases " + together_text(shape) + " cannot be met together on any NUMA placement with room"; });
 }
 
+const char* kind_name(RefusalKind kind) {
+  switch (kind) {
+    case RefusalKind::Locked: return "locked";
+    case RefusalKind::Blocked: return "blocked";
+    case RefusalKind::Unready: return "unready";
+    case RefusalKind::Vcpus: return "vcpus";
+    case RefusalKind::Memory: return "memory";
+    case RefusalKind::NoDevice: return "no_device";
+    case RefusalKind::TooFewFree: return "too_few_free";
+    case RefusalKind::NumaPolicy: return "numa_policy";
+    case RefusalKind::NumaCellCount: return "numa_cell_count";
+    case RefusalKind::NumaRoom: return "numa_room";
+    case RefusalKind::Together: return "together";
+  }
+  return "together";
+}
+
 std::string describe(const Refusal& refusal, const InstanceShape& shape) {
   const PciRequest* r = refusal.request < shape.pci.size() ? &shape.pci[refusal.request] : nullptr;
   const std::string alias = r ? r->alias_name : std::string("?");

@@ -298,7 +298,7 @@ std::vector<RefusalGroup> Fleet::explain_grouped(const InstanceShape& shape, std
     const Refusal r = explain_host(hosts_[h], shape, matrix_, aliases_, nullptr);
     auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.refusal == r; });
     if (g == groups.end()) {
-      groups.push_back({r, {describe(r, shape), 0, {}}});
+      groups.push_back({r, {describe(r, shape), 0, {}, kind_name(r.kind)}});
       g = std::prev(groups.end());
     }
     ++g->out.hosts;

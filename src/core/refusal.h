@@ -32,6 +32,13 @@ struct Refusal {
   bool operator==(const Refusal&) const = default;
 };
 
+// Every kind, and its name for counting ("too_few_free"): a closed set.
+inline constexpr RefusalKind kRefusalKinds[] = {RefusalKind::Locked,     RefusalKind::Blocked,   RefusalKind::Unready,
+                                                RefusalKind::Vcpus,      RefusalKind::Memory,    RefusalKind::NoDevice,
+                                                RefusalKind::TooFewFree, RefusalKind::NumaPolicy, RefusalKind::NumaCellCount,
+                                                RefusalKind::NumaRoom,   RefusalKind::Together};
+const char* kind_name(RefusalKind kind);
+
 // General words for a refusal of this shape: no per-host counts, the same on every host.
 std::string describe(const Refusal& refusal, const InstanceShape& shape);
 

@@ -1,5 +1,7 @@
 #include "server/http_api.h"
 
+#include "server/metrics_text.h"
+
 #include "server/api_replies.h"
 #include "server/requests.h"
 #include "server/views.h"
@@ -24,6 +26,7 @@ std::optional<std::string> bearer_token(std::string_view header) {
 
 HttpApi::HttpApi(Service& service, HttpOptions options) : service_(service), options_(options) {
   route("GET", "/v1", true, &HttpApi::version);
+  route("GET", "/metrics", options_.metrics_open, &HttpApi::metrics);
   route("GET", "/v1/hosts", false, &HttpApi::list_hosts);
   route("PUT", "/v1/hosts/{}", false, &HttpApi::put_host);
   route("GET", "/v1/hosts/{}", false, &HttpApi::show_host);
@@ -87,8 +90,11 @@ HttpResponse to_http(const Reply& reply) {
   out.poll = reply.poll;
   if (reply.poll) return out;
   if (reply.status != 204)
-    out.body = reply.text.empty() ? reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n" : reply.text + "\n";
+    out.body = reply.text.empty() ? reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+               : reply.content_type.empty() ? reply.text + "\n"
+                                            : reply.text;
   if (reply.status == 401) out.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (!reply.content_type.empty()) out.headers.emplace_back("Content-Type", reply.content_type);
   return out;
 }
 }  // namespace
@@ -148,6 +154,14 @@ Reply HttpApi::serve(const Route& r, const Call& call, std::string& caller) {
   } catch (const std::exception& e) {
     return error_reply(Error(ErrorCode::Internal, std::string("internal error: ") + e.what()));
   }
+}
+
+Reply HttpApi::metrics(const Call&, const Principal& who) {
+  auto m = service_.metrics(who);
+  if (!m) return error_reply(m.error());
+  Reply out(200, metrics_text(*m, http_metrics_.snapshot(), options_.build));
+  out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return out;
 }
 
 Reply HttpApi::version(const Call&, const Principal&) { return {200, version_json(service_.host_count())}; }

@@ -9,6 +9,7 @@
 
 #include "controller/service.h"
 #include "server/http_server.h"
+#include "server/metrics_text.h"
 
 namespace pcipass::server {
 
@@ -19,6 +20,10 @@ inline constexpr uint64_t kMaxWatchSeconds = 300;
 
 struct HttpOptions {
   size_t max_body_bytes = 8u << 20;
+  // GET /metrics without a token (the operator's choice: a scraper on a trusted
+  // network); else it needs a token that sees the fleet.
+  bool metrics_open = false;
+  BuildInfo build;
 };
 
 class HttpApi {
@@ -29,6 +34,8 @@ class HttpApi {
   // What the HttpServer answers for what it refuses itself.
   HttpErrorBodies error_bodies() const;
   const HttpOptions& options() const { return options_; }
+  // Counts an answered request for /metrics (the HttpServer's on_answered).
+  void record(const AnsweredRequest& request) { http_metrics_.record(request); }
 
  private:
   // A matched request: the path's `{}` segments, decoded, in order.
@@ -49,6 +56,7 @@ class HttpApi {
   Reply serve(const Route& route, const Call& call, std::string& caller);
 
   Reply version(const Call&, const Principal&);
+  Reply metrics(const Call&, const Principal&);
   Reply put_host(const Call&, const Principal&);
   Reply list_hosts(const Call&, const Principal&);
   Reply show_host(const Call&, const Principal&);
@@ -95,6 +103,7 @@ class HttpApi {
 
   Service& service_;
   HttpOptions options_;
+  HttpMetrics http_metrics_;
   std::vector<Route> routes_;
 };
 

@@ -223,7 +223,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version_);
     message->set(http::field::server, "pcipass");
     for (const auto& [k, v] : response.headers) message->set(k, v);
-    if (!response.body.empty()) message->set(http::field::content_type, "application/json");
+    if (!response.body.empty() && (*message)[http::field::content_type].empty()) message->set(http::field::content_type, "application/json");
     message->body() = std::move(response.body);
     message->keep_alive(keep_alive_ && !close_after);
     message->prepare_payload();

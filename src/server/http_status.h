@@ -19,6 +19,7 @@ struct Reply {
   Json body;
   std::string text;  // set: the body, already written (an answer too large to build as a tree)
   std::shared_ptr<LongPoll> poll;  // set: a long poll, answered later (see HttpServer)
+  std::string content_type;        // "": application/json
 };
 
 int http_status(ErrorCode code);

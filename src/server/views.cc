@@ -233,7 +233,11 @@ Json servers_json(const std::vector<ServerSummary>& servers) {
 
 Json refusal_groups_json(const std::vector<RefusalGroup>& groups) {
   Json why = Json::array();
-  for (const auto& g : groups) why.push_back({{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}});
+  for (const auto& g : groups) {
+    Json one{{"reason", g.reason}, {"hosts", g.hosts}, {"sample", g.sample}};
+    if (!g.kind.empty()) one["kind"] = g.kind;
+    why.push_back(std::move(one));
+  }
   return why;
 }
 

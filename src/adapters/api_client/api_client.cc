@@ -128,6 +128,7 @@ Error error_of_answer(int status, const Json& body) {
       RefusalGroup group;
       if (g.contains("reason") && g["reason"].is_string()) group.reason = g["reason"].get<std::string>();
       if (g.contains("hosts") && g["hosts"].is_number_unsigned()) group.hosts = g["hosts"].get<size_t>();
+      if (g.contains("kind") && g["kind"].is_string()) group.kind = g["kind"].get<std::string>();
       if (g.contains("sample") && g["sample"].is_array())
         for (const auto& h : g["sample"])
           if (h.is_string()) group.sample.push_back(h.get<std::string>());
