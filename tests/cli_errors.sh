@@ -37,6 +37,10 @@ check config-check-json 0 '"usable": false' -- "$pcipass" config check --json "$
 printf '[pci]\ndevice_spec = {"vendor_id": "8086"}\nalias = {"name": "q", "vendor_id": "zz"}\n' > "$tmp/bad.conf"
 check config-check-bad-line 2 "bad.conf:3 [pci] alias.vendor_id" -- "$pcipass" config check "$tmp/bad.conf"
 check config-check-directory 2 "is a directory" -- "$pcipass" config check "$tmp"
+# Progress on a terminal (script(1) gives the command one), none when piped.
+check progress-on-a-terminal 0 "pcipass simulate: running ops 0 of" -- script -qec "'$pcipass' simulate -q '$scenario' >/dev/null" /dev/null
+out=$("$pcipass" simulate -q "$scenario" 2>&1 >/dev/null)
+case "$out" in *"running ops"*) echo "FAIL progress-when-piped: $out"; failed=$((failed+1)) ;; *) passed=$((passed+1)) ;; esac
 # bash completion, made from the command tree, run by bash itself.
 "$pcipass" completion bash > "$tmp/completion.bash"
 complete_words() {  # the words bash would offer after "$@" (the last word is the one being typed)

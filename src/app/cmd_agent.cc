@@ -24,6 +24,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/log/stream_log.h"
 #include "app/commands.h"
+#include "app/terminal_progress.h"
 #include "app/exit_status.h"
 #include "host/discovery.h"
 #include "host/host_facts.h"
@@ -67,7 +68,16 @@ Result<AgentJournal> load_journal(const PosixSysfsReader& sysfs) {
 
 int run_agent(const AgentArgs& args) {
   StreamLog log(parse_log_format(args.log_format).value_or(LogFormat::Text), STDERR_FILENO, std::getenv("JOURNAL_STREAM") != nullptr);
-  auto say = [&log](LogLevel level, std::string_view event, const std::string& message) { log.write(level, event, {{"message", message}}); };
+  // The first scan of a big host takes a while: shown on a terminal, then never again.
+  TerminalProgress progress("pcipass agent");
+  bool first_scan = true;
+  const Progress scan = [&](std::string_view stage, size_t done, size_t total) {
+    if (first_scan) progress.update(stage, done, total);
+  };
+  auto say = [&log, &progress](LogLevel level, std::string_view event, const std::string& message) {
+    progress.clear();
+    log.write(level, event, {{"message", message}});
+  };
   auto endpoint = resolve_endpoint(args.server, args.token_file, false);
   if (!endpoint) {
     say(LogLevel::Error, "agent.start_failed", endpoint.error().describe());
@@ -136,6 +146,7 @@ int run_agent(const AgentArgs& args) {
     if (!args.vfio_group.empty()) o.prepare.vfio_group = args.vfio_group;
     o.restore.network = network.get();
     o.log = [say](const std::string& line) { say(LogLevel::Info, "agent.step", line); };
+    o.scan_progress = scan;
     auto save = [&writer](const AgentJournal& j) { return writer.write_file(kJournalPath, to_json(journal_value(j)).dump(1) + "\n"); };
     placements = std::make_unique<PlacementAgent>(sysfs, writer, *link, hypervisor.get(), std::move(*journal), save, std::move(o));
     if (auto st = placements->recover(); !st) {
@@ -145,7 +156,7 @@ int run_agent(const AgentArgs& args) {
   }
   auto current_report = [&]() -> HostReport {
     if (placements) return placements->report();
-    const Discovery d = discover(sysfs);
+    const Discovery d = discover(sysfs, nullptr, &scan);
     const auto critical = find_host_critical(sysfs, d);
     return host_report_of(sysfs, d, critical, check_readiness(sysfs, d, critical));
   };
@@ -155,6 +166,10 @@ int run_agent(const AgentArgs& args) {
   std::optional<uint64_t> cursor;
   while (!g_stop) {
     const HostReport host = current_report();
+    if (first_scan) {
+      first_scan = false;
+      progress.clear();
+    }
     const nlohmann::ordered_json report = to_json(host_report_value(host));
     const std::string body = report.dump();
     const auto now = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include "adapters/sysfs/posix_sysfs_reader.h"
 #include "adapters/sysfs/posix_sysfs_writer.h"
 #include "app/commands.h"
+#include "app/terminal_progress.h"
 #include "app/plan_output.h"
 #include "host/apply.h"
 
@@ -79,7 +80,10 @@ int run_apply(const ApplyArgs& args) {
   }
   if (args.dry_run) return kExitOk;
   PosixSysfsWriter writer(args.sysfs_root);
-  ApplyOutcome out = apply(*config, reader, writer);
+  TerminalProgress progress("pcipass apply");
+  const Progress shown = progress.callback();
+  ApplyOutcome out = apply(*config, reader, writer, &shown);
+  progress.clear();
   return report_outcome("apply", out.failure, out.rolled_back, out.rollback_errors);
 }
 

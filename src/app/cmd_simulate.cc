@@ -9,6 +9,7 @@
 #include "adapters/json/scenario_json.h"
 #include "adapters/json/simulation_output.h"
 #include "app/commands.h"
+#include "app/terminal_progress.h"
 #include "core/scenario.h"
 #include "core/simulation.h"
 
@@ -69,7 +70,11 @@ int run_simulate(const SimulateArgs& args) {
   options.check_invariants = args.check;
   options.reasons = parse_reasons_mode(args.reasons).value_or(ReasonsMode::Hosts);
   options.now_ns = now_ns;
-  auto loaded = load_simulation(open, options);
+  TerminalProgress progress("pcipass simulate");
+  auto loaded = load_simulation(open, options, [&progress](size_t hosts) {
+    if (hosts % 256 == 1) progress.update("reading hosts", hosts, 0);
+  });
+  progress.clear();
   if (!loaded) return fail_input(args.file, loaded.error());
   if (!args.quiet)
     for (const auto& w : loaded->warnings) std::cerr << "pcipass simulate: warning: " << w << "\n";
@@ -81,20 +86,25 @@ int run_simulate(const SimulateArgs& args) {
 
   std::string out;
   for (size_t i = 0; i < ops.size(); ++i) {
+    if (i % 1024 == 0) progress.update("running ops", i, ops.size());
     auto result = sim->run(ops[i]);
     if (!result) {
+      progress.clear();
       std::cout << out << std::flush;
       std::cerr << "pcipass simulate: ops[" << i << "]: " << result.error().describe() << "\n";
       return kExitInternal;
     }
+    if (result->mismatch) progress.clear();
     if (result->mismatch)
       std::cerr << "pcipass simulate: ops[" << i << "]: expectation mismatch: " << *result->mismatch << "\n";
     out += args.human ? op_result_human(*result) : op_result_json(*result, options.reasons) + "\n";
     if (out.size() > (1 << 16)) {
+      progress.clear();
       std::cout << out;
       out.clear();
     }
   }
+  progress.clear();
   out += args.human ? summary_human(*sim, host_count) : summary_json(*sim, host_count) + "\n";
   std::cout << out << std::flush;
   return sim->mismatches() > 0 ? kExitMismatch : kExitOk;

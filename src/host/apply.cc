@@ -129,22 +129,22 @@ Result<BindPlan> plan_apply_bind(const HostConfig& config, const SysfsReader& sy
   return bind;
 }
 
-ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer) {
+ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer, const Progress* progress) {
   ApplyOutcome out;
-  auto sriov = plan_apply_sriov(config, sysfs, discover(sysfs));
+  auto sriov = plan_apply_sriov(config, sysfs, discover(sysfs, nullptr, progress));
   if (!sriov) {
     out.failure = std::move(sriov).error();
     return out;
   }
   out.sriov = std::move(*sriov);
-  Execution first = execute(out.sriov, writer, sysfs);
+  Execution first = execute(out.sriov, writer, sysfs, progress, "setting VF counts");
   if (!first.ok()) {
     out.failure = first.failure;
     out.rolled_back = first.rolled_back;
     out.rollback_errors = first.rollback_errors;
     return out;
   }
-  const Discovery after = discover(sysfs);
+  const Discovery after = discover(sysfs, nullptr, progress);
   Result<BindPlan> bind = BindPlan{};
   if (auto missing = missing_passthrough(config, after); !missing.empty()) {
     std::string all;
@@ -160,7 +160,7 @@ ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWrit
     return out;
   }
   out.bind = std::move(*bind);
-  Execution second = execute(out.bind, writer, sysfs);
+  Execution second = execute(out.bind, writer, sysfs, progress, "binding devices");
   if (!second.ok()) {
     out.failure = second.failure;
     out.rollback_errors = second.rollback_errors;

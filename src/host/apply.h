@@ -29,7 +29,8 @@ struct ApplyOutcome {
 std::vector<std::string> missing_passthrough(const HostConfig& config, const Discovery& discovery);
 // Runs both phases; a failure in either undoes everything done. A declared device still
 // missing once the VFs are made is a failure (NotFound).
-ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer);
+// `progress` (if set) hears of the scans and of each step.
+ApplyOutcome apply(const HostConfig& config, const SysfsReader& sysfs, SysfsWriter& writer, const Progress* progress = nullptr);
 
 // Differences between the host and the config, one line each (empty: in line).
 std::vector<std::string> find_drift(const HostConfig& config, const SysfsReader& sysfs, const Discovery& discovery);

@@ -248,7 +248,7 @@ DeviceFacts DiscoveredDevice::facts() const {
   return f;
 }
 
-Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
+Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text, const Progress* progress) {
   Discovery out;
   auto entries = sysfs.list(kDevices);
   if (!entries) {
@@ -256,7 +256,9 @@ Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text) {
     return out;
   }
   std::map<uint32_t, std::vector<PciAddress>> group_members;
+  size_t seen = 0;
   for (const auto& name : *entries) {
+    if (progress && *progress) (*progress)("scanning devices", seen++, entries->size());
     auto address = PciAddress::parse(name);
     if (!address) {
       out.skipped.push_back({name, "not a PCI address pcipass can hold (" + address.error().message() +

@@ -10,6 +10,7 @@
 #include "core/device.h"
 #include "core/host_inventory.h"
 #include "core/sysfs_parse.h"
+#include "core/progress.h"
 #include "ports/sysfs_reader.h"
 
 namespace pcipass {
@@ -58,6 +59,7 @@ struct Discovery {
 };
 
 // Scans sys/bus/pci/devices. `names`, if given, supplies vendor and device names.
-Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text = nullptr);
+// `progress` (if set) hears of each device read ("scanning devices", done, total).
+Discovery discover(const SysfsReader& sysfs, const std::string* pci_ids_text = nullptr, const Progress* progress = nullptr);
 
 }  // namespace pcipass

@@ -29,7 +29,7 @@ void PlacementAgent::say(const std::string& line) const {
 Status PlacementAgent::save() { return save_ ? save_(journal_) : ok_status(); }
 
 HostReport PlacementAgent::report() const {
-  const Discovery d = discover(sysfs_);
+  const Discovery d = discover(sysfs_, nullptr, options_.scan_progress ? &options_.scan_progress : nullptr);
   const auto critical = find_host_critical(sysfs_, d);
   HostReport r = host_report_of(sysfs_, d, critical, check_readiness(sysfs_, d, critical));
   r.manages_devices = true;

@@ -20,6 +20,7 @@
 
 #include "host/agent_journal.h"
 #include "host/placement.h"
+#include "core/progress.h"
 #include "ports/controller_link.h"
 #include "ports/hypervisor.h"
 #include "ports/sysfs_reader.h"
@@ -34,6 +35,7 @@ struct PlacementAgentOptions {
   PrepareOptions prepare;
   RestoreOptions restore;
   std::function<void(const std::string&)> log;  // one line per step and outcome
+  Progress scan_progress;                        // hears of each report's scan (unset: nothing)
 };
 
 class PlacementAgent {

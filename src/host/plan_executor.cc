@@ -31,11 +31,12 @@ Status run(const FsAction& a, SysfsWriter& writer, const SysfsReader& reader) {
 
 }  // namespace
 
-Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader) {
+Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader, const Progress* progress, std::string_view stage) {
   Execution ex;
   size_t partial_actions = 0;
   for (; ex.steps_done < plan.steps.size(); ++ex.steps_done) {
     const PlanStep& step = plan.steps[ex.steps_done];
+    if (progress && *progress) (*progress)(stage, ex.steps_done, plan.steps.size());
     partial_actions = 0;
     for (const FsAction& a : step.apply) {
       auto st = run(a, writer, reader);

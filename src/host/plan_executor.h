@@ -8,6 +8,7 @@
 
 #include "core/bind_plan.h"
 #include "ports/sysfs_reader.h"
+#include "core/progress.h"
 #include "ports/sysfs_writer.h"
 
 namespace pcipass {
@@ -21,7 +22,9 @@ struct Execution {
   bool ok() const { return !failure; }
 };
 
-Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader);
+// `progress` (if set) hears of each step begun (`stage`, step, steps).
+Execution execute(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader, const Progress* progress = nullptr,
+                  std::string_view stage = "carrying out the plan");
 
 // Undoes a plan that ran to completion (every step, in reverse); returns what failed.
 std::vector<std::string> undo_all(const BindPlan& plan, SysfsWriter& writer, const SysfsReader& reader);

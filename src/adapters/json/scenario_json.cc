@@ -36,7 +36,8 @@ Result<LoadedSimulation> load_whole(const std::function<std::unique_ptr<std::ist
 
 }  // namespace
 
-Result<LoadedSimulation> load_simulation(const std::function<std::unique_ptr<std::istream>()>& open, SimulationOptions options) {
+Result<LoadedSimulation> load_simulation(const std::function<std::unique_ptr<std::istream>()>& open, SimulationOptions options,
+                                         const std::function<void(size_t hosts)>& read_host) {
   ScenarioParser parser;
   LoadedSimulation out;
   size_t header_members = 0;  // how many members the header was read from
@@ -69,6 +70,7 @@ Result<LoadedSimulation> load_simulation(const std::function<std::unique_ptr<std
       auto host = parser.host(index, element, own);
       if (!host) return std::move(host).error();
       ++out.hosts;
+      if (read_host) read_host(out.hosts);
       return out.simulation->add_host(index, *host, own ? *own : parser.device_spec());
     }
     if (auto st = finish_hosts(); !st) return st;

@@ -27,6 +27,8 @@ struct LoadedSimulation {
 // device_spec and alias before hosts, and hosts before ops (as every example and
 // generator writes them); a document in another order is read whole instead, with the
 // same result. The errors are those of load_scenario_text and Simulation::build.
-Result<LoadedSimulation> load_simulation(const std::function<std::unique_ptr<std::istream>()>& open, SimulationOptions options);
+// `read_host` (if set) hears of each host built, with how many so far.
+Result<LoadedSimulation> load_simulation(const std::function<std::unique_ptr<std::istream>()>& open, SimulationOptions options,
+                                         const std::function<void(size_t hosts)>& read_host = {});
 
 }  // namespace pcipass
