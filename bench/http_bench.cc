@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   const double capacity_ms = timed("/v1/capacity");
   const double explain_ms = timed("/v1/explain?flavor=vf2");
   const double explain_page_ms = timed("/v1/explain?flavor=vf2&per_host=true&limit=1000");
+  const double metrics_ms = timed("/metrics");  // a Prometheus scrape: every host's devices by alias and status
   const long rss_peak = rss_kb(pid, "VmHWM:");
   std::printf("store=%s hosts=%d devices=%d threads=%d\n", a.db.rfind("sqlite", 0) == 0 ? "sqlite" : "postgresql", a.hosts, a.hosts * 34, a.threads);
   std::printf("register: %.1f s (%.0f hosts/s, %d errors)\n", load_s, a.hosts / load_s, load_errors.load());
@@ -214,6 +215,7 @@ int main(int argc, char** argv) {
               static_cast<double>(pairs.load()) / run_s, errors.load(), pct(0.5), pct(0.99));
   std::printf("GET /v1/capacity %.1f ms, /v1/explain %.1f ms, /v1/explain per host (1000) %.1f ms, No valid host %.1f ms (medians of 20)\n",
               capacity_ms, explain_ms, explain_page_ms, nvh_ms);
+  std::printf("GET /metrics (a Prometheus scrape) %.1f ms (median of 20)\n", metrics_ms);
   std::printf("server memory: %.1f MB empty, %.1f MB with %d hosts, %.1f MB peak\n", static_cast<double>(rss_empty) / 1024,
               static_cast<double>(rss_loaded) / 1024, a.hosts, static_cast<double>(rss_peak) / 1024);
   stop();

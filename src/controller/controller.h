@@ -150,6 +150,8 @@ class Controller {
   Status set_host_interface(const std::string& host, const HostInterface& iface);
   // A server's status as the fleet last took it from the store (nullopt: unknown here).
   std::optional<ServerStatus> server_status(const std::string& id) const;
+  // Every server's status, by id.
+  const std::map<std::string, ServerStatus>& server_statuses() const { return status_; }
   // Whether the host's agent carries out placements (its last report said so).
   bool manages_devices(const std::string& host) const { return managing_.count(host) > 0; }
   // The host's generation as this controller last saw it (0: unknown): what an

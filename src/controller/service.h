@@ -184,6 +184,8 @@ class Service {
   Status resolve_nics_locked(const Principal& who, const NewServer& request, Admission& admission, std::vector<PortBinding>& bindings,
                              std::vector<std::string>& made);
   DeviceView device_view_locked(uint32_t host, uint32_t device, bool detail) const;
+  // What device_view_locked says of its status, without the words.
+  DeviceStatus device_status_locked(uint32_t host, uint32_t device) const;
   // The interfaces of a host as the store holds it (`stored`) and the fleet schedules it.
   Result<std::vector<HostInterfaceView>> interface_views_locked(const HostRecord& stored);
 

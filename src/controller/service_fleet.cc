@@ -59,6 +59,22 @@ std::vector<HostIndex> hosts_by_name(const Fleet& f) { return f.hosts_after("", 
 
 }  // namespace
 
+DeviceStatus Service::device_status_locked(uint32_t hi, uint32_t di) const {
+  const Fleet& f = controller_->fleet();
+  const HostInventory& h = f.host(hi);
+  const Device& d = h.devices()[di];
+  const bool owned = d.owner && f.instance_at(*d.owner);
+  // A restore that failed: never silently available, whoever held it.
+  if (h.needs_attention(di) && !owned) return DeviceStatus::NeedsAttention;
+  DeviceStatus s = !d.pool ? DeviceStatus::NotAllowListed : owned ? DeviceStatus::Allocated : h.available(di) ? DeviceStatus::Available
+                                                                                                             : DeviceStatus::Unavailable;
+  if (d.bridge) s = DeviceStatus::Bridge;
+  // Admitted by device_spec but withheld by what its host said: unavailable, saying why.
+  if (!d.pool && !h.withheld_reason(di).empty()) s = owned ? DeviceStatus::Allocated : DeviceStatus::Unavailable;
+  if (s == DeviceStatus::Available && !h.open_for_placements()) s = DeviceStatus::Unavailable;
+  return s;
+}
+
 DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) const {
   const Fleet& f = controller_->fleet();
   const HostInventory& h = f.host(hi);
@@ -71,13 +87,8 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
   v.type = d.type;
   v.numa_node = d.numa_node;
   const InstanceRecord* owner = d.owner ? f.instance_at(*d.owner) : nullptr;
-  v.status = !d.pool ? DeviceStatus::NotAllowListed : owner ? DeviceStatus::Allocated : h.available(di) ? DeviceStatus::Available
-                                                                                                        : DeviceStatus::Unavailable;
-  if (d.bridge) v.status = DeviceStatus::Bridge;
-  // Admitted by device_spec but withheld by what its host said: unavailable, saying why.
-  if (!d.pool && !h.withheld_reason(di).empty()) v.status = owner ? DeviceStatus::Allocated : DeviceStatus::Unavailable;
+  v.status = device_status_locked(hi, di);
   const bool host_closed = !h.open_for_placements();
-  if (v.status == DeviceStatus::Available && host_closed) v.status = DeviceStatus::Unavailable;
   if (owner) v.owner = owner->id;
   if (auto p = controller_->device_problems().find({h.name(), d.address}); p != controller_->device_problems().end())
     v.problems = p->second;
@@ -86,10 +97,7 @@ DeviceView Service::device_view_locked(uint32_t hi, uint32_t di, bool detail) co
                : h.locked()                     ? "host " + h.name() + " is locked"
                                                 : "host blocked: " + h.blocked();
   // A restore that failed: never silently available, whoever held it.
-  if (h.needs_attention(di) && !owner) {
-    v.status = DeviceStatus::NeedsAttention;
-    v.reason = h.unavailable_reason(di);
-  }
+  if (v.status == DeviceStatus::NeedsAttention) v.reason = h.unavailable_reason(di);
   if (d.parent) v.physfn = h.devices()[*d.parent].address;
   v.fixed = h.fixed(di);
   std::optional<DeviceView::Detail> more;
@@ -320,34 +328,51 @@ Result<MetricsSnapshot> Service::metrics(const Principal& who) {
   auto fleet_part = read<Unit>([&]() -> Status {
     const Fleet& f = controller_->fleet();
     const auto& aliases = f.aliases().aliases();
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> counts;  // host, alias, status
+    constexpr DeviceStatus kStatuses[] = {DeviceStatus::Available,  DeviceStatus::Allocated, DeviceStatus::Unavailable,
+                                          DeviceStatus::NotAllowListed, DeviceStatus::Bridge, DeviceStatus::Vanished,
+                                          DeviceStatus::NeedsAttention};
+    constexpr size_t kStatusCount = std::size(kStatuses);
+    auto status_index = [&](DeviceStatus st) {
+      return static_cast<size_t>(std::find(std::begin(kStatuses), std::end(kStatuses), st) - std::begin(kStatuses));
+    };
+    // By alias name (none first, as "" sorts): the order a reader expects.
+    std::vector<size_t> order(aliases.size() + 1);
+    for (size_t a = 0; a < order.size(); ++a) order[a] = a;
+    const std::string none;
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+      return (x < aliases.size() ? aliases[x].name : none) < (y < aliases.size() ? aliases[y].name : none);
+    });
+    // Per host: a count per (alias, or none at the end) and status, then only those not 0.
+    std::vector<uint64_t> counts((aliases.size() + 1) * kStatusCount);
     const auto now = clock_.now();
     for (HostIndex hi : hosts_by_name(f)) {
       const HostInventory& h = f.host(hi);
       out.hosts.emplace_back(h.name(), h.locked());
       if (auto r = last_report_.find(h.name()); r != last_report_.end())
         out.report_age_s.emplace_back(h.name(), std::chrono::duration<double>(now - r->second).count());
+      std::fill(counts.begin(), counts.end(), 0);
       for (uint32_t di = 0; di < h.devices().size(); ++di) {
         const Device& d = h.devices()[di];
         if (d.gone) continue;
-        const std::string status = to_string(device_view_locked(hi, di, false).status);
+        const size_t st = status_index(device_status_locked(hi, di));
         bool counted = false;
         if (d.pool)
           for (uint32_t a : f.aliases_admitting(h.pools()[*d.pool].class_id))
             if (a < aliases.size() && !aliases[a].for_ports) {
-              ++counts[{h.name(), aliases[a].name, status}];
+              ++counts[a * kStatusCount + st];
               counted = true;
             }
-        if (!counted) ++counts[{h.name(), "", status}];
+        if (!counted) ++counts[aliases.size() * kStatusCount + st];
       }
+      for (size_t a : order)
+        for (size_t st = 0; st < kStatusCount; ++st)
+          if (uint64_t n = counts[a * kStatusCount + st])
+            out.devices.push_back({h.name(), a < aliases.size() ? aliases[a].name : std::string(), to_string(kStatuses[st]), n});
     }
-    for (auto& [key, n] : counts) out.devices.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
-    auto rows = state_.instances();
-    if (!rows) return std::move(rows).error();
     std::map<std::string, uint64_t> by_status;
     for (auto s : {ServerStatus::Placed, ServerStatus::Building, ServerStatus::Active, ServerStatus::Deleting, ServerStatus::Error})
       by_status[to_string(s)] = 0;
-    for (const auto& r : *rows) ++by_status[to_string(r.state.status)];
+    for (const auto& [id, status] : controller_->server_statuses()) ++by_status[to_string(status)];
     out.servers.assign(by_status.begin(), by_status.end());
     return ok_status();
   });
