@@ -7,6 +7,7 @@ packages=(
   libcpp-httplib-dev libboost1.74-dev libssl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-nova
+  dpkg-dev file groff-base man-db systemd
   pci.ids pciutils
   qemu-system-x86 busybox-static cpio kmod udev
   libvirt-clients libvirt-dev libxml2-dev libxml2-utils libnl-3-dev libnl-route-3-dev

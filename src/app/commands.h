@@ -31,5 +31,6 @@ void register_tenancy_client(CLI::App& app, int& exit_code);
 void register_agent(CLI::App& app, int& exit_code);
 // Registered last: it reads the whole command tree.
 void register_completion(CLI::App& app, int& exit_code);
+void register_man(CLI::App& app, int& exit_code);
 
 }  // namespace pcipass::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   pcipass::app::register_client(app, exit_code);
   pcipass::app::register_tenancy_client(app, exit_code);
   pcipass::app::register_completion(app, exit_code);
+  pcipass::app::register_man(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
