@@ -86,7 +86,7 @@ void register_completion(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("completion", "Print a shell completion script (bash): eval \"$(pcipass completion bash)\"");
   auto shell = std::make_shared<std::string>();
   cmd->add_option("shell", *shell, "the shell")->required()->check(CLI::IsMember({"bash"}));
-  cmd->callback([&app, &exit_code] {
+  cmd->callback([&app, shell, &exit_code] {  // `shell` is held for as long as the option writes to it
     std::cout << bash_script(app);
     exit_code = kExitOk;
   });
