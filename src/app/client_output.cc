@@ -195,7 +195,7 @@ void Output::table(const std::vector<std::string>& headers, const std::vector<st
 }
 
 void Output::text(const std::string& words) {
-  if (format_ == OutputFormat::Table) out_ << words;
+  if (format_ == OutputFormat::Table && columns_.empty()) out_ << words;  // -c asks for those columns only
 }
 
 void Output::emit(const std::vector<std::string>& headers, const std::vector<std::vector<Json>>& rows, bool one_object) {

@@ -26,7 +26,8 @@ std::string cell(const Json& value);
 std::string table_reason(std::string text);
 
 // One command's output. A command calls exactly one of objects(), fields() or table()
-// for its data, and text() for words meant for people (printed only as a table).
+// for its data, and text() for words meant for people (printed only as a table, and not
+// when -c picks columns).
 class Output {
  public:
   Output(OutputFormat format, std::vector<std::string> columns, std::ostream& out);

@@ -70,6 +70,7 @@ TEST(ClientOutput, OneObjectIsFieldsAndItsWordsAreForPeopleOnly) {
             "image  -\n"
             "\n<hostdev/>\n");
   EXPECT_EQ(render(OutputFormat::Value, {"id"}, fields), "vm1\n");
+  EXPECT_EQ(render(OutputFormat::Table, {"id"}, fields), "Field  Value\n-----  -----\nid     vm1\n");  // -c: those only
   const Json j = Json::parse(render(OutputFormat::Json, {}, fields));
   EXPECT_EQ(j, Json::parse(R"({"id": "vm1", "extra": {"a": "1", "b": "2"}, "image": null})"));
   const YAML::Node y = YAML::Load(render(OutputFormat::Yaml, {"extra"}, fields));
