@@ -74,6 +74,7 @@ check "with the token's name" 0 "caller=admin peer=127.0.0.1:" -- bash -c "grep 
 check "a state change is logged" 0 "server.created server=img1 host=" -- cat "$work/server.log"
 check "a delete too" 0 "server.deleted server=img1" -- cat "$work/server.log"
 check "a refused request too, as a 4xx" 0 "target=/v1/servers/nope status=404" -- cat "$work/server.log"
+check "an agent's routine report is not logged at the default level" 0 "absent" -- bash -c "grep -q 'method=PUT target=/v1/hosts/nfv-0 ' '$work/server.log' && echo present || echo absent"
 check "the secret never" 0 "absent" -- bash -c "grep -qF \"\$(cat '$work/admin.token')\" '$work/server.log' && echo present || echo absent"
 check "config show" 0 "pcipass.conf" -- $P config show
 
@@ -145,7 +146,9 @@ check "metrics: promtool rejects a broken one" 1 "" -- bash -c "'$PROMTOOL' chec
 if [ "$STORE" = sqlite ]; then
   mkdir -p "$work/jsonlog"
   main_pid=$SERVER_PID; main_url=$PCIPASS_URL; main_token=$PCIPASS_TOKEN_FILE
-  start_server "$work/jsonlog" --db "sqlite:$work/jsonlog/p.db" --log-format json --metrics-open || exit 1
+  start_server "$work/jsonlog" --db "sqlite:$work/jsonlog/p.db" --log-format json --log-level debug --metrics-open || exit 1
+  $P host import "$ROOT/examples/fleet.json" >/dev/null
+  check "--log-level debug: the routine reports too" 0 '"target":"/v1/hosts/nfv-0"' -- cat "$work/jsonlog/server.log"
   check "--metrics-open: no token needed" 0 "pcipass_build_info" -- fetch "$PCIPASS_URL/metrics"
   $P host list >/dev/null; $P server show nope >/dev/null 2>&1
   check "json log: every line parses, with time, level and event" 0 "True" -- python3 -c "

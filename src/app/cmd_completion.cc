@@ -70,7 +70,8 @@ std::string bash_script(const CLI::App& app) {
          "  done\n"
          "  case \"$prev\" in\n"
          "    -f|--format) COMPREPLY=($(compgen -W \"table json value yaml\" -- \"$cur\")); return ;;\n"
-         "    --log-format) COMPREPLY=($(compgen -W \"text json\" -- \"$cur\")); return ;;\n";
+         "    --log-format) COMPREPLY=($(compgen -W \"text json\" -- \"$cur\")); return ;;\n"
+         "    --log-level) COMPREPLY=($(compgen -W \"debug info warning error\" -- \"$cur\")); return ;;\n";
   if (!w.paths.empty()) out += "    " + w.paths + ") COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
   out += "    " + (w.valued.empty() ? std::string("--never--") : w.valued) + ") COMPREPLY=(); return ;;\n"
          "  esac\n"

@@ -34,6 +34,7 @@ struct ServerArgs {
   size_t threads = 0;  // max(8, CPUs)
   std::optional<std::string> bootstrap_token_file;
   std::string log_format = "text";
+  std::string log_level = "info";
   bool metrics_open = false;
 };
 
@@ -121,7 +122,8 @@ int run_server(const ServerArgs& args) {
   sigemptyset(&signals);
   for (int s : {SIGHUP, SIGINT, SIGTERM}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  StreamLog log(parse_log_format(args.log_format).value_or(LogFormat::Text), STDERR_FILENO, std::getenv("JOURNAL_STREAM") != nullptr);
+  StreamLog log(parse_log_format(args.log_format).value_or(LogFormat::Text), STDERR_FILENO, std::getenv("JOURNAL_STREAM") != nullptr,
+                parse_log_level(args.log_level).value_or(LogLevel::Info));
   // Said before the server runs: the reason it does not.
   auto fatal = [&log](const Error& e) { log.write(LogLevel::Error, "server.start_failed", {{"message", e.describe()}}); };
   auto where = split_listen(args.listen);
@@ -172,7 +174,10 @@ int run_server(const ServerArgs& args) {
   http_options.max_connections = connection_cap(args.max_connections, log);
   http_options.on_answered = [&log, &api](const server::AnsweredRequest& r) {
     api.record(r);
-    log.write(r.status >= 500 ? LogLevel::Error : LogLevel::Info, "http.request",
+    // An agent's routine traffic (its watch, its periodic reports) answered well is debug:
+    // at 10 000 hosts it would be a thousand lines a second.
+    const bool routine = r.status < 300 && (r.route == "/v1/hosts/{}/assignments" || (r.method == "PUT" && r.route == "/v1/hosts/{}"));
+    log.write(r.status >= 500 ? LogLevel::Error : routine ? LogLevel::Debug : LogLevel::Info, "http.request",
               {{"method", std::string(r.method)}, {"target", std::string(r.target)}, {"status", int64_t{r.status}},
                {"duration_ms", std::chrono::duration<double, std::milli>(r.took).count()}, {"bytes", static_cast<int64_t>(r.bytes)},
                {"caller", r.caller.empty() ? std::string("-") : std::string(r.caller)}, {"peer", std::string(r.peer)}});
@@ -253,6 +258,10 @@ void register_server(CLI::App& app, int& exit_code) {
                   "text (one `key=value` line per event, for journald and people) or json (one JSON object a line, for log shippers)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-level", args->log_level,
+                  "the least level logged: debug (also the agents' routine watches and reports), info, warning or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
   cmd->callback([cmd, args, &exit_code] {
     if (cmd->get_subcommands().empty()) exit_code = run_server(*args);
   });

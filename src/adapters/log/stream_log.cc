@@ -85,7 +85,14 @@ std::optional<LogFormat> parse_log_format(std::string_view name) {
   return std::nullopt;
 }
 
-StreamLog::StreamLog(LogFormat format, int fd, bool journald) : format_(format), fd_(fd), journald_(journald) {}
+std::optional<LogLevel> parse_log_level(std::string_view name) {
+  for (auto l : {LogLevel::Debug, LogLevel::Info, LogLevel::Warning, LogLevel::Error})
+    if (name == level_name(l)) return l;
+  return std::nullopt;
+}
+
+StreamLog::StreamLog(LogFormat format, int fd, bool journald, LogLevel least)
+    : format_(format), fd_(fd), journald_(journald), least_(least) {}
 
 std::string StreamLog::line(LogLevel level, std::string_view event, const std::vector<LogField>& fields, int64_t unix_ms) const {
   std::string out;
@@ -118,6 +125,7 @@ std::string StreamLog::line(LogLevel level, std::string_view event, const std::v
 }
 
 void StreamLog::write(LogLevel level, std::string_view event, const std::vector<LogField>& fields) {
+  if (static_cast<int>(level) < static_cast<int>(least_)) return;
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string text = line(level, event, fields, now);
   std::lock_guard lock(m_);

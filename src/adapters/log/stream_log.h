@@ -16,11 +16,14 @@ namespace pcipass {
 
 enum class LogFormat { Text, Json };
 std::optional<LogFormat> parse_log_format(std::string_view name);
+// "debug" | "info" | "warning" | "error".
+std::optional<LogLevel> parse_log_level(std::string_view name);
 
 class StreamLog : public Log {
  public:
-  // `journald`: prefix priorities (the caller decides, from JOURNAL_STREAM).
-  StreamLog(LogFormat format, int fd, bool journald);
+  // `journald`: prefix priorities (the caller decides, from JOURNAL_STREAM). Events
+  // below `least` are dropped.
+  StreamLog(LogFormat format, int fd, bool journald, LogLevel least = LogLevel::Info);
   void write(LogLevel level, std::string_view event, const std::vector<LogField>& fields) override;
 
   // The line write() sends for `at` (UTC, ms): for tests.
@@ -30,6 +33,7 @@ class StreamLog : public Log {
   LogFormat format_;
   int fd_;
   bool journald_;
+  LogLevel least_;
   std::mutex m_;
 };
 

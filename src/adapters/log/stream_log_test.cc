@@ -62,5 +62,26 @@ TEST(StreamLog, WriteSendsWholeLinesToItsDescriptor) {
   EXPECT_FALSE(parse_log_format("xml"));
 }
 
+TEST(StreamLog, EventsBelowTheLeastLevelAreDropped) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  {
+    StreamLog log(LogFormat::Text, fds[1], false, LogLevel::Warning);
+    log.write(LogLevel::Debug, "http.request", {});
+    log.write(LogLevel::Info, "server.created", {});
+    log.write(LogLevel::Warning, "config.warning", {});
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  EXPECT_EQ(got.find("http.request"), std::string::npos);
+  EXPECT_EQ(got.find("server.created"), std::string::npos);
+  EXPECT_NE(got.find("warning config.warning"), std::string::npos) << got;
+  EXPECT_EQ(parse_log_level("debug"), LogLevel::Debug);
+  EXPECT_FALSE(parse_log_level("verbose"));
+}
+
 }  // namespace
 }  // namespace pcipass
