@@ -23,7 +23,7 @@ struct HttpOptions {
   // GET /metrics without a token (the operator's choice: a scraper on a trusted
   // network); else it needs a token that sees the fleet.
   bool metrics_open = false;
-  BuildInfo build;
+  BuildInfo build = {};
 };
 
 class HttpApi {
