@@ -243,7 +243,9 @@ Result<FlavorRecord> Service::update_flavor(const Principal& who, const FlavorUp
     ++rec->revision;
     return std::move(*rec);
   });
-  if (done) note(LogLevel::Info, "flavor.updated", {{"flavor", done->name}, {"revision", static_cast<int64_t>(done->revision)}, {"caller", who.name}});
+  if (done)
+    note(LogLevel::Info, "flavor.updated",
+         {{"flavor", done->name}, {"revision", static_cast<int64_t>(done->revision)}, {"caller", who.name}});
   return done;
 }
 

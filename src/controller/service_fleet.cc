@@ -148,7 +148,13 @@ Result<ReportResult> Service::report_host(const Principal& who, HostRecord repor
     last_report_[report.name] = clock_.now();
     return ReportResult{report.name, out->generation, !existed, std::move(out->notes)};
   });
-  if (done) if (done->created || !done->notes.empty()) note(LogLevel::Info, done->created ? "host.registered" : "host.changed", {{"host", done->host}, {"generation", static_cast<int64_t>(done->generation)}, {"devices", static_cast<int64_t>(report.devices.size())}, {"notes", joined_notes(done->notes)}, {"caller", who.name}});
+  if (done && (done->created || !done->notes.empty()))
+    note(LogLevel::Info, done->created ? "host.registered" : "host.changed",
+         {{"host", done->host},
+          {"generation", static_cast<int64_t>(done->generation)},
+          {"devices", static_cast<int64_t>(report.devices.size())},
+          {"notes", joined_notes(done->notes)},
+          {"caller", who.name}});
   return done;
 }
 
@@ -317,10 +323,6 @@ Result<Capacity> Service::capacity(const Principal& who, const std::optional<std
     return out;
   });
 }
-
-}  // namespace pcipass
-
-namespace pcipass {
 
 Result<MetricsSnapshot> Service::metrics(const Principal& who) {
   if (auto st = require_fleet_view(who); !st) return std::move(st).error();

@@ -260,7 +260,14 @@ Result<ServerView> Service::create_server(const Principal& who, const NewServer&
     if (view) view->project = admission.project;
     return view;
   });
-  if (done) note(LogLevel::Info, "server.created", {{"server", done->id}, {"host", done->host}, {"flavor", done->flavor.value_or("")}, {"status", std::string(to_string(done->state.status))}, {"devices", device_list(*done)}, {"caller", who.name}});
+  if (done)
+    note(LogLevel::Info, "server.created",
+         {{"server", done->id},
+          {"host", done->host},
+          {"flavor", done->flavor.value_or("")},
+          {"status", std::string(to_string(done->state.status))},
+          {"devices", device_list(*done)},
+          {"caller", who.name}});
   return done;
 }
 
@@ -334,7 +341,9 @@ Result<DeleteResult> Service::delete_server(const Principal& who, const std::str
     if (!host.empty()) commits_->touched_locked(host);
     return DeleteResult{};
   });
-  if (done) note(LogLevel::Info, done->released ? "server.deleted" : "server.deleting", {{"server", id}, {"force", static_cast<int64_t>(force)}, {"caller", who.name}});
+  if (done)
+    note(LogLevel::Info, done->released ? "server.deleted" : "server.deleting",
+         {{"server", id}, {"force", static_cast<int64_t>(force)}, {"caller", who.name}});
   return done;
 }
 
@@ -412,7 +421,13 @@ Result<std::optional<ServerView>> Service::server_outcome(const Principal& who, 
     view->state = state;
     return std::optional<ServerView>(std::move(*view));
   });
-  if (done) note(LogLevel::Info, *done ? "server.status" : "server.deleted", {{"server", outcome.id}, {"status", *done ? std::string(to_string((*done)->state.status)) : std::string("gone")}, {"step", outcome.step}, {"message", outcome.message}, {"caller", who.name}});
+  if (done)
+    note(LogLevel::Info, *done ? "server.status" : "server.deleted",
+         {{"server", outcome.id},
+          {"status", *done ? std::string(to_string((*done)->state.status)) : std::string("gone")},
+          {"step", outcome.step},
+          {"message", outcome.message},
+          {"caller", who.name}});
   return done;
 }
 

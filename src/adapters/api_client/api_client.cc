@@ -4,7 +4,9 @@
 
 #include <httplib.h>
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,10 +65,20 @@ std::string connect_failure(const std::string& url) {
       why = errno;
       continue;
     }
-    const bool connected = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0;
-    why = connected ? 0 : errno;
+    // Non-blocking, bounded: a host that drops packets must not hold the error for minutes.
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    why = ::connect(fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
+    if (why == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 2000) == 1) {
+        socklen_t len = sizeof why;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &why, &len) != 0) why = errno;
+      } else {
+        why = ETIMEDOUT;
+      }
+    }
     ::close(fd);
-    if (connected) break;
+    if (why == 0) break;
   }
   freeaddrinfo(found);
   if (why == 0) return "the connection failed";  // it answers now: a passing failure
